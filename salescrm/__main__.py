@@ -1,0 +1,3 @@
+from salescrm.cli.app import main
+
+main()

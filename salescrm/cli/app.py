@@ -1,0 +1,142 @@
+"""The root command: global options, the command groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from salescrm import __version__
+from salescrm.cli import companies, contacts, deals, demo, pipeline, team
+from salescrm.cli.runtime import Runtime, runtime
+from salescrm.errors import (
+    EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
+    EXIT_REFUSED,
+    EXIT_TERMINATED,
+    Interrupted,
+    SalesCrmError,
+)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    sys.stderr.write(message.rstrip() + "\n")
+    return typer.Exit(code)
+
+
+def _is_typer_control(error: BaseException) -> bool:
+    """Typer's own exits and usage errors (from its bundled Click) pass through untouched."""
+    return type(error).__module__.split(".")[0] in ("typer", "click", "_typer_click")
+
+
+class SalesCrmGroup(TyperGroup):
+    """Maps every error to one message on stderr and the documented exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SalesCrmError as e:
+            raise _fail(e.message, e.exit_code) from None
+        except KeyboardInterrupt:
+            raise _fail("\nInterrupted; nothing was saved.", EXIT_INTERRUPTED) from None
+        except Interrupted:
+            raise _fail("Terminated; nothing was saved.", EXIT_TERMINATED) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(0) from None
+        except Exception as e:
+            if _is_typer_control(e):
+                raise
+            rt = ctx.obj if isinstance(ctx.obj, Runtime) else None
+            if rt is not None and rt.debug:
+                raise
+            log = _write_error_log()
+            raise _fail(
+                f"Unexpected error: {type(e).__name__}; nothing was saved. Details are in {log} "
+                "(run with --debug to see them here).",
+                EXIT_REFUSED,
+            ) from None
+
+
+def _write_error_log() -> str:
+    from salescrm.store.location import data_dir
+
+    try:
+        directory = data_dir()
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = directory / "error.log"
+        with open(path, "a", encoding="utf-8") as f:
+            os.chmod(path, 0o600)
+            f.write(traceback.format_exc() + "\n")
+        return str(path)
+    except OSError:
+        return "(no log: the data directory is not writable)"
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so that Python's final flush stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+app = typer.Typer(
+    cls=SalesCrmGroup,
+    name="salescrm",
+    help=(
+        "salescrm: the command-line CRM for the SP-009-001 sales procedure: companies, contacts and deals "
+        f"through the Sales pipeline, each move gated by what the procedure requires.\n\n{EXIT_CODES_HELP}"
+    ),
+    epilog="Example: salescrm demo && salescrm pipeline show",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"salescrm {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(
+        None, "--db", metavar="PATH_OR_URL", help="Database file or SQLAlchemy URL (default: $SALESCRM_DB, else a "
+        "file in the user data directory).", show_default=False,
+    ),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; a missing value is an error naming its option."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    rt = runtime(ctx)
+    rt.db = db if db is not None else rt.db
+    rt.no_input = no_input or rt.no_input
+    rt.debug = debug or rt.debug
+
+
+app.add_typer(team.app, name="team")
+app.add_typer(companies.app, name="company")
+app.add_typer(contacts.app, name="contact")
+app.add_typer(deals.app, name="deal")
+app.add_typer(pipeline.app, name="pipeline")
+app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
+
+
+def _on_sigterm(signum, frame):
+    raise Interrupted()
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        app()
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(0)

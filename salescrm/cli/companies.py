@@ -1,0 +1,155 @@
+"""`salescrm company`: the entities we sell to, one per best-known brand."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from salescrm import process
+from salescrm.cli import output
+from salescrm.cli.prompts import required
+from salescrm.cli.runtime import Needs, runtime
+
+app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).", no_args_is_help=True)
+
+NAME_HELP = (
+    "The name it is best known by: its brand, one company for a global group, the group's name when it owns "
+    "several famous brands (Novartis, not Novartis Farmacéutica, S.A.; Pierre Fabre, not Avène)."
+)
+COUNTRY_HELP = "ISO 3166-1 alpha-2 or alpha-3 code, or English name, of the legal entity's country."
+JSON_HELP = "Print JSON on stdout."
+
+
+def country_need(needs: Needs, label: str = "country", option: str = "--country") -> None:
+    def ask(p) -> str:
+        from salescrm.domain.countries import country_index, country_name, parse_country
+
+        names = sorted({country_name(code) for code in country_index().codes.values()})
+        return p.autocomplete("Country (of the legal entity that contracts)", names, validate=parse_country)
+
+    needs.add(label, option, ask)
+
+
+@app.command("add", epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website https://www.sanitas.es')
+def add(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help=NAME_HELP, show_default=False),
+    country: Optional[str] = typer.Option(None, "--country", help=COUNTRY_HELP),
+    website: Optional[str] = typer.Option(None, "--website", help="Website; https:// is added when no scheme is given."),
+    legal_name: Optional[str] = typer.Option(None, "--legal-name", help="Registered legal name, e.g. Novartis Farmacéutica, S.A."),
+) -> None:
+    """Add a company (SP-009-001 requires name, country and website)."""
+    rt = runtime(ctx)
+    needs = Needs()
+    if name is None:
+        needs.add("name", "NAME", lambda p: p.text("Company name", validate=required("Company name"), instruction=f"({NAME_HELP})"))
+    if country is None:
+        country_need(needs)
+    if website is None:
+        needs.add("website", "--website", lambda p: p.text("Website", validate=_website))
+    answers = needs.resolve(rt)
+    from salescrm.domain import companies
+
+    with rt.writing() as session:
+        outcome = companies.add_company(
+            session, answers.get("NAME", name), answers.get("--country", country), answers.get("--website", website), legal_name
+        )
+    company = outcome.record
+    for warning in outcome.warnings:
+        output.warn(warning)
+    output.say(f"Added company {company.id}: {company.name} ({company.country})")
+
+
+def _website(answer: str) -> None:
+    from salescrm.domain.values import parse_website
+
+    parse_website(answer)
+
+
+@app.command("list", epilog="Example: salescrm company list --country ES --json")
+def list_(
+    ctx: typer.Context,
+    country: Optional[str] = typer.Option(None, "--country", help="Only companies of this country."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only companies with this lead status."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List companies by name."""
+    from salescrm.domain import companies, views
+
+    with runtime(ctx).reading() as session:
+        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=limit)]
+    if json:
+        output.print_json(objects)
+        return
+    output.table(
+        ["ID", "Name", "Country", "Lead status", "Contacts", "Deals", "Website"],
+        [(c["id"], c["name"], c["country"], c["lead_status"], len(c["contacts"]), len(c["deals"]), c["website"]) for c in objects],
+    )
+
+
+@app.command("show", epilog='Example: salescrm company show "Sanitas Hospitales"')
+def show(
+    ctx: typer.Context,
+    company: str = typer.Argument(..., help="Company id or name."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show a company with its lead status, contacts and deals."""
+    from salescrm.domain import refs, views
+
+    with runtime(ctx).reading() as session:
+        obj = views.company_object(session, refs.company(session, company))
+    if json:
+        output.print_json(obj)
+        return
+    output.details(
+        [
+            ("Company", f"{obj['name']} (id {obj['id']})"),
+            ("Country", obj["country"]),
+            ("Website", obj["website"]),
+            ("Legal name", obj["legal_name"] or "-"),
+            ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {obj['lead_status_set_at']})"),
+        ]
+    )
+    output.heading("Contacts")
+    output.table(["ID", "Name", "Email"], [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
+    output.heading("Deals")
+    output.table(["ID", "Name", "Stage", "Amount"], [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
+
+
+@app.command("edit", epilog='Example: salescrm company edit "Sanitas Hospitales" --website sanitas.es')
+def edit(
+    ctx: typer.Context,
+    company: str = typer.Argument(..., help="Company id or name."),
+    name: Optional[str] = typer.Option(None, "--name", help="New name (its deals are renamed too). " + NAME_HELP),
+    website: Optional[str] = typer.Option(None, "--website", help="New website."),
+    legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
+    country: Optional[str] = typer.Option(None, "--country", help="New country. " + COUNTRY_HELP),
+) -> None:
+    """Change a company's name, website, legal name or country."""
+    if name is None and website is None and legal_name is None and country is None:
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue("Nothing to change: give --name, --website, --legal-name or --country.")
+    from salescrm.domain import companies
+
+    with runtime(ctx).writing() as session:
+        outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country)
+    for warning in outcome.warnings:
+        output.warn(warning)
+    output.say(f"Updated company {outcome.record.id}: {outcome.record.name}")
+
+
+@app.command("set-status", epilog='Example: salescrm company set-status "Sanitas Hospitales" "Bad timing"')
+def set_status(
+    ctx: typer.Context,
+    company: str = typer.Argument(..., help="Company id or name."),
+    status: str = typer.Argument(..., help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + "."),
+) -> None:
+    """Set a company's lead status by hand (New, Open deal, Attempted and Connected follow from the data)."""
+    from salescrm.domain import companies
+
+    with runtime(ctx).writing() as session:
+        found = companies.set_status(session, company, status)
+    output.say(f"Company {found.id} {found.name}: lead status {found.lead_status}")

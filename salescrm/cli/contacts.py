@@ -1,0 +1,132 @@
+"""`salescrm contact`: the people we sell to."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from salescrm.cli import output
+from salescrm.cli.prompts import required
+from salescrm.cli.runtime import Needs, runtime
+
+app = typer.Typer(help="Contacts: the people we sell to, linked to one or more companies.", no_args_is_help=True)
+
+JSON_HELP = "Print JSON on stdout."
+
+
+@app.command(
+    "add",
+    epilog='Example: salescrm contact add --first-name Marta --last-name Ruiz --job-title "Head of Dermatology" '
+    '--company "Sanitas Hospitales" --email marta@sanitas.es --phone "+34 600 000 000"',
+)
+def add(
+    ctx: typer.Context,
+    first_name: Optional[str] = typer.Option(None, "--first-name", help="First name."),
+    last_name: Optional[str] = typer.Option(None, "--last-name", help="Last name."),
+    job_title: Optional[str] = typer.Option(None, "--job-title", help="Job title."),
+    company: List[str] = typer.Option([], "--company", help="Company id or name (repeat for several)."),
+    email: Optional[str] = typer.Option(None, "--email", help="Email (unique, ignoring case)."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="Phone; read with the first company's country as default region."),
+) -> None:
+    """Add a contact (SP-009-001 requires first name, last name and job title)."""
+    rt = runtime(ctx)
+    needs = Needs()
+    for value, label, option in ((first_name, "first name", "--first-name"), (last_name, "last name", "--last-name"),
+                                 (job_title, "job title", "--job-title")):
+        if value is None:
+            needs.add(label, option, lambda p, label=label: p.text(label.capitalize(), validate=required(label.capitalize())))
+    answers = needs.resolve(rt)
+    from salescrm.domain import contacts
+
+    with rt.writing() as session:
+        contact = contacts.add_contact(
+            session,
+            answers.get("--first-name", first_name),
+            answers.get("--last-name", last_name),
+            answers.get("--job-title", job_title),
+            email=email,
+            phone=phone,
+            companies=company,
+        )
+    output.say(f"Added contact {contact.id}: {contact.first_name} {contact.last_name}")
+
+
+@app.command("list", epilog='Example: salescrm contact list --company "Sanitas Hospitales" --json')
+def list_(
+    ctx: typer.Context,
+    company: Optional[str] = typer.Option(None, "--company", help="Only contacts of this company."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List contacts with their lifecycle stage."""
+    from salescrm.domain import contacts, views
+
+    with runtime(ctx).reading() as session:
+        objects = views.contact_objects(session, contacts.list_contacts(session, company=company, limit=limit))
+    if json:
+        output.print_json(objects)
+        return
+    output.table(
+        ["ID", "Name", "Job title", "Email", "Lifecycle stage", "Companies"],
+        [(c["id"], f"{c['first_name']} {c['last_name']}", c["job_title"], c["email"], c["lifecycle_stage"],
+          ", ".join(x["name"] for x in c["companies"])) for c in objects],
+    )
+
+
+@app.command("show", epilog="Example: salescrm contact show marta@sanitas.es")
+def show(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help="Contact id, email or full name."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show a contact with their lifecycle stage, companies and deals."""
+    from salescrm.domain import refs, views
+
+    with runtime(ctx).reading() as session:
+        obj = views.contact_object(session, refs.contact(session, contact))
+    if json:
+        output.print_json(obj)
+        return
+    output.details(
+        [
+            ("Contact", f"{obj['first_name']} {obj['last_name']} (id {obj['id']})"),
+            ("Job title", obj["job_title"]),
+            ("Email", obj["email"] or "-"),
+            ("Phone", obj["phone"] or "-"),
+            ("Lifecycle stage", obj["lifecycle_stage"]),
+            ("Companies", ", ".join(c["name"] for c in obj["companies"]) or "-"),
+        ]
+    )
+    if obj["deals"]:
+        output.heading("Deals")
+        output.table(["ID", "Name", "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
+
+
+@app.command("edit", epilog="Example: salescrm contact edit marta@sanitas.es --job-title \"Medical Director\" --add-company DKV")
+def edit(
+    ctx: typer.Context,
+    contact: str = typer.Argument(..., help="Contact id, email or full name."),
+    first_name: Optional[str] = typer.Option(None, "--first-name", help="New first name."),
+    last_name: Optional[str] = typer.Option(None, "--last-name", help="New last name."),
+    job_title: Optional[str] = typer.Option(None, "--job-title", help="New job title."),
+    email: Optional[str] = typer.Option(None, "--email", help="New email (empty to clear)."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="New phone (empty to clear)."),
+    add_company: List[str] = typer.Option([], "--add-company", help="Link to this company (repeatable)."),
+    remove_company: List[str] = typer.Option([], "--remove-company", help="Unlink from this company (repeatable)."),
+) -> None:
+    """Change a contact's names, job title, email, phone or companies."""
+    if all(v is None for v in (first_name, last_name, job_title, email, phone)) and not add_company and not remove_company:
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue(
+            "Nothing to change: give --first-name, --last-name, --job-title, --email, --phone, --add-company or --remove-company."
+        )
+    from salescrm.domain import contacts
+
+    with runtime(ctx).writing() as session:
+        found = contacts.edit_contact(
+            session, contact, first_name=first_name, last_name=last_name, job_title=job_title, email=email,
+            phone=phone, add_companies=add_company, remove_companies=remove_company,
+        )
+    output.say(f"Updated contact {found.id}: {found.first_name} {found.last_name}")

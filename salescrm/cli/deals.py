@@ -1,0 +1,375 @@
+"""`salescrm deal`: deals through the Sales pipeline, each move gated by SP-009-001.
+
+Each command reads what it needs, asks its questions with no transaction open,
+then writes in one short transaction that checks the rules again.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from salescrm import process
+from salescrm.cli import output
+from salescrm.cli.prompts import one_of, required
+from salescrm.cli.runtime import Needs, Runtime, runtime
+
+app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.", no_args_is_help=True)
+
+JSON_HELP = "Print JSON on stdout."
+SET_HELP = "A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Keys: " + ", ".join(process.GATE_KEYS) + "."
+STAGE_HELP = "Stage name in any case, or a slug such as offer-sent: " + ", ".join(process.STAGE_NAMES) + "."
+CLASS_HELP = "Deal class: " + ", ".join(process.DEAL_CLASSES) + "."
+CATEGORY_HELP = "Lost reason category: " + ", ".join(process.LOST_CATEGORIES) + "."
+
+
+def _complete_stage(incomplete: str) -> list[str]:
+    return [s.slug for s in process.STAGES if s.slug.startswith(incomplete.lower())]
+
+
+def _complete_class(incomplete: str) -> list[str]:
+    return [c for c in process.DEAL_CLASSES if c.lower().startswith(incomplete.lower())]
+
+
+# --- Gate prompts ----------------------------------------------------------------------
+
+
+def _gate_context(session, company_id: int) -> dict:
+    """What gate prompts offer as choices: the company's contacts and the people who may sign."""
+    from sqlmodel import select
+
+    from salescrm.store.models import Contact, ContactCompany, TeamMember
+
+    contacts = session.exec(
+        select(Contact).join(ContactCompany, ContactCompany.contact_id == Contact.id).where(ContactCompany.company_id == company_id)
+    ).all()
+    signers = session.exec(select(TeamMember).where(TeamMember.role == process.SIGNER_ROLE)).all()
+    return {
+        "contact": {f"{c.first_name} {c.last_name} <{c.email or 'no email'}> (id {c.id})": c.email or str(c.id) for c in contacts},
+        "member": {f"{m.name} ({m.role})": m.name for m in signers},
+    }
+
+
+def _ask_field(p, field: process.GateField, context: dict) -> str:
+    from datetime import date
+
+    from salescrm.domain.values import parse_past_date
+
+    if field.kind == "yes":
+        return "yes" if p.confirm(field.label + "?", default=False) else "no"
+    if field.kind == "note":
+        return p.text(field.label, instruction="(a short note; leave empty if not met)")
+    if field.kind == "date":
+        return p.text(field.label, default=date.today().isoformat(), validate=lambda a: parse_past_date(a, field.label))
+    if field.kind == "choice":
+        labels = {f"{c} {process.QUOTATION_TEMPLATES.get(c, '')}".strip(): c for c in field.choices}
+        return labels[p.select(field.label, list(labels))]
+    if field.kind in ("contact", "member") and context[field.kind]:
+        options = context[field.kind]
+        return options[p.select(field.label, list(options))]
+    return p.text(field.label, validate=required(field.label))
+
+
+def ask_gate_values(rt: Runtime, stages: list[process.Stage], values: dict[str, str], context_of) -> dict[str, str]:
+    """On a terminal, ask for every gate value not given, stage by stage, with the SOP's reason."""
+    if not rt.can_prompt():
+        return values
+    values = dict(values)
+    p = None
+    for stage in stages:
+        missing = [f for f in (stage.gate.fields if stage.gate else ()) if f.key not in values]
+        if not missing:
+            continue
+        p = p or rt.ask()
+        p.say(f"{stage.name}: {stage.reason}")
+        context = context_of()
+        for field in missing:
+            values[field.key] = _ask_field(p, field, context)
+    return values
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    from salescrm.domain.values import parse_set_options
+
+    return parse_set_options(pairs)
+
+
+# --- create ------------------------------------------------------------------------------
+
+
+@app.command(
+    "create",
+    epilog='Example: salescrm deal create --company "Sanitas Hospitales" --description "Proof of Concept" --amount 12000 '
+    '--close-date 2027-03-31 --class "Care provider inpatient private" --source "LinkedIn outreach" --owner "Ana García" '
+    "--contact marta@sanitas.es",
+)
+def create(
+    ctx: typer.Context,
+    company: Optional[str] = typer.Option(None, "--company", help="Company id or name."),
+    description: Optional[str] = typer.Option(None, "--description", help="Brief description (the deal's name is <country> <company> <description>)."),
+    amount: Optional[str] = typer.Option(None, "--amount", help="Amount in currency units, e.g. 12000 or 12000.50."),
+    close_date: Optional[str] = typer.Option(None, "--close-date", help="Expected close date, YYYY-MM-DD (a forecast)."),
+    deal_class: Optional[str] = typer.Option(None, "--class", help=CLASS_HELP, autocompletion=_complete_class),
+    source: Optional[str] = typer.Option(None, "--source", help="The action that originated the deal, e.g. 'LinkedIn outreach'."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="Deal owner: a team member with role JD-019 or JD-002."),
+    contact: List[str] = typer.Option([], "--contact", help="Contact id, email or name (repeatable)."),
+    country: Optional[str] = typer.Option(None, "--country", help="Country of the contracting legal entity (default: the company's)."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Create further along than Prospected, when every gate up to it is met. " + STAGE_HELP, autocompletion=_complete_stage),
+    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    from_deal: Optional[str] = typer.Option(None, "--from", help="Copy company, country, description, class, source, owner and contacts from this (lost) deal."),
+    json: bool = typer.Option(False, "--json", help="Print the new deal as JSON on stdout."),
+) -> None:
+    """Create a deal, named <country> <company> <description>, in Prospected (or --stage)."""
+    from salescrm.domain import deals, refs, views
+
+    rt = runtime(ctx)
+    values = _parse_sets(set_)
+    draft = deals.DealDraft(company, description, amount, close_date, deal_class, source, owner, country, list(contact))
+    with rt.reading() as session:
+        if from_deal:
+            draft = deals.draft_from(session, from_deal, draft)
+        choices = _create_choices(session) if rt.can_prompt() else {}
+    draft = _ask_missing_fields(rt, draft, choices)
+    target = process.stage(_parse_stage(stage)) if stage else process.stage(process.FIRST_STAGE)
+    entering = process.stages_between(process.FIRST_STAGE, target.name) if target.name != process.LOST_STAGE else []
+    if entering and rt.can_prompt():
+        with rt.reading() as session:
+            company_id = refs.company(session, draft.company).id
+            context = _gate_context(session, company_id)
+        values = ask_gate_values(rt, entering, values, lambda: context)
+    with rt.writing() as session:
+        outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
+        obj = views.deal_object(session, outcome.record) if json else None
+    for warning in outcome.warnings:
+        output.warn(warning)
+    deal = outcome.record
+    if json:
+        output.print_json(obj)
+    else:
+        output.say(f"Created deal {deal.id}: {deal.name} ({deal.stage})")
+
+
+def _parse_stage(value: str) -> str:
+    from salescrm.domain.values import parse_stage
+
+    return parse_stage(value)
+
+
+def _create_choices(session) -> dict:
+    from sqlmodel import select
+
+    from salescrm.store.models import Company, TeamMember
+
+    return {
+        "companies": list(session.exec(select(Company.name).order_by(Company.name_key)).all()),
+        "owners": [m.name for m in session.exec(select(TeamMember).where(TeamMember.role.in_(process.OWNER_ROLES))).all()],
+    }
+
+
+def _ask_missing_fields(rt: Runtime, draft, choices: dict):
+    from salescrm.domain.values import parse_amount, parse_date
+
+    needs = Needs()
+    if draft.company is None:
+        needs.add("company", "--company", lambda p: p.autocomplete("Company", choices["companies"], validate=one_of(choices["companies"], "Company")))
+    if draft.description is None:
+        needs.add("description", "--description", lambda p: p.text("Brief description", validate=required("Description"), instruction="(the deal is named <country> <company> <description>)"))
+    if draft.amount is None:
+        needs.add("amount", "--amount", lambda p: p.text("Amount", validate=parse_amount))
+    if draft.close_date is None:
+        needs.add("close date", "--close-date", lambda p: p.text("Expected close date (YYYY-MM-DD)", validate=lambda a: parse_date(a, "Close date")))
+    if draft.deal_class is None:
+        needs.add("deal class", "--class", lambda p: p.select("Deal class (the segment of the value proposition)", process.DEAL_CLASSES))
+    if draft.source is None:
+        needs.add("source", "--source", lambda p: p.text("Action that originated the deal", validate=required("Source")))
+    if draft.owner is None:
+        needs.add("owner", "--owner", lambda p: p.select("Deal owner (JD-019 or JD-002)", choices["owners"]) if choices.get("owners") else p.text("Deal owner (JD-019 or JD-002)", validate=required("Owner")))
+    answers = needs.resolve(rt)
+    for option, attr in (("--company", "company"), ("--description", "description"), ("--amount", "amount"),
+                         ("--close-date", "close_date"), ("--class", "deal_class"), ("--source", "source"), ("--owner", "owner")):
+        if option in answers:
+            setattr(draft, attr, answers[option])
+    return draft
+
+
+# --- advance -----------------------------------------------------------------------------
+
+
+@app.command("advance", epilog="Example: salescrm deal advance 1 --set segment_verified=yes --set decision_maker=marta@sanitas.es")
+def advance(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
+    to: Optional[str] = typer.Option(None, "--to", help="Skip ahead to this stage; every gate passed through must be met. " + STAGE_HELP, autocompletion=_complete_stage),
+    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout."),
+) -> None:
+    """Move a deal into the next stage, asking for what its gate requires."""
+    from salescrm.domain import deals, gates, refs, views
+
+    rt = runtime(ctx)
+    values = _parse_sets(set_)
+    with rt.reading() as session:
+        found = refs.deal(session, deal)
+        entering = deals.advance_target(found, to)
+        seen_version, seen_stage = found.version, found.stage
+        context = _gate_context(session, found.company_id) if rt.can_prompt() else {}
+    values = ask_gate_values(rt, entering, values, lambda: context)
+    with rt.writing() as session:
+        moved = deals.advance_deal(
+            session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version, expected_stage=seen_stage
+        )
+        obj = views.deal_object(session, moved) if json else None
+    if json:
+        output.print_json(obj)
+        return
+    output.say(f"Deal {moved.id} moved from {seen_stage} to {moved.stage}: {moved.name}")
+    following = deals.next_stage(moved)
+    if following is not None:
+        output.say("Next: " + gates.describe_gate(following))
+
+
+# --- lose --------------------------------------------------------------------------------
+
+
+@app.command("lose", epilog='Example: salescrm deal lose 1 --category "Bad timing" --reason "Budget frozen until 2028"')
+def lose(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or name."),
+    category: Optional[str] = typer.Option(None, "--category", help=CATEGORY_HELP),
+    reason: Optional[str] = typer.Option(None, "--reason", help="The lost reason's details, in free text."),
+) -> None:
+    """Lose a deal: it is kept, renamed `Lost ...`, and never moves again."""
+    from salescrm.domain import deals, refs
+
+    rt = runtime(ctx)
+    with rt.reading() as session:
+        found = refs.deal(session, deal)
+        seen_version = found.version
+    needs = Needs()
+    if category is None:
+        needs.add("lost reason category", "--category", lambda p: p.select("Lost reason category", process.LOST_CATEGORIES))
+    if reason is None:
+        needs.add("lost reason details", "--reason", lambda p: p.text("Lost reason details", validate=required("Lost reason")))
+    answers = needs.resolve(rt)
+    with rt.writing() as session:
+        lost = deals.lose_deal(
+            session, str(found.id), answers.get("--category", category), answers.get("--reason", reason),
+            expected_version=seen_version,
+        )
+    output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
+
+
+# --- show / list ---------------------------------------------------------------------------
+
+
+@app.command("show", epilog="Example: salescrm deal show 1")
+def show(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show a deal: its fields, gate values, stage history, and what the next stage needs."""
+    from salescrm.domain import deals, gates, refs, views
+
+    with runtime(ctx).reading() as session:
+        found = refs.deal(session, deal)
+        obj = views.deal_object(session, found)
+    if json:
+        output.print_json(obj)
+        return
+    _render_deal(obj)
+    following = deals.next_stage(found)
+    if following is not None:
+        output.say("\nNext: " + gates.describe_gate(following))
+    elif found.stage == process.LOST_STAGE:
+        output.say(f"\nLost deals are final: to sell this again, run `salescrm deal create --from {found.id}`.")
+    else:
+        output.say("\nWon: the payment is done.")
+
+
+def _render_deal(obj: dict) -> None:
+    pairs = [
+        ("Deal", f"{obj['name']} (id {obj['id']})"),
+        ("Stage", f"{obj['stage']} ({obj['probability']} %), pipeline {obj['pipeline']}"),
+        ("Company", obj["company"]),
+        ("Country", obj["country"]),
+        ("Description", obj["description"]),
+        ("Amount", f"{output.money(obj['amount'])} (weighted {output.money(obj['weighted_amount'])})"),
+        ("Close date", obj["close_date"]),
+        ("Class", obj["deal_class"]),
+        ("Source", obj["source"]),
+        ("Owner", obj["owner"]),
+        ("Contacts", ", ".join(f"{c['name']} <{c['email']}>" if c["email"] else c["name"] for c in obj["contacts"]) or "-"),
+    ]
+    if obj["lost_reason_category"]:
+        pairs.append(("Lost reason", f"{obj['lost_reason_category']}: {obj['lost_reason']}"))
+    output.details(pairs)
+    if obj["gates"]:
+        output.heading("Gate values")
+        output.table(["Key", "Value"], list(obj["gates"].items()))
+    output.heading("History")
+    output.table(["From", "To", "At", "By"], [(h["from"] or "(created)", h["to"], h["at"], h["by"]) for h in obj["history"]])
+
+
+@app.command("list", epilog="Example: salescrm deal list --stage discovered --owner \"Ana García\" --json")
+def list_(
+    ctx: typer.Context,
+    stage: Optional[str] = typer.Option(None, "--stage", help="Only deals in this stage. " + STAGE_HELP, autocompletion=_complete_stage),
+    owner: Optional[str] = typer.Option(None, "--owner", help="Only deals of this owner."),
+    deal_class: Optional[str] = typer.Option(None, "--class", help="Only deals of this class.", autocompletion=_complete_class),
+    company: Optional[str] = typer.Option(None, "--company", help="Only deals of this company."),
+    open_: bool = typer.Option(False, "--open", help="Only open deals (not won, not lost)."),
+    won: bool = typer.Option(False, "--won", help="Only won deals (Payment Done)."),
+    lost: bool = typer.Option(False, "--lost", help="Only lost deals."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List deals, newest first (lost and won included unless filtered)."""
+    from salescrm.domain import views
+
+    filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)
+    with runtime(ctx).reading() as session:
+        objects = views.iter_deal_objects(session, filters, limit)
+        if json:
+            output.print_json_array(objects)
+            return
+        output.table(
+            ["ID", "Name", "Stage", "Amount", "Close date", "Owner", "Class"],
+            ((d["id"], d["name"], d["stage"], d["amount"], d["close_date"], d["owner"], d["deal_class"]) for d in objects),
+            justify={"Amount": "right"},
+        )
+
+
+# --- edit --------------------------------------------------------------------------------
+
+
+@app.command("edit", epilog="Example: salescrm deal edit 1 --amount 15000 --close-date 2027-06-30")
+def edit(
+    ctx: typer.Context,
+    deal: str = typer.Argument(..., help="Deal id or name."),
+    amount: Optional[str] = typer.Option(None, "--amount", help="New amount."),
+    close_date: Optional[str] = typer.Option(None, "--close-date", help="New expected close date, YYYY-MM-DD."),
+    country: Optional[str] = typer.Option(None, "--country", help="New country (the name is rebuilt)."),
+    description: Optional[str] = typer.Option(None, "--description", help="New description (the name is rebuilt)."),
+    deal_class: Optional[str] = typer.Option(None, "--class", help=CLASS_HELP, autocompletion=_complete_class),
+    source: Optional[str] = typer.Option(None, "--source", help="New source."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="New owner (JD-019 or JD-002)."),
+    add_contact: List[str] = typer.Option([], "--add-contact", help="Add a contact (repeatable)."),
+    remove_contact: List[str] = typer.Option([], "--remove-contact", help="Remove a contact (repeatable)."),
+    lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
+    lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
+) -> None:
+    """Change the fields a rep keeps up to date (stages change only through advance and lose)."""
+    from salescrm.domain import deals
+    from salescrm.errors import InvalidValue
+
+    changes = deals.DealChanges(amount, close_date, country, description, deal_class, source, owner,
+                                list(add_contact), list(remove_contact), lost_category, lost_reason)
+    if not changes.business_fields() and lost_category is None and lost_reason is None:
+        raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
+    with runtime(ctx).writing() as session:
+        outcome = deals.edit_deal(session, deal, changes)
+    for warning in outcome.warnings:
+        output.warn(warning)
+    output.say(f"Updated deal {outcome.record.id}: {outcome.record.name}")

@@ -1,0 +1,62 @@
+"""`salescrm demo`: a demo database built from the examples of SP-009-001."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from salescrm.cli import output
+
+HELP = (
+    "Build a demo database from the SP-009-001 examples and show its pipeline. Without --db or SALESCRM_DB it "
+    "writes a separate demo file in the user data directory (replacing an earlier demo), never your own data; "
+    "it refuses to write into a database that already holds records."
+)
+EPILOG = "Example: salescrm demo; salescrm --db /tmp/big.db demo --size 100000"
+
+
+def demo(
+    ctx: typer.Context,
+    size: int = typer.Option(0, "--size", min=0, help="Also add this many synthetic deals (deterministic), for benchmarks."),
+) -> None:
+    from salescrm.cli.pipeline import show as show_pipeline
+    from salescrm.cli.runtime import runtime
+    from salescrm.store.location import DEMO_FILE, ENV_DB
+
+    rt = runtime(ctx)
+    if not rt.db and not os.environ.get(ENV_DB):
+        rt.default_file = DEMO_FILE
+        _remove_earlier_demo(rt.location().path)
+    from salescrm.domain import demo as demo_data
+
+    with rt.writing() as session:
+        demo_data.build_examples(session)
+        added = demo_data.add_synthetic(session, size)
+    location = rt.location()
+    output.say(f"Demo database written to {location.display}" + (f" with {added:,} synthetic deals." if added else "."))
+    show_pipeline(ctx, owner=None, deal_class=None, json=False)
+    flag = f"--db {_quote(location.display)}" if rt.default_file else ""
+    prefix = f"salescrm {flag} ".replace("  ", " ")
+    output.say(
+        "\nLook further:\n"
+        f"  {prefix}deal list\n"
+        f"  {prefix}deal show 'Torrejón'\n"
+        f"  {prefix}company show Almirall\n"
+        f"  {prefix}contact list"
+    )
+
+
+def _remove_earlier_demo(path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.remove(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

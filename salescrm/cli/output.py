@@ -1,0 +1,102 @@
+"""Rendering: rich tables on a terminal, tab-separated lines when piped, JSON on request.
+
+`--json` always writes JSON to stdout and nothing else there; without it, output
+never switches to JSON by itself and never draws boxes into a pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_json_array(items: Iterable[dict]) -> None:
+    """A JSON array written item by item, so that long lists never sit whole in memory."""
+    out = sys.stdout
+    first = True
+    out.write("[")
+    for item in items:
+        out.write("\n  " if first else ",\n  ")
+        out.write(json.dumps(item, ensure_ascii=False))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def say(text: str) -> None:
+    """A confirmation of what was done, on stdout."""
+    sys.stdout.write(text + "\n")
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"Warning: {text}\n")
+
+
+def money(amount: int | float) -> str:
+    """An amount in currency units: `12,000.50` on a terminal, `12000.5` in a pipe."""
+    if not is_terminal():
+        return str(amount)
+    return f"{amount:,.2f}" if isinstance(amount, float) else f"{amount:,}"
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return str(value).replace("\t", " ").replace("\n", " ")
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence], *, title: str | None = None,
+          justify: dict[str, str] | None = None) -> None:
+    """Aligned table on a terminal; tab-separated lines (no header) in a pipe."""
+    if not is_terminal():
+        write = sys.stdout.write
+        for row in rows:
+            write("\t".join(_cell(v) for v in row) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        t.add_column(column, justify=(justify or {}).get(column, "left"), overflow="fold")
+    for row in rows:
+        t.add_row(*(Text(_cell(v)) for v in row))
+    Console(highlight=False).print(t)
+
+
+def details(pairs: Sequence[tuple[str, object]], *, title: str | None = None) -> None:
+    """A record as `field: value` lines (aligned on a terminal, tab-separated in a pipe)."""
+    if not is_terminal():
+        for key, value in pairs:
+            sys.stdout.write(f"{key}\t{_cell(value)}\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for key, value in pairs:
+        t.add_row(key, Text(_cell(value)))
+    Console(highlight=False).print(t)
+
+
+def heading(text: str) -> None:
+    if is_terminal():
+        from rich.console import Console
+
+        from rich.text import Text
+
+        Console(highlight=False).print(Text("\n" + text, style="bold"))
+    else:
+        sys.stdout.write(f"\n# {text}\n")

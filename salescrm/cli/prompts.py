@@ -1,0 +1,94 @@
+"""Asking a person for values, with questionary (imported only when a prompt is shown).
+
+Commands talk to a `Prompter`; tests pass a scripted one. Validation reuses the
+domain's parsers, so a prompt accepts exactly what the matching option accepts.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Protocol, Sequence
+
+from salescrm.errors import SalesCrmError
+
+Validator = Callable[[str], object]
+
+
+class Prompter(Protocol):
+    def text(self, message: str, *, validate: Validator | None = None, instruction: str | None = None,
+             default: str = "") -> str: ...
+
+    def select(self, message: str, choices: Sequence[str], *, default: str | None = None) -> str: ...
+
+    def autocomplete(self, message: str, choices: Sequence[str], *, validate: Validator | None = None) -> str: ...
+
+    def confirm(self, message: str, *, default: bool = False) -> bool: ...
+
+    def say(self, text: str) -> None: ...
+
+
+def _as_questionary_validator(validate: Validator | None):
+    if validate is None:
+        return None
+
+    def check(answer: str):
+        try:
+            validate(answer)
+        except SalesCrmError as e:
+            return e.message
+        return True
+
+    return check
+
+
+class QuestionaryPrompter:
+    """Prompts on the terminal. `unsafe_ask` lets Ctrl-C reach the CLI, which exits 130 saying nothing was saved."""
+
+    def text(self, message, *, validate=None, instruction=None, default=""):
+        import questionary
+
+        return questionary.text(
+            message, validate=_as_questionary_validator(validate), instruction=instruction, default=default
+        ).unsafe_ask()
+
+    def select(self, message, choices, *, default=None):
+        import questionary
+
+        return questionary.select(message, choices=list(choices), default=default).unsafe_ask()
+
+    def autocomplete(self, message, choices, *, validate=None):
+        import questionary
+
+        return questionary.autocomplete(
+            message,
+            choices=list(choices),
+            validate=_as_questionary_validator(validate),
+            match_middle=True,
+            ignore_case=True,
+        ).unsafe_ask()
+
+    def confirm(self, message, *, default=False):
+        import questionary
+
+        return questionary.confirm(message, default=default).unsafe_ask()
+
+    def say(self, text):
+        print(text, file=sys.stderr)
+
+
+def required(label: str) -> Validator:
+    def check(answer: str) -> None:
+        from salescrm.domain.values import clean_text
+
+        clean_text(answer, label)
+
+    return check
+
+
+def one_of(choices: Sequence[str], label: str) -> Validator:
+    def check(answer: str) -> None:
+        from salescrm.domain.values import parse_choice
+
+        parse_choice(answer, choices, label)
+
+    return check

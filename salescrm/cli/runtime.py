@@ -1,0 +1,97 @@
+"""What every command shares: the database location, whether it may prompt, and its sessions.
+
+Light at import (standard library only): the store and the prompter are imported when used.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import typer
+
+from salescrm.errors import MissingValues
+
+if TYPE_CHECKING:
+    from salescrm.cli.prompts import Prompter
+    from salescrm.store.location import DatabaseLocation
+
+
+@dataclass
+class Runtime:
+    db: str | None = None
+    no_input: bool = False
+    debug: bool = False
+    # Tests pass a scripted prompter through `CliRunner.invoke(app, args, obj=Runtime(prompter=...))`.
+    prompter: "Prompter | None" = None
+    default_file: str | None = None
+
+    def location(self) -> "DatabaseLocation":
+        from salescrm.store.location import DEFAULT_FILE, resolve
+
+        return resolve(self.db, self.default_file or DEFAULT_FILE)
+
+    def can_prompt(self) -> bool:
+        """Prompt only when a person is there: stdin and stdout are terminals and --no-input is not given."""
+        if self.no_input:
+            return False
+        if self.prompter is not None:
+            return True
+        return sys.stdin.isatty() and sys.stdout.isatty()
+
+    def ask(self) -> "Prompter":
+        if self.prompter is None:
+            from salescrm.cli.prompts import QuestionaryPrompter
+
+            self.prompter = QuestionaryPrompter()
+        return self.prompter
+
+    @contextmanager
+    def reading(self) -> Iterator:
+        from salescrm.store.engine import read_session
+
+        with read_session(self.location()) as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator:
+        from salescrm.domain.actors import current_user
+        from salescrm.store.engine import write_session
+
+        with write_session(self.location(), actor=current_user()) as session:
+            yield session
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Runtime):
+        root.obj = Runtime()
+    return root.obj
+
+
+@dataclass
+class Need:
+    """A required value not given as an option: asked for on a terminal, else named in the error."""
+
+    label: str
+    option: str
+    ask: Callable[["Prompter"], str]
+
+
+@dataclass
+class Needs:
+    items: list[Need] = field(default_factory=list)
+
+    def add(self, label: str, option: str, ask: Callable[["Prompter"], str]) -> None:
+        self.items.append(Need(label, option, ask))
+
+    def resolve(self, rt: Runtime) -> dict[str, str]:
+        """Ask for each missing value (keyed by option), or fail naming every option to pass."""
+        if not self.items:
+            return {}
+        if not rt.can_prompt():
+            raise MissingValues([(n.label, n.option) for n in self.items])
+        prompter = rt.ask()
+        return {n.option: n.ask(prompter) for n in self.items}

@@ -1,0 +1,48 @@
+"""`salescrm team`: the people who own deals and sign contracts (GP-009 job descriptions)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from salescrm import process
+from salescrm.cli import output
+from salescrm.cli.runtime import Needs, runtime
+
+app = typer.Typer(help="Team members and their GP-009 roles (deal owners are JD-019 or JD-002).", no_args_is_help=True)
+
+ROLE_HELP = "GP-009 job description, by code or title: " + ", ".join(f"{r.code} {r.title}" for r in process.ROLES) + "."
+
+
+@app.command("add", epilog='Example: salescrm team add "Ana García" --role JD-019')
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Full name."),
+    role: Optional[str] = typer.Option(None, "--role", help=ROLE_HELP),
+) -> None:
+    """Add a team member with a GP-009 role."""
+    rt = runtime(ctx)
+    needs = Needs()
+    if role is None:
+        choices = [f"{r.code} {r.title}" for r in process.ROLES]
+        needs.add("role", "--role", lambda p: p.select("Role (GP-009 job description)", choices).split(" ")[0])
+    role = needs.resolve(rt).get("--role", role)
+    from salescrm.domain import team
+
+    with rt.writing() as session:
+        member = team.add_member(session, name, role)
+    output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})")
+
+
+@app.command("list", epilog="Example: salescrm team list --json")
+def list_(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")) -> None:
+    """List team members with their role code and title."""
+    from salescrm.domain import team, views
+
+    with runtime(ctx).reading() as session:
+        members = [views.team_object(m) for m in team.list_members(session)]
+    if json:
+        output.print_json(members)
+        return
+    output.table(["ID", "Name", "Role", "Title"], [(m["id"], m["name"], m["role"], m["title"]) for m in members])

@@ -1,0 +1,125 @@
+"""Contacts: the people we sell to, linked to one or more companies."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from salescrm.domain import refs
+from salescrm.domain.records import check_version, touch
+from salescrm.domain.values import clean_text, parse_email, parse_phone
+from salescrm.errors import Refused
+from salescrm.store.models import Company, Contact, ContactCompany
+
+
+def add_contact(
+    session: Session,
+    first_name: str,
+    last_name: str,
+    job_title: str,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    companies: list[str] = (),
+) -> Contact:
+    linked = [refs.company(session, ref) for ref in companies]
+    contact = Contact(
+        first_name=clean_text(first_name, "First name", max_length=200),
+        last_name=clean_text(last_name, "Last name", max_length=200),
+        job_title=clean_text(job_title, "Job title", max_length=200),
+    )
+    _set_email(session, contact, email)
+    _set_phone(contact, phone, linked)
+    session.add(contact)
+    session.flush()
+    for company in linked:
+        _link(session, contact, company)
+    return contact
+
+
+def _set_email(session: Session, contact: Contact, email: str | None) -> None:
+    if email is None or not email.strip():
+        contact.email = contact.email_key = None
+        return
+    normalized = parse_email(email)
+    key = normalized.lower()
+    other = session.exec(select(Contact).where(Contact.email_key == key)).first()
+    if other is not None and other.id != contact.id:
+        raise Refused(
+            f"{other.first_name} {other.last_name} (contact {other.id}) already has the email {other.email}; "
+            "emails are unique, so edit that contact instead."
+        )
+    contact.email, contact.email_key = normalized, key
+
+
+def _set_phone(contact: Contact, phone: str | None, companies: list[Company]) -> None:
+    if phone is None or not phone.strip():
+        contact.phone = None
+        return
+    region = companies[0].country if companies else None
+    contact.phone = parse_phone(phone, region)
+
+
+def _link(session: Session, contact: Contact, company: Company) -> None:
+    if session.get(ContactCompany, (contact.id, company.id)) is None:
+        session.add(ContactCompany(contact_id=contact.id, company_id=company.id))
+
+
+def companies_of(session: Session, contact_id: int) -> list[Company]:
+    return list(
+        session.exec(
+            select(Company)
+            .join(ContactCompany, ContactCompany.company_id == Company.id)
+            .where(ContactCompany.contact_id == contact_id)
+            .order_by(Company.name_key)
+        ).all()
+    )
+
+
+def edit_contact(
+    session: Session,
+    ref: str,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    job_title: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    add_companies: list[str] = (),
+    remove_companies: list[str] = (),
+    expected_version: int | None = None,
+) -> Contact:
+    contact = refs.contact(session, ref, for_update=True)
+    check_version(contact, expected_version, "contact")
+    if first_name is not None:
+        contact.first_name = clean_text(first_name, "First name", max_length=200)
+    if last_name is not None:
+        contact.last_name = clean_text(last_name, "Last name", max_length=200)
+    if job_title is not None:
+        contact.job_title = clean_text(job_title, "Job title", max_length=200)
+    if email is not None:
+        _set_email(session, contact, email)
+    for company_ref in add_companies:
+        _link(session, contact, refs.company(session, company_ref))
+    for company_ref in remove_companies:
+        company = refs.company(session, company_ref)
+        link = session.get(ContactCompany, (contact.id, company.id))
+        if link is None:
+            raise Refused(f"{contact.first_name} {contact.last_name} is not linked to '{company.name}'.")
+        session.delete(link)
+    session.flush()
+    if phone is not None:
+        _set_phone(contact, phone, companies_of(session, contact.id))
+    touch(session, contact)
+    return contact
+
+
+def list_contacts(session: Session, *, company: str | None = None, limit: int | None = None) -> list[Contact]:
+    stmt = select(Contact).order_by(Contact.last_name, Contact.first_name, Contact.id)
+    if company:
+        found = refs.company(session, company)
+        stmt = stmt.join(ContactCompany, ContactCompany.contact_id == Contact.id).where(
+            ContactCompany.company_id == found.id
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt).all())

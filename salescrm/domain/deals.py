@@ -1,0 +1,361 @@
+"""Deals through the SP-009-001 pipeline: create, advance, lose, edit.
+
+A deal's name is built, never typed (`<country> <company> <description>`); a lost
+deal's name gets the prefix `Lost `; lost is final ("Deals can't be resurrected,
+we create a new one"), and so is won (Payment Done).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from salescrm import process
+from salescrm.domain import gates, lifecycle, naming, refs
+from salescrm.domain.actors import actor_of
+from salescrm.domain.countries import parse_country
+from salescrm.domain.outcome import Outcome
+from salescrm.domain.records import check_version, touch
+from salescrm.domain.team import owner as owner_member
+from salescrm.domain.values import (
+    clean_text,
+    parse_amount,
+    parse_date,
+    parse_deal_class,
+    parse_lost_category,
+    parse_stage,
+)
+from salescrm.errors import InvalidValue, Refused, StaleRecord
+from salescrm.store.models import Company, Deal, DealContact, GateValue, StageChange, utcnow
+
+
+@dataclass
+class DealDraft:
+    """The fields of a deal to create, as typed (None: not given)."""
+
+    company: str | None = None
+    description: str | None = None
+    amount: str | None = None
+    close_date: str | None = None
+    deal_class: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    country: str | None = None
+    contacts: list[str] = field(default_factory=list)
+
+
+def draft_from(session: Session, ref: str, draft: DealDraft) -> DealDraft:
+    """`deal create --from DEAL`: the fields of `draft` not given, copied from that deal."""
+    source = refs.deal(session, ref)
+    company = session.get(Company, source.company_id)
+    return DealDraft(
+        company=draft.company or str(company.id),
+        description=draft.description or source.description,
+        amount=draft.amount,
+        close_date=draft.close_date,
+        deal_class=draft.deal_class or source.deal_class,
+        source=draft.source or source.source,
+        owner=draft.owner or str(source.owner_id),
+        country=draft.country or source.country,
+        contacts=draft.contacts or [str(cid) for cid in contact_ids(session, source.id)],
+    )
+
+
+def create_deal(
+    session: Session,
+    draft: DealDraft,
+    *,
+    stage: str | None = None,
+    gate_values: dict[str, str] | None = None,
+    from_deal: str | None = None,
+    today: date | None = None,
+) -> Outcome[Deal]:
+    """Create a deal in Prospected, or further along when every gate up to `stage` is met."""
+    if from_deal:
+        draft = draft_from(session, from_deal, draft)
+    today = today or date.today()
+    company = refs.company(session, _required(draft.company, "Company"))
+    owner = owner_member(session, _required(draft.owner, "Owner"))
+    target = parse_stage(stage) if stage else process.FIRST_STAGE
+    if target == process.LOST_STAGE:
+        raise InvalidValue("A deal cannot be created as Lost; create it, then lose it with `salescrm deal lose`.")
+    deal = Deal(
+        name="",
+        name_key="",
+        pipeline=process.PIPELINE,
+        stage=target,
+        country=parse_country(draft.country) if draft.country else company.country,
+        company_id=company.id,
+        description=clean_text(draft.description, "Description", max_length=400),
+        amount_cents=parse_amount(_required(draft.amount, "Amount")),
+        close_date=parse_date(_required(draft.close_date, "Close date"), "Close date"),
+        deal_class=parse_deal_class(_required(draft.deal_class, "Deal class")),
+        source=clean_text(draft.source, "Source", max_length=300),
+        owner_id=owner.id,
+    )
+    contacts = [refs.contact(session, ref) for ref in draft.contacts]
+    _set_name(session, deal, company)
+    entering = process.stages_between(process.FIRST_STAGE, target)
+    values = gate_values or {}
+    gates.check_keys_belong(entering, values, f"creating the deal in {target}")
+    to_store = gates.check_gates(
+        session, entering, values, company_id=company.id, amount_cents=deal.amount_cents, subject="the new deal", today=today
+    )
+    session.add(deal)
+    session.flush()
+    for contact in contacts:
+        session.add(DealContact(deal_id=deal.id, contact_id=contact.id))
+    _store_gate_values(session, deal, entering, to_store)
+    _record_stage_change(session, deal, None, target)
+    if process.stage(target).open:
+        lifecycle.on_deal_opened(session, company)
+    else:
+        lifecycle.on_deal_closed(session, company, None)
+    warnings = []
+    if deal.close_date < today:
+        warnings.append(
+            f"The close date {deal.close_date.isoformat()} is in the past; the deal is recorded late. "
+            "Change it with `salescrm deal edit` if it is a forecast."
+        )
+    return Outcome(deal, warnings)
+
+
+def _required(value, label: str):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidValue(f"{label} is required.")
+    return value
+
+
+def _set_name(session: Session, deal: Deal, company: Company) -> None:
+    """Build the name from country, company and description; refuse a second open deal with it."""
+    name = naming.deal_name(deal.country, company.name, deal.description)
+    if deal.stage == process.LOST_STAGE:
+        name = naming.lost_name(name)
+    key = naming.name_key(name)
+    if deal.stage != process.LOST_STAGE:
+        clash = session.exec(
+            select(Deal).where(Deal.name_key == key, Deal.stage != process.LOST_STAGE, Deal.id != (deal.id or -1))
+        ).first()
+        if clash is not None:
+            raise Refused(
+                f"Deal {clash.id} '{clash.name}' is already open under that name, and SP-009-001 asks for one deal per "
+                "revenue-generating event: give a different description (phases go there, e.g. 'part 2 of 2 Implementation')."
+            )
+    deal.name, deal.name_key = name, key
+
+
+def rebuild_name(session: Session, deal: Deal, company: Company | None = None) -> None:
+    company = company or session.get(Company, deal.company_id)
+    old = deal.name
+    _set_name(session, deal, company)
+    if deal.name != old:
+        touch(session, deal)
+
+
+def _store_gate_values(session: Session, deal: Deal, stages: list[process.Stage], values: dict[str, str]) -> None:
+    actor = actor_of(session)
+    stage_of = {k: s.name for s in stages if s.gate for k in s.gate.keys}
+    for key, value in values.items():
+        existing = session.get(GateValue, (deal.id, key))
+        if existing is None:
+            session.add(GateValue(deal_id=deal.id, key=key, value=value, stage=stage_of[key], set_by=actor))
+        else:
+            existing.value, existing.set_at, existing.set_by = value, utcnow(), actor
+            session.add(existing)
+
+
+def _record_stage_change(session: Session, deal: Deal, from_stage: str | None, to_stage: str) -> None:
+    session.add(StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session)))
+
+
+def _check_unchanged(deal: Deal, expected_version: int | None, expected_stage: str | None) -> None:
+    if expected_stage is not None and deal.stage != expected_stage:
+        raise StaleRecord(
+            f"Deal {deal.id} was moved to {deal.stage} by someone else while you were answering; nothing was saved. "
+            f"Run `salescrm deal show {deal.id}` and try again."
+        )
+    check_version(deal, expected_version, "deal")
+
+
+def _refuse_if_final(deal: Deal) -> None:
+    if deal.stage == process.LOST_STAGE:
+        raise Refused(
+            f"Deal {deal.id} '{deal.name}' is lost, and deals can't be resurrected (SP-009-001): "
+            f"create a new one with `salescrm deal create --from {deal.id}`."
+        )
+    if deal.stage == process.WON_STAGE:
+        raise Refused(f"Deal {deal.id} '{deal.name}' is won (Payment Done), which is final.")
+
+
+def advance_target(deal: Deal, to: str | None) -> list[process.Stage]:
+    """The stages `deal` enters moving to `to` (default: the next stage); refuses final deals and backward moves."""
+    _refuse_if_final(deal)
+    if to is None:
+        return process.stages_between(deal.stage, process.PIPELINE_STAGES[process.rank(deal.stage) + 1].name)
+    target = parse_stage(to)
+    if target == process.LOST_STAGE:
+        raise InvalidValue(f"To lose a deal, use `salescrm deal lose {deal.id} --category ... --reason ...`.")
+    if process.rank(target) <= process.rank(deal.stage):
+        raise Refused(
+            f"Deal {deal.id} is in {deal.stage}; moving it to {target} is not forward, and stages record what "
+            "already happened, so they never move back."
+        )
+    return process.stages_between(deal.stage, target)
+
+
+def advance_deal(
+    session: Session,
+    ref: str,
+    *,
+    to: str | None = None,
+    values: dict[str, str] | None = None,
+    expected_version: int | None = None,
+    expected_stage: str | None = None,
+    today: date | None = None,
+) -> Deal:
+    """Move a deal forward into the next stage, or skip ahead to `to` when every gate passed through is met."""
+    deal = refs.deal(session, ref, for_update=True)
+    _check_unchanged(deal, expected_version, expected_stage)
+    entering = advance_target(deal, to)
+    values = values or {}
+    target = entering[-1].name
+    gates.check_keys_belong(entering, values, f"moving deal {deal.id} to {target}")
+    to_store = gates.check_gates(
+        session, entering, values, company_id=deal.company_id, amount_cents=deal.amount_cents,
+        subject=f"deal {deal.id}", today=today,
+    )
+    _store_gate_values(session, deal, entering, to_store)
+    from_stage = deal.stage
+    deal.stage = target
+    touch(session, deal)
+    _record_stage_change(session, deal, from_stage, target)
+    if entering[-1].won:
+        lifecycle.on_deal_closed(session, session.get(Company, deal.company_id), None)
+    return deal
+
+
+def lose_deal(
+    session: Session,
+    ref: str,
+    category: str,
+    reason: str,
+    *,
+    expected_version: int | None = None,
+) -> Deal:
+    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
+    category = parse_lost_category(category)
+    reason = clean_text(reason, "Lost reason (--reason)")
+    deal = refs.deal(session, ref, for_update=True)
+    check_version(deal, expected_version, "deal")
+    if deal.stage == process.LOST_STAGE:
+        raise Refused(f"Deal {deal.id} '{deal.name}' is already lost.")
+    _refuse_if_final(deal)
+    from_stage = deal.stage
+    deal.stage = process.LOST_STAGE
+    deal.lost_from_stage = from_stage
+    deal.lost_reason_category = category
+    deal.lost_reason = reason
+    deal.name = naming.lost_name(deal.name)
+    deal.name_key = naming.name_key(deal.name)
+    touch(session, deal)
+    _record_stage_change(session, deal, from_stage, process.LOST_STAGE)
+    lifecycle.on_deal_closed(session, session.get(Company, deal.company_id), category)
+    return deal
+
+
+@dataclass
+class DealChanges:
+    """The fields `deal edit` may change (None: unchanged)."""
+
+    amount: str | None = None
+    close_date: str | None = None
+    country: str | None = None
+    description: str | None = None
+    deal_class: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    add_contacts: list[str] = field(default_factory=list)
+    remove_contacts: list[str] = field(default_factory=list)
+    lost_category: str | None = None
+    lost_reason: str | None = None
+
+    def business_fields(self) -> list[str]:
+        names = ["amount", "close_date", "country", "description", "deal_class", "source", "owner"]
+        given = [n for n in names if getattr(self, n) is not None]
+        return given + (["contacts"] if self.add_contacts or self.remove_contacts else [])
+
+
+def edit_deal(
+    session: Session, ref: str, changes: DealChanges, *, expected_version: int | None = None, today: date | None = None
+) -> Outcome[Deal]:
+    deal = refs.deal(session, ref, for_update=True)
+    check_version(deal, expected_version, "deal")
+    if deal.stage == process.LOST_STAGE:
+        _edit_lost_reason(deal, changes)
+        touch(session, deal)
+        return Outcome(deal)
+    if changes.lost_category is not None or changes.lost_reason is not None:
+        raise Refused(f"Deal {deal.id} is not lost, so it has no lost reason to edit; lose it with `salescrm deal lose`.")
+    warnings: list[str] = []
+    if changes.amount is not None:
+        cents = parse_amount(changes.amount)
+        if cents <= 0 and process.rank(deal.stage) >= process.rank("Offer Sent"):
+            raise Refused(f"Deal {deal.id} is past Offer Sent, whose gate needs an amount above 0.")
+        deal.amount_cents = cents
+    if changes.close_date is not None:
+        deal.close_date = parse_date(changes.close_date, "Close date")
+        if deal.close_date < (today or date.today()):
+            warnings.append(f"The close date {deal.close_date.isoformat()} is in the past.")
+    if changes.deal_class is not None:
+        deal.deal_class = parse_deal_class(changes.deal_class)
+    if changes.source is not None:
+        deal.source = clean_text(changes.source, "Source", max_length=300)
+    if changes.owner is not None:
+        deal.owner_id = owner_member(session, changes.owner).id
+    if changes.country is not None or changes.description is not None:
+        if changes.country is not None:
+            deal.country = parse_country(changes.country)
+        if changes.description is not None:
+            deal.description = clean_text(changes.description, "Description", max_length=400)
+        _set_name(session, deal, session.get(Company, deal.company_id))
+    _edit_contacts(session, deal, changes)
+    touch(session, deal)
+    return Outcome(deal, warnings)
+
+
+def _edit_lost_reason(deal: Deal, changes: DealChanges) -> None:
+    if changes.business_fields():
+        raise Refused(
+            f"Deal {deal.id} is lost; only its lost reason can be edited (--lost-category, --lost-reason). "
+            f"To sell the same thing again, create a new deal with `salescrm deal create --from {deal.id}`."
+        )
+    if changes.lost_category is not None:
+        deal.lost_reason_category = parse_lost_category(changes.lost_category)
+    if changes.lost_reason is not None:
+        deal.lost_reason = clean_text(changes.lost_reason, "Lost reason")
+
+
+def _edit_contacts(session: Session, deal: Deal, changes: DealChanges) -> None:
+    for ref in changes.add_contacts:
+        contact = refs.contact(session, ref)
+        if session.get(DealContact, (deal.id, contact.id)) is None:
+            session.add(DealContact(deal_id=deal.id, contact_id=contact.id))
+    for ref in changes.remove_contacts:
+        contact = refs.contact(session, ref)
+        link = session.get(DealContact, (deal.id, contact.id))
+        if link is None:
+            raise Refused(f"{contact.first_name} {contact.last_name} is not a contact of deal {deal.id}.")
+        session.delete(link)
+
+
+def contact_ids(session: Session, deal_id: int) -> list[int]:
+    return list(session.exec(select(DealContact.contact_id).where(DealContact.deal_id == deal_id)).all())
+
+
+def next_stage(deal: Deal) -> process.Stage | None:
+    """The stage a deal would enter next, or None for a final deal."""
+    if process.stage(deal.stage).final:
+        return None
+    return process.PIPELINE_STAGES[process.rank(deal.stage) + 1]

@@ -1,0 +1,121 @@
+"""Names of companies and deals: comparison keys, the SP-009-001 deal name, legal forms
+and branch names ("Novartis Spain") that point at an existing company.
+
+Standard library only at import: `countries` (and so pycountry) is imported lazily by
+`branch_splits`, the one function that needs it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from salescrm.process import LOST_PREFIX
+
+# --- Comparison keys ---------------------------------------------------------------
+
+
+def name_key(text: str) -> str:
+    """`text` without accents, case-folded, with runs of whitespace collapsed to one space."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return collapse_whitespace(without_marks.casefold())
+
+
+def collapse_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- Deal names ----------------------------------------------------------------------
+
+
+def deal_name(country: str, company: str, description: str) -> str:
+    """The SP-009-001 deal name: `ES Sanitas Hospitales Proof of Concept`."""
+    parts = (collapse_whitespace(p) for p in (country, company, description))
+    return " ".join(p for p in parts if p)
+
+
+def lost_name(name: str) -> str:
+    """`name` with the lost prefix (once, however often it is called)."""
+    return LOST_PREFIX + without_lost_prefix(name)
+
+
+def without_lost_prefix(name: str) -> str:
+    return name[len(LOST_PREFIX) :] if name.startswith(LOST_PREFIX) else name
+
+
+# --- Legal forms -----------------------------------------------------------------------
+
+# Written without dots; each is matched with or without a dot after each letter.
+LEGAL_FORMS = (
+    "SA", "SAU", "SL", "SLU", "GmbH", "AG", "KG", "Inc", "Ltd", "Limited", "LLC", "PLC",
+    "SpA", "Srl", "SAS", "BV", "NV", "Co", "Corp", "Corporation", "Oy", "AB", "A/S", "ApS",
+)  # fmt: skip
+
+
+def _dotted(form: str) -> str:
+    """A pattern for `form` with an optional dot after each letter: `SA`, `S.A.`, `S. A.`."""
+    if not form.isalpha():
+        return re.escape(form)
+    return r"(?:\.\s*)?".join(re.escape(letter) for letter in form) + r"\.?"
+
+
+@lru_cache(maxsize=1)
+def _trailing_legal_form() -> re.Pattern[str]:
+    """A legal form standing as the last word(s) of a name, after a space or a comma."""
+    # Compiled on first use: a couple of milliseconds that `--help` need not pay.
+    forms = "|".join(_dotted(f) for f in sorted(LEGAL_FORMS, key=len, reverse=True))
+    return re.compile(rf"(?:^|[\s,])(?:{forms})[\s,]*$", re.IGNORECASE)
+
+
+_TRAILING_JUNK = " ,&"
+
+
+def legal_form_brand(name: str) -> str | None:
+    """`name` without its trailing legal form(s) (`Bayer AG` -> `Bayer`); None if it has none."""
+    brand = name.strip()
+    while (match := _trailing_legal_form().search(brand)) and match.start() > 0:
+        # `Samsung Co., Ltd.` and `Foo GmbH & Co. KG` carry more than one form.
+        brand = brand[: match.start()].rstrip(_TRAILING_JUNK)
+    if brand == name.strip() or not brand:
+        return None
+    return brand
+
+
+# --- Branches: a company name plus a country --------------------------------------------
+
+
+def branch_splits(name: str) -> list[tuple[str, str]]:
+    """Each way to read `name` as a base name plus a trailing country: `(name_key(base), alpha2)`.
+
+    `Novartis Spain`, `Novartis España` and `Novartis ES` all give `("novartis", "ES")`.
+    The trailing country is an English or local name (any case, any accents) or an
+    ISO code written in upper case, so that `Pfizer At` is not Austria.
+    """
+    words = name.split()
+    splits: list[tuple[str, str]] = []
+    for cut in range(1, len(words)):
+        base = name_key(" ".join(words[:cut]))
+        if not base:
+            continue
+        for alpha2 in _countries_named(words[cut:]):
+            if (base, alpha2) not in splits:
+                splits.append((base, alpha2))
+    return splits
+
+
+def _countries_named(words: list[str]) -> list[str]:
+    """The alpha-2 codes of the countries that `words` name (a code only if upper case)."""
+    from salescrm.domain import countries
+
+    index = countries.country_index()
+    found = []
+    if len(words) == 1 and words[0].isalpha() and words[0].isupper():
+        code = index.codes.get(words[0])
+        if code:
+            found.append(code)
+    named = index.names.get(name_key(" ".join(words)))
+    if named and named not in found:
+        found.append(named)
+    return found

@@ -1,0 +1,184 @@
+"""Parsing and checking the values people type: text, amounts, dates, choices, contact details.
+
+Each parser returns the stored form or raises InvalidValue (exit 2) with a message
+that says what to type instead. Pure functions: no session, no printing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Iterable
+
+from salescrm import process
+from salescrm.errors import InvalidValue
+
+MAX_TEXT = 2000
+_AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
+
+
+def clean_text(value: str | None, label: str, *, required: bool = True, max_length: int = MAX_TEXT) -> str | None:
+    """Trim a free-text value; refuse NUL (the two backends would disagree) and overlong text."""
+    if value is None:
+        if required:
+            raise InvalidValue(f"{label} is required.")
+        return None
+    if "\x00" in value:
+        raise InvalidValue(f"{label} holds a NUL character, which cannot be stored. Remove it and try again.")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise InvalidValue(f"{label} is not valid UTF-8 text. Check the terminal's encoding and type it again.")
+    value = value.strip()
+    if not value:
+        if required:
+            raise InvalidValue(f"{label} cannot be empty.")
+        return None
+    if len(value) > max_length:
+        raise InvalidValue(f"{label} is {len(value)} characters long; the limit is {max_length}.")
+    return value
+
+
+def parse_amount(value: str | int | float | Decimal, label: str = "Amount") -> int:
+    """An amount in currency units (`12000`, `12000.50`) to cents."""
+    text = str(value).strip().replace("_", "")
+    if not _AMOUNT.match(text):
+        if text.startswith("-"):
+            raise InvalidValue(f"{label} cannot be negative: give 0 or more, e.g. 12000.")
+        raise InvalidValue(
+            f"{label} '{value}' is not an amount: give digits with an optional dot and two decimals, e.g. 12000.50."
+        )
+    try:
+        cents = int(Decimal(text) * 100)
+    except InvalidOperation:  # pragma: no cover - the pattern already rules this out
+        raise InvalidValue(f"{label} '{value}' is not an amount.") from None
+    if cents >= 10**15:
+        raise InvalidValue(f"{label} '{value}' is too large.")
+    return cents
+
+
+def amount_units(cents: int) -> int | float:
+    """Cents to the currency units shown in output and JSON (an int when whole)."""
+    return cents // 100 if cents % 100 == 0 else cents / 100
+
+
+def parse_date(value: str, label: str) -> date:
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidValue(f"{label} '{value}' is not a date: give it as YYYY-MM-DD, e.g. 2026-11-02.") from None
+
+
+def parse_past_date(value: str, label: str, today: date | None = None) -> date:
+    """A date recording what already happened (gate dates): the future is refused."""
+    day = parse_date(value, label)
+    today = today or date.today()
+    if day > today:
+        raise InvalidValue(
+            f"{label} {day.isoformat()} is in the future; it records what already happened, so give a date up to {today.isoformat()}."
+        )
+    return day
+
+
+def parse_yes_no(value: str, label: str) -> bool:
+    word = str(value).strip().lower()
+    if word in process.YES_WORDS:
+        return True
+    if word in process.NO_WORDS:
+        return False
+    raise InvalidValue(f"{label} '{value}' is neither yes nor no: give yes, y, true, no, n or false.")
+
+
+def note_met(value: str | None) -> bool:
+    """A BANT note counts as met when it is not empty and not `no`, `none` or `-`."""
+    return value is not None and value.strip().lower() not in process.UNMET_NOTES
+
+
+def parse_choice(value: str, choices: Iterable[str], label: str, *, slugs: bool = False) -> str:
+    """One of `choices`, matched ignoring case (and as a slug like `offer-sent` when `slugs`)."""
+    choices = tuple(choices)
+    wanted = str(value).strip().lower()
+    for choice in choices:
+        if choice.lower() == wanted or (slugs and process.slugify(choice) == process.slugify(wanted)):
+            return choice
+    raise InvalidValue(f"Unknown {label.lower()} '{value}': choose one of {', '.join(choices)}.")
+
+
+def parse_stage(value: str) -> str:
+    try:
+        return process.stage(value).name
+    except KeyError:
+        raise InvalidValue(f"Unknown stage '{value}': choose one of {', '.join(process.STAGE_NAMES)}.") from None
+
+
+def parse_deal_class(value: str) -> str:
+    return parse_choice(value, process.DEAL_CLASSES, "Deal class", slugs=True)
+
+
+def parse_lost_category(value: str) -> str:
+    return parse_choice(value, process.LOST_CATEGORIES, "Lost reason category", slugs=True)
+
+
+def parse_role(value: str) -> str:
+    """A GP-009 job description by code (`JD-019`, `jd019`) or title (`Business Development`)."""
+    wanted = str(value).strip().lower().replace(" ", "")
+    for role in process.ROLES:
+        if wanted in (role.code.lower(), role.code.lower().replace("-", ""), role.title.lower().replace(" ", "")):
+            return role.code
+    options = ", ".join(f"{r.code} ({r.title})" for r in process.ROLES)
+    raise InvalidValue(f"Unknown role '{value}': choose one of {options}.")
+
+
+def parse_email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    text = clean_text(value, "Email", max_length=320)
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as e:
+        raise InvalidValue(f"Email '{value}' is not valid: {e}") from None
+
+
+def parse_phone(value: str, region: str | None) -> str:
+    """A phone number in E.164 form, read with the company's country as the default region."""
+    import phonenumbers
+
+    text = clean_text(value, "Phone", max_length=40)
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        hint = "" if region else " (the contact has no company whose country gives a default)"
+        raise InvalidValue(
+            f"Phone '{value}' is not a phone number{hint}: give it with its country code, e.g. +34 600 000 000."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_website(value: str) -> str:
+    """A website as a URL with a scheme: `sanitas.es` becomes `https://sanitas.es`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    text = clean_text(value, "Website", max_length=500)
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() not in ("http", "https") or "." not in host or " " in text:
+        raise InvalidValue(f"Website '{value}' is not a web address: give one like https://www.sanitas.es.")
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
+
+
+def parse_set_options(pairs: Iterable[str]) -> dict[str, str]:
+    """`--set KEY=VALUE` options to a dict; an unknown key is an invalid value."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().lower()
+        if not sep or not key:
+            raise InvalidValue(f"--set '{pair}' is not KEY=VALUE, e.g. --set budget='Approved for 2027'.")
+        if key not in process.GATE_KEYS:
+            raise InvalidValue(f"Unknown gate key '{key}' in --set: known keys are {', '.join(process.GATE_KEYS)}.")
+        values[key] = value
+    return values

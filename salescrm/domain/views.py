@@ -1,0 +1,307 @@
+"""Records as the objects `show` and `list` print (the `--json` shapes, documented in docs/cli.md).
+
+Lists stream: deals are read in id order with their gates and contacts merged in
+from two queries ordered the same way, so memory stays flat however many match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from salescrm import process
+from salescrm.domain import lifecycle, refs
+from salescrm.domain.values import amount_units, parse_deal_class, parse_stage
+from salescrm.store.models import Company, Contact, ContactCompany, Deal, DealContact, GateValue, StageChange, TeamMember
+
+_CHUNK = 2000
+
+
+def iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # SQLite hands back naive UTC
+            return value.isoformat(timespec="seconds") + "Z"
+        return value.astimezone().isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _contact_ref(contact_id: int, first: str, last: str, email: str | None) -> dict:
+    return {"id": contact_id, "name": f"{first} {last}", "email": email}
+
+
+# --- Deals ------------------------------------------------------------------------------
+
+
+@dataclass
+class DealFilter:
+    stage: str | None = None
+    owner: str | None = None
+    deal_class: str | None = None
+    company: str | None = None
+    open: bool = False
+    won: bool = False
+    lost: bool = False
+
+
+def _deal_conditions(session: Session, f: DealFilter) -> list:
+    conditions = []
+    stages: set[str] = set()
+    if f.open:
+        stages |= set(process.OPEN_STAGES)
+    if f.won:
+        stages.add(process.WON_STAGE)
+    if f.lost:
+        stages.add(process.LOST_STAGE)
+    if f.stage:
+        wanted = parse_stage(f.stage)
+        stages = {wanted} if not stages or wanted in stages else {"(none)"}
+    if stages:
+        conditions.append(Deal.stage.in_(sorted(stages)) if len(stages) > 1 else Deal.stage == next(iter(stages)))
+    if f.owner:
+        conditions.append(Deal.owner_id == refs.team_member(session, f.owner).id)
+    if f.deal_class:
+        conditions.append(Deal.deal_class == parse_deal_class(f.deal_class))
+    if f.company:
+        conditions.append(Deal.company_id == refs.company(session, f.company).id)
+    return conditions
+
+
+_DEAL_COLUMNS = (
+    Deal.id,
+    Deal.name,
+    Deal.stage,
+    Deal.pipeline,
+    Deal.country,
+    Company.name.label("company"),
+    Deal.company_id,
+    Deal.description,
+    Deal.amount_cents,
+    Deal.close_date,
+    Deal.deal_class,
+    Deal.source,
+    TeamMember.name.label("owner"),
+    Deal.lost_reason_category,
+    Deal.lost_reason,
+    Deal.created_at,
+    Deal.updated_at,
+)
+
+
+def _deal_base(row, gates: dict, contacts: list) -> dict:
+    stage = process.stage(row.stage)
+    return {
+        "id": row.id,
+        "name": row.name,
+        "stage": row.stage,
+        "pipeline": row.pipeline,
+        "country": row.country,
+        "company": row.company,
+        "company_id": row.company_id,
+        "description": row.description,
+        "amount": amount_units(row.amount_cents),
+        "weighted_amount": amount_units(row.amount_cents * stage.probability // 100) if stage.open else 0,
+        "probability": stage.probability,
+        "close_date": iso(row.close_date),
+        "deal_class": row.deal_class,
+        "source": row.source,
+        "owner": row.owner,
+        "contacts": contacts,
+        "lost_reason_category": row.lost_reason_category,
+        "lost_reason": row.lost_reason,
+        "gates": gates,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+def _deals_select():
+    return (
+        select(*_DEAL_COLUMNS)
+        .join(Company, Company.id == Deal.company_id)
+        .join(TeamMember, TeamMember.id == Deal.owner_id)
+    )
+
+
+def deal_object(session: Session, deal: Deal) -> dict:
+    """The `deal show` object: every field, the gate values and the stage history."""
+    row = session.exec(_deals_select().where(Deal.id == deal.id)).one()
+    gates = _gate_values(session, [Deal.id == deal.id])
+    contacts = _deal_contacts(session, [Deal.id == deal.id])
+    obj = _deal_base(row, _ordered_gates(gates.get(deal.id, {})), contacts.get(deal.id, []))
+    obj["history"] = [
+        {"from": h.from_stage, "to": h.to_stage, "at": iso(h.changed_at), "by": h.changed_by}
+        for h in session.exec(select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id)).all()
+    ]
+    return obj
+
+
+def iter_deal_objects(session: Session, f: DealFilter, limit: int | None = None) -> Iterator[dict]:
+    """Deals matching `f`, newest first, as `deal list` objects (no history), streamed in chunks."""
+    conditions = _deal_conditions(session, f)
+    last_id = None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        chunk_conditions = list(conditions) + ([Deal.id < last_id] if last_id is not None else [])
+        size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+        rows = session.exec(_deals_select().where(*chunk_conditions).order_by(Deal.id.desc()).limit(size)).all()
+        if not rows:
+            return
+        ids = [r.id for r in rows]
+        window = [Deal.id <= ids[0], Deal.id >= ids[-1], *conditions]
+        gates = _gate_values(session, window)
+        contacts = _deal_contacts(session, window)
+        for row in rows:
+            yield _deal_base(row, _ordered_gates(gates.get(row.id, {})), contacts.get(row.id, []))
+        last_id = ids[-1]
+        if remaining is not None:
+            remaining -= len(rows)
+        if len(rows) < size:
+            return
+
+
+def _gate_values(session: Session, deal_conditions: list) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    rows = session.exec(
+        select(GateValue.deal_id, GateValue.key, GateValue.value)
+        .join(Deal, Deal.id == GateValue.deal_id)
+        .where(*deal_conditions)
+    ).all()
+    for deal_id, key, value in rows:
+        out.setdefault(deal_id, {})[key] = value
+    return out
+
+
+def _ordered_gates(values: dict[str, str]) -> dict[str, str]:
+    return {k: values[k] for k in process.GATE_KEYS if k in values}
+
+
+def _deal_contacts(session: Session, deal_conditions: list) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    rows = session.exec(
+        select(DealContact.deal_id, Contact.id, Contact.first_name, Contact.last_name, Contact.email)
+        .join(Contact, Contact.id == DealContact.contact_id)
+        .join(Deal, Deal.id == DealContact.deal_id)
+        .where(*deal_conditions)
+        .order_by(DealContact.deal_id, Contact.id)
+    ).all()
+    for deal_id, cid, first, last, email in rows:
+        out.setdefault(deal_id, []).append(_contact_ref(cid, first, last, email))
+    return out
+
+
+# --- Companies --------------------------------------------------------------------------
+
+
+def company_object(session: Session, company: Company) -> dict:
+    contacts = session.exec(
+        select(Contact.id, Contact.first_name, Contact.last_name, Contact.email)
+        .join(ContactCompany, ContactCompany.contact_id == Contact.id)
+        .where(ContactCompany.company_id == company.id)
+        .order_by(Contact.id)
+    ).all()
+    deals = session.exec(
+        select(Deal.id, Deal.name, Deal.stage, Deal.amount_cents).where(Deal.company_id == company.id).order_by(Deal.id.desc())
+    ).all()
+    return {
+        "id": company.id,
+        "name": company.name,
+        "country": company.country,
+        "website": company.website,
+        "legal_name": company.legal_name,
+        "lead_status": company.lead_status,
+        "lead_status_set_by": company.lead_status_set_by,
+        "lead_status_set_at": iso(company.lead_status_set_at),
+        "contacts": [_contact_ref(*c) for c in contacts],
+        "deals": [{"id": d.id, "name": d.name, "stage": d.stage, "amount": amount_units(d.amount_cents)} for d in deals],
+        "created_at": iso(company.created_at),
+        "updated_at": iso(company.updated_at),
+    }
+
+
+# --- Contacts ---------------------------------------------------------------------------
+
+
+def contact_objects(session: Session, contacts: list[Contact]) -> list[dict]:
+    ids = [c.id for c in contacts]
+    stages = lifecycle.lifecycle_stages(session, ids)
+    companies: dict[int, list[dict]] = {}
+    for chunk_start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(ContactCompany.contact_id, Company.id, Company.name)
+            .join(Company, Company.id == ContactCompany.company_id)
+            .where(ContactCompany.contact_id.in_(ids[chunk_start : chunk_start + 500]))
+            .order_by(Company.name_key)
+        ).all()
+        for contact_id, company_id, name in rows:
+            companies.setdefault(contact_id, []).append({"id": company_id, "name": name})
+    return [
+        {
+            "id": c.id,
+            "first_name": c.first_name,
+            "last_name": c.last_name,
+            "job_title": c.job_title,
+            "email": c.email,
+            "phone": c.phone,
+            "lifecycle_stage": stages[c.id],
+            "companies": companies.get(c.id, []),
+            "created_at": iso(c.created_at),
+            "updated_at": iso(c.updated_at),
+        }
+        for c in contacts
+    ]
+
+
+def contact_object(session: Session, contact: Contact) -> dict:
+    obj = contact_objects(session, [contact])[0]
+    obj["deals"] = [
+        {"id": d.id, "name": d.name, "stage": d.stage}
+        for d in session.exec(
+            select(Deal.id, Deal.name, Deal.stage)
+            .join(DealContact, DealContact.deal_id == Deal.id)
+            .where(DealContact.contact_id == contact.id)
+            .order_by(Deal.id.desc())
+        ).all()
+    ]
+    return obj
+
+
+def team_object(member: TeamMember) -> dict:
+    return {"id": member.id, "name": member.name, "role": member.role, "title": process.ROLE_TITLES[member.role]}
+
+
+# --- Pipeline ---------------------------------------------------------------------------
+
+
+def pipeline_summary(session: Session, owner: str | None = None, deal_class: str | None = None) -> dict:
+    """Open deals per stage: count, amount and weighted amount, aggregated in SQL."""
+    conditions = [Deal.pipeline == process.PIPELINE, Deal.stage.in_(process.OPEN_STAGES)]
+    conditions += _deal_conditions(session, DealFilter(owner=owner, deal_class=deal_class))
+    rows = session.exec(
+        select(Deal.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
+        .where(*conditions)
+        .group_by(Deal.stage)
+    ).all()
+    by_stage = {stage: (count, cents) for stage, count, cents in rows}
+    stages = []
+    for stage in process.STAGES:
+        if not stage.open:
+            continue
+        count, cents = by_stage.get(stage.name, (0, 0))
+        weighted = cents * stage.probability // 100
+        stages.append({"stage": stage.name, "probability": stage.probability, "count": count,
+                       "amount": amount_units(cents), "weighted_amount": amount_units(weighted), "_cents": cents,
+                       "_weighted": weighted})
+    total_cents = sum(s.pop("_cents") for s in stages)
+    total_weighted = sum(s.pop("_weighted") for s in stages)
+    return {
+        "pipeline": process.PIPELINE,
+        "stages": stages,
+        "total": {"count": sum(s["count"] for s in stages), "amount": amount_units(total_cents),
+                  "weighted_amount": amount_units(total_weighted)},
+    }

@@ -1,0 +1,208 @@
+"""Engines and sessions: connection settings, transactions, the schema revision check.
+
+Every command is one transaction. A read session sees one consistent snapshot;
+a write session on SQLite begins with BEGIN IMMEDIATE, so that concurrent
+writers wait on the 30 s busy timeout instead of losing updates (pysqlite's
+default runs the first SELECT outside any transaction) or failing with
+"database is locked" when a read lock cannot be upgraded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlmodel import Session
+
+from salescrm.errors import DatabaseUnavailable, Refused
+from salescrm.store.location import DatabaseLocation
+
+# The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
+HEAD_REVISION = "0001"
+KNOWN_REVISIONS = ("0001",)
+
+BUSY_TIMEOUT_MS = 30_000
+_WRITE = "salescrm_write"
+
+_engines: dict[str, sa.Engine] = {}
+_checked: set[str] = set()
+
+
+def engine_for(location: DatabaseLocation) -> sa.Engine:
+    engine = _engines.get(location.url)
+    if engine is None:
+        if location.path is not None:
+            create_private_file(location.path)
+        engine = _create_engine(location)
+        _engines[location.url] = engine
+    return engine
+
+
+def dispose_all() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _checked.clear()
+
+
+def create_private_file(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only, before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the mode of the database file.
+    """
+    if path.exists():
+        return
+    try:
+        _make_private_dirs(path.parent)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise DatabaseUnavailable(
+            f"Cannot create the database file {path}: {e.strerror}. "
+            "Choose another location with --db or SALESCRM_DB."
+        ) from None
+
+
+def _make_private_dirs(directory: Path) -> None:
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o700)
+
+
+def _create_engine(location: DatabaseLocation) -> sa.Engine:
+    if location.is_sqlite:
+        engine = sa.create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    try:
+        return sa.create_engine(location.url, pool_pre_ping=False)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
+        raise DatabaseUnavailable(
+            f"Cannot use the database URL {location.display}: {_first_line(e)}. "
+            'For PostgreSQL, install the extra with: pip install "salescrm[postgres]".'
+        ) from None
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # Take BEGIN over from pysqlite (SQLAlchemy's documented recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection) -> None:
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def read_session(location: DatabaseLocation) -> Iterator[Session]:
+    """A session over one consistent snapshot, for commands that only read."""
+    with _session(location, write=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(location: DatabaseLocation, actor: str | None = None) -> Iterator[Session]:
+    """One short write transaction: committed when the block ends, rolled back on any error.
+
+    `actor` is the acting user the domain records in history (`session.info["actor"]`).
+    """
+    with _session(location, write=True) as session:
+        if actor:
+            session.info["actor"] = actor
+        yield session
+
+
+@contextmanager
+def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
+    engine = engine_for(location)
+    ensure_schema(engine, location)
+    bind = engine.execution_options(**{_WRITE: True}) if write else engine
+    try:
+        with Session(bind, expire_on_commit=False, autoflush=True) as session:
+            with session.begin():
+                yield session
+                if not write:
+                    session.rollback()
+    except exc.IntegrityError as e:
+        raise Refused(
+            "Another change conflicted with this one (a duplicate or a record changed meanwhile); "
+            f"nothing was saved. Run the command again. ({_first_line(e.orig)})"
+        ) from None
+    except exc.OperationalError as e:
+        raise _unavailable(location, e) from None
+
+
+def _unavailable(location: DatabaseLocation, error: Exception) -> DatabaseUnavailable:
+    reason = _first_line(getattr(error, "orig", None) or error)
+    return DatabaseUnavailable(
+        f"Cannot use the database at {location.display}: {reason}. "
+        "Check the location (--db or SALESCRM_DB) and that it is reachable."
+    )
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+# --- Schema revision ----------------------------------------------------------------
+
+
+def ensure_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
+    """Create an empty database at the latest revision; refuse one this release cannot use.
+
+    Costs one plain query when the database is current; Alembic is imported only
+    when there is something to do.
+    """
+    if location.url in _checked:
+        return
+    try:
+        revision = current_revision(engine)
+    except exc.OperationalError as e:
+        raise _unavailable(location, e) from None
+    if revision == HEAD_REVISION:
+        _checked.add(location.url)
+        return
+    if revision is None:
+        if has_tables(engine):
+            raise DatabaseUnavailable(
+                f"The database at {location.display} holds tables that are not salescrm's. "
+                "Point --db or SALESCRM_DB at a salescrm database or an empty one."
+            )
+        from salescrm.store.migrate import upgrade
+
+        upgrade(engine)
+    elif revision not in KNOWN_REVISIONS:
+        raise DatabaseUnavailable(
+            f"The database at {location.display} is at schema revision {revision}, newer than this "
+            f"salescrm knows ({HEAD_REVISION}). Upgrade salescrm to use it."
+        )
+    _checked.add(location.url)
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def has_tables(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(sa.inspect(conn).get_table_names())

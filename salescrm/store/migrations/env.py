@@ -1,0 +1,20 @@
+"""Alembic environment: runs on the connection salescrm hands over, in its transaction."""
+
+from alembic import context
+
+from salescrm.store import models  # noqa: F401  (registers the tables)
+from sqlmodel import SQLModel
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("salescrm runs its migrations itself: use `salescrm db upgrade`.")
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    transactional_ddl=True,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,143 @@
+"""The tables. Amounts are stored in cents (integers), times as timezone-aware UTC.
+
+The schema itself is created and changed by the Alembic migrations in
+`salescrm/store/migrations`; a test checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Constraint names that come out the same on SQLite and PostgreSQL, so that later
+# migrations can name them (Alembic's batch mode needs names on SQLite).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _time(**kw):
+    return Field(sa_type=sa.DateTime(timezone=True), **kw)
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200, unique=True)
+    role: str = Field(max_length=10)
+    created_at: datetime = _time(default_factory=utcnow)
+
+
+class Company(SQLModel, table=True):
+    __tablename__ = "company"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200, unique=True)
+    country: str = Field(max_length=2)
+    website: str = Field(max_length=500)
+    legal_name: str | None = Field(default=None, max_length=300)
+    lead_status: str = Field(max_length=20)
+    lead_status_set_by: str = Field(max_length=200)
+    lead_status_set_at: datetime = _time(default_factory=utcnow)
+    created_at: datetime = _time(default_factory=utcnow)
+    updated_at: datetime = _time(default_factory=utcnow)
+    version: int = Field(default=1)
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    job_title: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    # The email in lower case: emails are unique ignoring case.
+    email_key: str | None = Field(default=None, max_length=320, unique=True)
+    phone: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _time(default_factory=utcnow)
+    updated_at: datetime = _time(default_factory=utcnow)
+    version: int = Field(default=1)
+
+
+class ContactCompany(SQLModel, table=True):
+    __tablename__ = "contact_company"
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, ondelete="CASCADE")
+    company_id: int = Field(foreign_key="company.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+class Deal(SQLModel, table=True):
+    __tablename__ = "deal"
+    __table_args__ = (
+        # pipeline show: a covering index for the per-stage aggregate.
+        sa.Index("ix_deal_pipeline_stage_amount", "pipeline", "stage", "amount_cents"),
+        # Two deals that are not lost may not share a name (SP-009-001: one deal per revenue-generating event).
+        sa.Index(
+            "uq_deal_open_name",
+            "name_key",
+            unique=True,
+            sqlite_where=sa.text("stage <> 'Lost'"),
+            postgresql_where=sa.text("stage <> 'Lost'"),
+        ),
+        sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=700)
+    name_key: str = Field(max_length=700, index=True)
+    pipeline: str = Field(max_length=50)
+    stage: str = Field(max_length=40)
+    country: str = Field(max_length=2)
+    company_id: int = Field(foreign_key="company.id", index=True)
+    description: str = Field(max_length=400)
+    amount_cents: int = Field(sa_type=sa.BigInteger)
+    close_date: date
+    deal_class: str = Field(max_length=60, index=True)
+    source: str = Field(max_length=300)
+    owner_id: int = Field(foreign_key="team_member.id", index=True)
+    lost_reason_category: str | None = Field(default=None, max_length=40)
+    lost_reason: str | None = Field(default=None, max_length=2000)
+    # The stage a lost deal was lost from (lifecycle: a deal lost after Contract Signed still made a customer).
+    lost_from_stage: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _time(default_factory=utcnow)
+    updated_at: datetime = _time(default_factory=utcnow)
+    version: int = Field(default=1)
+
+
+class DealContact(SQLModel, table=True):
+    __tablename__ = "deal_contact"
+    deal_id: int = Field(foreign_key="deal.id", primary_key=True, ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+class GateValue(SQLModel, table=True):
+    """A value entered at a stage gate (BANT notes, quotation reference, signature date...)."""
+
+    __tablename__ = "gate_value"
+    deal_id: int = Field(foreign_key="deal.id", primary_key=True)
+    key: str = Field(max_length=40, primary_key=True)
+    value: str = Field(max_length=2000)
+    stage: str = Field(max_length=40)
+    set_at: datetime = _time(default_factory=utcnow)
+    set_by: str = Field(max_length=200)
+
+
+class StageChange(SQLModel, table=True):
+    """Append-only history of a deal's stages (from is NULL when the deal was created)."""
+
+    __tablename__ = "stage_change"
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    from_stage: str | None = Field(default=None, max_length=40)
+    to_stage: str = Field(max_length=40)
+    changed_at: datetime = _time(default_factory=utcnow)
+    changed_by: str = Field(max_length=200)
