@@ -63,9 +63,10 @@ class MissingValues(InvalidValue):
     def __init__(self, missing: list[tuple[str, str]]):
         self.missing = missing
         fields = "; ".join(f"{label} ({option})" for label, option in missing)
+        several = len(missing) > 1
         super().__init__(
-            f"Missing required value{'s' if len(missing) > 1 else ''}: {fields}. "
-            "Pass them as options, or run on a terminal to be asked."
+            f"Missing required value{'s' if several else ''}: {fields}. "
+            f"Pass {'them as options' if several else 'it as an option'}, or run on a terminal to be asked."
         )
 
 

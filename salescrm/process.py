@@ -99,7 +99,7 @@ STAGES: tuple[Stage, ...] = (
                 GateField("segment_verified", "yes", "Segment verified (the company exists and belongs to one of our customer segments)"),
                 GateField("decision_maker", "contact", "Decision maker (a contact of the deal's company: email or id)"),
             ),
-            "segment_verified is yes; decision_maker names a contact of the deal's company",
+            "segment_verified yes and a decision_maker who is a contact of the deal's company",
         ),
     ),
     Stage(
@@ -114,7 +114,7 @@ STAGES: tuple[Stage, ...] = (
                 GateField("need", "note", "Need: their specific needs and pain points, and how we address them"),
                 GateField("timeline", "note", "Timeline: when they intend to purchase"),
             ),
-            "at least 3 of the 4 BANT notes (budget, authority, need, timeline)",
+            "at least 3 of 4 BANT notes",
             min_met=3,
         ),
     ),
@@ -131,7 +131,7 @@ STAGES: tuple[Stage, ...] = (
                 GateField("pricing_basis", "text", "Pricing basis (patients, per report, budget in mind, ...)"),
                 GateField("implementation_timeline", "text", "Implementation timeline"),
             ),
-            "all four: implementation_method, success_metrics, pricing_basis, implementation_timeline",
+            "all four implementation notes (method, success metrics, pricing basis, timeline)",
         ),
     ),
     Stage(
@@ -145,7 +145,7 @@ STAGES: tuple[Stage, ...] = (
                 GateField("quotation_template", "choice", "Quotation template", choices=tuple(QUOTATION_TEMPLATES)),
                 GateField("quotation_ref", "text", "Quotation reference"),
             ),
-            "quotation_template is T-009-002 or T-009-004; quotation_ref given; the deal's amount is above 0",
+            "a quotation_template (T-009-002 or T-009-004), a quotation_ref and an amount above 0",
             amount_positive=True,
         ),
     ),
@@ -156,7 +156,7 @@ STAGES: tuple[Stage, ...] = (
         "SP-009-001: \"Offer Approved | Quotation approved. Sending contract.\"",
         Gate(
             (GateField("offer_approved_on", "date", "Date the offer was approved"),),
-            "offer_approved_on is a date",
+            "the date the offer was approved",
         ),
     ),
     Stage(
@@ -172,7 +172,7 @@ STAGES: tuple[Stage, ...] = (
                 GateField("healthcare_provider_clause", "yes", "The contract has the healthcare-provider clause"),
                 GateField("signed_by", "member", "Signed by (a team member with role JD-001)", role="JD-001"),
             ),
-            "contract_signed_on is a date; healthcare_provider_clause is yes; signed_by is a JD-001",
+            "the signature date, the healthcare-provider clause (yes) and a JD-001 signer",
         ),
     ),
     Stage(
@@ -182,7 +182,7 @@ STAGES: tuple[Stage, ...] = (
         "SP-009-001: \"A deal is considered won when the payment is done.\"",
         Gate(
             (GateField("payment_received_on", "date", "Date the payment was received"),),
-            "payment_received_on is a date",
+            "the date the payment was received",
         ),
         won=True,
     ),

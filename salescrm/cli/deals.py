@@ -335,9 +335,11 @@ def list_(
             output.print_json_array(objects)
             return
         output.table(
-            ["ID", "Name", "Stage", "Amount", "Close date", "Owner", "Class"],
-            ((d["id"], d["name"], d["stage"], d["amount"], d["close_date"], d["owner"], d["deal_class"]) for d in objects),
+            ["ID", "Name", "Stage", "Amount", "Close date", "Owner"],
+            ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["close_date"], d["owner"]) for d in objects),
             justify={"Amount": "right"},
+            no_wrap=("ID", "Amount", "Close date"),
+            min_width={"Name": 24, "Owner": 8},
         )
 
 

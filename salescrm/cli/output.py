@@ -54,20 +54,23 @@ def _cell(value) -> str:
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence], *, title: str | None = None,
-          justify: dict[str, str] | None = None) -> None:
+          justify: dict[str, str] | None = None, no_wrap: Sequence[str] = (),
+          min_width: dict[str, int] | None = None) -> None:
     """Aligned table on a terminal; tab-separated lines (no header) in a pipe."""
     if not is_terminal():
         write = sys.stdout.write
         for row in rows:
             write("\t".join(_cell(v) for v in row) + "\n")
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=title, title_justify="left", header_style="bold")
+    t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for column in columns:
-        t.add_column(column, justify=(justify or {}).get(column, "left"), overflow="fold")
+        t.add_column(column, justify=(justify or {}).get(column, "left"), overflow="fold", no_wrap=column in no_wrap,
+                     min_width=(min_width or {}).get(column))
     for row in rows:
         t.add_row(*(Text(_cell(v)) for v in row))
     Console(highlight=False).print(t)

@@ -10,7 +10,7 @@ from salescrm.cli import output
 
 app = typer.Typer(help="The Sales pipeline: open deals per stage.", no_args_is_help=True)
 
-BAR_WIDTH = 20
+BAR_WIDTH = 12
 
 
 @app.command("show", epilog='Example: salescrm pipeline show --owner "Ana García" --json')
@@ -43,6 +43,7 @@ def show(
         rows,
         title=f"Pipeline {summary['pipeline']} (open deals)",
         justify={"Prob. %": "right", "Deals": "right", "Amount": "right", "Weighted": "right"},
+        no_wrap=("Stage", ""),
     )
 
 

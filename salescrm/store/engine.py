@@ -137,8 +137,6 @@ def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
         with Session(bind, expire_on_commit=False, autoflush=True) as session:
             with session.begin():
                 yield session
-                if not write:
-                    session.rollback()
     except exc.IntegrityError as e:
         raise Refused(
             "Another change conflicted with this one (a duplicate or a record changed meanwhile); "
