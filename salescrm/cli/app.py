@@ -136,7 +136,7 @@ def _on_sigterm(signum, frame):
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app()
+        app(prog_name="salescrm")
     except BrokenPipeError:
         _silence_stdout()
         sys.exit(0)

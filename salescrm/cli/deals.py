@@ -174,7 +174,7 @@ def _ask_missing_fields(rt: Runtime, draft, choices: dict):
     if draft.company is None:
         needs.add("company", "--company", lambda p: p.autocomplete("Company", choices["companies"], validate=one_of(choices["companies"], "Company")))
     if draft.description is None:
-        needs.add("description", "--description", lambda p: p.text("Brief description", validate=required("Description"), instruction="(the deal is named <country> <company> <description>)"))
+        needs.add("description", "--description", lambda p: p.text("Brief description", validate=required("Description"), instruction="(the name will be <country> <company> <description>)"))
     if draft.amount is None:
         needs.add("amount", "--amount", lambda p: p.text("Amount", validate=parse_amount))
     if draft.close_date is None:

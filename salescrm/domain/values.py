@@ -45,7 +45,7 @@ def parse_amount(value: str | int | float | Decimal, label: str = "Amount") -> i
         if text.startswith("-"):
             raise InvalidValue(f"{label} cannot be negative: give 0 or more, e.g. 12000.")
         raise InvalidValue(
-            f"{label} '{value}' is not an amount: give digits with an optional dot and two decimals, e.g. 12000.50."
+            f"{label} '{value}' is not an amount: give digits, e.g. 12000 or 12000.50."
         )
     try:
         cents = int(Decimal(text) * 100)

@@ -1,0 +1,121 @@
+"""The command reference in docs/cli.md, generated from the commands themselves.
+
+Regenerate with `python -m salescrm.cli.reference > docs/cli.md`; a test fails when
+the file is stale or when a command lacks help text or an example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import typer
+
+from salescrm.errors import EXIT_CODES_HELP
+
+HEADER = """# salescrm command reference
+
+Generated from the commands' own help by `python -m salescrm.cli.reference > docs/cli.md`;
+`tests/test_docs.py` fails when this file is stale. Every command also answers `--help`.
+
+## Global options
+
+These go before the command group, e.g. `salescrm --db team.db deal list`.
+
+{globals}
+
+## Exit codes
+
+{exit_codes}
+
+| code | meaning |
+|---|---|
+| 0 | done |
+| 1 | refused by a rule of the process (a gate not met, a lost deal advanced, a backwards move, a duplicate, a wrong owner role, a record changed meanwhile) or record not found |
+| 2 | invalid usage or value (a missing required option off a terminal, a malformed value or one outside its allowed choices) |
+| 3 | the database cannot be reached or opened, or is at a schema this release cannot use |
+| 130 | interrupted (Ctrl-C); nothing was saved |
+| 143 | terminated (SIGTERM); nothing was saved |
+
+## Prompts and scripts
+
+On a terminal (stdin and stdout both terminals, no `--no-input`), a required value not given as an
+option is asked for. Anywhere else nothing is asked: a missing value exits 2 naming the option that
+supplies it. `--json` writes JSON on stdout and nothing else there; without it, output is a table on a
+terminal and tab-separated lines (ISO dates, no header) in a pipe.
+
+## JSON objects
+
+`show --json` prints one object; `list --json` prints an array of every matching record (all of them
+unless `--limit` is given), each with the fields of its `show` object except `history`. Amounts are in
+currency units; dates are ISO (`2027-03-31`), times ISO 8601 in UTC (`2026-11-23T09:00:00Z`).
+
+- deal: `id, name, stage, pipeline, country, company, company_id, description, amount, weighted_amount,
+  probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
+  lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`, `history [{from, to, at, by}]`.
+- company: `id, name, country, website, legal_name, lead_status, lead_status_set_by, lead_status_set_at,
+  contacts [{id, name, email}], deals [{id, name, stage, amount}], created_at, updated_at`.
+- contact: `id, first_name, last_name, job_title, email, phone, lifecycle_stage, companies [{id, name}],
+  created_at, updated_at`, and in `contact show`, `deals [{id, name, stage}]`.
+- team member: `id, name, role, title`.
+- `pipeline show --json`: `{"stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
+  "total": {"count", "amount", "weighted_amount"}}` over open deals.
+"""
+
+
+def command_tree() -> Iterator[tuple[list[str], object]]:
+    """Every leaf command as (path, click command), in the order of `--help`."""
+    from salescrm.cli.app import app
+
+    root = typer.main.get_command(app)
+    ctx = root.make_context("salescrm", [], resilient_parsing=True)
+
+    def walk(group, path):
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            if hasattr(cmd, "list_commands"):
+                yield from walk(cmd, path + [name])
+            else:
+                yield path + [name], cmd
+
+    yield from walk(root, [])
+
+
+def _option_rows(cmd) -> list[str]:
+    rows = []
+    for param in cmd.params:
+        if getattr(param, "hidden", False) or param.name in ("help",):
+            continue
+        if param.param_type_name == "argument":
+            name = f"`{(param.metavar or param.name).upper()}`"
+            required = "required" if param.required else "optional"
+        else:
+            name = ", ".join(f"`{o}`" for o in param.opts)
+            required = "repeatable" if param.multiple else ("flag" if param.is_flag else "")
+        help_text = (getattr(param, "help", None) or "").replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| {name} | {required} | {help_text} |")
+    return rows
+
+
+def render() -> str:
+    from salescrm.cli.app import app
+
+    root = typer.main.get_command(app)
+    globals_table = "\n".join(["| option | kind | meaning |", "|---|---|---|"] + _option_rows(root))
+    parts = [HEADER.replace("{globals}", globals_table).replace("{exit_codes}", EXIT_CODES_HELP)]
+    for path, cmd in command_tree():
+        title = "salescrm " + " ".join(path)
+        parts.append(f"## `{title}`\n")
+        parts.append((cmd.help or "").strip() + "\n")
+        rows = _option_rows(cmd)
+        if rows:
+            parts.append("\n".join(["| argument / option | kind | meaning |", "|---|---|---|"] + rows) + "\n")
+        if cmd.epilog:
+            example = cmd.epilog.removeprefix("Example:").strip()
+            parts.append(f"```\n{example}\n```\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(render())

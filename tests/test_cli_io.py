@@ -1,0 +1,508 @@
+"""Output and exit codes at the process boundary: --json shapes, piped tables, stderr, exit codes, the database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ANA, BANT, DEAL, ELENA, QUALIFIED, SANITAS
+
+BOX_CHARS = "─┃│━┏┓┗┛┌┐└┘╭╮╰╯═║"
+
+OPEN_STAGES = ["Prospected", "Qualified", "Discovered", "Implementation Defined", "Offer Sent", "Offer Approved",
+               "Contract Signed"]
+
+DEAL_KEYS = {"id", "name", "stage", "pipeline", "country", "company", "description", "amount", "close_date",
+             "deal_class", "source", "owner", "contacts", "lost_reason_category", "lost_reason", "gates"}
+COMPANY_KEYS = {"id", "name", "country", "website", "legal_name", "lead_status", "contacts", "deals"}
+CONTACT_KEYS = {"id", "first_name", "last_name", "job_title", "email", "lifecycle_stage", "companies"}
+
+# Every gate from Prospected to Payment Done (dates in the past, so that the gates accept them).
+ALL_GATES = [*QUALIFIED, *BANT, "--set", "timeline=Q1 2026",
+             "--set", "implementation_method=API", "--set", "success_metrics=Waiting time",
+             "--set", "pricing_basis=Per report", "--set", "implementation_timeline=Three months",
+             "--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-2026-001",
+             "--set", "offer_approved_on=2026-01-10", "--set", "contract_signed_on=2026-01-20",
+             "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Elena Ortiz",
+             "--set", "payment_received_on=2026-02-01"]
+
+
+def ok(run):
+    assert run.exit_code == 0, run.stderr
+    return run
+
+
+def new_deal(cli, description, amount, *, company="Sanitas Hospitales", owner="Ana García",
+             deal_class="Care provider inpatient private", more=()):
+    return ok(cli("deal", "create", "--company", company, "--description", description, "--amount", str(amount),
+                  "--close-date", "2027-06-30", "--class", deal_class, "--source", "Referral", "--owner", owner, *more))
+
+
+@pytest.fixture
+def five_deals(seeded):
+    """Deal 1 seeded (Prospected, 12000, Ana); 2 Qualified 5000 Ana; 3 DKV lost 8000 Luis Insurance;
+    4 won 3000 Ana; 5 DKV Prospected 20000 Luis Insurance."""
+    cli = seeded
+    ok(cli("team", "add", "Luis Pérez", "--role", "JD-002"))
+    ok(cli("company", "add", "DKV", "--country", "ES", "--website", "dkv.es"))
+    new_deal(cli, "Second Phase", 5000)
+    ok(cli("deal", "advance", "2", *QUALIFIED))
+    new_deal(cli, "Renewal", 8000, company="DKV", owner="Luis Pérez", deal_class="Insurance")
+    ok(cli("deal", "lose", "3", "--category", "Bad timing", "--reason", "Budget frozen"))
+    new_deal(cli, "Won Deal", 3000, more=("--stage", "Payment Done", *ALL_GATES))
+    new_deal(cli, "Open Insurance", 20000, company="DKV", owner="Luis Pérez", deal_class="Insurance")
+    return cli
+
+
+def json_out(run):
+    """The stdout of a --json command: JSON and nothing else; nothing on stderr."""
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr == ""
+    return json.loads(run.stdout)
+
+
+# --- JSON shapes -------------------------------------------------------------------------------
+
+
+def test_deal_show_json(seeded, sh):
+    deal = json_out(sh("deal", "show", "1", "--json"))
+    assert DEAL_KEYS | {"history"} <= set(deal)
+    assert {k: deal[k] for k in DEAL_KEYS} == {
+        "id": 1,
+        "name": "ES Sanitas Hospitales Proof of Concept",
+        "stage": "Prospected",
+        "pipeline": "Sales",
+        "country": "ES",
+        "company": "Sanitas Hospitales",
+        "description": "Proof of Concept",
+        "amount": 12000,
+        "close_date": "2027-03-31",
+        "deal_class": "Care provider inpatient private",
+        "source": "LinkedIn outreach",
+        "owner": "Ana García",
+        "contacts": [{"id": 1, "name": "Marta Ruiz", "email": "marta@sanitas.es"}],
+        "lost_reason_category": None,
+        "lost_reason": None,
+        "gates": {},
+    }
+    assert len(deal["history"]) == 1
+    assert {k: deal["history"][0][k] for k in ("from", "to", "by")} == {"from": None, "to": "Prospected", "by": "tester"}
+
+
+def test_deal_show_json_after_advance_and_loss(seeded, sh):
+    ok(seeded("deal", "advance", "1", *QUALIFIED))
+    ok(seeded("deal", "lose", "1", "--category", "No budget", "--reason", "Budget frozen until 2028"))
+    deal = json_out(sh("deal", "show", "1", "--json"))
+    assert deal["stage"] == "Lost"
+    assert deal["name"] == "Lost ES Sanitas Hospitales Proof of Concept"
+    assert deal["lost_reason_category"] == "No budget"
+    assert deal["lost_reason"] == "Budget frozen until 2028"
+    assert deal["gates"] == {"segment_verified": "yes", "decision_maker": "marta@sanitas.es"}
+    assert [(h["from"], h["to"]) for h in deal["history"]] == [(None, "Prospected"), ("Prospected", "Qualified"),
+                                                               ("Qualified", "Lost")]
+
+
+def test_deal_list_objects_have_the_show_fields_but_history(seeded, sh):
+    shown = json_out(sh("deal", "show", "1", "--json"))
+    listed = json_out(sh("deal", "list", "--json"))
+    assert len(listed) == 1
+    assert set(listed[0]) == set(shown) - {"history"}
+    assert listed[0] == {k: v for k, v in shown.items() if k != "history"}
+
+
+def test_company_show_json(seeded, sh):
+    company = json_out(sh("company", "show", "Sanitas Hospitales", "--json"))
+    assert COMPANY_KEYS <= set(company)
+    assert {k: company[k] for k in COMPANY_KEYS} == {
+        "id": 1,
+        "name": "Sanitas Hospitales",
+        "country": "ES",
+        "website": "https://www.sanitas.es",
+        "legal_name": None,
+        "lead_status": "Open deal",
+        "contacts": [{"id": 1, "name": "Marta Ruiz", "email": "marta@sanitas.es"}],
+        "deals": [{"id": 1, "name": "ES Sanitas Hospitales Proof of Concept", "stage": "Prospected", "amount": 12000}],
+    }
+
+
+def test_company_list_json(seeded, sh):
+    listed = json_out(sh("company", "list", "--json"))
+    assert [c["name"] for c in listed] == ["Sanitas Hospitales"]
+    assert COMPANY_KEYS <= set(listed[0])
+
+
+def test_contact_show_json(seeded, sh):
+    contact = json_out(sh("contact", "show", "marta@sanitas.es", "--json"))
+    assert CONTACT_KEYS <= set(contact)
+    assert {k: contact[k] for k in CONTACT_KEYS} == {
+        "id": 1,
+        "first_name": "Marta",
+        "last_name": "Ruiz",
+        "job_title": "Head of Dermatology",
+        "email": "marta@sanitas.es",
+        "lifecycle_stage": "Marketing Qualified Lead",
+        "companies": [{"id": 1, "name": "Sanitas Hospitales"}],
+    }
+
+
+def test_contact_list_json(seeded, sh):
+    listed = json_out(sh("contact", "list", "--json"))
+    assert len(listed) == 1
+    assert CONTACT_KEYS <= set(listed[0])
+    assert listed[0]["email"] == "marta@sanitas.es"
+
+
+def test_json_of_an_empty_list_is_an_empty_array(cli, sh):
+    ok(cli(*ANA))
+    assert json_out(sh("deal", "list", "--json")) == []
+    assert json_out(sh("company", "list", "--json")) == []
+    assert json_out(sh("contact", "list", "--json")) == []
+
+
+# --- deal list: order, limit, filters -------------------------------------------------------------
+
+
+def ids(run):
+    return [d["id"] for d in json_out(run)]
+
+
+def test_deal_list_json_is_every_deal_newest_first(five_deals, sh):
+    assert ids(sh("deal", "list", "--json")) == [5, 4, 3, 2, 1]
+
+
+def test_deal_list_json_lists_more_than_a_page(cli, sh, tmp_path):
+    db = str(tmp_path / "big.db")
+    r = sh("--db", db, "demo", "--size", "2500")
+    assert r.exit_code == 0, r.stderr
+    listed = json_out(sh("--db", db, "deal", "list", "--json"))
+    found = [d["id"] for d in listed]
+    assert len(found) == len(set(found))
+    assert found == sorted(found, reverse=True)
+    assert len(found) >= 2500
+    assert len(ids(sh("--db", db, "deal", "list", "--json", "--limit", "2100"))) == 2100
+
+
+def test_deal_list_limit(five_deals, sh):
+    assert ids(sh("deal", "list", "--limit", "2", "--json")) == [5, 4]
+
+
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        (["--stage", "qualified"], [2]),
+        (["--stage", "Prospected"], [5, 1]),
+        (["--stage", "payment-done"], [4]),
+        (["--owner", "Luis Pérez"], [5, 3]),
+        (["--owner", "1"], [4, 2, 1]),
+        (["--class", "insurance"], [5, 3]),
+        (["--company", "DKV"], [5, 3]),
+        (["--open"], [5, 2, 1]),
+        (["--won"], [4]),
+        (["--lost"], [3]),
+        (["--open", "--owner", "Luis Pérez"], [5]),
+        (["--won", "--lost"], [4, 3]),
+        (["--open", "--stage", "Lost"], []),
+        (["--company", "Sanitas Hospitales", "--limit", "2"], [4, 2]),
+    ],
+)
+def test_deal_list_filters(five_deals, cli, filters, expected):
+    assert ids(cli("deal", "list", *filters, "--json")) == expected
+
+
+def test_deal_list_unknown_stage_is_invalid(seeded, sh):
+    r = sh("deal", "list", "--stage", "Negotiation", "--json")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr.startswith("Unknown stage 'Negotiation': choose one of Prospected, Qualified, ")
+
+
+# --- pipeline show --json ---------------------------------------------------------------------
+
+
+def stages(counts: dict[str, tuple[int, int, int]]) -> list[dict]:
+    return [
+        {"stage": s, "count": counts.get(s, (0, 0, 0))[0], "amount": counts.get(s, (0, 0, 0))[1],
+         "weighted_amount": counts.get(s, (0, 0, 0))[2]}
+        for s in OPEN_STAGES
+    ]
+
+
+def test_pipeline_show_json_exact(seeded, sh):
+    assert json_out(sh("pipeline", "show", "--json")) == {
+        "stages": stages({"Prospected": (1, 12000, 600)}),
+        "total": {"count": 1, "amount": 12000, "weighted_amount": 600},
+    }
+
+
+def test_pipeline_counts_open_deals_only(five_deals, sh):
+    assert json_out(sh("pipeline", "show", "--json")) == {
+        "stages": stages({"Prospected": (2, 32000, 1600), "Qualified": (1, 5000, 500)}),
+        "total": {"count": 3, "amount": 37000, "weighted_amount": 2100},
+    }
+
+
+@pytest.mark.parametrize("filters", [["--owner", "Luis Pérez"], ["--class", "Insurance"], ["--owner", "luis perez"]])
+def test_pipeline_filters(five_deals, sh, filters):
+    assert json_out(sh("pipeline", "show", *filters, "--json")) == {
+        "stages": stages({"Prospected": (1, 20000, 1000)}),
+        "total": {"count": 1, "amount": 20000, "weighted_amount": 1000},
+    }
+
+
+def test_pipeline_filter_by_owner_and_class(five_deals, sh):
+    got = json_out(sh("pipeline", "show", "--owner", "Ana García", "--class", "Care provider inpatient private", "--json"))
+    assert got["total"] == {"count": 2, "amount": 17000, "weighted_amount": 1100}
+
+
+def test_pipeline_weighted_amount_keeps_cents(cli, sh):
+    for args in (ANA, SANITAS):
+        ok(cli(*args))
+    new_deal(cli, "Small", "12345.67")
+    got = json_out(sh("pipeline", "show", "--json"))
+    assert got["stages"][0] == {"stage": "Prospected", "count": 1, "amount": 12345.67, "weighted_amount": 617.28}
+
+
+# --- stdout is data, stderr is messages ---------------------------------------------------------
+
+
+def test_json_create_prints_only_json_and_warnings_go_to_stderr(cli, sh):
+    for args in (ANA, SANITAS):
+        ok(cli(*args))
+    args = [a if a != "2027-03-31" else "2020-01-31" for a in DEAL if a != "--contact" and a != "marta@sanitas.es"]
+    r = sh(*args, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["close_date"] == "2020-01-31"
+    assert r.stderr.startswith("Warning: The close date 2020-01-31 is in the past")
+
+
+def test_errors_go_to_stderr_only(seeded, sh):
+    r = sh("deal", "show", "99", "--json")
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr == "No deal with id 99. List them with `salescrm deal list`.\n"
+
+
+def test_confirmations_go_to_stdout(cli, sh):
+    r = sh(*ANA)
+    assert r.exit_code == 0
+    assert r.stdout == "Added team member 1: Ana García (JD-019 Business Development)\n"
+    assert r.stderr == ""
+
+
+# --- piped tables --------------------------------------------------------------------------------
+
+
+def test_piped_deal_list_is_tab_separated(five_deals, sh):
+    r = sh("deal", "list")
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert len(lines) == 5
+    assert all(len(line.split("\t")) == 6 for line in lines)
+    assert lines[-1] == "1\tES Sanitas Hospitales Proof of Concept\tProspected\t12000\t2027-03-31\tAna García"
+    assert not any(ch in r.stdout for ch in BOX_CHARS)
+    assert not r.stdout.lstrip().startswith(("[", "{"))
+
+
+def test_piped_output_is_never_json(seeded, sh):
+    for args in (("deal", "list"), ("deal", "show", "1"), ("company", "list"), ("contact", "list"), ("team", "list"),
+                 ("pipeline", "show"), ("company", "show", "1")):
+        r = sh(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(r.stdout)
+        assert not any(ch in r.stdout for ch in BOX_CHARS), (args, r.stdout)
+
+
+def test_piped_pipeline_show(seeded, sh):
+    r = sh("pipeline", "show")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Prospected\t5\t1\t12000\t600"
+    assert lines[-1] == "Total\t\t1\t12000\t600"
+    assert "█" not in r.stdout
+
+
+def test_piped_deal_show_has_iso_dates(seeded, sh):
+    r = sh("deal", "show", "1")
+    assert r.exit_code == 0, r.stderr
+    assert "Close date\t2027-03-31\n" in r.stdout
+    assert not any(ch in r.stdout for ch in BOX_CHARS)
+
+
+# --- exit codes -------------------------------------------------------------------------------------
+
+
+def deal_with(**override):
+    args = list(DEAL)
+    for option, value in override.items():
+        args[args.index("--" + option.replace("_", "-")) + 1] = value
+    return args
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("team", "list"), 0, ""),
+        (("deal", "show", "99"), 1, "No deal with id 99. List them with `salescrm deal list`.\n"),
+        (("company", "show", "Nowhere"), 1, "No company named 'Nowhere'."),
+        (tuple(SANITAS), 1, "Company 'Sanitas Hospitales' (id 1) already exists"),
+        (("deal", "advance", "1"), 1, "Cannot move deal 1 into Qualified: "),
+        (tuple(deal_with(close_date="31/03/2027")), 2,
+         "Close date '31/03/2027' is not a date: give it as YYYY-MM-DD, e.g. 2026-11-02.\n"),
+        (tuple(deal_with(amount="-5")), 2, "Amount cannot be negative: give 0 or more, e.g. 12000.\n"),
+        (tuple(deal_with(amount="12,000")), 2, "Amount '12,000' is not an amount"),
+        (tuple(deal_with(**{"class": "Hospitals"})), 2, "Unknown deal class 'Hospitals': choose one of "),
+        (("deal", "list", "--frobnicate"), 2, "No such option"),
+        (("deal", "lose", "1", "--category", "Too expensive", "--reason", "x"), 2, "Unknown lost reason category"),
+    ],
+)
+def test_exit_codes(seeded, sh, db_path, args, code, message):
+    r = sh(*args)
+    assert r.exit_code == code, r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+    if code:
+        assert r.stdout == ""
+
+
+def test_invalid_deal_values_write_nothing(seeded, sh, db_path):
+    for args in (deal_with(close_date="31/03/2027"), deal_with(amount="-5"), deal_with(**{"class": "Hospitals"})):
+        args[args.index("--description") + 1] = "Another"
+        assert sh(*args).exit_code == 2
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        assert con.execute("SELECT count(*) FROM deal").fetchone() == (1,)
+    finally:
+        con.close()
+
+
+def test_database_under_a_regular_file_is_exit_3(sh, tmp_path):
+    blocker = tmp_path / "f"
+    blocker.write_text("I am a file, not a directory\n")
+    path = blocker / "crm.db"
+    r = sh("--db", str(path), "team", "list")
+    assert r.exit_code == 3
+    assert str(path) in r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize("garbage", [os.urandom(4096), b"hello, this is not a database at all\n" * 200])
+def test_file_that_is_not_a_database_is_exit_3(sh, tmp_path, garbage):
+    path = tmp_path / "garbage.db"
+    path.write_bytes(garbage)
+    r = sh("--db", str(path), "team", "list")
+    assert r.exit_code == 3, r.stderr
+    assert str(path) in r.stderr
+    assert "Traceback" not in r.stderr
+    assert "Unexpected error" not in r.stderr
+    assert path.read_bytes() == garbage
+
+
+def test_database_of_another_program_is_exit_3(sh, tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    con.commit()
+    con.close()
+    r = sh("--db", str(path), "team", "list")
+    assert r.exit_code == 3
+    assert str(path) in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+# --- the database file -----------------------------------------------------------------------------
+
+
+def test_new_database_file_is_private(sh, tmp_path):
+    path = tmp_path / "new" / "dir" / "crm.db"
+    r = sh("--db", str(path), *ANA)
+    assert r.exit_code == 0, r.stderr
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.stat(path.parent).st_mode & 0o777 == 0o700
+
+
+def test_db_option_wins_over_the_environment(sh, tmp_path):
+    env_db, opt_db = tmp_path / "env.db", tmp_path / "opt.db"
+    r = sh("--db", str(opt_db), *ANA, env={"SALESCRM_DB": str(env_db)})
+    assert r.exit_code == 0, r.stderr
+    assert json_out(sh("--db", str(opt_db), "team", "list", "--json"))[0]["name"] == "Ana García"
+    assert json_out(sh("team", "list", "--json", env={"SALESCRM_DB": str(env_db)})) == []
+
+
+def test_environment_names_the_database(sh, tmp_path):
+    env_db = tmp_path / "env.db"
+    assert sh(*ELENA, env={"SALESCRM_DB": str(env_db)}).exit_code == 0
+    assert json_out(sh("--db", str(env_db), "team", "list", "--json"))[0]["name"] == "Elena Ortiz"
+
+
+# --- a closed pipe -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "big.db"
+    p = subprocess.run([sys.executable, "-m", "salescrm", "--db", str(path), "demo", "--size", "2000"],
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "SALESCRM_DATA_DIR": str(path.parent / "data")})
+    assert p.returncode == 0, p.stderr
+    return path
+
+
+@pytest.mark.parametrize("command", ["deal list", "deal list --json", "company list", "contact list --json"])
+def test_output_into_a_closed_pipe(big_db, command):
+    pipeline = f'"{sys.executable}" -m salescrm --db "{big_db}" {command} | head -1'
+    p = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout.splitlines()) == 1
+    assert "Traceback" not in p.stderr
+    assert "BrokenPipe" not in p.stderr
+    assert p.stderr == ""
+
+
+# --- help --------------------------------------------------------------------------------------
+
+COMMANDS = [
+    [],
+    ["team", "add"], ["team", "list"],
+    ["company", "add"], ["company", "list"], ["company", "show"], ["company", "edit"], ["company", "set-status"],
+    ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"],
+    ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "list"], ["deal", "edit"],
+    ["pipeline", "show"],
+    ["demo"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "salescrm")
+def test_help_has_an_example(cli, command):
+    r = cli(*command, "--help")
+    assert r.exit_code == 0
+    assert "Example:" in r.stdout
+
+
+def test_help_covers_every_command(cli):
+    """COMMANDS above lists every command the app has (so that a new one needs an example too)."""
+    from salescrm.cli.app import app
+    import typer.main
+
+    group = typer.main.get_command(app)
+    found = [[]]
+    for name, sub in group.commands.items():
+        if hasattr(sub, "commands"):
+            found += [[name, leaf] for leaf in sub.commands]
+        else:
+            found.append([name])
+    assert sorted(found) == sorted(COMMANDS)
+
+
+def test_help_through_the_process(sh):
+    r = sh("deal", "create", "--help")
+    assert r.exit_code == 0
+    assert "Example:" in r.stdout
+    assert r.stderr == ""

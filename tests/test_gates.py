@@ -1,0 +1,461 @@
+"""Stage gates (SP-009-001, GP-009): what moving into each stage requires, through `deal advance`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import BANT, QUALIFIED
+
+TODAY = date.today()
+YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
+TOMORROW = (TODAY + timedelta(days=1)).isoformat()
+
+IMPLEMENTATION = [
+    "--set", "implementation_method=API",
+    "--set", "success_metrics=Waiting list down 20%",
+    "--set", "pricing_basis=Per report",
+    "--set", "implementation_timeline=Q2 2027",
+]
+OFFER_SENT = ["--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-2027-001"]
+OFFER_APPROVED = ["--set", f"offer_approved_on={YESTERDAY}"]
+CONTRACT_SIGNED = [
+    "--set", f"contract_signed_on={YESTERDAY}",
+    "--set", "healthcare_provider_clause=yes",
+    "--set", "signed_by=Elena Ortiz",
+]
+PAYMENT_DONE = ["--set", f"payment_received_on={YESTERDAY}"]
+
+STEPS = [
+    ("Qualified", QUALIFIED),
+    ("Discovered", BANT),
+    ("Implementation Defined", IMPLEMENTATION),
+    ("Offer Sent", OFFER_SENT),
+    ("Offer Approved", OFFER_APPROVED),
+    ("Contract Signed", CONTRACT_SIGNED),
+    ("Payment Done", PAYMENT_DONE),
+]
+
+
+def show(cli, deal="1") -> dict:
+    r = cli("deal", "show", deal, "--json")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def walk_to(cli, stage: str, deal: str = "1") -> None:
+    """Advance `deal` one stage at a time, meeting every gate, until it is in `stage`."""
+    for name, values in STEPS:
+        if show(cli, deal)["stage"] == stage:
+            return
+        r = cli("deal", "advance", deal, *values)
+        assert r.exit_code == 0, (name, r.stderr)
+    assert show(cli, deal)["stage"] == stage
+
+
+def snapshot(cli, deal="1") -> dict:
+    obj = show(cli, deal)
+    return {k: obj[k] for k in ("stage", "gates", "history", "name", "amount", "updated_at")}
+
+
+def other_company_contact(cli) -> None:
+    assert cli("company", "add", "DKV", "--country", "ES", "--website", "https://dkv.es").exit_code == 0
+    r = cli("contact", "add", "--first-name", "Luis", "--last-name", "Pardo", "--job-title", "CMO",
+            "--company", "DKV", "--email", "luis@dkv.es")
+    assert r.exit_code == 0, r.stderr
+
+
+# --- Qualified ----------------------------------------------------------------------------
+
+
+def test_qualified_gate_met_moves_the_deal_and_stores_the_values(seeded):
+    r = seeded("deal", "advance", "1", *QUALIFIED)
+    assert r.exit_code == 0, r.stderr
+    assert "moved from Prospected to Qualified" in r.stdout
+    obj = show(seeded)
+    assert obj["stage"] == "Qualified"
+    assert obj["gates"] == {"segment_verified": "yes", "decision_maker": "marta@sanitas.es"}
+
+
+def test_decision_maker_may_be_given_by_contact_id(seeded):
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=1")
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Qualified"
+    assert obj["gates"]["decision_maker"] == "marta@sanitas.es"
+
+
+def test_decision_maker_of_another_company_is_refused(seeded):
+    other_company_contact(seeded)
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=luis@dkv.es")
+    assert r.exit_code == 1
+    assert "Luis Pardo is not a contact of the deal's company" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_refusal_for_a_foreign_decision_maker_names_the_set_option(seeded):
+    """Spec: the message names each failing key with `--set KEY=…`."""
+    other_company_contact(seeded)
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=luis@dkv.es")
+    assert r.exit_code == 1
+    assert "--set decision_maker=" in r.stderr
+
+
+def test_unknown_decision_maker_is_not_found(seeded):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=nobody@nowhere.es")
+    assert r.exit_code == 1
+    assert "No contact with email nobody@nowhere.es" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_segment_not_verified_is_refused_naming_the_key(seeded):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=no", "--set", "decision_maker=marta@sanitas.es")
+    assert r.exit_code == 1
+    assert "Cannot move deal 1 into Qualified" in r.stderr
+    assert "segment_verified is no" in r.stderr
+    assert "--set segment_verified=" in r.stderr
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize("word", ["yes", "YES", "y", "Y", "true", "True"])
+def test_yes_is_accepted_as_yes_y_or_true_in_any_case(seeded, word):
+    r = seeded("deal", "advance", "1", "--set", f"segment_verified={word}", "--set", "decision_maker=marta@sanitas.es")
+    assert r.exit_code == 0, r.stderr
+    assert show(seeded)["gates"]["segment_verified"] == "yes"
+
+
+def test_yes_no_value_that_is_neither_is_invalid(seeded):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=maybe", "--set", "decision_maker=marta@sanitas.es")
+    assert r.exit_code == 2
+    assert "--set segment_verified 'maybe' is neither yes nor no" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_missing_qualified_values_are_each_named_with_their_set_option(seeded):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1")
+    assert r.exit_code == 1
+    assert "--set segment_verified=…" in r.stderr
+    assert "--set decision_maker=…" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_one_missing_qualified_value_is_named_alone(seeded):
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes")
+    assert r.exit_code == 1
+    assert "--set decision_maker=…" in r.stderr
+    assert "--set segment_verified=…" not in r.stderr
+    assert show(seeded)["stage"] == "Prospected"
+
+
+# --- Discovered (BANT) ----------------------------------------------------------------------
+
+
+def test_three_of_four_bant_notes_discover_the_deal(seeded):
+    walk_to(seeded, "Qualified")
+    r = seeded("deal", "advance", "1", *BANT)
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Discovered"
+    assert obj["gates"]["budget"] == "Approved for 2027"
+    assert obj["gates"]["need"] == "Long waiting list"
+    assert "timeline" not in obj["gates"]
+
+
+def test_four_of_four_bant_notes_discover_the_deal(seeded):
+    walk_to(seeded, "Qualified")
+    r = seeded("deal", "advance", "1", *BANT, "--set", "timeline=Before summer")
+    assert r.exit_code == 0, r.stderr
+    assert show(seeded)["gates"]["timeline"] == "Before summer"
+
+
+def test_two_bant_notes_are_refused(seeded):
+    walk_to(seeded, "Qualified")
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", "budget=Approved", "--set", "need=Waiting list")
+    assert r.exit_code == 1
+    assert "at least 3 of 4 BANT notes, 2 met" in r.stderr
+    assert "--set authority=…" in r.stderr
+    assert "--set timeline=…" in r.stderr
+    assert "--set budget=…" not in r.stderr
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize("unmet", ["no", "No", "NONE", "none", "-", "", "   "])
+def test_a_bant_note_saying_no_none_dash_or_nothing_is_not_met(seeded, unmet):
+    walk_to(seeded, "Qualified")
+    r = seeded("deal", "advance", "1", "--set", "budget=Approved", "--set", "need=Waiting list",
+               "--set", f"authority={unmet}")
+    assert r.exit_code == 1
+    assert "2 met" in r.stderr
+    assert "--set authority=…" in r.stderr
+    assert show(seeded)["stage"] == "Qualified"
+
+
+# --- Implementation Defined ------------------------------------------------------------------
+
+
+def test_implementation_defined_needs_all_four_notes(seeded):
+    walk_to(seeded, "Discovered")
+    r = seeded("deal", "advance", "1", *IMPLEMENTATION)
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Implementation Defined"
+    assert obj["gates"]["pricing_basis"] == "Per report"
+
+
+@pytest.mark.parametrize("missing", ["implementation_method", "success_metrics", "pricing_basis", "implementation_timeline"])
+def test_implementation_defined_is_refused_without_any_one_note(seeded, missing):
+    walk_to(seeded, "Discovered")
+    given = [IMPLEMENTATION[i + 1] for i in range(0, len(IMPLEMENTATION), 2) if not IMPLEMENTATION[i + 1].startswith(missing + "=")]
+    args = [a for v in given for a in ("--set", v)]
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", *args)
+    assert r.exit_code == 1
+    assert f"--set {missing}=…" in r.stderr
+    assert snapshot(seeded) == before
+
+
+# --- Offer Sent ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", ["T-009-002", "T-009-004", "t-009-004"])
+def test_offer_sent_with_an_allowed_template(seeded, template):
+    walk_to(seeded, "Implementation Defined")
+    r = seeded("deal", "advance", "1", "--set", f"quotation_template={template}", "--set", "quotation_ref=Q-1")
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Offer Sent"
+    assert obj["gates"]["quotation_template"] == template.upper()
+    assert obj["gates"]["quotation_ref"] == "Q-1"
+
+
+def test_offer_sent_with_another_template_is_invalid(seeded):
+    walk_to(seeded, "Implementation Defined")
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", "quotation_template=T-009-001", "--set", "quotation_ref=Q-1")
+    assert r.exit_code == 2
+    assert "T-009-001" in r.stderr
+    assert "T-009-002, T-009-004" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_offer_sent_without_a_quotation_ref_is_refused(seeded):
+    walk_to(seeded, "Implementation Defined")
+    r = seeded("deal", "advance", "1", "--set", "quotation_template=T-009-002")
+    assert r.exit_code == 1
+    assert "--set quotation_ref=…" in r.stderr
+    assert show(seeded)["stage"] == "Implementation Defined"
+
+
+def test_offer_sent_with_amount_zero_is_refused(seeded):
+    walk_to(seeded, "Implementation Defined")
+    assert seeded("deal", "edit", "1", "--amount", "0").exit_code == 0
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", *OFFER_SENT)
+    assert r.exit_code == 1
+    assert "Offer Sent needs an amount above 0" in r.stderr
+    assert snapshot(seeded) == before
+
+
+# --- Offer Approved ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("when", [TODAY.isoformat(), YESTERDAY, "2020-01-15"])
+def test_offer_approved_with_a_date_up_to_today(seeded, when):
+    walk_to(seeded, "Offer Sent")
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={when}")
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Offer Approved"
+    assert obj["gates"]["offer_approved_on"] == when
+
+
+def test_offer_approved_without_a_date_is_refused(seeded):
+    walk_to(seeded, "Offer Sent")
+    r = seeded("deal", "advance", "1")
+    assert r.exit_code == 1
+    assert "--set offer_approved_on=…" in r.stderr
+    assert show(seeded)["stage"] == "Offer Sent"
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "31/12/2025", "yesterday", "2025-02-30"])
+def test_a_malformed_gate_date_is_invalid(seeded, bad):
+    walk_to(seeded, "Offer Sent")
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={bad}")
+    assert r.exit_code == 2
+    assert f"'{bad}' is not a date" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_a_gate_date_in_the_future_is_invalid(seeded):
+    walk_to(seeded, "Offer Sent")
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={TOMORROW}")
+    assert r.exit_code == 2
+    assert f"{TOMORROW} is in the future" in r.stderr
+    assert snapshot(seeded) == before
+
+
+# --- Contract Signed ----------------------------------------------------------------------------
+
+
+def test_contract_signed_by_the_general_manager(seeded):
+    walk_to(seeded, "Offer Approved")
+    r = seeded("deal", "advance", "1", *CONTRACT_SIGNED)
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Contract Signed"
+    assert obj["gates"]["contract_signed_on"] == YESTERDAY
+    assert obj["gates"]["healthcare_provider_clause"] == "yes"
+    assert obj["gates"]["signed_by"] == "Elena Ortiz"
+
+
+def test_contract_without_the_healthcare_provider_clause_is_refused(seeded):
+    walk_to(seeded, "Offer Approved")
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={YESTERDAY}",
+               "--set", "healthcare_provider_clause=no", "--set", "signed_by=Elena Ortiz")
+    assert r.exit_code == 1
+    assert "healthcare_provider_clause is no" in r.stderr
+    assert "--set healthcare_provider_clause=" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_contract_signed_by_a_jd_019_is_refused(seeded):
+    walk_to(seeded, "Offer Approved")
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={YESTERDAY}",
+               "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Ana García")
+    assert r.exit_code == 1
+    assert "Ana García is JD-019" in r.stderr
+    assert "JD-001" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_contract_signed_by_an_unknown_person_is_not_found(seeded):
+    walk_to(seeded, "Offer Approved")
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={YESTERDAY}",
+               "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Nobody Known")
+    assert r.exit_code == 1
+    assert "No team member named 'Nobody Known'" in r.stderr
+    assert show(seeded)["stage"] == "Offer Approved"
+
+
+def test_a_wrong_signer_and_a_missing_date_are_both_named(seeded):
+    """Spec: the refusal names each missing/failing key, not only the first one found."""
+    walk_to(seeded, "Offer Approved")
+    r = seeded("deal", "advance", "1", "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Ana García")
+    assert r.exit_code == 1
+    assert "signed_by" in r.stderr
+    assert "--set contract_signed_on=…" in r.stderr
+
+
+def test_contract_signed_with_nothing_names_every_key(seeded):
+    walk_to(seeded, "Offer Approved")
+    r = seeded("deal", "advance", "1")
+    assert r.exit_code == 1
+    for key in ("contract_signed_on", "healthcare_provider_clause", "signed_by"):
+        assert f"--set {key}=…" in r.stderr
+    assert show(seeded)["stage"] == "Offer Approved"
+
+
+# --- Payment Done ----------------------------------------------------------------------------
+
+
+def test_payment_done_wins_the_deal(seeded):
+    walk_to(seeded, "Contract Signed")
+    r = seeded("deal", "advance", "1", *PAYMENT_DONE)
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Payment Done"
+    assert obj["gates"]["payment_received_on"] == YESTERDAY
+    listed = json.loads(seeded("deal", "list", "--won", "--json").stdout)
+    assert [d["id"] for d in listed] == [1]
+
+
+def test_payment_date_in_the_future_is_invalid(seeded):
+    walk_to(seeded, "Contract Signed")
+    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={TOMORROW}")
+    assert r.exit_code == 2
+    assert "is in the future" in r.stderr
+    assert show(seeded)["stage"] == "Contract Signed"
+
+
+# --- --set values -------------------------------------------------------------------------------
+
+
+def test_unknown_set_key_is_invalid(seeded):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", *QUALIFIED, "--set", "favourite_colour=blue")
+    assert r.exit_code == 2
+    assert "Unknown gate key 'favourite_colour'" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_set_without_equals_is_invalid(seeded):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", "segment_verified", "--set", "decision_maker=marta@sanitas.es")
+    assert r.exit_code == 2
+    assert "--set 'segment_verified' is not KEY=VALUE" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_set_key_of_a_later_stage_is_invalid(seeded):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", *QUALIFIED, "--set", "budget=Approved")
+    assert r.exit_code == 2
+    assert "--set budget belongs to the Discovered gate" in r.stderr
+    assert snapshot(seeded) == before
+
+
+def test_set_key_of_a_stage_already_passed_is_invalid(seeded):
+    walk_to(seeded, "Qualified")
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", *BANT, "--set", "segment_verified=yes")
+    assert r.exit_code == 2
+    assert "--set segment_verified belongs to the Qualified gate" in r.stderr
+    assert snapshot(seeded) == before
+
+
+# --- Nothing written on failure -------------------------------------------------------------------
+
+
+def test_refused_advance_writes_nothing(seeded):
+    walk_to(seeded, "Qualified")
+    before = show(seeded)
+    r = seeded("deal", "advance", "1", "--set", "budget=Approved")
+    assert r.exit_code == 1
+    after = show(seeded)
+    assert after["stage"] == before["stage"] == "Qualified"
+    assert after["gates"] == before["gates"]
+    assert after["history"] == before["history"]
+    assert "budget" not in after["gates"]
+
+
+def test_refused_skip_ahead_keeps_no_gate_value_of_earlier_stages(seeded):
+    before = show(seeded)
+    # Qualified's gate is met, Discovered's is not: the whole move is refused.
+    r = seeded("deal", "advance", "1", "--to", "discovered", *QUALIFIED, "--set", "budget=Approved")
+    assert r.exit_code == 1
+    assert "Cannot move deal 1 into Discovered" in r.stderr
+    after = show(seeded)
+    assert after["stage"] == "Prospected"
+    assert after["gates"] == {} == before["gates"]
+    assert after["history"] == before["history"]
+
+
+def test_invalid_value_in_a_later_gate_writes_nothing(seeded):
+    before = show(seeded)
+    r = seeded("deal", "advance", "1", "--to", "offer-approved", *QUALIFIED, *BANT, *IMPLEMENTATION, *OFFER_SENT,
+               "--set", f"offer_approved_on={TOMORROW}")
+    assert r.exit_code == 2
+    after = show(seeded)
+    assert (after["stage"], after["gates"], after["history"]) == (before["stage"], before["gates"], before["history"])

@@ -1,0 +1,122 @@
+"""The real program in a pseudo-terminal: questionary gate prompts, Ctrl-C, a refused answer set."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+import pexpect
+import pytest
+
+from tests.conftest import QUALIFIED
+
+CPR_REQUEST = re.escape("\x1b[6n")  # prompt_toolkit asks the terminal where the cursor is
+
+
+@pytest.fixture
+def qualified(seeded):
+    r = seeded("deal", "advance", "1", *QUALIFIED)
+    assert r.exit_code == 0, r.stderr
+    return seeded
+
+
+@pytest.fixture
+def spawn(tmp_path):
+    children = []
+
+    def run(*args: str) -> pexpect.spawn:
+        env = {**os.environ, "TERM": "xterm"}  # SALESCRM_DB, SALESCRM_DATA_DIR, SALESCRM_USER from `isolated`
+        child = pexpect.spawn(sys.executable, ["-m", "salescrm", *args], env=env, cwd=str(tmp_path),
+                              dimensions=(24, 100), encoding="utf-8", timeout=20)
+        children.append(child)
+        return child
+
+    yield run
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)
+
+
+def expect(child: pexpect.spawn, pattern) -> str:
+    """Wait for `pattern`, answering cursor-position requests as a terminal does; return the text before it."""
+    seen = ""
+    while True:
+        i = child.expect([CPR_REQUEST, pattern])
+        seen += child.before
+        if i == 0:
+            child.send("\x1b[1;1R")
+        else:
+            return seen
+
+
+def finish(child: pexpect.spawn) -> str:
+    """Read to the end, answering cursor-position requests; return everything read."""
+    rest = expect(child, pexpect.EOF)
+    child.close()
+    return rest
+
+
+def answer(child: pexpect.spawn, question: str, text: str) -> None:
+    expect(child, question)
+    expect(child, re.escape("(a short note; leave empty if not met)"))  # the prompt is drawn and reading keys
+    child.sendline(text)
+
+
+def deal_1(cli) -> dict:
+    r = cli("deal", "show", "1", "--json")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_bant_prompts_move_the_deal(qualified, spawn):
+    child = spawn("deal", "advance", "1")
+    before = expect(child, "Budget")
+    assert "Discovered: BANT" in before  # the stage's reason line, before the first question
+    expect(child, re.escape("(a short note; leave empty if not met)"))
+    child.sendline("Approved for 2027")
+    answer(child, "Authority", "Head of service decides")
+    answer(child, "Need", "Long waiting list")
+    answer(child, "Timeline", "")
+    out = finish(child)
+    assert "moved from Qualified to Discovered" in out
+    assert child.exitstatus == 0, out
+    deal = deal_1(qualified)
+    assert deal["stage"] == "Discovered"
+    bant = {k: v for k, v in deal["gates"].items() if k in ("budget", "authority", "need", "timeline")}
+    assert bant == {"budget": "Approved for 2027", "authority": "Head of service decides", "need": "Long waiting list"}
+    assert [(h["from"], h["to"]) for h in deal["history"]][-1] == ("Qualified", "Discovered")
+
+
+def test_ctrl_c_at_a_prompt_saves_nothing(qualified, spawn):
+    before = deal_1(qualified)
+    child = spawn("deal", "advance", "1")
+    expect(child, "Budget")
+    expect(child, re.escape("(a short note; leave empty if not met)"))
+    child.send("\x03")
+    out = finish(child)
+    assert child.signalstatus is None, out
+    assert child.exitstatus == 130, out
+    assert "nothing was saved" in out
+    assert "Traceback" not in out
+    after = deal_1(qualified)
+    assert after["stage"] == "Qualified"
+    assert after == before
+
+
+def test_two_bant_notes_are_refused(qualified, spawn):
+    before = deal_1(qualified)
+    child = spawn("deal", "advance", "1")
+    answer(child, "Budget", "Approved for 2027")
+    answer(child, "Authority", "")
+    answer(child, "Need", "Long waiting list")
+    answer(child, "Timeline", "")
+    out = finish(child)
+    assert child.exitstatus == 1, out
+    assert "Cannot move deal 1 into Discovered" in out
+    assert "--set authority=" in out
+    assert "--set timeline=" in out
+    assert "--set budget=" not in out and "--set need=" not in out
+    assert "Traceback" not in out
+    assert deal_1(qualified) == before

@@ -1,0 +1,435 @@
+"""Team members, companies and contacts through the CLI, and how commands find records from what was typed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.conftest import ANA, DEAL, ELENA, MARTA, SANITAS
+
+MISSING_TAIL = "Pass them as options, or run on a terminal to be asked."
+
+
+def query(db_path, sql, *params):
+    """Rows from the database file, opened read-only (never created here)."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def count(db_path, table):
+    """Rows in `table`; 0 when no command has created the database yet."""
+    if not db_path.exists():
+        return 0
+    return query(db_path, f"SELECT count(*) FROM {table}")[0][0]
+
+
+def ok(run):
+    assert run.exit_code == 0, run.stderr
+    return run
+
+
+def company_json(cli, ref):
+    return json.loads(ok(cli("company", "show", ref, "--json")).stdout)
+
+
+def contact_json(cli, ref):
+    return json.loads(ok(cli("contact", "show", ref, "--json")).stdout)
+
+
+def add_company(cli, name, country="ES", website="https://example.es", *more):
+    return cli("company", "add", name, "--country", country, "--website", website, *more)
+
+
+def add_contact(cli, first, last, *more, job_title="Medical Director"):
+    return cli("contact", "add", "--first-name", first, "--last-name", last, "--job-title", job_title, *more)
+
+
+# --- team ----------------------------------------------------------------------------------
+
+
+def test_team_add_by_code(cli, db_path):
+    r = ok(cli(*ANA))
+    assert r.stdout == "Added team member 1: Ana García (JD-019 Business Development)\n"
+    assert r.stderr == ""
+    assert query(db_path, "SELECT name, role FROM team_member") == [("Ana García", "JD-019")]
+
+
+@pytest.mark.parametrize("role", ["Business Development", "business development", "BUSINESS DEVELOPMENT", "jd-019"])
+def test_team_add_by_title_in_any_case(cli, db_path, role):
+    ok(cli("team", "add", "Ana García", "--role", role))
+    assert query(db_path, "SELECT role FROM team_member") == [("JD-019",)]
+
+
+def test_team_add_unknown_role_lists_the_roles(cli, db_path):
+    r = cli("team", "add", "Ana García", "--role", "Wizard")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Unknown role 'Wizard': choose one of JD-001 (General Manager), JD-002 (Sales Manager), ")
+    assert "JD-019 (Business Development)" in r.stderr
+    assert count(db_path, "team_member") == 0
+
+
+@pytest.mark.parametrize("again", ["Ana García", "ana garcia", "  ANA   GARCÍA "])
+def test_team_add_duplicate_name_is_refused(cli, db_path, again):
+    ok(cli(*ANA))
+    r = cli("team", "add", again, "--role", "JD-002")
+    assert r.exit_code == 1
+    assert r.stderr == "Team member 'Ana García' (id 1) already exists.\n"
+    assert query(db_path, "SELECT name, role FROM team_member") == [("Ana García", "JD-019")]
+
+
+def test_team_list_json(cli):
+    ok(cli(*ELENA))
+    ok(cli(*ANA))
+    r = ok(cli("team", "list", "--json"))
+    assert json.loads(r.stdout) == [
+        {"id": 2, "name": "Ana García", "role": "JD-019", "title": "Business Development"},
+        {"id": 1, "name": "Elena Ortiz", "role": "JD-001", "title": "General Manager"},
+    ]
+
+
+# --- company add -------------------------------------------------------------------------
+
+
+def test_company_add_stores_name_country_website(cli, db_path):
+    r = ok(cli(*SANITAS))
+    assert r.stdout == "Added company 1: Sanitas Hospitales (ES)\n"
+    assert r.stderr == ""
+    assert query(db_path, "SELECT name, country, website, legal_name, lead_status FROM company") == [
+        ("Sanitas Hospitales", "ES", "https://www.sanitas.es", None, "New")
+    ]
+
+
+def test_company_add_off_a_terminal_names_every_missing_option(sh, db_path):
+    r = sh("company", "add", "Sanitas Hospitales")
+    assert r.exit_code == 2
+    assert r.stderr == f"Missing required values: country (--country); website (--website). {MISSING_TAIL}\n"
+    r = sh("company", "add", "Sanitas Hospitales", "--country", "ES")
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Missing required value: website (--website). Pass it as an option, or run on a terminal to be asked.\n"
+    )
+    r = sh("company", "add", "Sanitas Hospitales", "--website", "sanitas.es")
+    assert r.exit_code == 2
+    assert "country (--country)" in r.stderr
+    assert count(db_path, "company") == 0
+
+
+@pytest.mark.parametrize("country", ["ES", "es", "ESP", "Spain", "spain", "España"])
+def test_company_country_by_code_or_name(cli, db_path, country):
+    ok(add_company(cli, "Sanitas Hospitales", country))
+    assert query(db_path, "SELECT country FROM company") == [("ES",)]
+
+
+def test_company_unknown_country_suggests_the_closest(cli, db_path):
+    r = add_company(cli, "Sanitas Hospitales", "Spian")
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Unknown country 'Spian': give an ISO 3166-1 code (ES, ESP) or an English name (Spain). Did you mean Spain (ES)?\n"
+    )
+    assert count(db_path, "company") == 0
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("sanitas.es", "https://sanitas.es"),
+        ("www.sanitas.es", "https://www.sanitas.es"),
+        ("http://www.sanitas.es", "http://www.sanitas.es"),
+        ("HTTPS://WWW.Sanitas.ES/hospitales", "https://www.sanitas.es/hospitales"),
+    ],
+)
+def test_company_website_is_normalised(cli, typed, stored):
+    ok(add_company(cli, "Sanitas Hospitales", "ES", typed))
+    assert company_json(cli, "Sanitas Hospitales")["website"] == stored
+
+
+@pytest.mark.parametrize("website", ["not a website", "localhost", "ftp://sanitas.es", "https://"])
+def test_company_bad_website_is_invalid(cli, db_path, website):
+    r = add_company(cli, "Sanitas Hospitales", "ES", website)
+    assert r.exit_code == 2
+    assert r.stderr == f"Website '{website}' is not a web address: give one like https://www.sanitas.es.\n"
+    assert count(db_path, "company") == 0
+
+
+@pytest.mark.parametrize("again", ["SANITAS hospitales", "Sanitas   Hospitales", "sanitas hospitales"])
+def test_company_duplicate_ignoring_case_is_refused(cli, db_path, again):
+    ok(cli(*SANITAS))
+    r = add_company(cli, again)
+    assert r.exit_code == 1
+    assert r.stderr == f"Company 'Sanitas Hospitales' (id 1) already exists; use it instead of adding '{again}'.\n"
+    assert query(db_path, "SELECT name FROM company") == [("Sanitas Hospitales",)]
+
+
+def test_company_duplicate_ignoring_accents_is_refused(cli, db_path):
+    ok(add_company(cli, "Hospital de Torrejón"))
+    r = add_company(cli, "Hospital de Torrejon")
+    assert r.exit_code == 1
+    assert "Company 'Hospital de Torrejón' (id 1) already exists" in r.stderr
+    assert query(db_path, "SELECT name FROM company") == [("Hospital de Torrejón",)]
+
+
+@pytest.mark.parametrize("branch", ["Novartis Spain", "Novartis España", "Novartis ES", "novartis spain"])
+def test_company_local_branch_of_an_existing_company_is_refused(cli, db_path, branch):
+    ok(add_company(cli, "Novartis", "CH", "https://www.novartis.com"))
+    r = add_company(cli, branch, "ES", "https://www.novartis.es")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"'{branch}' looks like the Spain branch of 'Novartis' (id 1): ")
+    assert "use 'Novartis' and link the local contacts to it" in r.stderr
+    assert query(db_path, "SELECT name FROM company") == [("Novartis",)]
+
+
+def test_company_with_a_brand_word_after_an_existing_name_is_accepted(cli, db_path):
+    ok(add_company(cli, "Novartis", "CH", "https://www.novartis.com"))
+    r = ok(add_company(cli, "Novartis Pharma", "ES", "https://www.novartis.es"))
+    assert r.stdout == "Added company 2: Novartis Pharma (ES)\n"
+    assert r.stderr == ""
+    assert query(db_path, "SELECT name FROM company ORDER BY id") == [("Novartis",), ("Novartis Pharma",)]
+
+
+@pytest.mark.parametrize("name, brand", [("Pfizer S.L.", "Pfizer"), ("Bayer AG", "Bayer"), ("Almirall, S.A.", "Almirall")])
+def test_company_with_a_legal_form_is_accepted_with_a_warning(cli, db_path, name, brand):
+    r = add_company(cli, name)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == f"Added company 1: {name} (ES)\n"
+    assert r.stderr.startswith(f"Warning: '{name}' carries a legal form; ")
+    assert f"Consider naming it '{brand}' and keeping the legal name in --legal-name." in r.stderr
+    assert query(db_path, "SELECT name FROM company") == [(name,)]
+
+
+def test_company_legal_name_is_stored(cli, db_path):
+    ok(add_company(cli, "Novartis", "CH", "novartis.com", "--legal-name", "Novartis Farmacéutica, S.A."))
+    assert query(db_path, "SELECT legal_name FROM company") == [("Novartis Farmacéutica, S.A.",)]
+    assert company_json(cli, "Novartis")["legal_name"] == "Novartis Farmacéutica, S.A."
+
+
+# --- contact add / edit ------------------------------------------------------------------
+
+
+def test_contact_add_off_a_terminal_names_every_missing_option(sh, db_path):
+    r = sh("contact", "add", "--first-name", "Marta")
+    assert r.exit_code == 2
+    assert r.stderr == f"Missing required values: last name (--last-name); job title (--job-title). {MISSING_TAIL}\n"
+    r = sh("contact", "add", "--first-name", "Marta", "--last-name", "Ruiz")
+    assert r.exit_code == 2
+    assert "job title (--job-title)" in r.stderr
+    assert "--first-name" not in r.stderr
+    r = sh("contact", "add", "--job-title", "Head of Dermatology")
+    assert r.exit_code == 2
+    assert "first name (--first-name); last name (--last-name)" in r.stderr
+    assert count(db_path, "contact") == 0
+
+
+def test_contact_add_stores_the_contact(cli, db_path):
+    ok(cli(*SANITAS))
+    r = ok(cli(*MARTA))
+    assert r.stdout == "Added contact 1: Marta Ruiz\n"
+    assert query(db_path, "SELECT first_name, last_name, job_title, email, phone FROM contact") == [
+        ("Marta", "Ruiz", "Head of Dermatology", "marta@sanitas.es", "+34600000000")
+    ]
+    assert query(db_path, "SELECT contact_id, company_id FROM contact_company") == [(1, 1)]
+
+
+@pytest.mark.parametrize("email", ["marta", "marta@", "@sanitas.es", "marta@@sanitas.es", "marta ruiz@sanitas.es"])
+def test_contact_bad_email_is_invalid(cli, db_path, email):
+    r = add_contact(cli, "Marta", "Ruiz", "--email", email)
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Email '{email}' is not valid: ")
+    assert count(db_path, "contact") == 0
+
+
+def test_contact_email_is_unique_ignoring_case(seeded, db_path):
+    r = add_contact(seeded, "Marta", "Ruiz Bis", "--email", "MARTA@Sanitas.ES")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "Marta Ruiz (contact 1) already has the email marta@sanitas.es; emails are unique, so edit that contact instead.\n"
+    )
+    assert count(db_path, "contact") == 1
+
+
+def test_contact_phone_uses_the_company_country_as_default_region(cli, db_path):
+    ok(cli(*SANITAS))
+    ok(add_contact(cli, "Luis", "Gómez", "--company", "Sanitas Hospitales", "--phone", "600 000 000"))
+    assert query(db_path, "SELECT phone FROM contact") == [("+34600000000",)]
+
+
+def test_contact_phone_with_a_country_code_needs_no_company(cli, db_path):
+    ok(add_contact(cli, "Luis", "Gómez", "--phone", "+34 600 000 000"))
+    assert query(db_path, "SELECT phone FROM contact") == [("+34600000000",)]
+
+
+def test_contact_bad_phone_is_invalid(cli, db_path):
+    ok(cli(*SANITAS))
+    r = add_contact(cli, "Luis", "Gómez", "--company", "Sanitas Hospitales", "--phone", "12")
+    assert r.exit_code == 2
+    assert r.stderr == "Phone '12' is not a phone number: give it with its country code, e.g. +34 600 000 000.\n"
+    assert count(db_path, "contact") == 0
+
+
+def test_contact_local_phone_without_a_company_is_invalid(cli, db_path):
+    r = add_contact(cli, "Luis", "Gómez", "--phone", "600 000 000")
+    assert r.exit_code == 2
+    assert "(the contact has no company whose country gives a default)" in r.stderr
+    assert count(db_path, "contact") == 0
+
+
+def test_contact_with_several_companies(cli, db_path):
+    ok(cli(*SANITAS))
+    ok(add_company(cli, "DKV", "ES", "dkv.es"))
+    ok(add_contact(cli, "Luis", "Gómez", "--company", "Sanitas Hospitales", "--company", "DKV"))
+    assert query(db_path, "SELECT company_id FROM contact_company WHERE contact_id = 1 ORDER BY company_id") == [(1,), (2,)]
+    assert contact_json(cli, "1")["companies"] == [{"id": 2, "name": "DKV"}, {"id": 1, "name": "Sanitas Hospitales"}]
+
+
+def test_contact_add_with_an_unknown_company_writes_nothing(cli, db_path):
+    r = add_contact(cli, "Luis", "Gómez", "--company", "Nowhere Clinic")
+    assert r.exit_code == 1
+    assert count(db_path, "contact") == 0
+
+
+def test_contact_edit_add_and_remove_company(seeded, db_path):
+    ok(add_company(seeded, "DKV", "ES", "dkv.es"))
+    r = ok(seeded("contact", "edit", "marta@sanitas.es", "--add-company", "DKV"))
+    assert r.stdout == "Updated contact 1: Marta Ruiz\n"
+    assert [c["name"] for c in contact_json(seeded, "1")["companies"]] == ["DKV", "Sanitas Hospitales"]
+    ok(seeded("contact", "edit", "marta@sanitas.es", "--remove-company", "Sanitas Hospitales"))
+    assert query(db_path, "SELECT company_id FROM contact_company WHERE contact_id = 1") == [(2,)]
+
+
+def test_contact_edit_remove_a_company_not_linked_is_refused(seeded, db_path):
+    ok(add_company(seeded, "DKV", "ES", "dkv.es"))
+    r = seeded("contact", "edit", "1", "--remove-company", "DKV")
+    assert r.exit_code == 1
+    assert r.stderr == "Marta Ruiz is not linked to 'DKV'.\n"
+    assert query(db_path, "SELECT company_id FROM contact_company WHERE contact_id = 1") == [(1,)]
+
+
+def test_contact_edit_email_to_a_taken_one_is_refused(seeded, db_path):
+    ok(add_contact(seeded, "Luis", "Gómez", "--email", "luis@sanitas.es"))
+    r = seeded("contact", "edit", "luis@sanitas.es", "--email", "Marta@sanitas.es")
+    assert r.exit_code == 1
+    assert "already has the email marta@sanitas.es" in r.stderr
+    assert query(db_path, "SELECT email FROM contact ORDER BY id") == [("marta@sanitas.es",), ("luis@sanitas.es",)]
+
+
+def test_contact_edit_own_email_in_another_case_is_allowed(seeded, db_path):
+    ok(seeded("contact", "edit", "1", "--email", "Marta@sanitas.es"))
+    assert query(db_path, "SELECT email FROM contact") == [("Marta@sanitas.es",)]
+
+
+# --- references ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", ["1", " 1 ", "Sanitas Hospitales", "sanitas hospitales", "SANITAS HOSPITALES"])
+def test_company_by_id_or_name_in_any_case(seeded, ref):
+    assert company_json(seeded, ref)["id"] == 1
+
+
+@pytest.mark.parametrize("ref", ["1", "marta@sanitas.es", "MARTA@SANITAS.ES", "Marta Ruiz", "marta ruiz"])
+def test_contact_by_id_email_or_full_name(seeded, ref):
+    assert contact_json(seeded, ref)["id"] == 1
+
+
+def test_team_member_by_name_in_any_case_and_without_accents(seeded):
+    r = ok(seeded("deal", "list", "--owner", "ANA GARCIA", "--json"))
+    assert [d["id"] for d in json.loads(r.stdout)] == [1]
+
+
+@pytest.mark.parametrize("ref", ["1", "ES Sanitas Hospitales Proof of Concept", "es sanitas hospitales proof of concept",
+                                 "Proof of", "concept"])
+def test_deal_by_id_name_or_unique_part(seeded, ref):
+    r = ok(seeded("deal", "show", ref, "--json"))
+    assert json.loads(r.stdout)["id"] == 1
+
+
+def test_deal_ambiguous_part_lists_the_candidates(seeded):
+    ok(seeded("deal", "create", "--company", "Sanitas Hospitales", "--description", "Proof of Value", "--amount", "1000",
+              "--close-date", "2027-06-30", "--class", "Insurance", "--source", "Event", "--owner", "Ana García"))
+    r = seeded("deal", "show", "Proof")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "'Proof' matches 2 deals: 1 ES Sanitas Hospitales Proof of Concept; 2 ES Sanitas Hospitales Proof of Value. "
+        "Give the id or more of the name.\n"
+    )
+    assert r.stdout == ""
+
+
+def test_unknown_company_name_suggests_a_close_one(seeded):
+    r = seeded("company", "show", "Sanitas Hospital")
+    assert r.exit_code == 1
+    assert r.stderr == "No company named 'Sanitas Hospital'. Did you mean: Sanitas Hospitales?\n"
+
+
+def test_unknown_company_name_far_from_any(seeded):
+    r = seeded("company", "show", "Quirónsalud")
+    assert r.exit_code == 1
+    assert r.stderr == "No company named 'Quirónsalud'. List them with `salescrm company list`.\n"
+
+
+def test_unknown_contact_email(seeded):
+    r = seeded("contact", "show", "nobody@sanitas.es")
+    assert r.exit_code == 1
+    assert r.stderr == "No contact with email nobody@sanitas.es. List them with `salescrm contact list`.\n"
+
+
+def test_a_reference_of_digits_is_an_id(cli, db_path):
+    ok(add_company(cli, "1000", "ES", "https://1000.es"))  # a company whose name is digits is still id-addressed
+    r = cli("company", "show", "1000")
+    assert r.exit_code == 1
+    assert r.stderr == "No company with id 1000. List them with `salescrm company list`.\n"
+    assert company_json(cli, "1")["name"] == "1000"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("deal", "show", "99"), "No deal with id 99. List them with `salescrm deal list`.\n"),
+    (("contact", "show", "99"), "No contact with id 99. List them with `salescrm contact list`.\n"),
+    (("company", "show", "99"), "No company with id 99. List them with `salescrm company list`.\n"),
+])
+def test_unknown_id_is_not_found(seeded, args, message):
+    r = seeded(*args)
+    assert r.exit_code == 1
+    assert r.stderr == message
+
+
+# --- Unicode and quotes ------------------------------------------------------------------------
+
+LA_FE = 'Hospital "La Fe" d\'Alacant'
+
+
+@pytest.mark.parametrize("name", [LA_FE, "Novartis Farmacéutica", "Clínica Ñúñez & Hijos"])
+def test_names_with_quotes_and_accents_round_trip(cli, db_path, name):
+    r = ok(add_company(cli, name, "ES", "https://example.es"))
+    assert r.stdout == f"Added company 1: {name} (ES)\n"
+    assert company_json(cli, name)["name"] == name
+    assert company_json(cli, name.upper())["name"] == name
+    assert query(db_path, "SELECT name FROM company") == [(name,)]
+    shown = ok(cli("company", "show", name))
+    assert name in shown.stdout
+
+
+def test_quoted_company_through_contacts_and_deals(cli):
+    ok(cli(*ANA))
+    ok(add_company(cli, LA_FE, "ES", "lafe.es"))
+    ok(add_contact(cli, "José", "Núñez O'Brien", "--company", LA_FE, "--email", "jose@lafe.es"))
+    ok(cli("deal", "create", "--company", LA_FE, "--description", 'Piloto "Dermatología"', "--amount", "1000",
+           "--close-date", "2027-01-31", "--class", "Care provider inpatient government", "--source", "Congreso",
+           "--owner", "Ana García", "--contact", "José Núñez O'Brien"))
+    deal = json.loads(ok(cli("deal", "show", "Dermatología", "--json")).stdout)
+    assert deal["name"] == 'ES Hospital "La Fe" d\'Alacant Piloto "Dermatología"'
+    assert deal["company"] == LA_FE
+    assert deal["contacts"] == [{"id": 1, "name": "José Núñez O'Brien", "email": "jose@lafe.es"}]
+    contact = contact_json(cli, "josé núñez o'brien")
+    assert contact["companies"] == [{"id": 1, "name": LA_FE}]
+
+
+def test_unicode_survives_the_process_boundary(sh):
+    r = sh("company", "add", "Novartis Farmacéutica", "--country", "España", "--website", "novartis.es")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "Added company 1: Novartis Farmacéutica (ES)\n"
+    r = sh("company", "show", "NOVARTIS FARMACEUTICA", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["name"] == "Novartis Farmacéutica"
