@@ -13,6 +13,13 @@ import pytest
 from tests.conftest import QUALIFIED
 
 CPR_REQUEST = re.escape("\x1b[6n")  # prompt_toolkit asks the terminal where the cursor is
+# The start of a BANT prompt's instruction (the rest may wrap at 100 columns): once drawn, the prompt reads keys.
+NOTE_INSTRUCTION = re.escape("(a short note")
+
+
+def question(label: str) -> str:
+    """questionary's `? Label:` line, whatever colours come between the mark and the label."""
+    return r"\?(?:\x1b\[[0-9;]*m)* " + re.escape(label) + ":"
 
 
 @pytest.fixture
@@ -58,9 +65,9 @@ def finish(child: pexpect.spawn) -> str:
     return rest
 
 
-def answer(child: pexpect.spawn, question: str, text: str) -> None:
-    expect(child, question)
-    expect(child, re.escape("(a short note; leave empty if not met)"))  # the prompt is drawn and reading keys
+def answer(child: pexpect.spawn, label: str, text: str) -> None:
+    expect(child, question(label))
+    expect(child, NOTE_INSTRUCTION)  # the prompt is drawn and reading keys
     child.sendline(text)
 
 
@@ -72,9 +79,9 @@ def deal_1(cli) -> dict:
 
 def test_bant_prompts_move_the_deal(qualified, spawn):
     child = spawn("deal", "advance", "1")
-    before = expect(child, "Budget")
+    before = expect(child, question("Budget"))
     assert "Discovered: BANT" in before  # the stage's reason line, before the first question
-    expect(child, re.escape("(a short note; leave empty if not met)"))
+    expect(child, NOTE_INSTRUCTION)
     child.sendline("Approved for 2027")
     answer(child, "Authority", "Head of service decides")
     answer(child, "Need", "Long waiting list")
@@ -92,8 +99,8 @@ def test_bant_prompts_move_the_deal(qualified, spawn):
 def test_ctrl_c_at_a_prompt_saves_nothing(qualified, spawn):
     before = deal_1(qualified)
     child = spawn("deal", "advance", "1")
-    expect(child, "Budget")
-    expect(child, re.escape("(a short note; leave empty if not met)"))
+    expect(child, question("Budget"))
+    expect(child, NOTE_INSTRUCTION)
     child.send("\x03")
     out = finish(child)
     assert child.signalstatus is None, out

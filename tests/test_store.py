@@ -96,6 +96,7 @@ WRITER = textwrap.dedent(
     from salescrm.cli.app import main
 
     proc, go = sys.argv[1], sys.argv[2]
+    open(f"{go}.ready{proc}", "w").close()
     while not os.path.exists(go):
         time.sleep(0.005)
     results = []
@@ -122,7 +123,9 @@ def test_concurrent_writers_lose_nothing(tmp_path, db_path, cli):
                          text=True, env={**os.environ, "SALESCRM_DB": str(db_path)}, cwd=tmp_path)
         for p in range(4)
     ]
-    time.sleep(0.5)  # let every process import before they all start together
+    deadline = time.monotonic() + 20  # every process imports the CLI, then they all start together
+    while not all((tmp_path / f"go.ready{p}").exists() for p in range(4)) and time.monotonic() < deadline:
+        time.sleep(0.01)
     go.touch()
     outputs = [p.communicate(timeout=60) for p in procs]
     for p, (out, err) in zip(procs, outputs):

@@ -37,8 +37,7 @@ def demo(
     location = rt.location()
     output.say(f"Demo database written to {location.display}" + (f" with {added:,} synthetic deals." if added else "."))
     show_pipeline(ctx, owner=None, deal_class=None, json=False)
-    flag = f"--db {_quote(location.display)}" if rt.default_file else ""
-    prefix = f"salescrm {flag} ".replace("  ", " ")
+    prefix = f"salescrm --db {_quote(location.display)} " if rt.default_file or rt.db else "salescrm "
     output.say(
         "\nLook further:\n"
         f"  {prefix}deal list\n"

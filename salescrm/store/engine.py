@@ -142,8 +142,15 @@ def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
             "Another change conflicted with this one (a duplicate or a record changed meanwhile); "
             f"nothing was saved. Run the command again. ({_first_line(e.orig)})"
         ) from None
-    except exc.OperationalError as e:
+    except (exc.OperationalError, exc.DatabaseError) as e:
+        if not _is_unavailable(e):
+            raise
         raise _unavailable(location, e) from None
+
+
+def _is_unavailable(error: exc.DBAPIError) -> bool:
+    """Connection, locking and file errors, as opposed to errors in what a command asked for."""
+    return isinstance(error, exc.OperationalError) or "not a database" in str(error.orig)
 
 
 def _unavailable(location: DatabaseLocation, error: Exception) -> DatabaseUnavailable:
@@ -172,7 +179,9 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
         return
     try:
         revision = current_revision(engine)
-    except exc.OperationalError as e:
+    except (exc.OperationalError, exc.DatabaseError) as e:
+        if not _is_unavailable(e):
+            raise
         raise _unavailable(location, e) from None
     if revision == HEAD_REVISION:
         _checked.add(location.url)
@@ -195,10 +204,16 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    """The database's Alembic revision, in one plain query; None when it has no revision table."""
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
+        try:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except exc.ProgrammingError:  # PostgreSQL: no such table
             return None
-        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except exc.OperationalError as e:
+            if "no such table" in str(e.orig):  # SQLite
+                return None
+            raise
 
 
 def has_tables(engine: sa.Engine) -> bool:
