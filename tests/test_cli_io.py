@@ -214,11 +214,20 @@ def test_deal_list_filters(five_deals, cli, filters, expected):
     assert ids(cli("deal", "list", *filters, "--json")) == expected
 
 
-def test_deal_list_unknown_stage_is_invalid(seeded, sh):
-    r = sh("deal", "list", "--stage", "Negotiation", "--json")
+@pytest.mark.parametrize("json_flag", [["--json"], []])
+def test_deal_list_unknown_stage_is_invalid(seeded, sh, json_flag):
+    r = sh("deal", "list", "--stage", "Negotiation", *json_flag)
     assert r.exit_code == 2
     assert r.stdout == ""
     assert r.stderr.startswith("Unknown stage 'Negotiation': choose one of Prospected, Qualified, ")
+
+
+@pytest.mark.parametrize("option, value", [("--owner", "Nobody"), ("--company", "Nowhere"), ("--class", "Hospitals")])
+def test_deal_list_json_with_a_bad_filter_prints_nothing_on_stdout(seeded, sh, option, value):
+    r = sh("deal", "list", option, value, "--json")
+    assert r.exit_code in (1, 2), r.stderr
+    assert r.stdout == ""  # not a lone "[" that no JSON reader can parse
+    assert value in r.stderr
 
 
 # --- pipeline show --json ---------------------------------------------------------------------

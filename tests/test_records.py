@@ -197,7 +197,7 @@ def test_company_with_a_legal_form_is_accepted_with_a_warning(cli, db_path, name
     assert r.exit_code == 0, r.stderr
     assert r.stdout == f"Added company 1: {name} (ES)\n"
     assert r.stderr.startswith(f"Warning: '{name}' carries a legal form; ")
-    assert f"Consider naming it '{brand}' and keeping the legal name in --legal-name." in r.stderr
+    assert f"Consider '{brand}', with the legal name in --legal-name." in r.stderr
     assert query(db_path, "SELECT name FROM company") == [(name,)]
 
 
@@ -377,11 +377,18 @@ def test_unknown_contact_email(seeded):
 
 
 def test_a_reference_of_digits_is_an_id(cli, db_path):
-    ok(add_company(cli, "1000", "ES", "https://1000.es"))  # a company whose name is digits is still id-addressed
+    ok(add_company(cli, "Sanitas Hospitales", "ES", "https://www.sanitas.es"))
+    assert company_json(cli, "1")["name"] == "Sanitas Hospitales"
     r = cli("company", "show", "1000")
     assert r.exit_code == 1
     assert r.stderr == "No company with id 1000. List them with `salescrm company list`.\n"
-    assert company_json(cli, "1")["name"] == "1000"
+
+
+def test_a_name_of_digits_only_is_refused_since_it_would_read_as_an_id(cli, db_path):
+    r = add_company(cli, "1000", "ES", "https://1000.es")
+    assert r.exit_code == 2
+    assert r.stderr == "Company name '1000' is only digits, which salescrm reads as an id; add a word to it.\n"
+    assert cli("company", "list", "--json").stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("args, message", [

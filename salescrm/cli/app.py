@@ -43,7 +43,7 @@ class SalesCrmGroup(TyperGroup):
         except SalesCrmError as e:
             raise _fail(e.message, e.exit_code) from None
         except KeyboardInterrupt:
-            raise _fail("\nInterrupted; nothing was saved.", EXIT_INTERRUPTED) from None
+            raise _fail(("\n" if sys.stderr.isatty() else "") + "Interrupted; nothing was saved.", EXIT_INTERRUPTED) from None
         except Interrupted:
             raise _fail("Terminated; nothing was saved.", EXIT_TERMINATED) from None
         except BrokenPipeError:

@@ -11,7 +11,8 @@ from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, runtime
 
-app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).", no_args_is_help=True)
+app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).",
+                  epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website sanitas.es', no_args_is_help=True)
 
 NAME_HELP = (
     "The name it is best known by: its brand, one company for a global group, the group's name when it owns "
@@ -43,7 +44,7 @@ def add(
     rt = runtime(ctx)
     needs = Needs()
     if name is None:
-        needs.add("name", "NAME", lambda p: p.text("Company name", validate=required("Company name"), instruction=f"({NAME_HELP})"))
+        needs.add("company name", "the NAME argument", lambda p: p.text("Company name", validate=required("Company name"), instruction=f"({NAME_HELP})"))
     if country is None:
         country_need(needs)
     if website is None:
@@ -53,7 +54,7 @@ def add(
 
     with rt.writing() as session:
         outcome = companies.add_company(
-            session, answers.get("NAME", name), answers.get("--country", country), answers.get("--website", website), legal_name
+            session, answers.get("the NAME argument", name), answers.get("--country", country), answers.get("--website", website), legal_name
         )
     company = outcome.record
     for warning in outcome.warnings:

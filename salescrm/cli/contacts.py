@@ -10,7 +10,8 @@ from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, runtime
 
-app = typer.Typer(help="Contacts: the people we sell to, linked to one or more companies.", no_args_is_help=True)
+app = typer.Typer(help="Contacts: the people we sell to, linked to one or more companies.",
+                  epilog='Example: salescrm contact list --company "Sanitas Hospitales"', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
 

@@ -15,7 +15,8 @@ from salescrm.cli import output
 from salescrm.cli.prompts import one_of, required
 from salescrm.cli.runtime import Needs, Runtime, runtime
 
-app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.", no_args_is_help=True)
+app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
+                  epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
 SET_HELP = "A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Keys: " + ", ".join(process.GATE_KEYS) + "."

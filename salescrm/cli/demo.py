@@ -48,6 +48,9 @@ def demo(
 
 
 def _remove_earlier_demo(path) -> None:
+    from salescrm.store.engine import dispose_all
+
+    dispose_all()  # no connection may outlive the file it points at
     for suffix in ("", "-wal", "-shm"):
         try:
             os.remove(f"{path}{suffix}")

@@ -9,21 +9,18 @@ from salescrm.domain import lifecycle, naming, refs
 from salescrm.domain.actors import actor_of
 from salescrm.domain.countries import country_name, parse_country
 from salescrm.domain.outcome import Outcome
-from salescrm.domain.values import clean_text, parse_choice, parse_website
+from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_website
 from salescrm.domain.records import check_version, touch
 from salescrm.errors import Refused
 from salescrm.store.models import Company, Deal
 
-BRAND_RULE = (
-    "SP-009-001 names a company by the brand it is best known for, one company for a global group "
-    "(Novartis, not Novartis Farmacéutica, S.A.; Pierre Fabre, not Avène)"
-)
+BRAND_RULE = "SP-009-001 names a company by its best-known brand (Novartis, not Novartis Farmacéutica, S.A.)"
 
 
 def add_company(
     session: Session, name: str, country: str, website: str, legal_name: str | None = None
 ) -> Outcome[Company]:
-    name = clean_text(name, "Company name", max_length=200)
+    name = clean_name(name, "Company name")
     company = Company(
         name=name,
         name_key=naming.name_key(name),
@@ -61,7 +58,7 @@ def name_warnings(name: str) -> list[str]:
     brand = naming.legal_form_brand(name)
     if brand is None:
         return []
-    return [f"'{name}' carries a legal form; {BRAND_RULE}. Consider naming it '{brand}' and keeping the legal name in --legal-name."]
+    return [f"'{name}' carries a legal form; {BRAND_RULE}. Consider '{brand}', with the legal name in --legal-name."]
 
 
 def edit_company(
@@ -78,7 +75,7 @@ def edit_company(
     check_version(company, expected_version, "company")
     warnings: list[str] = []
     if name is not None:
-        name = clean_text(name, "Company name", max_length=200)
+        name = clean_name(name, "Company name")
         if name != company.name:
             check_name_free(session, name, exclude_id=company.id)
             company.name = name

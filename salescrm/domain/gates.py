@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import refs
-from salescrm.domain.team import member_with_role
 from salescrm.domain.values import clean_text, note_met, parse_choice, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
 from salescrm.process import GateField, Stage
@@ -69,8 +68,7 @@ def normalize(session: Session, field: GateField, raw: str, company_id: int, tod
     if field.kind == "contact":
         return _check_contact(session, field, text, company_id)
     if field.kind == "member":
-        member = member_with_role(session, text, (field.role,), f"{field.key}")
-        return Checked(member.name, True)
+        return _check_member(session, field, text)
     raise AssertionError(field.kind)  # pragma: no cover - the kinds are declared in process.py
 
 
@@ -84,10 +82,22 @@ def _check_contact(session: Session, field: GateField, ref: str, company_id: int
         return Checked(
             stored,
             False,
-            f"{field.key} {contact.first_name} {contact.last_name} is not a contact of the deal's company "
-            f"(link them with `salescrm contact edit {contact.id} --add-company ...` or name another)",
+            f"{field.key} {contact.first_name} {contact.last_name} is not a contact of the deal's company: name "
+            f"another with --set {field.key}={PLACEHOLDER}, or link them with `salescrm contact edit {contact.id} --add-company ...`",
         )
     return Checked(stored, True)
+
+
+def _check_member(session: Session, field: GateField, ref: str) -> Checked:
+    member = refs.team_member(session, ref)
+    if member.role != field.role:
+        return Checked(
+            member.name,
+            False,
+            f"{field.key} {member.name} is {member.role} ({process.ROLE_TITLES[member.role]}), not "
+            f"{field.role} ({process.ROLE_TITLES[field.role]}): name one with --set {field.key}={PLACEHOLDER}",
+        )
+    return Checked(member.name, True)
 
 
 def check_gates(

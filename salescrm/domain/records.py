@@ -13,7 +13,7 @@ def check_version(record, expected_version: int | None, kind: str, what_changed:
     if expected_version is not None and record.version != expected_version:
         detail = f" ({what_changed})" if what_changed else ""
         raise StaleRecord(
-            f"The {kind} {record.id} was changed by someone else while you were answering{detail}; "
+            f"{kind.capitalize()} {record.id} was changed by someone else while you were answering{detail}; "
             "nothing was saved. Run the command again to see the current values."
         )
 

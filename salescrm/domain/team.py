@@ -6,13 +6,13 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import naming, refs
-from salescrm.domain.values import clean_text, parse_role
+from salescrm.domain.values import clean_name, parse_role
 from salescrm.errors import Refused
 from salescrm.store.models import TeamMember
 
 
 def add_member(session: Session, name: str, role: str) -> TeamMember:
-    name = clean_text(name, "Name", max_length=200)
+    name = clean_name(name, "Name")
     code = parse_role(role)
     key = naming.name_key(name)
     existing = session.exec(select(TeamMember).where(TeamMember.name_key == key)).first()

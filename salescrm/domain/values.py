@@ -38,6 +38,14 @@ def clean_text(value: str | None, label: str, *, required: bool = True, max_leng
     return value
 
 
+def clean_name(value: str | None, label: str) -> str:
+    """A name records are found by: digits alone would be read as an id, so they are refused."""
+    name = clean_text(value, label, max_length=200)
+    if name.isdigit():
+        raise InvalidValue(f"{label} '{name}' is only digits, which salescrm reads as an id; add a word to it.")
+    return name
+
+
 def parse_amount(value: str | int | float | Decimal, label: str = "Amount") -> int:
     """An amount in currency units (`12000`, `12000.50`) to cents."""
     text = str(value).strip().replace("_", "")

@@ -105,7 +105,7 @@ def _deal_base(row, gates: dict, contacts: list) -> dict:
         "company_id": row.company_id,
         "description": row.description,
         "amount": amount_units(row.amount_cents),
-        "weighted_amount": amount_units(row.amount_cents * stage.probability // 100) if stage.open else 0,
+        "weighted_amount": amount_units(row.amount_cents * stage.probability // 100),
         "probability": stage.probability,
         "close_date": iso(row.close_date),
         "deal_class": row.deal_class,
@@ -142,8 +142,14 @@ def deal_object(session: Session, deal: Deal) -> dict:
 
 
 def iter_deal_objects(session: Session, f: DealFilter, limit: int | None = None) -> Iterator[dict]:
-    """Deals matching `f`, newest first, as `deal list` objects (no history), streamed in chunks."""
-    conditions = _deal_conditions(session, f)
+    """Deals matching `f`, newest first, as `deal list` objects (no history), streamed in chunks.
+
+    The filters are checked here, before anything is streamed, so a bad filter fails before output starts.
+    """
+    return _stream_deals(session, _deal_conditions(session, f), limit)
+
+
+def _stream_deals(session: Session, conditions: list, limit: int | None) -> Iterator[dict]:
     last_id = None
     remaining = limit
     while remaining is None or remaining > 0:
