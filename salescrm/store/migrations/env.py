@@ -2,8 +2,11 @@
 
 from alembic import context
 
-from salescrm.store import models  # noqa: F401  (registers the tables)
 from sqlmodel import SQLModel
+
+from salescrm.store import models
+
+models.declare_partial_indexes()
 
 connection = context.config.attributes.get("connection")
 if connection is None:
