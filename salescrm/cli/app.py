@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__
-from salescrm.cli import companies, contacts, deals, demo, pipeline, team
+from salescrm.cli import companies, contacts, db, deals, demo, journal, pipeline, team
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -36,6 +36,10 @@ def _is_typer_control(error: BaseException) -> bool:
 
 class SalesCrmGroup(TyperGroup):
     """Maps every error to one message on stderr and the documented exit code."""
+
+    def parse_args(self, ctx, args):
+        ctx.meta["salescrm.argv"] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
@@ -119,6 +123,7 @@ def root(
     rt.db = db if db is not None else rt.db
     rt.no_input = no_input or rt.no_input
     rt.debug = debug or rt.debug
+    rt.argv = ctx.meta.get("salescrm.argv", [])
 
 
 app.add_typer(team.app, name="team")
@@ -126,6 +131,8 @@ app.add_typer(companies.app, name="company")
 app.add_typer(contacts.app, name="contact")
 app.add_typer(deals.app, name="deal")
 app.add_typer(pipeline.app, name="pipeline")
+app.add_typer(journal.app, name="journal")
+app.add_typer(db.app, name="db")
 app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 
 

@@ -9,7 +9,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, runtime
+from salescrm.cli.runtime import Needs, reason_option, runtime
 
 app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).",
                   epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website sanitas.es', no_args_is_help=True)
@@ -20,7 +20,6 @@ NAME_HELP = (
 )
 COUNTRY_HELP = "ISO 3166-1 alpha-2 or alpha-3 code, or English name, of the legal entity's country."
 JSON_HELP = "Print JSON on stdout."
-
 
 def country_need(needs: Needs, label: str = "country", option: str = "--country") -> None:
     def ask(p) -> str:
@@ -39,6 +38,7 @@ def add(
     country: Optional[str] = typer.Option(None, "--country", help=COUNTRY_HELP),
     website: Optional[str] = typer.Option(None, "--website", help="Website; https:// is added when no scheme is given."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="Registered legal name, e.g. Novartis Farmacéutica, S.A."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a company (SP-009-001 requires name, country and website)."""
     rt = runtime(ctx)
@@ -52,7 +52,7 @@ def add(
     answers = needs.resolve(rt)
     from salescrm.domain import companies
 
-    with rt.writing() as session:
+    with rt.writing(reason) as session:
         outcome = companies.add_company(
             session, answers.get("the NAME argument", name), answers.get("--country", country), answers.get("--website", website), legal_name
         )
@@ -127,6 +127,7 @@ def edit(
     website: Optional[str] = typer.Option(None, "--website", help="New website."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
     country: Optional[str] = typer.Option(None, "--country", help="New country. " + COUNTRY_HELP),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Change a company's name, website, legal name or country."""
     if name is None and website is None and legal_name is None and country is None:
@@ -135,7 +136,7 @@ def edit(
         raise InvalidValue("Nothing to change: give --name, --website, --legal-name or --country.")
     from salescrm.domain import companies
 
-    with runtime(ctx).writing() as session:
+    with runtime(ctx).writing(reason) as session:
         outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country)
     for warning in outcome.warnings:
         output.warn(warning)
@@ -147,10 +148,11 @@ def set_status(
     ctx: typer.Context,
     company: str = typer.Argument(..., help="Company id or name."),
     status: str = typer.Argument(..., help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + "."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Set a company's lead status by hand (New, Open deal, Attempted and Connected follow from the data)."""
     from salescrm.domain import companies
 
-    with runtime(ctx).writing() as session:
+    with runtime(ctx).writing(reason) as session:
         found = companies.set_status(session, company, status)
     output.say(f"Company {found.id} {found.name}: lead status {found.lead_status}")

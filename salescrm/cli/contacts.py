@@ -8,13 +8,12 @@ import typer
 
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, runtime
+from salescrm.cli.runtime import Needs, reason_option, runtime
 
 app = typer.Typer(help="Contacts: the people we sell to, linked to one or more companies.",
                   epilog='Example: salescrm contact list --company "Sanitas Hospitales"', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
-
 
 @app.command(
     "add",
@@ -29,6 +28,7 @@ def add(
     company: List[str] = typer.Option([], "--company", help="Company id or name (repeat for several)."),
     email: Optional[str] = typer.Option(None, "--email", help="Email (unique, ignoring case)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Phone; read with the first company's country as default region."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a contact (SP-009-001 requires first name, last name and job title)."""
     rt = runtime(ctx)
@@ -40,7 +40,7 @@ def add(
     answers = needs.resolve(rt)
     from salescrm.domain import contacts
 
-    with rt.writing() as session:
+    with rt.writing(reason) as session:
         contact = contacts.add_contact(
             session,
             answers.get("--first-name", first_name),
@@ -115,6 +115,7 @@ def edit(
     phone: Optional[str] = typer.Option(None, "--phone", help="New phone (empty to clear)."),
     add_company: List[str] = typer.Option([], "--add-company", help="Link to this company (repeatable)."),
     remove_company: List[str] = typer.Option([], "--remove-company", help="Unlink from this company (repeatable)."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Change a contact's names, job title, email, phone or companies."""
     if all(v is None for v in (first_name, last_name, job_title, email, phone)) and not add_company and not remove_company:
@@ -125,7 +126,7 @@ def edit(
         )
     from salescrm.domain import contacts
 
-    with runtime(ctx).writing() as session:
+    with runtime(ctx).writing(reason) as session:
         found = contacts.edit_contact(
             session, contact, first_name=first_name, last_name=last_name, job_title=job_title, email=email,
             phone=phone, add_companies=add_company, remove_companies=remove_company,

@@ -13,7 +13,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import one_of, required
-from salescrm.cli.runtime import Needs, Runtime, runtime
+from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
 
 app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
                   epilog='Example: salescrm deal advance 1', no_args_is_help=True)
@@ -120,6 +120,7 @@ def create(
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
     from_deal: Optional[str] = typer.Option(None, "--from", help="Copy company, country, description, class, source, owner and contacts from this (lost) deal."),
     json: bool = typer.Option(False, "--json", help="Print the new deal as JSON on stdout."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Create a deal, named <country> <company> <description>, in Prospected (or --stage)."""
     from salescrm.domain import deals, refs, views
@@ -139,7 +140,7 @@ def create(
             company_id = refs.company(session, draft.company).id
             context = _gate_context(session, company_id)
         values = ask_gate_values(rt, entering, values, lambda: context)
-    with rt.writing() as session:
+    with rt.writing(reason) as session:
         outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
         obj = views.deal_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
@@ -204,6 +205,7 @@ def advance(
     to: Optional[str] = typer.Option(None, "--to", help="Skip ahead to this stage; every gate passed through must be met. " + STAGE_HELP, autocompletion=_complete_stage),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
     json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Move a deal into the next stage, asking for what its gate requires."""
     from salescrm.domain import deals, gates, refs, views
@@ -216,7 +218,7 @@ def advance(
         seen_version, seen_stage = found.version, found.stage
         context = _gate_context(session, found.company_id) if rt.can_prompt() else {}
     values = ask_gate_values(rt, entering, values, lambda: context)
-    with rt.writing() as session:
+    with rt.writing(reason) as session:
         moved = deals.advance_deal(
             session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version, expected_stage=seen_stage
         )
@@ -238,7 +240,9 @@ def lose(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or name."),
     category: Optional[str] = typer.Option(None, "--category", help=CATEGORY_HELP),
-    reason: Optional[str] = typer.Option(None, "--reason", help="The lost reason's details, in free text."),
+    reason: Optional[str] = typer.Option(
+        None, "--reason", help="The lost reason's details, in free text (kept as the journal's reason too)."
+    ),
 ) -> None:
     """Lose a deal: it is kept, renamed `Lost ...`, and never moves again."""
     from salescrm.domain import deals, refs
@@ -253,9 +257,10 @@ def lose(
     if reason is None:
         needs.add("lost reason details", "--reason", lambda p: p.text("Lost reason details", validate=required("Lost reason")))
     answers = needs.resolve(rt)
-    with rt.writing() as session:
+    reason = answers.get("--reason", reason)
+    with rt.writing(reason) as session:  # the lost reason's details are the journal's reason too
         lost = deals.lose_deal(
-            session, str(found.id), answers.get("--category", category), answers.get("--reason", reason),
+            session, str(found.id), answers.get("--category", category), reason,
             expected_version=seen_version,
         )
     output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
@@ -362,6 +367,7 @@ def edit(
     remove_contact: List[str] = typer.Option([], "--remove-contact", help="Remove a contact (repeatable)."),
     lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
     lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Change the fields a rep keeps up to date (stages change only through advance and lose)."""
     from salescrm.domain import deals
@@ -371,7 +377,7 @@ def edit(
                                 list(add_contact), list(remove_contact), lost_category, lost_reason)
     if not changes.business_fields() and lost_category is None and lost_reason is None:
         raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
-    with runtime(ctx).writing() as session:
+    with runtime(ctx).writing(reason) as session:
         outcome = deals.edit_deal(session, deal, changes)
     for warning in outcome.warnings:
         output.warn(warning)

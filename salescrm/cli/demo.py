@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from salescrm.cli.runtime import reason_option
+
 from salescrm.cli import output
 
 HELP = (
@@ -20,6 +22,7 @@ EPILOG = "Example: salescrm demo; salescrm --db /tmp/big.db demo --size 100000"
 def demo(
     ctx: typer.Context,
     size: int = typer.Option(0, "--size", min=0, help="Also add this many synthetic deals (deterministic), for benchmarks."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     from salescrm.cli.pipeline import show as show_pipeline
     from salescrm.cli.runtime import runtime
@@ -31,7 +34,7 @@ def demo(
         _remove_earlier_demo(rt.location().path)
     from salescrm.domain import demo as demo_data
 
-    with rt.writing() as session:
+    with rt.writing(reason) as session:
         demo_data.build_examples(session)
         added = demo_data.add_synthetic(session, size)
     location = rt.location()

@@ -27,6 +27,7 @@ class Runtime:
     # Tests pass a scripted prompter through `CliRunner.invoke(app, args, obj=Runtime(prompter=...))`.
     prompter: "Prompter | None" = None
     default_file: str | None = None
+    argv: list[str] = field(default_factory=list)  # the command line, for the journal
 
     def location(self) -> "DatabaseLocation":
         from salescrm.store.location import DEFAULT_FILE, resolve
@@ -55,13 +56,29 @@ class Runtime:
         with read_session(self.location()) as session:
             yield session
 
+    def command_line(self) -> str:
+        """The command as typed, with any password in a database URL hidden."""
+        import shlex
+
+        from salescrm.store.location import hide_password
+
+        return " ".join(["salescrm", *(shlex.quote(hide_password(arg)) for arg in self.argv)])
+
     @contextmanager
-    def writing(self) -> Iterator:
+    def writing(self, reason: str | None = None) -> Iterator:
+        """One write transaction, journaled with the acting user, this command and `reason`."""
         from salescrm.domain.actors import current_user
+        from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
 
-        with write_session(self.location(), actor=current_user()) as session:
+        reason = clean_text(reason, "Reason (--reason)", required=False)
+        with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
             yield session
+
+
+def reason_option():
+    """`--reason TEXT`, which every write command takes (quality systems ask why a record changed)."""
+    return typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal).")
 
 
 def runtime(ctx: typer.Context) -> Runtime:

@@ -8,7 +8,7 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
-from salescrm.cli.runtime import Needs, runtime
+from salescrm.cli.runtime import Needs, reason_option, runtime
 
 app = typer.Typer(help="Team members and their GP-009 roles (deal owners are JD-019 or JD-002).",
                   epilog='Example: salescrm team add "Ana García" --role JD-019', no_args_is_help=True)
@@ -21,6 +21,7 @@ def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Full name."),
     role: Optional[str] = typer.Option(None, "--role", help=ROLE_HELP),
+    reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a team member with a GP-009 role."""
     rt = runtime(ctx)
@@ -31,7 +32,7 @@ def add(
     role = needs.resolve(rt).get("--role", role)
     from salescrm.domain import team
 
-    with rt.writing() as session:
+    with rt.writing(reason) as session:
         member = team.add_member(session, name, role)
     output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})")
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.domain import companies, contacts, deals, naming, team
 from salescrm.errors import Refused
+from salescrm.store import journal
 from salescrm.store.models import Company, Deal, GateValue, StageChange, TeamMember
 
 TEAM = [
@@ -208,6 +209,7 @@ def add_synthetic(session: Session, size: int, seed: int = 2026, today: date | N
         conn.execute(sa.insert(Deal.__table__), rows)
     _synthetic_history(conn, first_id)
     _synthetic_gates(conn, first_id)
+    journal.record_bulk(conn, session.info, "deal", "synthetic_deals", size)
     return size
 
 

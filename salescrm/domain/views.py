@@ -293,7 +293,7 @@ def pipeline_summary(session: Session, owner: str | None = None, deal_class: str
         .where(*conditions)
         .group_by(Deal.stage)
     ).all()
-    by_stage = {stage: (count, cents) for stage, count, cents in rows}
+    by_stage = {stage: (count, int(cents)) for stage, count, cents in rows}  # PostgreSQL sums to Decimal
     stages = []
     for stage in process.STAGES:
         if not stage.open:

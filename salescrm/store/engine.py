@@ -10,6 +10,7 @@ default runs the first SELECT outside any transaction) or failing with
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +23,8 @@ from salescrm.errors import DatabaseUnavailable, Refused
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
-HEAD_REVISION = "0001"
-KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = "0002"
+KNOWN_REVISIONS = ("0001", "0002")
 
 BUSY_TIMEOUT_MS = 30_000
 _WRITE = "salescrm_write"
@@ -117,14 +118,19 @@ def read_session(location: DatabaseLocation) -> Iterator[Session]:
 
 
 @contextmanager
-def write_session(location: DatabaseLocation, actor: str | None = None) -> Iterator[Session]:
+def write_session(
+    location: DatabaseLocation, actor: str | None = None, command: str | None = None, reason: str | None = None
+) -> Iterator[Session]:
     """One short write transaction: committed when the block ends, rolled back on any error.
 
-    `actor` is the acting user the domain records in history (`session.info["actor"]`).
+    Every change it makes is journaled (store/journal.py) with the acting user, the command that
+    made it and the reason given for it.
     """
+    from salescrm.store import journal
+
     with _session(location, write=True) as session:
-        if actor:
-            session.info["actor"] = actor
+        session.info.update(actor=actor, command=command, reason=reason)
+        journal.install(session)
         yield session
 
 
@@ -170,10 +176,12 @@ def _first_line(error: object) -> str:
 
 
 def ensure_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
-    """Create an empty database at the latest revision; refuse one this release cannot use.
+    """Make sure the database is at the schema this release uses, or say what to do.
 
-    Costs one plain query when the database is current; Alembic is imported only
-    when there is something to do.
+    An empty database is created at the latest revision. An older SQLite file (one user's own) is
+    upgraded after a backup copy next to it; an older shared PostgreSQL database is left to the
+    team's administrator (`salescrm db upgrade`). A newer one is refused. Costs one plain query
+    when the database is current; Alembic is imported only when there is something to do.
     """
     if location.url in _checked:
         return
@@ -183,24 +191,58 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
         if not _is_unavailable(e):
             raise
         raise _unavailable(location, e) from None
-    if revision == HEAD_REVISION:
-        _checked.add(location.url)
-        return
+    if revision != HEAD_REVISION:
+        _bring_to_head(engine, location, revision)
+    _checked.add(location.url)
+
+
+def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str | None) -> None:
     if revision is None:
         if has_tables(engine):
             raise DatabaseUnavailable(
                 f"The database at {location.display} holds tables that are not salescrm's. "
                 "Point --db or SALESCRM_DB at a salescrm database or an empty one."
             )
-        from salescrm.store.migrate import upgrade
-
-        upgrade(engine)
-    elif revision not in KNOWN_REVISIONS:
+        upgrade_schema(engine, location)
+        return
+    if revision not in KNOWN_REVISIONS:
         raise DatabaseUnavailable(
             f"The database at {location.display} is at schema revision {revision}, newer than this "
             f"salescrm knows ({HEAD_REVISION}). Upgrade salescrm to use it."
         )
-    _checked.add(location.url)
+    if not location.is_sqlite or location.path is None:
+        raise DatabaseUnavailable(
+            f"The shared database at {location.display} is at schema revision {revision} and this salescrm "
+            f"needs {HEAD_REVISION}: the team's administrator runs `salescrm db upgrade` once, for everyone."
+        )
+    from salescrm.store.backup import copy_before_upgrade
+
+    copy = copy_before_upgrade(location.path, revision)
+    upgrade_schema(engine, location)
+    notice(
+        f"Upgraded the database {location.display} from schema revision {revision} to {HEAD_REVISION}; "
+        f"the copy from before is {copy}."
+    )
+
+
+def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
+    """Apply pending migrations in one transaction, with a message when the role may not."""
+    from salescrm.store.migrate import upgrade
+
+    try:
+        upgrade(engine)
+    except exc.ProgrammingError as e:
+        if "permission denied" not in str(e.orig):
+            raise
+        raise DatabaseUnavailable(
+            f"The database at {location.display} needs its schema created or upgraded, and this login may not "
+            "change it: run `salescrm db upgrade` as a role that may (see docs/teams.md)."
+        ) from None
+
+
+def notice(message: str) -> None:
+    """One line on stderr about something the store did by itself (an upgrade)."""
+    sys.stderr.write(message + "\n")
 
 
 def current_revision(engine: sa.Engine) -> str | None:

@@ -14,11 +14,21 @@ def config(connection=None):
     return cfg
 
 
+# Serialises concurrent first uses of one PostgreSQL database (pg_advisory_xact_lock takes any number).
+_MIGRATION_LOCK = 73_009_001
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Apply pending migrations in one transaction."""
+    """Apply pending migrations in one transaction, one process at a time.
+
+    On SQLite the transaction begins IMMEDIATE (store.engine); on PostgreSQL an advisory lock
+    makes a second process wait, after which Alembic finds the schema current and does nothing.
+    """
     from alembic import command
 
-    with engine.begin() as connection:
+    with engine.execution_options(salescrm_write=True).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         command.upgrade(config(connection), revision)
 
 

@@ -152,3 +152,42 @@ def declare_partial_indexes() -> None:
         sqlite_where=sa.text("stage <> 'Lost'"),
         postgresql_where=sa.text("stage <> 'Lost'"),
     )
+
+
+class JournalEntry(SQLModel, table=True):
+    """One change of one record, chained to the previous entry by its hash (the audit trail)."""
+
+    __tablename__ = "journal"
+    __table_args__ = (sa.Index("ix_journal_record", "record_type", "record_id"),)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = _time()
+    actor: str = Field(max_length=200)  # "by" in JSON: a reserved word in PostgreSQL
+    command: str = Field(max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000)
+    record_type: str = Field(max_length=40)
+    record_id: int | None = Field(default=None)
+    action: str = Field(max_length=20)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class JournalField(SQLModel, table=True):
+    """A changed field of a journal entry. Values are stored as JSON `[salt, value]` beside a digest
+    of them, so that erasing a person's value (setting it to NULL) leaves the chain verifiable."""
+
+    __tablename__ = "journal_field"
+    seq: int = Field(foreign_key="journal.seq", primary_key=True)
+    field: str = Field(max_length=80, primary_key=True)
+    old_value: str | None = Field(default=None)
+    new_value: str | None = Field(default=None)
+    old_digest: str | None = Field(default=None, max_length=64)
+    new_digest: str | None = Field(default=None, max_length=64)
+
+
+class JournalHead(SQLModel, table=True):
+    """The chain's head, one row: appends lock it, so that concurrent writers cannot fork the chain."""
+
+    __tablename__ = "journal_head"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    hash: str = Field(max_length=64)

@@ -1,0 +1,62 @@
+"""`salescrm journal`: the audit trail of every change, and the check that it is intact."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from salescrm.cli import output
+from salescrm.cli.runtime import runtime
+
+app = typer.Typer(
+    help="The change journal: who changed what, when, from what to what, and why (append-only, hash-chained).",
+    epilog="Example: salescrm journal show --deal 1", no_args_is_help=True,
+)
+
+
+@app.command("show", epilog="Example: salescrm journal show --deal 1 --since 2026-11-01 --json")
+def show(
+    ctx: typer.Context,
+    deal: Optional[str] = typer.Option(None, "--deal", help="Only changes of this deal (its gate values and contacts included)."),
+    company: Optional[str] = typer.Option(None, "--company", help="Only changes of this company."),
+    contact: Optional[str] = typer.Option(None, "--contact", help="Only changes of this contact."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only changes on or after this date, YYYY-MM-DD (UTC)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Only changes made by this user."),
+    json: bool = typer.Option(False, "--json", help="Print JSON on stdout: one object per changed field."),
+) -> None:
+    """Show the journal of changes, oldest first, one line per changed field."""
+    from salescrm.domain import journal
+
+    filters = journal.JournalFilter(deal=deal, company=company, contact=contact, since=since, by=by)
+    with runtime(ctx).reading() as session:
+        changes = journal.iter_changes(session, filters)
+        if json:
+            output.print_json_array(changes)
+            return
+        output.table(
+            ["Seq", "At", "By", "Record", "Field", "Old", "New", "Reason"],
+            ((c["seq"], c["at"], c["by"], f"{c['record_type']} {c['record_id'] or ''}".strip(), c["field"] or "-",
+              _text(c["old"]), _text(c["new"]), c["reason"] or "") for c in changes),
+        )
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+@app.command("verify", epilog="Example: salescrm journal verify --head 1042:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+def verify(
+    ctx: typer.Context,
+    head: Optional[str] = typer.Option(None, "--head", help="A head recorded earlier (COUNT:HASH) that must still be part of the chain."),
+) -> None:
+    """Recompute the journal's hash chain and value digests; exit 0 if intact, 1 naming the first row that is not."""
+    from salescrm.domain import journal
+    from salescrm.errors import Refused
+
+    with runtime(ctx).reading() as session:
+        result = journal.verify(session, head)
+    if not result.intact:
+        raise Refused(result.problem)
+    output.say(f"Journal intact: {result.count} rows. Head {result.head}")
+    output.say("Record the head elsewhere (a weekly report, a ticket): a chain cannot show that its newest rows were cut off.")

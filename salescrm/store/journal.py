@@ -1,0 +1,224 @@
+"""The change journal: every insert, update and delete of a business record, written in the same
+transaction, chained by SHA-256 so that a changed or removed entry shows.
+
+Recorded once, here, from the session's `after_flush` event: commands never write it themselves.
+Field names and units are those of the `--json` objects (`amount` in currency units, gate values
+as `gates.KEY`), not storage columns. Each value is stored as JSON `[salt, value]` beside the
+digest of the two; the chain covers the digests, so erasing a person's value later (setting it to
+NULL) keeps the chain verifiable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlmodel import Session
+
+from salescrm.store.models import (
+    Company,
+    Contact,
+    ContactCompany,
+    Deal,
+    DealContact,
+    GateValue,
+    JournalEntry,
+    JournalField,
+    JournalHead,
+    TeamMember,
+)
+
+GENESIS = "0" * 64
+_JOURNAL = JournalEntry.__table__
+_FIELDS = JournalField.__table__
+_HEAD = JournalHead.__table__
+
+
+@dataclass
+class Change:
+    record_type: str
+    record_id: int | None
+    action: str  # insert, update, delete, bulk insert
+    fields: dict[str, tuple[object, object]] = field(default_factory=dict)  # field -> (old, new)
+
+
+def _cents(value):
+    if value is None:
+        return None
+    return value // 100 if value % 100 == 0 else value / 100
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+# model -> (record type, id attribute, {storage attribute: (JSON field, converter)})
+_RECORDS = {
+    TeamMember: ("team_member", "id", {"name": ("name", None), "role": ("role", None)}),
+    Company: ("company", "id", {
+        "name": ("name", None), "country": ("country", None), "website": ("website", None),
+        "legal_name": ("legal_name", None), "lead_status": ("lead_status", None),
+    }),
+    Contact: ("contact", "id", {
+        "first_name": ("first_name", None), "last_name": ("last_name", None), "job_title": ("job_title", None),
+        "email": ("email", None), "phone": ("phone", None),
+    }),
+    Deal: ("deal", "id", {
+        "name": ("name", None), "stage": ("stage", None), "pipeline": ("pipeline", None),
+        "country": ("country", None), "company_id": ("company_id", None), "description": ("description", None),
+        "amount_cents": ("amount", _cents), "close_date": ("close_date", _iso), "deal_class": ("deal_class", None),
+        "source": ("source", None), "owner_id": ("owner", "owner"),
+        "lost_reason_category": ("lost_reason_category", None), "lost_reason": ("lost_reason", None),
+    }),
+}
+# Link rows and gate values belong to the record they describe.
+_PARTS = {
+    GateValue: ("deal", "deal_id"),
+    DealContact: ("deal", "deal_id"),
+    ContactCompany: ("contact", "contact_id"),
+}
+
+
+def install(session: Session) -> None:
+    """Journal every flush of this (write) session."""
+    event.listen(session, "after_flush", _after_flush)
+
+
+def _after_flush(session: Session, _context) -> None:
+    changes: list[Change] = []
+    for obj in session.new:
+        changes += _describe(session, obj, "insert")
+    for obj in session.dirty:
+        if session.is_modified(obj, include_collections=False):
+            changes += _describe(session, obj, "update")
+    for obj in session.deleted:
+        changes += _describe(session, obj, "delete")
+    changes = [c for c in changes if c.fields or c.action == "delete"]
+    if changes:
+        append(session.connection(), session.info, changes)
+
+
+def _describe(session: Session, obj, action: str) -> list[Change]:
+    kind = type(obj)
+    if kind in _RECORDS:
+        record_type, id_attr, columns = _RECORDS[kind]
+        change = Change(record_type, getattr(obj, id_attr), action)
+        state = sa.inspect(obj)
+        for attr, (name, convert) in columns.items():
+            history = state.attrs[attr].history
+            if action == "insert":
+                old, new = None, getattr(obj, attr)
+            elif action == "delete":
+                old, new = getattr(obj, attr), None
+            elif history.has_changes():
+                old = history.deleted[0] if history.deleted else None
+                new = history.added[0] if history.added else None
+            else:
+                continue
+            old, new = _convert(session, convert, old), _convert(session, convert, new)
+            if old != new:
+                change.fields[name] = (old, new)
+        return [change]
+    if kind in _PARTS:
+        record_type, id_attr = _PARTS[kind]
+        record_id = getattr(obj, id_attr)
+        if kind is GateValue:
+            name = f"gates.{obj.key}"
+            history = sa.inspect(obj).attrs["value"].history
+            if action == "insert":
+                old, new = None, obj.value
+            elif action == "delete":
+                old, new = obj.value, None
+            elif history.has_changes():
+                old, new = (history.deleted or [None])[0], (history.added or [None])[0]
+            else:
+                return []
+            return [Change(record_type, record_id, "update", {name: (old, new)})]
+        name, linked = ("contacts", obj.contact_id) if kind is DealContact else ("companies", obj.company_id)
+        if action == "update":
+            return []
+        old, new = (None, linked) if action == "insert" else (linked, None)
+        return [Change(record_type, record_id, "update", {name: (old, new)})]
+    return []
+
+
+def _convert(session: Session, convert, value):
+    if value is None or convert is None:
+        return value
+    if convert == "owner":
+        return session.connection().execute(sa.select(TeamMember.name).where(TeamMember.id == value)).scalar()
+    return convert(value)
+
+
+# --- Appending ----------------------------------------------------------------------------
+
+
+def seal(value) -> tuple[str | None, str | None]:
+    """A value as stored (`[salt, value]` JSON) and its digest; (None, None) for no value."""
+    if value is None:
+        return None, None
+    salt = secrets.token_hex(8)
+    return json.dumps([salt, value], ensure_ascii=False), value_digest(salt, value)
+
+
+def value_digest(salt: str, value) -> str:
+    return hashlib.sha256((salt + json.dumps(value, ensure_ascii=False, sort_keys=True)).encode()).hexdigest()
+
+
+def unseal(stored: str | None):
+    """The value of a stored field (None when there is none or it was erased)."""
+    return None if stored is None else json.loads(stored)[1]
+
+
+def canonical_time(at: datetime) -> str:
+    """One text for a time, whatever the backend hands back (SQLite: naive UTC; PostgreSQL: aware)."""
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def entry_hash(prev_hash: str, entry: dict, digests: list[tuple[str, str | None, str | None]]) -> str:
+    content = [
+        entry["seq"], canonical_time(entry["at"]), entry["actor"], entry["command"], entry["reason"],
+        entry["record_type"], entry["record_id"], entry["action"], sorted(digests),
+    ]
+    payload = prev_hash + json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def append(conn: sa.Connection, info: dict, changes: list[Change]) -> None:
+    """Append entries after the chain's head, which stays locked until the transaction ends."""
+    seq, prev = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()).one()
+    at = datetime.now(timezone.utc)
+    entries, fields = [], []
+    for change in changes:
+        seq += 1
+        entry = {
+            "seq": seq, "at": at, "actor": info.get("actor") or "unknown", "command": info.get("command") or "",
+            "reason": info.get("reason"), "record_type": change.record_type, "record_id": change.record_id,
+            "action": change.action,
+        }
+        digests = []
+        for name, (old, new) in change.fields.items():
+            old_value, old_digest = seal(old)
+            new_value, new_digest = seal(new)
+            fields.append({"seq": seq, "field": name, "old_value": old_value, "new_value": new_value,
+                           "old_digest": old_digest, "new_digest": new_digest})
+            digests.append((name, old_digest, new_digest))
+        entry["prev_hash"] = prev
+        entry["hash"] = prev = entry_hash(prev, entry, digests)
+        entries.append(entry)
+    conn.execute(sa.insert(_JOURNAL), entries)
+    if fields:
+        conn.execute(sa.insert(_FIELDS), fields)
+    conn.execute(sa.update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev))
+
+
+def record_bulk(conn: sa.Connection, info: dict, record_type: str, what: str, count: int) -> None:
+    """One entry for a bulk write that is not a business record (the synthetic deals of `demo --size`)."""
+    append(conn, info, [Change(record_type, None, "bulk insert", {what: (None, count)})])
