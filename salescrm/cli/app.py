@@ -17,6 +17,7 @@ from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
+    EXIT_INVALID,
     EXIT_REFUSED,
     EXIT_TERMINATED,
     Interrupted,
@@ -34,10 +35,25 @@ def _is_typer_control(error: BaseException) -> bool:
     return type(error).__module__.split(".")[0] in ("typer", "click", "_typer_click")
 
 
+def _first_bad_argument(args: list[str]) -> int | None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates; SQLite and PostgreSQL would disagree on them."""
+    for i, arg in enumerate(args):
+        if "\x00" in arg or any("\ud800" <= ch <= "\udfff" for ch in arg):
+            return i
+    return None
+
+
 class SalesCrmGroup(TyperGroup):
     """Maps every error to one message on stderr and the documented exit code."""
 
     def parse_args(self, ctx, args):
+        bad = _first_bad_argument(args)
+        if bad is not None:
+            raise _fail(
+                f"Argument {bad + 1} is not valid UTF-8 text (or holds a NUL character); "
+                "check the terminal's or the script's encoding.",
+                EXIT_INVALID,
+            )
         ctx.meta["salescrm.argv"] = list(args)
         return super().parse_args(ctx, args)
 

@@ -367,17 +367,24 @@ def edit(
     remove_contact: List[str] = typer.Option([], "--remove-contact", help="Remove a contact (repeatable)."),
     lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
     lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
+    set_: List[str] = typer.Option([], "--set", help="Correct a value a stage gate already accepted, KEY=VALUE (repeatable); the gate must still be met."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change the fields a rep keeps up to date (stages change only through advance and lose)."""
     from salescrm.domain import deals
     from salescrm.errors import InvalidValue
 
+    rt = runtime(ctx)
     changes = deals.DealChanges(amount, close_date, country, description, deal_class, source, owner,
-                                list(add_contact), list(remove_contact), lost_category, lost_reason)
+                                list(add_contact), list(remove_contact), lost_category, lost_reason, _parse_sets(set_))
     if not changes.business_fields() and lost_category is None and lost_reason is None:
         raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
-    with runtime(ctx).writing(reason) as session:
+    if changes.gate_values and reason is None and rt.can_prompt():
+        reason = rt.ask().text(
+            "Reason for changing a value the stage gate already accepted", validate=required("Reason"),
+            instruction="(kept in the journal)",
+        )
+    with rt.writing(reason) as session:
         outcome = deals.edit_deal(session, deal, changes)
     for warning in outcome.warnings:
         output.warn(warning)

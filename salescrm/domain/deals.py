@@ -161,7 +161,7 @@ def _store_gate_values(session: Session, deal: Deal, stages: list[process.Stage]
         existing = session.get(GateValue, (deal.id, key))
         if existing is None:
             session.add(GateValue(deal_id=deal.id, key=key, value=value, stage=stage_of[key], set_by=actor))
-        else:
+        elif existing.value != value:
             existing.value, existing.set_at, existing.set_by = value, utcnow(), actor
             session.add(existing)
 
@@ -280,11 +280,13 @@ class DealChanges:
     remove_contacts: list[str] = field(default_factory=list)
     lost_category: str | None = None
     lost_reason: str | None = None
+    gate_values: dict[str, str] = field(default_factory=dict)
 
     def business_fields(self) -> list[str]:
         names = ["amount", "close_date", "country", "description", "deal_class", "source", "owner"]
         given = [n for n in names if getattr(self, n) is not None]
-        return given + (["contacts"] if self.add_contacts or self.remove_contacts else [])
+        return (given + (["contacts"] if self.add_contacts or self.remove_contacts else [])
+                + (["gates"] if self.gate_values else []))
 
 
 def edit_deal(
@@ -321,8 +323,32 @@ def edit_deal(
             deal.description = clean_text(changes.description, "Description", max_length=400)
         _set_name(session, deal, session.get(Company, deal.company_id))
     _edit_contacts(session, deal, changes)
+    if changes.gate_values:
+        _edit_gate_values(session, deal, changes.gate_values, today)
     touch(session, deal)
     return Outcome(deal, warnings)
+
+
+def _edit_gate_values(session: Session, deal: Deal, values: dict[str, str], today: date | None) -> None:
+    """Correct values a stage gate already accepted; the gate must still be met with them."""
+    passed = process.stages_between(process.FIRST_STAGE, deal.stage)
+    for key in values:
+        stage, _ = process.gate_field(key)
+        if stage not in passed:
+            raise Refused(
+                f"--set {key} belongs to the {stage.name} gate, which deal {deal.id} has not passed: "
+                f"give it with `salescrm deal advance {deal.id}`."
+            )
+    touched = [s for s in passed if s.gate and set(s.gate.keys) & set(values)]
+    current = {gv.key: gv.value for gv in session.exec(select(GateValue).where(GateValue.deal_id == deal.id)).all()}
+    merged = {**current, **values}
+    for stage in touched:
+        stage_values = {k: merged[k] for k in stage.gate.keys if k in merged}
+        to_store = gates.check_gates(
+            session, [stage], stage_values, company_id=deal.company_id, amount_cents=deal.amount_cents,
+            subject=f"deal {deal.id}", today=today,
+        )
+        _store_gate_values(session, deal, [stage], {k: v for k, v in to_store.items() if k in values})
 
 
 def _edit_lost_reason(deal: Deal, changes: DealChanges) -> None:

@@ -38,6 +38,7 @@ def engine_for(location: DatabaseLocation) -> sa.Engine:
     if engine is None:
         if location.path is not None:
             create_private_file(location.path)
+            warn_if_shared(location.path)
         engine = _create_engine(location)
         _engines[location.url] = engine
     return engine
@@ -68,6 +69,16 @@ def create_private_file(path: Path) -> None:
             f"Cannot create the database file {path}: {e.strerror}. "
             "Choose another location with --db or SALESCRM_DB."
         ) from None
+
+
+def warn_if_shared(path: Path) -> None:
+    """An existing database that others on the machine may read holds customers' personal data."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o077:
+        notice(f"Warning: the database {path} can be read by other users (mode {mode:o}); run: chmod 600 {path}")
 
 
 def _make_private_dirs(directory: Path) -> None:
