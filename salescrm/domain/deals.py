@@ -76,7 +76,7 @@ def create_deal(
     if from_deal:
         draft = draft_from(session, from_deal, draft)
     today = today or date.today()
-    company = refs.company(session, _required(draft.company, "Company"))
+    company = refs.company(session, _required(draft.company, "Company"), for_update=True)
     owner = owner_member(session, _required(draft.owner, "Owner"))
     target = parse_stage(stage) if stage else process.FIRST_STAGE
     if target == process.LOST_STAGE:
@@ -232,7 +232,7 @@ def advance_deal(
     touch(session, deal)
     _record_stage_change(session, deal, from_stage, target)
     if entering[-1].won:
-        lifecycle.on_deal_closed(session, session.get(Company, deal.company_id), None)
+        lifecycle.on_deal_closed(session, refs.company(session, str(deal.company_id), for_update=True), None)
     return deal
 
 
@@ -261,7 +261,7 @@ def lose_deal(
     deal.name_key = naming.name_key(deal.name)
     touch(session, deal)
     _record_stage_change(session, deal, from_stage, process.LOST_STAGE)
-    lifecycle.on_deal_closed(session, session.get(Company, deal.company_id), category)
+    lifecycle.on_deal_closed(session, refs.company(session, str(deal.company_id), for_update=True), category)
     return deal
 
 

@@ -155,14 +155,28 @@ def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
             with session.begin():
                 yield session
     except exc.IntegrityError as e:
-        raise Refused(
-            "Another change conflicted with this one (a duplicate or a record changed meanwhile); "
-            f"nothing was saved. Run the command again. ({_first_line(e.orig)})"
-        ) from None
+        raise Refused(f"{_conflict(e)}; nothing was saved. Run the command again to see why.") from None
     except (exc.OperationalError, exc.DatabaseError) as e:
         if not _is_unavailable(e):
             raise
         raise _unavailable(location, e) from None
+
+
+# Unique rules the database enforces when two writers race past the domain's own checks.
+_CONFLICTS = (
+    (("uq_deal_open_name", "deal.name_key"), "Another open deal got this name meanwhile (one deal per revenue-generating event)"),
+    (("uq_company_name_key", "company.name_key"), "A company with this name was added meanwhile"),
+    (("uq_contact_email_key", "contact.email_key"), "A contact with this email was added meanwhile"),
+    (("uq_team_member_name_key", "team_member.name_key"), "A team member with this name was added meanwhile"),
+)
+
+
+def _conflict(error: exc.IntegrityError) -> str:
+    text = str(error.orig)
+    for needles, message in _CONFLICTS:
+        if any(n in text for n in needles):
+            return message
+    return f"Another change conflicted with this one ({_first_line(error.orig)})"
 
 
 def _is_unavailable(error: exc.DBAPIError) -> bool:
