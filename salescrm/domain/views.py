@@ -21,6 +21,11 @@ from salescrm.store.models import Company, Contact, ContactCompany, Deal, DealCo
 _CHUNK = 2000
 
 
+def _rows(session: Session, statement) -> list:
+    """Rows of a column select through Core: lists of thousands of deals skip the ORM's loading."""
+    return session.connection().execute(statement).all()
+
+
 def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
@@ -155,7 +160,7 @@ def _stream_deals(session: Session, conditions: list, limit: int | None) -> Iter
     while remaining is None or remaining > 0:
         chunk_conditions = list(conditions) + ([Deal.id < last_id] if last_id is not None else [])
         size = _CHUNK if remaining is None else min(_CHUNK, remaining)
-        rows = session.exec(_deals_select().where(*chunk_conditions).order_by(Deal.id.desc()).limit(size)).all()
+        rows = _rows(session, _deals_select().where(*chunk_conditions).order_by(Deal.id.desc()).limit(size))
         if not rows:
             return
         ids = [r.id for r in rows]
@@ -173,11 +178,12 @@ def _stream_deals(session: Session, conditions: list, limit: int | None) -> Iter
 
 def _gate_values(session: Session, deal_conditions: list) -> dict[int, dict[str, str]]:
     out: dict[int, dict[str, str]] = {}
-    rows = session.exec(
+    rows = _rows(
+        session,
         select(GateValue.deal_id, GateValue.key, GateValue.value)
         .join(Deal, Deal.id == GateValue.deal_id)
-        .where(*deal_conditions)
-    ).all()
+        .where(*deal_conditions),
+    )
     for deal_id, key, value in rows:
         out.setdefault(deal_id, {})[key] = value
     return out
@@ -189,13 +195,14 @@ def _ordered_gates(values: dict[str, str]) -> dict[str, str]:
 
 def _deal_contacts(session: Session, deal_conditions: list) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
-    rows = session.exec(
+    rows = _rows(
+        session,
         select(DealContact.deal_id, Contact.id, Contact.first_name, Contact.last_name, Contact.email)
         .join(Contact, Contact.id == DealContact.contact_id)
         .join(Deal, Deal.id == DealContact.deal_id)
         .where(*deal_conditions)
-        .order_by(DealContact.deal_id, Contact.id)
-    ).all()
+        .order_by(DealContact.deal_id, Contact.id),
+    )
     for deal_id, cid, first, last, email in rows:
         out.setdefault(deal_id, []).append(_contact_ref(cid, first, last, email))
     return out
