@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import traceback
 from typing import Optional
@@ -11,7 +10,7 @@ from typing import Optional
 import typer
 from typer.core import TyperGroup
 
-from salescrm import __version__
+from salescrm import __version__, interrupts
 from salescrm.cli import companies, contacts, db, deals, demo, journal, pipeline, team
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
@@ -152,12 +151,8 @@ app.add_typer(db.app, name="db")
 app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 
 
-def _on_sigterm(signum, frame):
-    raise Interrupted()
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    interrupts.install()
     try:
         app(prog_name="salescrm")
     except BrokenPipeError:

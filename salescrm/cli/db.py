@@ -76,9 +76,9 @@ def upgrade(ctx: typer.Context) -> None:
         raise DatabaseUnavailable(f"The database at {location.display} holds tables that are not salescrm's; nothing was changed.")
     copy = None
     if revision is not None and location.path is not None:
-        from salescrm.store.backup import copy_before_upgrade
+        from salescrm.store.backup import copy_beside
 
-        copy = copy_before_upgrade(location.path, revision)
+        copy = copy_beside(location.path, f"schema-{revision}")
     store.upgrade_schema(engine, location)
     output.say(f"Upgraded {location.display} from schema revision {revision or '(empty)'} to {store.HEAD_REVISION}."
                + (f" The copy from before is {copy}." if copy else ""))
@@ -115,7 +115,7 @@ def restore(
     """Replace the current SQLite database with a backup, after checking the backup's integrity and revision."""
     from salescrm.errors import Refused
     from salescrm.store import engine as store
-    from salescrm.store.backup import copy_before_upgrade, inspect_backup, restore_database
+    from salescrm.store.backup import copy_beside, inspect_backup, restore_database
 
     rt = runtime(ctx)
     location, engine = _engine(ctx)
@@ -128,7 +128,7 @@ def restore(
     if not force:
         if not rt.can_prompt() or not rt.ask().confirm(f"Replace {location.display} with {file}?", default=False):
             raise Refused(f"Restoring replaces {location.display}: pass --force to do it; nothing was restored.")
-    safety = copy_before_upgrade(location.path, _revision(location, engine) or "none") if location.path.exists() else None
+    safety = copy_beside(location.path, "before-restore") if location.path.exists() else None
     store.dispose_all()
     restore_database(file, location.path)
     output.say(f"Restored {location.display} from {file}."

@@ -30,10 +30,14 @@ def copy_database(source: Path, target: Path) -> None:
         src.close()
 
 
-def copy_before_upgrade(path: Path, revision: str) -> Path:
-    """A copy of `path` next to it, kept before an automatic schema upgrade."""
+def copy_beside(path: Path, label: str) -> Path:
+    """A copy of `path` next to it (`crm.db.LABEL-20261123T055021Z.bak`), kept before it is changed wholesale."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.schema-{revision}-{stamp}.bak")
+    target = path.with_name(f"{path.name}.{label}-{stamp}.bak")
+    number = 1
+    while target.exists():  # several copies within one second
+        number += 1
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{number}.bak")
     copy_database(path, target)
     return target
 

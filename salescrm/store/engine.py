@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlmodel import Session
 
+from salescrm import interrupts
 from salescrm.errors import DatabaseUnavailable, Refused
 from salescrm.store.location import DatabaseLocation
 
@@ -142,6 +143,7 @@ def write_session(
     with _session(location, write=True) as session:
         session.info.update(actor=actor, command=command, reason=reason)
         journal.install(session)
+        event.listen(session, "before_commit", lambda _session: interrupts.check())
         yield session
 
 
@@ -240,9 +242,9 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
             f"The shared database at {location.display} is at schema revision {revision} and this salescrm "
             f"needs {HEAD_REVISION}: the team's administrator runs `salescrm db upgrade` once, for everyone."
         )
-    from salescrm.store.backup import copy_before_upgrade
+    from salescrm.store.backup import copy_beside
 
-    copy = copy_before_upgrade(location.path, revision)
+    copy = copy_beside(location.path, f"schema-{revision}")
     upgrade_schema(engine, location)
     notice(
         f"Upgraded the database {location.display} from schema revision {revision} to {HEAD_REVISION}; "

@@ -1,0 +1,32 @@
+"""Ctrl-C and SIGTERM: the command stops, and nothing it was writing is committed.
+
+Python may deliver a signal's exception where it is swallowed (a weakref callback, a finaliser), so
+the handlers also remember the signal, and a write session refuses to commit once one arrived.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from salescrm.errors import Interrupted
+
+_received: int | None = None
+
+
+def _handler(signum, _frame) -> None:
+    global _received
+    _received = signum
+    raise KeyboardInterrupt() if signum == signal.SIGINT else Interrupted()
+
+
+def install() -> None:
+    global _received
+    _received = None
+    signal.signal(signal.SIGINT, _handler)
+    signal.signal(signal.SIGTERM, _handler)
+
+
+def check() -> None:
+    """Raise again for a signal that arrived, even if its first exception was swallowed."""
+    if _received is not None:
+        raise KeyboardInterrupt() if _received == signal.SIGINT else Interrupted()
