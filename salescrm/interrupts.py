@@ -11,6 +11,7 @@ import signal
 from salescrm.errors import Interrupted
 
 _received: int | None = None
+_committed = False
 
 
 def _handler(signum, _frame) -> None:
@@ -20,8 +21,8 @@ def _handler(signum, _frame) -> None:
 
 
 def install() -> None:
-    global _received
-    _received = None
+    global _received, _committed
+    _received, _committed = None, False
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
 
@@ -30,3 +31,13 @@ def check() -> None:
     """Raise again for a signal that arrived, even if its first exception was swallowed."""
     if _received is not None:
         raise KeyboardInterrupt() if _received == signal.SIGINT else Interrupted()
+
+
+def note_commit() -> None:
+    global _committed
+    _committed = True
+
+
+def outcome() -> str:
+    """What to tell the person a signal stopped: whether the command's change was already saved."""
+    return "the change was already saved" if _committed else "nothing was saved"

@@ -1,8 +1,18 @@
-"""Shared fixtures: every test gets its own SQLite file and data directory, and an acting user."""
+"""Shared fixtures: every test gets its own database and data directory, and an acting user.
+
+Tests that use a database run once per backend: a SQLite file, and a database on a throwaway
+PostgreSQL server that the session starts itself (tests/pgserver.py). `--backend sqlite` or
+`--backend postgresql` runs one half alone. Without PostgreSQL binaries the PostgreSQL half is
+skipped with a one-line reason, unless SALESCRM_REQUIRE_POSTGRES=1 (set by .ci/run) makes it a failure.
+Markers: `sqlite_only` (the test is about SQLite itself), `no_database` (the test uses no database:
+it runs once).
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -17,27 +27,100 @@ from salescrm.store import engine as store_engine
 from salescrm.store.location import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ("sqlite", "postgresql")
+REQUIRE_POSTGRES = os.environ.get("SALESCRM_REQUIRE_POSTGRES") == "1"
+_database_numbers = itertools.count(1)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", choices=("sqlite", "postgresql", "all"), default="all",
+                     help="Run the database tests on this backend only (default: all).")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself")
+    config.addinivalue_line("markers", "no_database: the test uses no database and runs once")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" not in metafunc.fixturenames:
+        return
+    chosen = metafunc.config.getoption("--backend")
+    backends = BACKENDS if chosen == "all" else (chosen,)
+    markers = {m.name for m in metafunc.definition.iter_markers()}
+    if markers & {"sqlite_only", "no_database"}:
+        backends = ("sqlite",) if "sqlite" in backends else ()
+    metafunc.parametrize("backend", backends, ids=list(backends))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the whole session, with a template database at the latest schema."""
+    from tests.pgserver import PgServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    reason = None
+    if bin_dir is None:
+        reason = "PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql to run the PostgreSQL half"
+    else:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            reason = 'psycopg is not installed; pip install -e ".[test]" brings it'
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"SALESCRM_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
+        yield reason
+        return
+    server = PgServer(bin_dir).start()
+    template = server.create_database("salescrm_template")
+    store_engine.ensure_schema(store_engine.engine_for(resolve(template)), resolve(template))
+    store_engine.dispose_all()
+    try:
+        yield server
+    finally:
+        store_engine.dispose_all()
+        server.stop()
+
+
+@pytest.fixture
+def db_url(backend, tmp_path, request) -> str:
+    """The database of this test: a SQLite file, or a fresh PostgreSQL database at the latest schema."""
+    if backend == "sqlite":
+        return str(tmp_path / "crm.db")
+    server = request.getfixturevalue("pg_server")
+    if isinstance(server, str):
+        pytest.skip(server)
+    return server.create_database(f"t{os.getpid()}_{next(_database_numbers)}", template="salescrm_template")
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No test touches the user's data: SALESCRM_DB and SALESCRM_DATA_DIR point into tmp_path."""
-    data = tmp_path / "data"
-    monkeypatch.setenv("SALESCRM_DATA_DIR", str(data))
-    monkeypatch.setenv("SALESCRM_DB", str(tmp_path / "crm.db"))
+def isolated(request, tmp_path, monkeypatch):
+    """No test touches the user's data: SALESCRM_DB and SALESCRM_DATA_DIR point at this test's own."""
+    monkeypatch.setenv("SALESCRM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SALESCRM_USER", "tester")
+    if "backend" in request.fixturenames:
+        monkeypatch.setenv("SALESCRM_DB", request.getfixturevalue("db_url"))
+    else:
+        monkeypatch.setenv("SALESCRM_DB", str(tmp_path / "crm.db"))
     yield
     store_engine.dispose_all()
 
 
 @pytest.fixture
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
 def db_path(tmp_path) -> Path:
+    """The SQLite file of a `sqlite_only` test."""
     return tmp_path / "crm.db"
 
 
 @pytest.fixture
-def location(db_path):
-    return resolve(str(db_path))
+def location(db_url):
+    return resolve(db_url)
 
 
 @pytest.fixture
@@ -56,6 +139,47 @@ def read(location):
             return fn(s)
 
     return run
+
+
+class Database:
+    """Plain SQL on the test's database, whichever the backend (`?` placeholders)."""
+
+    def __init__(self, url: str):
+        import sqlalchemy as sa
+
+        self.location = resolve(url)
+        self.engine = sa.create_engine(self.location.url)
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        import sqlalchemy as sa
+
+        if self.location.path is not None and not self.location.path.exists():
+            return []  # no command has made the SQLite file yet; reading must not create it
+        names = iter(range(len(params)))
+        bound = re.sub(r"\?", lambda _: f":p{next(names)}", sql)
+        with self.engine.connect() as conn:
+            try:
+                rows = conn.execute(sa.text(bound), {f"p{i}": v for i, v in enumerate(params)}).all()
+            except Exception as e:  # a table the command never created reads as empty
+                if "no such table" in str(e) or "does not exist" in str(e):
+                    return []
+                raise
+        return [tuple(r) for r in rows]
+
+    def count(self, table: str, where: str = "", *params) -> int:
+        rows = self.query(f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else ""), *params)
+        return rows[0][0] if rows else 0
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@pytest.fixture
+def db(db_url):
+    """Read what a command left in the database: db.query(sql, *params), db.count(table)."""
+    database = Database(db_url)
+    yield database
+    database.close()
 
 
 @dataclass
@@ -112,7 +236,7 @@ class Run:
 
 
 @pytest.fixture
-def cli():
+def cli(backend):
     """Invoke the app in-process (Typer's runner); `prompter=` answers prompts as on a terminal."""
 
     def invoke(*args: str, prompter: FakePrompter | None = None, input: str | None = None) -> Run:
@@ -124,7 +248,7 @@ def cli():
 
 
 @pytest.fixture
-def sh(tmp_path):
+def sh(backend, tmp_path):
     """Run the real program in a subprocess (stdin not a terminal)."""
 
     def run(*args: str, input: str = "", env: dict | None = None, timeout: float = 60) -> Run:

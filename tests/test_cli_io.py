@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
+import re
 import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 
-from tests.conftest import ANA, BANT, DEAL, ELENA, QUALIFIED, SANITAS
+from salescrm.store.location import resolve
+from tests.conftest import ANA, DEAL, ELENA, QUALIFIED, SANITAS
+from tests.helpers import new_database, ok, sets_until
 
 BOX_CHARS = "─┃│━┏┓┗┛┌┐└┘╭╮╰╯═║"
 
@@ -23,18 +26,7 @@ COMPANY_KEYS = {"id", "name", "country", "website", "legal_name", "lead_status",
 CONTACT_KEYS = {"id", "first_name", "last_name", "job_title", "email", "lifecycle_stage", "companies"}
 
 # Every gate from Prospected to Payment Done (dates in the past, so that the gates accept them).
-ALL_GATES = [*QUALIFIED, *BANT, "--set", "timeline=Q1 2026",
-             "--set", "implementation_method=API", "--set", "success_metrics=Waiting time",
-             "--set", "pricing_basis=Per report", "--set", "implementation_timeline=Three months",
-             "--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-2026-001",
-             "--set", "offer_approved_on=2026-01-10", "--set", "contract_signed_on=2026-01-20",
-             "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Elena Ortiz",
-             "--set", "payment_received_on=2026-02-01"]
-
-
-def ok(run):
-    assert run.exit_code == 0, run.stderr
-    return run
+ALL_GATES = sets_until("Payment Done")
 
 
 def new_deal(cli, description, amount, *, company="Sanitas Hospitales", owner="Ana García",
@@ -164,6 +156,25 @@ def test_json_of_an_empty_list_is_an_empty_array(cli, sh):
     assert json_out(sh("contact", "list", "--json")) == []
 
 
+UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def test_json_times_read_the_same_on_every_backend(seeded, sh):
+    """docs/cli.md: times are ISO 8601 in UTC (`2026-11-23T09:00:00Z`), whatever the database and the local zone."""
+    madrid = {"TZ": "Europe/Madrid"}
+    deal = json_out(sh("deal", "show", "1", "--json", env=madrid))
+    company = json_out(sh("company", "show", "1", "--json", env=madrid))
+    [contact] = json_out(sh("contact", "list", "--json", env=madrid))
+    times = {
+        "deal created_at": deal["created_at"], "deal updated_at": deal["updated_at"],
+        "deal history at": deal["history"][0]["at"],
+        "company created_at": company["created_at"], "company updated_at": company["updated_at"],
+        "company lead_status_set_at": company["lead_status_set_at"],
+        "contact created_at": contact["created_at"], "contact updated_at": contact["updated_at"],
+    }
+    assert {k: v for k, v in times.items() if not UTC_TIME.fullmatch(v or "")} == {}
+
+
 # --- deal list: order, limit, filters -------------------------------------------------------------
 
 
@@ -175,8 +186,8 @@ def test_deal_list_json_is_every_deal_newest_first(five_deals, sh):
     assert ids(sh("deal", "list", "--json")) == [5, 4, 3, 2, 1]
 
 
-def test_deal_list_json_lists_more_than_a_page(cli, sh, tmp_path):
-    db = str(tmp_path / "big.db")
+def test_deal_list_json_lists_more_than_a_page(sh, db_url):
+    db = db_url
     r = sh("--db", db, "demo", "--size", "2500")
     assert r.exit_code == 0, r.stderr
     listed = json_out(sh("--db", db, "deal", "list", "--json"))
@@ -371,7 +382,7 @@ def deal_with(**override):
         (("deal", "lose", "1", "--category", "Too expensive", "--reason", "x"), 2, "Unknown lost reason category"),
     ],
 )
-def test_exit_codes(seeded, sh, db_path, args, code, message):
+def test_exit_codes(seeded, sh, args, code, message):
     r = sh(*args)
     assert r.exit_code == code, r.stderr
     assert message in r.stderr
@@ -380,17 +391,14 @@ def test_exit_codes(seeded, sh, db_path, args, code, message):
         assert r.stdout == ""
 
 
-def test_invalid_deal_values_write_nothing(seeded, sh, db_path):
+def test_invalid_deal_values_write_nothing(seeded, sh, db):
     for args in (deal_with(close_date="31/03/2027"), deal_with(amount="-5"), deal_with(**{"class": "Hospitals"})):
         args[args.index("--description") + 1] = "Another"
         assert sh(*args).exit_code == 2
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        assert con.execute("SELECT count(*) FROM deal").fetchone() == (1,)
-    finally:
-        con.close()
+    assert db.count("deal") == 1
 
 
+@pytest.mark.sqlite_only
 def test_database_under_a_regular_file_is_exit_3(sh, tmp_path):
     blocker = tmp_path / "f"
     blocker.write_text("I am a file, not a directory\n")
@@ -402,6 +410,7 @@ def test_database_under_a_regular_file_is_exit_3(sh, tmp_path):
     assert r.stdout == ""
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("garbage", [os.urandom(4096), b"hello, this is not a database at all\n" * 200])
 def test_file_that_is_not_a_database_is_exit_3(sh, tmp_path, garbage):
     path = tmp_path / "garbage.db"
@@ -414,21 +423,24 @@ def test_file_that_is_not_a_database_is_exit_3(sh, tmp_path, garbage):
     assert path.read_bytes() == garbage
 
 
-def test_database_of_another_program_is_exit_3(sh, tmp_path):
-    path = tmp_path / "other.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-    con.commit()
-    con.close()
-    r = sh("--db", str(path), "team", "list")
+def test_database_of_another_program_is_exit_3(sh, request, backend, tmp_path):
+    other = new_database(request, backend, tmp_path, schema=False)
+    engine = sa.create_engine(resolve(other).url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    finally:
+        engine.dispose()
+    r = sh("--db", other, "team", "list")
     assert r.exit_code == 3
-    assert str(path) in r.stderr
+    assert resolve(other).display in r.stderr
     assert "Traceback" not in r.stderr
 
 
 # --- the database file -----------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_new_database_file_is_private(sh, tmp_path):
     path = tmp_path / "new" / "dir" / "crm.db"
     r = sh("--db", str(path), *ANA)
@@ -437,18 +449,18 @@ def test_new_database_file_is_private(sh, tmp_path):
     assert os.stat(path.parent).st_mode & 0o777 == 0o700
 
 
-def test_db_option_wins_over_the_environment(sh, tmp_path):
-    env_db, opt_db = tmp_path / "env.db", tmp_path / "opt.db"
-    r = sh("--db", str(opt_db), *ANA, env={"SALESCRM_DB": str(env_db)})
+def test_db_option_wins_over_the_environment(sh, request, backend, tmp_path):
+    env_db, opt_db = (new_database(request, backend, tmp_path) for _ in range(2))
+    r = sh("--db", opt_db, *ANA, env={"SALESCRM_DB": env_db})
     assert r.exit_code == 0, r.stderr
-    assert json_out(sh("--db", str(opt_db), "team", "list", "--json"))[0]["name"] == "Ana García"
-    assert json_out(sh("team", "list", "--json", env={"SALESCRM_DB": str(env_db)})) == []
+    assert json_out(sh("--db", opt_db, "team", "list", "--json"))[0]["name"] == "Ana García"
+    assert json_out(sh("team", "list", "--json", env={"SALESCRM_DB": env_db})) == []
 
 
-def test_environment_names_the_database(sh, tmp_path):
-    env_db = tmp_path / "env.db"
-    assert sh(*ELENA, env={"SALESCRM_DB": str(env_db)}).exit_code == 0
-    assert json_out(sh("--db", str(env_db), "team", "list", "--json"))[0]["name"] == "Elena Ortiz"
+def test_environment_names_the_database(sh, request, backend, tmp_path):
+    env_db = new_database(request, backend, tmp_path)
+    assert sh(*ELENA, env={"SALESCRM_DB": env_db}).exit_code == 0
+    assert json_out(sh("--db", env_db, "team", "list", "--json"))[0]["name"] == "Elena Ortiz"
 
 
 # --- a closed pipe -------------------------------------------------------------------------------
@@ -484,10 +496,13 @@ COMMANDS = [
     ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"],
     ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "list"], ["deal", "edit"],
     ["pipeline", "show"],
+    ["journal", "show"], ["journal", "verify"],
+    ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"],
     ["demo"],
 ]
 
 
+@pytest.mark.no_database
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "salescrm")
 def test_help_has_an_example(cli, command):
     r = cli(*command, "--help")
@@ -495,7 +510,8 @@ def test_help_has_an_example(cli, command):
     assert "Example:" in r.stdout
 
 
-def test_help_covers_every_command(cli):
+@pytest.mark.no_database
+def test_help_covers_every_command():
     """COMMANDS above lists every command the app has (so that a new one needs an example too)."""
     from salescrm.cli.app import app
     import typer.main
@@ -510,6 +526,7 @@ def test_help_covers_every_command(cli):
     assert sorted(found) == sorted(COMMANDS)
 
 
+@pytest.mark.no_database
 def test_help_through_the_process(sh):
     r = sh("deal", "create", "--help")
     assert r.exit_code == 0

@@ -4,68 +4,18 @@ history and weighted amounts."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.conftest import BANT, DEAL, QUALIFIED
-
-TODAY = date.today()
-YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
-NEXT_YEAR = (TODAY + timedelta(days=365)).isoformat()
-
-IMPLEMENTATION = [
-    "--set", "implementation_method=API",
-    "--set", "success_metrics=Waiting list down 20%",
-    "--set", "pricing_basis=Per report",
-    "--set", "implementation_timeline=Q2 2027",
-]
-OFFER_SENT = ["--set", "quotation_template=T-009-004", "--set", "quotation_ref=Q-2027-001"]
-OFFER_APPROVED = ["--set", f"offer_approved_on={YESTERDAY}"]
-CONTRACT_SIGNED = [
-    "--set", f"contract_signed_on={YESTERDAY}",
-    "--set", "healthcare_provider_clause=y",
-    "--set", "signed_by=Elena Ortiz",
-]
-PAYMENT_DONE = ["--set", f"payment_received_on={YESTERDAY}"]
-
-STEPS = [
-    ("Qualified", QUALIFIED),
-    ("Discovered", BANT),
-    ("Implementation Defined", IMPLEMENTATION),
-    ("Offer Sent", OFFER_SENT),
-    ("Offer Approved", OFFER_APPROVED),
-    ("Contract Signed", CONTRACT_SIGNED),
-    ("Payment Done", PAYMENT_DONE),
-]
-STAGE_ORDER = ["Prospected"] + [name for name, _ in STEPS]
-
-
-def sets_until(stage: str, start: str = "Prospected") -> list[str]:
-    """Every --set for the gates entered moving from `start` to `stage`."""
-    first, last = STAGE_ORDER.index(start), STAGE_ORDER.index(stage)
-    return [a for name, values in STEPS[first:last] for a in values]
-
-
-def show(cli, deal="1") -> dict:
-    r = cli("deal", "show", deal, "--json")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout)
+from tests.helpers import IMPLEMENTATION, NEXT_YEAR, TODAY, sets_until, show, walk_to
 
 
 def deal_list(cli) -> list[dict]:
     r = cli("deal", "list", "--json")
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)
-
-
-def walk_to(cli, stage: str, deal: str = "1") -> None:
-    for name, values in STEPS:
-        if show(cli, deal)["stage"] == stage:
-            return
-        r = cli("deal", "advance", deal, *values)
-        assert r.exit_code == 0, (name, r.stderr)
-    assert show(cli, deal)["stage"] == stage
 
 
 def deal_args(description: str, **options: str) -> list[str]:

@@ -16,6 +16,7 @@ import pytest
 from salescrm import process
 from salescrm.store import engine as store_engine
 from tests.conftest import ANA
+from tests.helpers import new_database
 
 # From salescrm/domain/demo.py: 11 example deals plus the lost Sanitas deal re-created; Almirall's
 # Actinic Keratosis trial is won (Payment Done) and the first Sanitas deal is lost.
@@ -50,6 +51,7 @@ def no_db_env(monkeypatch, tmp_path):
     return tmp_path / "data"
 
 
+@pytest.mark.sqlite_only
 def test_demo_writes_a_separate_file(sh, cli, no_db_env):
     r = ok(sh("demo"))
     demo_db = no_db_env / "demo.db"
@@ -64,6 +66,7 @@ def test_demo_writes_a_separate_file(sh, cli, no_db_env):
     assert counts(deals_of(cli, "--db", str(demo_db))) == (DEMO_DEALS, DEMO_LOST, DEMO_WON)
 
 
+@pytest.mark.sqlite_only
 def test_demo_again_replaces_the_demo(sh, cli, no_db_env):
     ok(sh("demo"))
     demo_db = no_db_env / "demo.db"
@@ -77,8 +80,8 @@ def test_demo_again_replaces_the_demo(sh, cli, no_db_env):
     assert not (no_db_env / "salescrm.db").exists()
 
 
-def test_demo_refuses_a_database_with_records(sh, cli, tmp_path):
-    db = str(tmp_path / "mine.db")
+def test_demo_refuses_a_database_with_records(sh, cli, db_url):
+    db = db_url
     ok(cli("--db", db, *ANA))
     r = sh("--db", db, "demo")
     assert r.exit_code == 1, (r.stdout, r.stderr)
@@ -88,8 +91,8 @@ def test_demo_refuses_a_database_with_records(sh, cli, tmp_path):
     assert deals_of(cli, "--db", db) == []
 
 
-def test_demo_holds_the_sop_examples(sh, cli, tmp_path):
-    db = ("--db", str(tmp_path / "demo-ex.db"))
+def test_demo_holds_the_sop_examples(sh, cli, db_url):
+    db = ("--db", db_url)
     ok(sh(*db, "demo"))
     companies = {c["name"]: c for c in json.loads(ok(cli(*db, "company", "list", "--json")).stdout)}
     assert sorted(companies) == sorted(DEMO_COMPANIES)
@@ -109,8 +112,8 @@ def test_demo_holds_the_sop_examples(sh, cli, tmp_path):
     assert again["id"] != lost["id"]
 
 
-def test_demo_size_adds_deterministic_synthetic_deals(sh, cli, tmp_path):
-    one, two = ("--db", str(tmp_path / "one.db")), ("--db", str(tmp_path / "two.db"))
+def test_demo_size_adds_deterministic_synthetic_deals(sh, cli, db_url, request, backend, tmp_path):
+    one, two = ("--db", db_url), ("--db", new_database(request, backend, tmp_path))
     r = ok(sh(*one, "demo", "--size", "500"))
     assert "with 500 synthetic deals" in r.stdout
     ok(sh(*two, "demo", "--size", "500"))
@@ -128,8 +131,8 @@ def test_demo_size_adds_deterministic_synthetic_deals(sh, cli, tmp_path):
     assert [{k: d[k] for k in fields} for d in deals] == [{k: d[k] for k in fields} for d in deals_of(cli, *two)]
 
 
-def test_demo_deals_past_discovered_carry_bant(sh, cli, tmp_path):
-    db = ("--db", str(tmp_path / "bant.db"))
+def test_demo_deals_past_discovered_carry_bant(sh, cli, db_url):
+    db = ("--db", db_url)
     ok(sh(*db, "demo", "--size", "500"))
     discovered = process.rank("Discovered")
     reached = [d for d in deals_of(cli, *db) if d["stage"] != process.LOST_STAGE and process.rank(d["stage"]) >= discovered]
@@ -141,6 +144,8 @@ def test_demo_deals_past_discovered_carry_bant(sh, cli, tmp_path):
             assert d["gates"].get(key), (d["name"], d["gates"])
 
 
+@pytest.mark.sqlite_only
+@pytest.mark.usefixtures("backend")  # runs with --backend sqlite or all, not with --backend postgresql
 def test_demo_size_is_one_transaction(tmp_path):
     db = tmp_path / "killed.db"
     wal = tmp_path / "killed.db-wal"

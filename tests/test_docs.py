@@ -6,6 +6,8 @@ import pytest
 
 from salescrm.cli.reference import command_tree, render
 
+pytestmark = pytest.mark.no_database  # no test here opens a database
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 COMMANDS = list(command_tree())
 

@@ -3,56 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 import pytest
 
 from tests.conftest import BANT, QUALIFIED
-
-TODAY = date.today()
-YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
-TOMORROW = (TODAY + timedelta(days=1)).isoformat()
-
-IMPLEMENTATION = [
-    "--set", "implementation_method=API",
-    "--set", "success_metrics=Waiting list down 20%",
-    "--set", "pricing_basis=Per report",
-    "--set", "implementation_timeline=Q2 2027",
-]
-OFFER_SENT = ["--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-2027-001"]
-OFFER_APPROVED = ["--set", f"offer_approved_on={YESTERDAY}"]
-CONTRACT_SIGNED = [
-    "--set", f"contract_signed_on={YESTERDAY}",
-    "--set", "healthcare_provider_clause=yes",
-    "--set", "signed_by=Elena Ortiz",
-]
-PAYMENT_DONE = ["--set", f"payment_received_on={YESTERDAY}"]
-
-STEPS = [
-    ("Qualified", QUALIFIED),
-    ("Discovered", BANT),
-    ("Implementation Defined", IMPLEMENTATION),
-    ("Offer Sent", OFFER_SENT),
-    ("Offer Approved", OFFER_APPROVED),
-    ("Contract Signed", CONTRACT_SIGNED),
-    ("Payment Done", PAYMENT_DONE),
-]
-
-
-def show(cli, deal="1") -> dict:
-    r = cli("deal", "show", deal, "--json")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout)
-
-
-def walk_to(cli, stage: str, deal: str = "1") -> None:
-    """Advance `deal` one stage at a time, meeting every gate, until it is in `stage`."""
-    for name, values in STEPS:
-        if show(cli, deal)["stage"] == stage:
-            return
-        r = cli("deal", "advance", deal, *values)
-        assert r.exit_code == 0, (name, r.stderr)
-    assert show(cli, deal)["stage"] == stage
+from tests.helpers import (
+    CONTRACT_SIGNED, IMPLEMENTATION, OFFER_SENT, PAYMENT_DONE, TODAY, TOMORROW, YESTERDAY, show, walk_to,
+)
 
 
 def snapshot(cli, deal="1") -> dict:

@@ -20,6 +20,8 @@ from salescrm.domain.naming import (
 )
 from salescrm.errors import EXIT_INVALID, InvalidValue
 
+pytestmark = pytest.mark.no_database  # no test here opens a database
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HOW_TO_GIVE = "give an ISO 3166-1 code (ES, ESP) or an English name (Spain)."
 

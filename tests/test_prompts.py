@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import ANA, BANT, ELENA, QUALIFIED, SANITAS, FakePrompter
+from tests.helpers import ok
 
 MISSING_DEAL_FIELDS = ("description (--description); amount (--amount); close date (--close-date); "
                        "deal class (--class); source (--source); owner (--owner)")
@@ -18,54 +17,35 @@ INTERRUPTED = "Interrupted; nothing was saved.\n"
 MARTA_CHOICE = "Marta Ruiz <marta@sanitas.es> (id 1)"
 
 
-def query(db_path, sql, *params):
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+def deal_row(db, deal_id=1):
+    return db.query("SELECT stage, amount_cents, version FROM deal WHERE id = ?", deal_id)[0]
 
 
-def count(db_path, table):
-    if not db_path.exists():
-        return 0
-    return query(db_path, f"SELECT count(*) FROM {table}")[0][0]
-
-
-def deal_row(db_path, deal_id=1):
-    return query(db_path, "SELECT stage, amount_cents, version FROM deal WHERE id = ?", deal_id)[0]
-
-
-def gate_values(db_path, deal_id=1):
-    return dict(query(db_path, "SELECT key, value FROM gate_value WHERE deal_id = ?", deal_id))
-
-
-def ok(run):
-    assert run.exit_code == 0, run.stderr
-    return run
+def gate_values(db, deal_id=1):
+    return dict(db.query("SELECT key, value FROM gate_value WHERE deal_id = ?", deal_id))
 
 
 # --- no terminal: a missing value is exit 2 naming its option ------------------------------------
 
 
-def test_deal_create_off_a_terminal_names_every_missing_option(seeded, sh, db_path):
+def test_deal_create_off_a_terminal_names_every_missing_option(seeded, sh, db):
     r = sh("deal", "create", "--company", "Sanitas Hospitales")
     assert r.exit_code == 2
     assert r.stderr == (
         f"Missing required values: {MISSING_DEAL_FIELDS}. Pass them as options, or run on a terminal to be asked.\n"
     )
     assert r.stdout == ""
-    assert count(db_path, "deal") == 1
+    assert db.count("deal") == 1
 
 
-def test_deal_create_with_nothing_off_a_terminal_names_the_company_too(cli, sh, db_path):
+def test_deal_create_with_nothing_off_a_terminal_names_the_company_too(cli, sh, db):
     r = sh("deal", "create")
     assert r.exit_code == 2
     assert r.stderr.startswith(f"Missing required values: company (--company); {MISSING_DEAL_FIELDS}.")
-    assert count(db_path, "deal") == 0
+    assert db.count("deal") == 0
 
 
-def test_no_input_never_prompts_even_with_a_prompter(seeded, db_path):
+def test_no_input_never_prompts_even_with_a_prompter(seeded, db):
     p = FakePrompter([])
     r = seeded("--no-input", "deal", "create", "--company", "Sanitas Hospitales", prompter=p)
     assert r.exit_code == 2, r.stderr
@@ -73,7 +53,7 @@ def test_no_input_never_prompts_even_with_a_prompter(seeded, db_path):
         f"Missing required values: {MISSING_DEAL_FIELDS}. Pass them as options, or run on a terminal to be asked.\n"
     )
     assert p.asked == []
-    assert count(db_path, "deal") == 1
+    assert db.count("deal") == 1
 
 
 @pytest.mark.parametrize(
@@ -87,40 +67,40 @@ def test_no_input_never_prompts_even_with_a_prompter(seeded, db_path):
         (["deal", "lose", "1", "--category", "Bad timing"], "lost reason details (--reason)"),
     ],
 )
-def test_no_input_names_the_missing_options(seeded, db_path, args, missing):
-    before = {t: count(db_path, t) for t in ("company", "contact", "team_member")}
+def test_no_input_names_the_missing_options(seeded, db, args, missing):
+    before = {t: db.count(t) for t in ("company", "contact", "team_member")}
     p = FakePrompter([])
     r = seeded("--no-input", *args, prompter=p)
     assert r.exit_code == 2, r.stderr
     assert r.stderr.startswith("Missing required value")
     assert f": {missing}. Pass " in r.stderr
     assert p.asked == []
-    assert {t: count(db_path, t) for t in before} == before
-    assert deal_row(db_path)[0] == "Prospected"
+    assert {t: db.count(t) for t in before} == before
+    assert deal_row(db)[0] == "Prospected"
 
 
-def test_deal_lose_off_a_terminal_is_exit_2_and_keeps_the_deal(seeded, sh, db_path):
+def test_deal_lose_off_a_terminal_is_exit_2_and_keeps_the_deal(seeded, sh, db):
     r = sh("deal", "lose", "1")
     assert r.exit_code == 2
     assert "lost reason category (--category); lost reason details (--reason)" in r.stderr
-    assert deal_row(db_path) == ("Prospected", 1200000, 1)
+    assert deal_row(db) == ("Prospected", 1200000, 1)
 
 
-def test_deal_advance_off_a_terminal_names_the_gate_options(seeded, sh, db_path):
+def test_deal_advance_off_a_terminal_names_the_gate_options(seeded, sh, db):
     r = sh("deal", "advance", "1")
     assert r.exit_code == 1
     assert r.stderr == (
         "Cannot move deal 1 into Qualified: Qualified needs segment_verified, decision_maker: "
         "--set segment_verified=… --set decision_maker=….\n"
     )
-    assert deal_row(db_path)[0] == "Prospected"
-    assert gate_values(db_path) == {}
+    assert deal_row(db)[0] == "Prospected"
+    assert gate_values(db) == {}
 
 
 # --- a terminal: the prompter asks --------------------------------------------------------------
 
 
-def test_deal_create_asks_for_every_field(cli, db_path):
+def test_deal_create_asks_for_every_field(cli, db):
     for args in (ANA, ELENA, SANITAS):
         ok(cli(*args))
     p = FakePrompter([
@@ -136,11 +116,11 @@ def test_deal_create_asks_for_every_field(cli, db_path):
     assert r.exit_code == 0, r.stderr
     assert p.script == []
     assert r.stdout == "Created deal 1: ES Sanitas Hospitales Proof of Concept (Prospected)\n"
-    assert query(db_path, "SELECT name, stage, amount_cents, close_date, deal_class, source FROM deal") == [
+    assert db.query("SELECT name, stage, amount_cents, CAST(close_date AS VARCHAR(10)), deal_class, source FROM deal") == [
         ("ES Sanitas Hospitales Proof of Concept", "Prospected", 1200000, "2027-03-31",
          "Care provider inpatient private", "LinkedIn outreach")
     ]
-    assert query(db_path, "SELECT t.name FROM deal d JOIN team_member t ON t.id = d.owner_id") == [("Ana García",)]
+    assert db.query("SELECT t.name FROM deal d JOIN team_member t ON t.id = d.owner_id") == [("Ana García",)]
 
 
 def test_deal_create_offers_only_deal_owners(cli):
@@ -160,50 +140,50 @@ def test_deal_create_offers_only_deal_owners(cli):
     assert seen == {"Deal owner (JD-019 or JD-002)": ["Ana García"]}
 
 
-def test_company_add_asks_country_and_website(cli, db_path):
+def test_company_add_asks_country_and_website(cli, db):
     p = FakePrompter([("autocomplete", "Country", "Spain"), ("text", "Website", "dkv.es")])
     r = cli("company", "add", "DKV", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert [a.kind for a in p.asked] == ["autocomplete", "text"]
     assert r.stdout == "Added company 1: DKV (ES)\n"
-    assert query(db_path, "SELECT name, country, website FROM company") == [("DKV", "ES", "https://dkv.es")]
+    assert db.query("SELECT name, country, website FROM company") == [("DKV", "ES", "https://dkv.es")]
 
 
-def test_company_add_prompt_rejects_what_the_option_rejects(cli, db_path):
+def test_company_add_prompt_rejects_what_the_option_rejects(cli, db):
     p = FakePrompter([("autocomplete", "Country", "Spian")])
     r = cli("company", "add", "DKV", prompter=p)
     assert r.exit_code == 2
     assert r.stderr.startswith("Unknown country 'Spian': ")
-    assert count(db_path, "company") == 0
+    assert db.count("company") == 0
 
 
-def test_deal_advance_asks_the_qualified_gate(seeded, db_path):
+def test_deal_advance_asks_the_qualified_gate(seeded, db):
     p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE)])
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert p.script == []
     assert r.stdout.startswith("Deal 1 moved from Prospected to Qualified: ES Sanitas Hospitales Proof of Concept\n")
-    assert deal_row(db_path)[0] == "Qualified"
-    assert gate_values(db_path) == {"segment_verified": "yes", "decision_maker": "marta@sanitas.es"}
+    assert deal_row(db)[0] == "Qualified"
+    assert gate_values(db) == {"segment_verified": "yes", "decision_maker": "marta@sanitas.es"}
 
 
-def test_deal_advance_answering_no_is_refused(seeded, db_path):
+def test_deal_advance_answering_no_is_refused(seeded, db):
     p = FakePrompter([("confirm", "Segment verified", False), ("select", "Decision maker", MARTA_CHOICE)])
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 1
     assert "segment_verified is no, and the gate needs yes (--set segment_verified=yes)" in r.stderr
-    assert deal_row(db_path)[0] == "Prospected"
-    assert gate_values(db_path) == {}
+    assert deal_row(db)[0] == "Prospected"
+    assert gate_values(db) == {}
 
 
-def test_deal_advance_asks_only_what_was_not_given(seeded, db_path):
+def test_deal_advance_asks_only_what_was_not_given(seeded):
     p = FakePrompter([("select", "Decision maker", MARTA_CHOICE)])
     r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert [a.kind for a in p.asked] == ["select"]
 
 
-def test_deal_advance_into_discovered_asks_bant_and_3_of_4_is_enough(seeded, db_path):
+def test_deal_advance_into_discovered_asks_bant_and_3_of_4_is_enough(seeded, db):
     ok(seeded("deal", "advance", "1", *QUALIFIED))
     p = FakePrompter([
         ("text", "Budget", "Approved for 2027"),
@@ -214,14 +194,14 @@ def test_deal_advance_into_discovered_asks_bant_and_3_of_4_is_enough(seeded, db_
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert p.script == []
-    assert deal_row(db_path)[0] == "Discovered"
-    values = gate_values(db_path)
+    assert deal_row(db)[0] == "Discovered"
+    values = gate_values(db)
     assert values["budget"] == "Approved for 2027"
     assert values["need"] == "Long waiting list"
     assert "timeline" not in values
 
 
-def test_deal_advance_into_discovered_with_2_of_4_is_refused(seeded, db_path):
+def test_deal_advance_into_discovered_with_2_of_4_is_refused(seeded, db):
     ok(seeded("deal", "advance", "1", *QUALIFIED))
     p = FakePrompter([
         ("text", "Budget", "Approved for 2027"),
@@ -232,21 +212,21 @@ def test_deal_advance_into_discovered_with_2_of_4_is_refused(seeded, db_path):
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 1
     assert "Discovered needs at least 3 of 4 BANT notes, 2 met" in r.stderr
-    assert deal_row(db_path)[0] == "Qualified"
-    assert "budget" not in gate_values(db_path)
+    assert deal_row(db)[0] == "Qualified"
+    assert "budget" not in gate_values(db)
 
 
-def test_deal_lose_asks_category_and_reason(seeded, db_path):
+def test_deal_lose_asks_category_and_reason(seeded, db):
     p = FakePrompter([("select", "Lost reason category", "Bad timing"), ("text", "Lost reason details", "Budget frozen")])
     r = seeded("deal", "lose", "1", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert r.stdout == "Deal 1 lost (Bad timing): Lost ES Sanitas Hospitales Proof of Concept\n"
-    assert query(db_path, "SELECT stage, lost_reason_category, lost_reason FROM deal") == [
+    assert db.query("SELECT stage, lost_reason_category, lost_reason FROM deal") == [
         ("Lost", "Bad timing", "Budget frozen")
     ]
 
 
-def test_deal_create_further_along_asks_each_gate(seeded, db_path):
+def test_deal_create_further_along_asks_each_gate(seeded, db):
     p = FakePrompter([
         ("confirm", "Segment verified", True),
         ("select", "Decision maker", MARTA_CHOICE),
@@ -259,8 +239,8 @@ def test_deal_create_further_along_asks_each_gate(seeded, db_path):
                "--close-date", "2027-01-31", "--class", "Insurance", "--source", "Event", "--owner", "Ana García",
                "--stage", "discovered", prompter=p)
     assert r.exit_code == 0, r.stderr
-    assert deal_row(db_path, 2)[0] == "Discovered"
-    assert len(gate_values(db_path, 2)) == 6
+    assert deal_row(db, 2)[0] == "Discovered"
+    assert len(gate_values(db, 2)) == 6
     assert [s.split(":")[0] for s in p.said] == ["Qualified", "Discovered"]
 
 
@@ -294,42 +274,42 @@ def test_gate_reason_is_not_said_when_nothing_is_asked(seeded):
 # --- Ctrl-C -----------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_at_a_gate_prompt_saves_nothing(seeded, db_path):
-    before = deal_row(db_path)
+def test_ctrl_c_at_a_gate_prompt_saves_nothing(seeded, db):
+    before = deal_row(db)
     p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", KeyboardInterrupt())])
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 130
     assert r.stderr == INTERRUPTED
     assert r.stdout == ""
-    assert deal_row(db_path) == before == ("Prospected", 1200000, 1)
-    assert gate_values(db_path) == {}
+    assert deal_row(db) == before == ("Prospected", 1200000, 1)
+    assert gate_values(db) == {}
 
 
-def test_ctrl_c_in_company_add_adds_nothing(seeded, db_path):
+def test_ctrl_c_in_company_add_adds_nothing(seeded, db):
     p = FakePrompter([("autocomplete", "Country", "Spain"), ("text", "Website", KeyboardInterrupt())])
     r = seeded("company", "add", "DKV", prompter=p)
     assert r.exit_code == 130
     assert "nothing was saved" in r.stderr
-    assert query(db_path, "SELECT name FROM company") == [("Sanitas Hospitales",)]
+    assert db.query("SELECT name FROM company") == [("Sanitas Hospitales",)]
 
 
-def test_ctrl_c_in_deal_create_creates_nothing(seeded, db_path):
+def test_ctrl_c_in_deal_create_creates_nothing(seeded, db):
     p = FakePrompter([("autocomplete", "Company", "Sanitas Hospitales"), ("text", "Brief description", KeyboardInterrupt())])
     r = seeded("deal", "create", prompter=p)
     assert r.exit_code == 130
     assert r.stderr == INTERRUPTED
-    assert count(db_path, "deal") == 1
+    assert db.count("deal") == 1
 
 
-def test_ctrl_c_in_deal_lose_keeps_the_deal_open(seeded, db_path):
+def test_ctrl_c_in_deal_lose_keeps_the_deal_open(seeded, db):
     p = FakePrompter([("select", "Lost reason category", "Bad timing"), ("text", "Lost reason details", KeyboardInterrupt())])
     r = seeded("deal", "lose", "1", prompter=p)
     assert r.exit_code == 130
     assert r.stderr == INTERRUPTED
-    assert query(db_path, "SELECT stage, name, lost_reason_category FROM deal") == [
+    assert db.query("SELECT stage, name, lost_reason_category FROM deal") == [
         ("Prospected", "ES Sanitas Hospitales Proof of Concept", None)
     ]
-    assert query(db_path, "SELECT lead_status FROM company") == [("Open deal",)]
+    assert db.query("SELECT lead_status FROM company") == [("Open deal",)]
 
 
 # --- a record changed by someone else while the person was answering -----------------------------
@@ -358,7 +338,7 @@ class MeddlingPrompter(FakePrompter):
         return super()._answer(kind, message, validate)
 
 
-def test_deal_edited_meanwhile_is_refused(seeded, db_path):
+def test_deal_edited_meanwhile_is_refused(seeded, db):
     p = MeddlingPrompter(
         [("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE)],
         lambda: other_process("deal", "edit", "1", "--amount", "999"),
@@ -370,12 +350,12 @@ def test_deal_edited_meanwhile_is_refused(seeded, db_path):
         "Deal 1 was changed by someone else while you were answering; nothing was saved. "
         "Run the command again to see the current values.\n"
     )
-    stage, amount_cents, _ = deal_row(db_path)
+    stage, amount_cents, _ = deal_row(db)
     assert (stage, amount_cents) == ("Prospected", 99900)
-    assert gate_values(db_path) == {}
+    assert gate_values(db) == {}
 
 
-def test_deal_advanced_meanwhile_is_refused(seeded, db_path):
+def test_deal_advanced_meanwhile_is_refused(seeded, db):
     ok(seeded("deal", "advance", "1", *QUALIFIED))
     p = MeddlingPrompter(
         [("text", "Budget", "Mine"), ("text", "Authority", "Mine"), ("text", "Need", "Mine"), ("text", "Timeline", "Mine")],
@@ -386,16 +366,16 @@ def test_deal_advanced_meanwhile_is_refused(seeded, db_path):
     assert r.exit_code == 1, r.stderr
     assert "was moved to Discovered by someone else" in r.stderr
     assert "nothing was saved" in r.stderr
-    assert deal_row(db_path)[0] == "Discovered"
-    values = gate_values(db_path)
+    assert deal_row(db)[0] == "Discovered"
+    values = gate_values(db)
     assert values["budget"] == "Approved for 2027"
     assert "Mine" not in values.values()
-    assert query(db_path, "SELECT from_stage, to_stage FROM stage_change WHERE deal_id = 1 ORDER BY id") == [
+    assert db.query("SELECT from_stage, to_stage FROM stage_change WHERE deal_id = 1 ORDER BY id") == [
         (None, "Prospected"), ("Prospected", "Qualified"), ("Qualified", "Discovered")
     ]
 
 
-def test_deal_lost_meanwhile_is_refused(seeded, db_path):
+def test_deal_lost_meanwhile_is_refused(seeded, db):
     p = MeddlingPrompter(
         [("select", "Lost reason category", "No budget"), ("text", "Lost reason details", "Mine")],
         lambda: other_process("deal", "edit", "1", "--close-date", "2027-12-31"),
@@ -404,4 +384,4 @@ def test_deal_lost_meanwhile_is_refused(seeded, db_path):
     assert r.exit_code == 1, r.stderr
     assert "changed by someone else" in r.stderr
     assert "nothing was saved" in r.stderr
-    assert query(db_path, "SELECT stage, close_date, lost_reason FROM deal") == [("Prospected", "2027-12-31", None)]
+    assert db.query("SELECT stage, CAST(close_date AS VARCHAR(10)), lost_reason FROM deal") == [("Prospected", "2027-12-31", None)]

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
-from tests.conftest import ANA, DEAL, ELENA, MARTA, SANITAS
+from tests.conftest import ANA, ELENA, MARTA, SANITAS
+from tests.helpers import ok
 
 MISSING_TAIL = "Pass them as options, or run on a terminal to be asked."
-
-
-def query(db_path, sql, *params):
-    """Rows from the database file, opened read-only (never created here)."""
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
-
-
-def count(db_path, table):
-    """Rows in `table`; 0 when no command has created the database yet."""
-    if not db_path.exists():
-        return 0
-    return query(db_path, f"SELECT count(*) FROM {table}")[0][0]
-
-
-def ok(run):
-    assert run.exit_code == 0, run.stderr
-    return run
 
 
 def company_json(cli, ref):
@@ -52,34 +31,34 @@ def add_contact(cli, first, last, *more, job_title="Medical Director"):
 # --- team ----------------------------------------------------------------------------------
 
 
-def test_team_add_by_code(cli, db_path):
+def test_team_add_by_code(cli, db):
     r = ok(cli(*ANA))
     assert r.stdout == "Added team member 1: Ana García (JD-019 Business Development)\n"
     assert r.stderr == ""
-    assert query(db_path, "SELECT name, role FROM team_member") == [("Ana García", "JD-019")]
+    assert db.query("SELECT name, role FROM team_member") == [("Ana García", "JD-019")]
 
 
 @pytest.mark.parametrize("role", ["Business Development", "business development", "BUSINESS DEVELOPMENT", "jd-019"])
-def test_team_add_by_title_in_any_case(cli, db_path, role):
+def test_team_add_by_title_in_any_case(cli, db, role):
     ok(cli("team", "add", "Ana García", "--role", role))
-    assert query(db_path, "SELECT role FROM team_member") == [("JD-019",)]
+    assert db.query("SELECT role FROM team_member") == [("JD-019",)]
 
 
-def test_team_add_unknown_role_lists_the_roles(cli, db_path):
+def test_team_add_unknown_role_lists_the_roles(cli, db):
     r = cli("team", "add", "Ana García", "--role", "Wizard")
     assert r.exit_code == 2
     assert r.stderr.startswith("Unknown role 'Wizard': choose one of JD-001 (General Manager), JD-002 (Sales Manager), ")
     assert "JD-019 (Business Development)" in r.stderr
-    assert count(db_path, "team_member") == 0
+    assert db.count("team_member") == 0
 
 
 @pytest.mark.parametrize("again", ["Ana García", "ana garcia", "  ANA   GARCÍA "])
-def test_team_add_duplicate_name_is_refused(cli, db_path, again):
+def test_team_add_duplicate_name_is_refused(cli, db, again):
     ok(cli(*ANA))
     r = cli("team", "add", again, "--role", "JD-002")
     assert r.exit_code == 1
     assert r.stderr == "Team member 'Ana García' (id 1) already exists.\n"
-    assert query(db_path, "SELECT name, role FROM team_member") == [("Ana García", "JD-019")]
+    assert db.query("SELECT name, role FROM team_member") == [("Ana García", "JD-019")]
 
 
 def test_team_list_json(cli):
@@ -95,16 +74,16 @@ def test_team_list_json(cli):
 # --- company add -------------------------------------------------------------------------
 
 
-def test_company_add_stores_name_country_website(cli, db_path):
+def test_company_add_stores_name_country_website(cli, db):
     r = ok(cli(*SANITAS))
     assert r.stdout == "Added company 1: Sanitas Hospitales (ES)\n"
     assert r.stderr == ""
-    assert query(db_path, "SELECT name, country, website, legal_name, lead_status FROM company") == [
+    assert db.query("SELECT name, country, website, legal_name, lead_status FROM company") == [
         ("Sanitas Hospitales", "ES", "https://www.sanitas.es", None, "New")
     ]
 
 
-def test_company_add_off_a_terminal_names_every_missing_option(sh, db_path):
+def test_company_add_off_a_terminal_names_every_missing_option(sh, db):
     r = sh("company", "add", "Sanitas Hospitales")
     assert r.exit_code == 2
     assert r.stderr == f"Missing required values: country (--country); website (--website). {MISSING_TAIL}\n"
@@ -116,22 +95,22 @@ def test_company_add_off_a_terminal_names_every_missing_option(sh, db_path):
     r = sh("company", "add", "Sanitas Hospitales", "--website", "sanitas.es")
     assert r.exit_code == 2
     assert "country (--country)" in r.stderr
-    assert count(db_path, "company") == 0
+    assert db.count("company") == 0
 
 
 @pytest.mark.parametrize("country", ["ES", "es", "ESP", "Spain", "spain", "España"])
-def test_company_country_by_code_or_name(cli, db_path, country):
+def test_company_country_by_code_or_name(cli, db, country):
     ok(add_company(cli, "Sanitas Hospitales", country))
-    assert query(db_path, "SELECT country FROM company") == [("ES",)]
+    assert db.query("SELECT country FROM company") == [("ES",)]
 
 
-def test_company_unknown_country_suggests_the_closest(cli, db_path):
+def test_company_unknown_country_suggests_the_closest(cli, db):
     r = add_company(cli, "Sanitas Hospitales", "Spian")
     assert r.exit_code == 2
     assert r.stderr == (
         "Unknown country 'Spian': give an ISO 3166-1 code (ES, ESP) or an English name (Spain). Did you mean Spain (ES)?\n"
     )
-    assert count(db_path, "company") == 0
+    assert db.count("company") == 0
 
 
 @pytest.mark.parametrize(
@@ -149,68 +128,68 @@ def test_company_website_is_normalised(cli, typed, stored):
 
 
 @pytest.mark.parametrize("website", ["not a website", "localhost", "ftp://sanitas.es", "https://"])
-def test_company_bad_website_is_invalid(cli, db_path, website):
+def test_company_bad_website_is_invalid(cli, db, website):
     r = add_company(cli, "Sanitas Hospitales", "ES", website)
     assert r.exit_code == 2
     assert r.stderr == f"Website '{website}' is not a web address: give one like https://www.sanitas.es.\n"
-    assert count(db_path, "company") == 0
+    assert db.count("company") == 0
 
 
 @pytest.mark.parametrize("again", ["SANITAS hospitales", "Sanitas   Hospitales", "sanitas hospitales"])
-def test_company_duplicate_ignoring_case_is_refused(cli, db_path, again):
+def test_company_duplicate_ignoring_case_is_refused(cli, db, again):
     ok(cli(*SANITAS))
     r = add_company(cli, again)
     assert r.exit_code == 1
     assert r.stderr == f"Company 'Sanitas Hospitales' (id 1) already exists; use it instead of adding '{again}'.\n"
-    assert query(db_path, "SELECT name FROM company") == [("Sanitas Hospitales",)]
+    assert db.query("SELECT name FROM company") == [("Sanitas Hospitales",)]
 
 
-def test_company_duplicate_ignoring_accents_is_refused(cli, db_path):
+def test_company_duplicate_ignoring_accents_is_refused(cli, db):
     ok(add_company(cli, "Hospital de Torrejón"))
     r = add_company(cli, "Hospital de Torrejon")
     assert r.exit_code == 1
     assert "Company 'Hospital de Torrejón' (id 1) already exists" in r.stderr
-    assert query(db_path, "SELECT name FROM company") == [("Hospital de Torrejón",)]
+    assert db.query("SELECT name FROM company") == [("Hospital de Torrejón",)]
 
 
 @pytest.mark.parametrize("branch", ["Novartis Spain", "Novartis España", "Novartis ES", "novartis spain"])
-def test_company_local_branch_of_an_existing_company_is_refused(cli, db_path, branch):
+def test_company_local_branch_of_an_existing_company_is_refused(cli, db, branch):
     ok(add_company(cli, "Novartis", "CH", "https://www.novartis.com"))
     r = add_company(cli, branch, "ES", "https://www.novartis.es")
     assert r.exit_code == 1
     assert r.stderr.startswith(f"'{branch}' looks like the Spain branch of 'Novartis' (id 1): ")
     assert "use 'Novartis' and link the local contacts to it" in r.stderr
-    assert query(db_path, "SELECT name FROM company") == [("Novartis",)]
+    assert db.query("SELECT name FROM company") == [("Novartis",)]
 
 
-def test_company_with_a_brand_word_after_an_existing_name_is_accepted(cli, db_path):
+def test_company_with_a_brand_word_after_an_existing_name_is_accepted(cli, db):
     ok(add_company(cli, "Novartis", "CH", "https://www.novartis.com"))
     r = ok(add_company(cli, "Novartis Pharma", "ES", "https://www.novartis.es"))
     assert r.stdout == "Added company 2: Novartis Pharma (ES)\n"
     assert r.stderr == ""
-    assert query(db_path, "SELECT name FROM company ORDER BY id") == [("Novartis",), ("Novartis Pharma",)]
+    assert db.query("SELECT name FROM company ORDER BY id") == [("Novartis",), ("Novartis Pharma",)]
 
 
 @pytest.mark.parametrize("name, brand", [("Pfizer S.L.", "Pfizer"), ("Bayer AG", "Bayer"), ("Almirall, S.A.", "Almirall")])
-def test_company_with_a_legal_form_is_accepted_with_a_warning(cli, db_path, name, brand):
+def test_company_with_a_legal_form_is_accepted_with_a_warning(cli, db, name, brand):
     r = add_company(cli, name)
     assert r.exit_code == 0, r.stderr
     assert r.stdout == f"Added company 1: {name} (ES)\n"
     assert r.stderr.startswith(f"Warning: '{name}' carries a legal form; ")
     assert f"Consider '{brand}', with the legal name in --legal-name." in r.stderr
-    assert query(db_path, "SELECT name FROM company") == [(name,)]
+    assert db.query("SELECT name FROM company") == [(name,)]
 
 
-def test_company_legal_name_is_stored(cli, db_path):
+def test_company_legal_name_is_stored(cli, db):
     ok(add_company(cli, "Novartis", "CH", "novartis.com", "--legal-name", "Novartis Farmacéutica, S.A."))
-    assert query(db_path, "SELECT legal_name FROM company") == [("Novartis Farmacéutica, S.A.",)]
+    assert db.query("SELECT legal_name FROM company") == [("Novartis Farmacéutica, S.A.",)]
     assert company_json(cli, "Novartis")["legal_name"] == "Novartis Farmacéutica, S.A."
 
 
 # --- contact add / edit ------------------------------------------------------------------
 
 
-def test_contact_add_off_a_terminal_names_every_missing_option(sh, db_path):
+def test_contact_add_off_a_terminal_names_every_missing_option(sh, db):
     r = sh("contact", "add", "--first-name", "Marta")
     assert r.exit_code == 2
     assert r.stderr == f"Missing required values: last name (--last-name); job title (--job-title). {MISSING_TAIL}\n"
@@ -221,104 +200,104 @@ def test_contact_add_off_a_terminal_names_every_missing_option(sh, db_path):
     r = sh("contact", "add", "--job-title", "Head of Dermatology")
     assert r.exit_code == 2
     assert "first name (--first-name); last name (--last-name)" in r.stderr
-    assert count(db_path, "contact") == 0
+    assert db.count("contact") == 0
 
 
-def test_contact_add_stores_the_contact(cli, db_path):
+def test_contact_add_stores_the_contact(cli, db):
     ok(cli(*SANITAS))
     r = ok(cli(*MARTA))
     assert r.stdout == "Added contact 1: Marta Ruiz\n"
-    assert query(db_path, "SELECT first_name, last_name, job_title, email, phone FROM contact") == [
+    assert db.query("SELECT first_name, last_name, job_title, email, phone FROM contact") == [
         ("Marta", "Ruiz", "Head of Dermatology", "marta@sanitas.es", "+34600000000")
     ]
-    assert query(db_path, "SELECT contact_id, company_id FROM contact_company") == [(1, 1)]
+    assert db.query("SELECT contact_id, company_id FROM contact_company") == [(1, 1)]
 
 
 @pytest.mark.parametrize("email", ["marta", "marta@", "@sanitas.es", "marta@@sanitas.es", "marta ruiz@sanitas.es"])
-def test_contact_bad_email_is_invalid(cli, db_path, email):
+def test_contact_bad_email_is_invalid(cli, db, email):
     r = add_contact(cli, "Marta", "Ruiz", "--email", email)
     assert r.exit_code == 2
     assert r.stderr.startswith(f"Email '{email}' is not valid: ")
-    assert count(db_path, "contact") == 0
+    assert db.count("contact") == 0
 
 
-def test_contact_email_is_unique_ignoring_case(seeded, db_path):
+def test_contact_email_is_unique_ignoring_case(seeded, db):
     r = add_contact(seeded, "Marta", "Ruiz Bis", "--email", "MARTA@Sanitas.ES")
     assert r.exit_code == 1
     assert r.stderr == (
         "Marta Ruiz (contact 1) already has the email marta@sanitas.es; emails are unique, so edit that contact instead.\n"
     )
-    assert count(db_path, "contact") == 1
+    assert db.count("contact") == 1
 
 
-def test_contact_phone_uses_the_company_country_as_default_region(cli, db_path):
+def test_contact_phone_uses_the_company_country_as_default_region(cli, db):
     ok(cli(*SANITAS))
     ok(add_contact(cli, "Luis", "Gómez", "--company", "Sanitas Hospitales", "--phone", "600 000 000"))
-    assert query(db_path, "SELECT phone FROM contact") == [("+34600000000",)]
+    assert db.query("SELECT phone FROM contact") == [("+34600000000",)]
 
 
-def test_contact_phone_with_a_country_code_needs_no_company(cli, db_path):
+def test_contact_phone_with_a_country_code_needs_no_company(cli, db):
     ok(add_contact(cli, "Luis", "Gómez", "--phone", "+34 600 000 000"))
-    assert query(db_path, "SELECT phone FROM contact") == [("+34600000000",)]
+    assert db.query("SELECT phone FROM contact") == [("+34600000000",)]
 
 
-def test_contact_bad_phone_is_invalid(cli, db_path):
+def test_contact_bad_phone_is_invalid(cli, db):
     ok(cli(*SANITAS))
     r = add_contact(cli, "Luis", "Gómez", "--company", "Sanitas Hospitales", "--phone", "12")
     assert r.exit_code == 2
     assert r.stderr == "Phone '12' is not a phone number: give it with its country code, e.g. +34 600 000 000.\n"
-    assert count(db_path, "contact") == 0
+    assert db.count("contact") == 0
 
 
-def test_contact_local_phone_without_a_company_is_invalid(cli, db_path):
+def test_contact_local_phone_without_a_company_is_invalid(cli, db):
     r = add_contact(cli, "Luis", "Gómez", "--phone", "600 000 000")
     assert r.exit_code == 2
     assert "(the contact has no company whose country gives a default)" in r.stderr
-    assert count(db_path, "contact") == 0
+    assert db.count("contact") == 0
 
 
-def test_contact_with_several_companies(cli, db_path):
+def test_contact_with_several_companies(cli, db):
     ok(cli(*SANITAS))
     ok(add_company(cli, "DKV", "ES", "dkv.es"))
     ok(add_contact(cli, "Luis", "Gómez", "--company", "Sanitas Hospitales", "--company", "DKV"))
-    assert query(db_path, "SELECT company_id FROM contact_company WHERE contact_id = 1 ORDER BY company_id") == [(1,), (2,)]
+    assert db.query("SELECT company_id FROM contact_company WHERE contact_id = 1 ORDER BY company_id") == [(1,), (2,)]
     assert contact_json(cli, "1")["companies"] == [{"id": 2, "name": "DKV"}, {"id": 1, "name": "Sanitas Hospitales"}]
 
 
-def test_contact_add_with_an_unknown_company_writes_nothing(cli, db_path):
+def test_contact_add_with_an_unknown_company_writes_nothing(cli, db):
     r = add_contact(cli, "Luis", "Gómez", "--company", "Nowhere Clinic")
     assert r.exit_code == 1
-    assert count(db_path, "contact") == 0
+    assert db.count("contact") == 0
 
 
-def test_contact_edit_add_and_remove_company(seeded, db_path):
+def test_contact_edit_add_and_remove_company(seeded, db):
     ok(add_company(seeded, "DKV", "ES", "dkv.es"))
     r = ok(seeded("contact", "edit", "marta@sanitas.es", "--add-company", "DKV"))
     assert r.stdout == "Updated contact 1: Marta Ruiz\n"
     assert [c["name"] for c in contact_json(seeded, "1")["companies"]] == ["DKV", "Sanitas Hospitales"]
     ok(seeded("contact", "edit", "marta@sanitas.es", "--remove-company", "Sanitas Hospitales"))
-    assert query(db_path, "SELECT company_id FROM contact_company WHERE contact_id = 1") == [(2,)]
+    assert db.query("SELECT company_id FROM contact_company WHERE contact_id = 1") == [(2,)]
 
 
-def test_contact_edit_remove_a_company_not_linked_is_refused(seeded, db_path):
+def test_contact_edit_remove_a_company_not_linked_is_refused(seeded, db):
     ok(add_company(seeded, "DKV", "ES", "dkv.es"))
     r = seeded("contact", "edit", "1", "--remove-company", "DKV")
     assert r.exit_code == 1
     assert r.stderr == "Marta Ruiz is not linked to 'DKV'.\n"
-    assert query(db_path, "SELECT company_id FROM contact_company WHERE contact_id = 1") == [(1,)]
+    assert db.query("SELECT company_id FROM contact_company WHERE contact_id = 1") == [(1,)]
 
 
-def test_contact_edit_email_to_a_taken_one_is_refused(seeded, db_path):
+def test_contact_edit_email_to_a_taken_one_is_refused(seeded, db):
     ok(add_contact(seeded, "Luis", "Gómez", "--email", "luis@sanitas.es"))
     r = seeded("contact", "edit", "luis@sanitas.es", "--email", "Marta@sanitas.es")
     assert r.exit_code == 1
     assert "already has the email marta@sanitas.es" in r.stderr
-    assert query(db_path, "SELECT email FROM contact ORDER BY id") == [("marta@sanitas.es",), ("luis@sanitas.es",)]
+    assert db.query("SELECT email FROM contact ORDER BY id") == [("marta@sanitas.es",), ("luis@sanitas.es",)]
 
 
-def test_contact_edit_own_email_in_another_case_is_allowed(seeded, db_path):
+def test_contact_edit_own_email_in_another_case_is_allowed(seeded, db):
     ok(seeded("contact", "edit", "1", "--email", "Marta@sanitas.es"))
-    assert query(db_path, "SELECT email FROM contact") == [("Marta@sanitas.es",)]
+    assert db.query("SELECT email FROM contact") == [("Marta@sanitas.es",)]
 
 
 # --- references ------------------------------------------------------------------------------
@@ -376,7 +355,7 @@ def test_unknown_contact_email(seeded):
     assert r.stderr == "No contact with email nobody@sanitas.es. List them with `salescrm contact list`.\n"
 
 
-def test_a_reference_of_digits_is_an_id(cli, db_path):
+def test_a_reference_of_digits_is_an_id(cli):
     ok(add_company(cli, "Sanitas Hospitales", "ES", "https://www.sanitas.es"))
     assert company_json(cli, "1")["name"] == "Sanitas Hospitales"
     r = cli("company", "show", "1000")
@@ -384,7 +363,7 @@ def test_a_reference_of_digits_is_an_id(cli, db_path):
     assert r.stderr == "No company with id 1000. List them with `salescrm company list`.\n"
 
 
-def test_a_name_of_digits_only_is_refused_since_it_would_read_as_an_id(cli, db_path):
+def test_a_name_of_digits_only_is_refused_since_it_would_read_as_an_id(cli):
     r = add_company(cli, "1000", "ES", "https://1000.es")
     assert r.exit_code == 2
     assert r.stderr == "Company name '1000' is only digits, which salescrm reads as an id; add a word to it.\n"
@@ -408,12 +387,12 @@ LA_FE = 'Hospital "La Fe" d\'Alacant'
 
 
 @pytest.mark.parametrize("name", [LA_FE, "Novartis Farmacéutica", "Clínica Ñúñez & Hijos"])
-def test_names_with_quotes_and_accents_round_trip(cli, db_path, name):
+def test_names_with_quotes_and_accents_round_trip(cli, db, name):
     r = ok(add_company(cli, name, "ES", "https://example.es"))
     assert r.stdout == f"Added company 1: {name} (ES)\n"
     assert company_json(cli, name)["name"] == name
     assert company_json(cli, name.upper())["name"] == name
-    assert query(db_path, "SELECT name FROM company") == [(name,)]
+    assert db.query("SELECT name FROM company") == [(name,)]
     shown = ok(cli("company", "show", name))
     assert name in shown.stdout
 

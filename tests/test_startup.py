@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_database  # no test here opens a database
+
 HEAVY = {"sqlalchemy", "sqlmodel", "questionary", "alembic", "pycountry"}
 
 

@@ -25,7 +25,8 @@ from salescrm.store import models
 from salescrm.store.location import resolve
 from salescrm.store.models import Company
 
-from .conftest import SANITAS
+from .conftest import SANITAS, Database
+from .helpers import new_database
 
 
 def mode(path) -> int:
@@ -46,11 +47,13 @@ def _pragmas(session) -> dict:
 EXPECTED_PRAGMAS = {"foreign_keys": 1, "journal_mode": "wal", "synchronous": 2, "busy_timeout": 30000}
 
 
+@pytest.mark.sqlite_only
 def test_read_session_connection_settings(location):
     with store_engine.read_session(location) as s:
         assert _pragmas(s) == EXPECTED_PRAGMAS
 
 
+@pytest.mark.sqlite_only
 def test_every_pooled_connection_has_the_settings(location):
     # Two sessions open at once hold two distinct connections of the pool.
     with store_engine.read_session(location) as a, store_engine.write_session(location, actor="tester") as b:
@@ -76,6 +79,7 @@ def _other_writer_can_begin(path) -> bool:
         other.close()
 
 
+@pytest.mark.sqlite_only
 def test_write_session_begins_immediate(location, db_path):
     with store_engine.write_session(location, actor="tester") as s:
         # A read first: with pysqlite's default it would run outside any transaction and take no write lock.
@@ -84,6 +88,7 @@ def test_write_session_begins_immediate(location, db_path):
     assert _other_writer_can_begin(db_path)
 
 
+@pytest.mark.sqlite_only
 def test_read_session_does_not_block_writers(location, db_path):
     with store_engine.read_session(location) as s:
         assert s.exec(select(Company)).all() == []
@@ -115,12 +120,12 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_concurrent_writers_lose_nothing(tmp_path, db_path, cli):
+def test_concurrent_writers_lose_nothing(tmp_path, db_url, db, cli):
     assert cli("team", "list").exit_code == 0  # the schema exists before the race
     go = tmp_path / "go"
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(p), str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env={**os.environ, "SALESCRM_DB": str(db_path)}, cwd=tmp_path)
+                         text=True, env={**os.environ, "SALESCRM_DB": db_url}, cwd=tmp_path)
         for p in range(4)
     ]
     deadline = time.monotonic() + 20  # every process imports the CLI, then they all start together
@@ -132,11 +137,7 @@ def test_concurrent_writers_lose_nothing(tmp_path, db_path, cli):
         assert p.returncode == 0, err
         results = json.loads(out)
         assert [code for code, _ in results] == [0] * 10, results
-    con = sqlite3.connect(db_path)
-    try:
-        names = sorted(n for (n,) in con.execute("SELECT name FROM company"))
-    finally:
-        con.close()
+    names = sorted(n for (n,) in db.query("SELECT name FROM company"))
     assert names == sorted(f"Co {p}-{i}" for p in range(4) for i in range(10))
 
 
@@ -151,37 +152,19 @@ def test_failed_write_leaves_nothing(location, read):
 # --- Schema -------------------------------------------------------------------------------
 
 
-def test_new_database_is_at_head(cli, db_path):
+def test_new_database_is_at_head(cli, db):
     assert cli("team", "list").exit_code == 0
-    con = sqlite3.connect(db_path)
-    try:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(store_engine.HEAD_REVISION,)]
-    finally:
-        con.close()
+    assert db.query("SELECT version_num FROM alembic_version") == [(store_engine.HEAD_REVISION,)]
     assert store_engine.HEAD_REVISION == migrate.head_revision()
     assert store_engine.KNOWN_REVISIONS[-1] == store_engine.HEAD_REVISION
 
 
-def test_migrations_and_models_agree(cli, db_path):
+def test_migrations_and_models_agree(cli, db):
     assert cli("team", "list").exit_code == 0
     models.declare_partial_indexes()
-    engine = sa.create_engine(f"sqlite:///{db_path}")
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert compare_metadata(context, SQLModel.metadata) == []
-    finally:
-        engine.dispose()
-
-
-def _sqlite_file(path, *statements):
-    con = sqlite3.connect(path)
-    try:
-        for sql in statements:
-            con.execute(sql)
-        con.commit()
-    finally:
-        con.close()
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
 
 
 def _assert_clean_failure(r, code=3):
@@ -190,31 +173,34 @@ def _assert_clean_failure(r, code=3):
 
 
 @pytest.mark.parametrize("command", [["team", "list"], SANITAS])
-def test_database_with_other_tables_is_refused(sh, tmp_path, command):
-    path = tmp_path / "other.db"
-    _sqlite_file(path, "CREATE TABLE foo(x)")
-    r = sh("--db", str(path), *command)
-    _assert_clean_failure(r)
-    assert str(path) in r.stderr
-    assert "not salescrm's" in r.stderr
-    con = sqlite3.connect(path)
+def test_database_with_other_tables_is_refused(sh, request, backend, tmp_path, command):
+    # Not the test's own database: on PostgreSQL that one is a copy of a template that holds salescrm's tables.
+    other = Database(new_database(request, backend, tmp_path, schema=False))
     try:
-        assert [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["foo"]
+        with other.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE foo(x integer)")
+        r = sh("--db", other.location.url, *command)
+        _assert_clean_failure(r)
+        assert other.location.display in r.stderr
+        assert "not salescrm's" in r.stderr
+        assert sa.inspect(other.engine).get_table_names() == ["foo"]
     finally:
-        con.close()
+        other.close()
 
 
-def test_newer_schema_revision_is_refused(sh, cli, db_path):
+def test_newer_schema_revision_is_refused(sh, cli, db):
     assert cli("team", "list").exit_code == 0
     store_engine.dispose_all()
-    _sqlite_file(db_path, "UPDATE alembic_version SET version_num = '9999'")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
     r = sh("team", "list")
     _assert_clean_failure(r)
-    assert str(db_path) in r.stderr
+    assert db.location.display in r.stderr
     assert "9999" in r.stderr
     assert "Upgrade salescrm" in r.stderr
 
 
+@pytest.mark.sqlite_only
 def test_file_that_is_not_sqlite_is_refused(sh, tmp_path):
     path = tmp_path / "notes.db"
     path.write_bytes(b"These are my notes, not a database.\n" * 200)
@@ -227,6 +213,7 @@ def test_file_that_is_not_sqlite_is_refused(sh, tmp_path):
 # --- File modes ---------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_new_database_files_are_private(cli, db_path):
     old = os.umask(0o022)
     try:
@@ -240,6 +227,7 @@ def test_new_database_files_are_private(cli, db_path):
         os.umask(old)
 
 
+@pytest.mark.sqlite_only
 def test_new_data_directory_is_private(cli, tmp_path, monkeypatch):
     monkeypatch.delenv("SALESCRM_DB")
     data = tmp_path / "new" / "nested" / "data"
@@ -259,6 +247,7 @@ def test_new_data_directory_is_private(cli, tmp_path, monkeypatch):
 # --- Locations ----------------------------------------------------------------------------
 
 
+@pytest.mark.no_database
 def test_resolve_bare_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     loc = resolve("crm-file.db")
@@ -268,6 +257,7 @@ def test_resolve_bare_path(tmp_path, monkeypatch):
     assert loc.display == str(tmp_path / "crm-file.db")
 
 
+@pytest.mark.no_database
 def test_resolve_sqlite_url(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     loc = resolve("sqlite:///x.db")
@@ -276,6 +266,7 @@ def test_resolve_sqlite_url(tmp_path, monkeypatch):
     assert loc.is_sqlite and loc.explicit
 
 
+@pytest.mark.no_database
 def test_resolve_postgres_url_hides_password():
     url = "postgresql+psycopg://u:secret@h/db"
     loc = resolve(url)
@@ -286,6 +277,7 @@ def test_resolve_postgres_url_hides_password():
     assert "secret" not in loc.display
 
 
+@pytest.mark.no_database
 def test_resolve_falls_back_to_env_then_data_dir(tmp_path, monkeypatch):
     assert resolve(None).path == tmp_path / "crm.db"
     monkeypatch.delenv("SALESCRM_DB")

@@ -62,9 +62,10 @@ class SalesCrmGroup(TyperGroup):
         except SalesCrmError as e:
             raise _fail(e.message, e.exit_code) from None
         except KeyboardInterrupt:
-            raise _fail(("\n" if sys.stderr.isatty() else "") + "Interrupted; nothing was saved.", EXIT_INTERRUPTED) from None
+            newline = "\n" if sys.stderr.isatty() else ""
+            raise _fail(f"{newline}Interrupted; {interrupts.outcome()}.", EXIT_INTERRUPTED) from None
         except Interrupted:
-            raise _fail("Terminated; nothing was saved.", EXIT_TERMINATED) from None
+            raise _fail(f"Terminated; {interrupts.outcome()}.", EXIT_TERMINATED) from None
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(0) from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -30,9 +30,9 @@ def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        if value.tzinfo is None:  # SQLite hands back naive UTC
-            return value.isoformat(timespec="seconds") + "Z"
-        return value.astimezone().isoformat(timespec="seconds")
+        if value.tzinfo is not None:  # PostgreSQL hands back aware times, SQLite naive UTC
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="seconds") + "Z"
     return value.isoformat()
 
 

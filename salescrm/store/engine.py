@@ -144,6 +144,7 @@ def write_session(
         session.info.update(actor=actor, command=command, reason=reason)
         journal.install(session)
         event.listen(session, "before_commit", lambda _session: interrupts.check())
+        event.listen(session, "after_commit", lambda _session: interrupts.note_commit())
         yield session
 
 

@@ -1,0 +1,209 @@
+"""Schema migrations: an older SQLite file is upgraded with nothing lost, an older shared PostgreSQL
+database is left to `salescrm db upgrade`, a newer one is refused, and first use is serialised."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from salescrm.store import engine as store_engine
+from salescrm.store import migrate
+from salescrm.store.engine import HEAD_REVISION
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_numbers = itertools.count(1)
+RECORDS = json.loads((FIXTURES / "schema-0001.json").read_text(encoding="utf-8"))
+
+
+def old_copy(tmp_path) -> Path:
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / "schema-0001.db", path)
+    os.chmod(path, 0o600)
+    return path
+
+
+def sqlite_rows(path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def shown(cli, *args: str):
+    r = cli(*args, "--json")
+    assert r.exit_code == 0, (args, r.stderr)
+    return json.loads(r.stdout)
+
+
+# --- an older SQLite file ------------------------------------------------------------------------
+
+
+def test_fixture_is_at_revision_0001():
+    assert sqlite_rows(FIXTURES / "schema-0001.db", "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert {k: len(v) for k, v in RECORDS.items()} == {"companies": 8, "contacts": 9, "deals": 12, "team": 4}
+
+
+@pytest.mark.sqlite_only
+def test_older_file_is_upgraded_on_first_use_with_a_copy(sh, tmp_path):
+    path = old_copy(tmp_path)
+    r = sh("--db", str(path), "team", "list")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    [copy] = sorted(tmp_path.glob("*.bak"))
+    assert lines[0].startswith("Upgraded the database")
+    assert lines[0] == (f"Upgraded the database {path} from schema revision 0001 to {HEAD_REVISION}; "
+                        f"the copy from before is {copy}.")
+    assert sqlite_rows(path, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
+    assert sqlite_rows(copy, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert "Ana García" in r.stdout
+    again = sh("--db", str(path), "team", "list")
+    assert again.exit_code == 0
+    assert again.stderr == ""
+    assert len(list(tmp_path.glob("*.bak"))) == 1
+
+
+@pytest.mark.sqlite_only
+def test_upgrade_loses_and_changes_nothing(cli, tmp_path, monkeypatch):
+    path = old_copy(tmp_path)
+    monkeypatch.setenv("SALESCRM_DB", str(path))
+    r = cli("team", "list", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.startswith("Upgraded the database")
+    assert sqlite_rows(path, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
+    assert sorted(json.loads(r.stdout), key=lambda m: m["id"]) == sorted(RECORDS["team"], key=lambda m: m["id"])
+    for kind, command in (("deals", "deal"), ("companies", "company"), ("contacts", "contact")):
+        ids = [obj["id"] for obj in RECORDS[kind]]
+        assert len(ids) == len(set(ids))
+        for captured in RECORDS[kind]:
+            assert shown(cli, command, "show", str(captured["id"])) == captured, (kind, captured["id"])
+        listed = shown(cli, command, "list")
+        assert sorted(obj["id"] for obj in listed) == sorted(ids), kind  # nothing added either
+    v = cli("journal", "verify")
+    assert v.exit_code == 0, v.stderr
+    assert v.stdout.startswith("Journal intact: 0 rows.")
+
+
+@pytest.mark.sqlite_only
+def test_upgraded_file_journals_new_changes(cli, tmp_path, monkeypatch):
+    path = old_copy(tmp_path)
+    monkeypatch.setenv("SALESCRM_DB", str(path))
+    r = cli("deal", "edit", "12", "--amount", "16000", "--reason", "After the upgrade")
+    assert r.exit_code == 0, r.stderr
+    rows = shown(cli, "journal", "show")
+    assert [(c["record_type"], c["record_id"], c["field"], c["old"], c["new"], c["reason"]) for c in rows] == [
+        ("deal", 12, "amount", 15000, 16000, "After the upgrade"),
+    ]
+    assert cli("journal", "verify").exit_code == 0
+    assert cli("db", "check").exit_code == 0
+
+
+# --- an older PostgreSQL database ----------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_at_0001(backend, request):
+    """A new PostgreSQL database migrated to revision 0001 only."""
+    if backend != "postgresql":
+        pytest.skip("about shared PostgreSQL databases (SQLite files are upgraded by themselves)")
+    server = request.getfixturevalue("pg_server")
+    if isinstance(server, str):
+        pytest.skip(server)
+    url = server.create_database(f"old_{os.getpid()}_{next(_numbers)}")
+    engine = sa.create_engine(url)
+    migrate.upgrade(engine, "0001")
+    yield url, engine
+    engine.dispose()
+    store_engine.dispose_all()
+
+
+def _revision(engine) -> str:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def test_older_postgresql_database_is_not_touched(pg_at_0001, cli):
+    url, engine = pg_at_0001
+    assert _revision(engine) == "0001"
+    r = cli("--db", url, "team", "add", "Ana García", "--role", "JD-019")
+    assert r.exit_code == 3
+    assert "salescrm db upgrade" in r.stderr
+    assert "0001" in r.stderr
+    assert _revision(engine) == "0001"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM team_member").scalar() == 0
+        assert not sa.inspect(conn).has_table("journal")
+    assert cli("--db", url, "team", "list").exit_code == 3
+    status = cli("--db", url, "db", "status", "--json")
+    assert status.exit_code == 0, status.stderr
+    assert json.loads(status.stdout)["state"] == "older: run `salescrm db upgrade`"
+
+
+def test_db_upgrade_brings_postgresql_to_head(pg_at_0001, cli):
+    url, engine = pg_at_0001
+    assert cli("--db", url, "team", "list").exit_code == 3
+    r = cli("--db", url, "db", "upgrade")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.startswith("Upgraded ")
+    assert f"from schema revision 0001 to {HEAD_REVISION}." in r.stdout
+    assert _revision(engine) == HEAD_REVISION
+    added = cli("--db", url, "team", "add", "Ana García", "--role", "JD-019")
+    assert added.exit_code == 0, added.stderr
+    listed = cli("--db", url, "team", "list", "--json")
+    assert [m["name"] for m in json.loads(listed.stdout)] == ["Ana García"]
+    v = cli("--db", url, "journal", "verify")
+    assert v.exit_code == 0, v.stderr
+    assert v.stdout.startswith("Journal intact: 1 rows.")
+    assert cli("--db", url, "db", "upgrade").stdout.endswith(f"is already at schema revision {HEAD_REVISION}.\n")
+
+
+# --- a newer database ----------------------------------------------------------------------------
+
+
+def test_newer_postgresql_database_is_refused(cli, sh, db, backend):
+    # SQLite: tests/test_store.py::test_newer_schema_revision_is_refused.
+    if backend != "postgresql":
+        pytest.skip("SQLite is covered in test_store.py")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    r = sh("team", "list")
+    assert r.exit_code == 3
+    assert "9999" in r.stderr
+    assert "Upgrade salescrm" in r.stderr
+    assert "Traceback" not in r.stderr
+    u = sh("db", "upgrade")
+    assert u.exit_code == 3
+    assert "Upgrade salescrm" in u.stderr
+    assert db.query("SELECT version_num FROM alembic_version") == [("9999",)]
+
+
+# --- first use, by several processes at once -----------------------------------------------------
+
+
+@pytest.mark.sqlite_only
+def test_concurrent_first_use_of_a_new_file(tmp_path, db, db_path):
+    assert not db_path.exists()
+    env = {**os.environ, "SALESCRM_DB": str(db_path)}
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "salescrm", "team", "add", f"P{i}", "--role", "JD-019"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        for i in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    results = [(p.returncode, out, err) for p, (out, err) in zip(processes, outputs)]
+    for code, out, err in results:
+        assert code == 0, err
+        assert err == ""
+    assert sorted(name for (name,) in db.query("SELECT name FROM team_member")) == ["P0", "P1", "P2", "P3"]
+    assert db.query("SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
+    assert db.query("SELECT seq FROM journal_head") == [(4,)]
