@@ -96,14 +96,22 @@ def _create_engine(location: DatabaseLocation) -> sa.Engine:
         engine = sa.create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-    try:
-        return sa.create_engine(location.url, pool_pre_ping=False)
-    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
-        raise DatabaseUnavailable(
-            f"Cannot use the database URL {location.display}: {_first_line(e)}. "
-            'For PostgreSQL, install the extra with: pip install "salescrm[postgres]".'
-        ) from None
+    else:
+        try:
+            engine = sa.create_engine(location.url)
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
+            raise DatabaseUnavailable(
+                f"Cannot use the database URL {location.display}: {_first_line(e)}. "
+                'For PostgreSQL, install the extra with: pip install "salescrm[postgres]".'
+            ) from None
+    # A long command stops at its next statement once Ctrl-C or SIGTERM arrived, even if the
+    # signal's own exception was swallowed somewhere Python ignores exceptions.
+    event.listen(engine, "before_cursor_execute", _check_interrupts)
+    return engine
+
+
+def _check_interrupts(*_args) -> None:
+    interrupts.check()
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
