@@ -33,6 +33,12 @@ def check() -> None:
         raise KeyboardInterrupt() if _received == signal.SIGINT else Interrupted()
 
 
+def begin_command() -> None:
+    """Each command starts with nothing saved yet (tests run many commands in one process)."""
+    global _committed
+    _committed = False
+
+
 def note_commit() -> None:
     global _committed
     _committed = True

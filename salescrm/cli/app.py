@@ -57,6 +57,7 @@ class SalesCrmGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
+        interrupts.begin_command()
         try:
             return super().invoke(ctx)
         except SalesCrmError as e:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from salescrm.store.location import DatabaseLocation
 
 
+MAX_COMMAND = 2000  # the journal's command column
+
+
 @dataclass
 class Runtime:
     db: str | None = None
@@ -62,7 +65,8 @@ class Runtime:
 
         from salescrm.store.location import hide_password
 
-        return " ".join(["salescrm", *(shlex.quote(hide_password(arg)) for arg in self.argv)])
+        line = " ".join(["salescrm", *(shlex.quote(hide_password(arg)) for arg in self.argv)])
+        return line if len(line) <= MAX_COMMAND else line[: MAX_COMMAND - 1] + "…"
 
     @contextmanager
     def writing(self, reason: str | None = None) -> Iterator:

@@ -20,6 +20,7 @@ from salescrm.domain.outcome import Outcome
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.team import owner as owner_member
 from salescrm.domain.values import (
+    check_key_length,
     clean_text,
     parse_amount,
     parse_date,
@@ -29,6 +30,9 @@ from salescrm.domain.values import (
 )
 from salescrm.errors import InvalidValue, Refused, StaleRecord
 from salescrm.store.models import Company, Deal, DealContact, GateValue, StageChange, utcnow
+
+
+MAX_NAME = 700  # the deal name's column
 
 
 @dataclass
@@ -134,6 +138,7 @@ def _set_name(session: Session, deal: Deal, company: Company) -> None:
     if deal.stage == process.LOST_STAGE:
         name = naming.lost_name(name)
     key = naming.name_key(name)
+    check_key_length(key, "The deal's name", MAX_NAME)
     if deal.stage != process.LOST_STAGE:
         clash = session.exec(
             select(Deal).where(Deal.name_key == key, Deal.stage != process.LOST_STAGE, Deal.id != (deal.id or -1))

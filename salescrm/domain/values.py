@@ -38,12 +38,21 @@ def clean_text(value: str | None, label: str, *, required: bool = True, max_leng
     return value
 
 
-def clean_name(value: str | None, label: str) -> str:
+def clean_name(value: str | None, label: str, max_length: int = 200) -> str:
     """A name records are found by: digits alone would be read as an id, so they are refused."""
-    name = clean_text(value, label, max_length=200)
+    from salescrm.domain.naming import name_key
+
+    name = clean_text(value, label, max_length=max_length)
     if name.isdigit():
         raise InvalidValue(f"{label} '{name}' is only digits, which salescrm reads as an id; add a word to it.")
+    check_key_length(name_key(name), label, max_length)
     return name
+
+
+def check_key_length(key: str, label: str, max_length: int) -> None:
+    """Comparison keys expand some characters (ß to ss, ligatures to several letters): keep them storable."""
+    if len(key) > max_length:
+        raise InvalidValue(f"{label} is too long once normalised for comparison ({len(key)} characters; the limit is {max_length}).")
 
 
 def parse_amount(value: str | int | float | Decimal, label: str = "Amount") -> int:
@@ -170,11 +179,16 @@ def parse_website(value: str) -> str:
     text = clean_text(value, "Website", max_length=500)
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
+    invalid = InvalidValue(f"Website '{value}' is not a web address: give one like https://www.sanitas.es.")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:  # a port out of range, a broken IPv6 bracket
+        raise invalid from None
     host = (parts.hostname or "").lower()
     if parts.scheme.lower() not in ("http", "https") or "." not in host or " " in text:
-        raise InvalidValue(f"Website '{value}' is not a web address: give one like https://www.sanitas.es.")
-    netloc = host + (f":{parts.port}" if parts.port else "")
+        raise invalid
+    netloc = host + (f":{port}" if port else "")
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
 
 
