@@ -7,6 +7,7 @@ the handlers also remember the signal, and a write session refuses to commit onc
 from __future__ import annotations
 
 import signal
+import sys
 
 from salescrm.errors import Interrupted
 
@@ -25,6 +26,14 @@ def install() -> None:
     _received, _committed = None, False
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
+    sys.unraisablehook = _quiet_about_signals
+
+
+def _quiet_about_signals(unraisable) -> None:
+    """A signal's exception swallowed in a callback is not lost (check() raises it again): don't print it."""
+    if isinstance(unraisable.exc_value, (KeyboardInterrupt, Interrupted)):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def check() -> None:
@@ -47,3 +56,17 @@ def note_commit() -> None:
 def outcome() -> str:
     """What to tell the person a signal stopped: whether the command's change was already saved."""
     return "the change was already saved" if _committed else "nothing was saved"
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+def hold() -> None:
+    """Defer Ctrl-C and SIGTERM while a commit runs, so that it is either not begun or fully done."""
+    check()
+    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+
+def release() -> None:
+    """Let deferred signals in; one that arrived during the commit is handled now, knowing the outcome."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)

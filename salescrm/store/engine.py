@@ -110,6 +110,11 @@ def _create_engine(location: DatabaseLocation) -> sa.Engine:
     return engine
 
 
+def _after_commit(_session) -> None:
+    interrupts.note_commit()
+    interrupts.release()
+
+
 def _check_interrupts(*_args) -> None:
     interrupts.check()
 
@@ -151,9 +156,13 @@ def write_session(
     with _session(location, write=True) as session:
         session.info.update(actor=actor, command=command, reason=reason)
         journal.install(session)
-        event.listen(session, "before_commit", lambda _session: interrupts.check())
-        event.listen(session, "after_commit", lambda _session: interrupts.note_commit())
-        yield session
+        event.listen(session, "before_commit", lambda _session: interrupts.hold())
+        event.listen(session, "after_commit", _after_commit)
+        event.listen(session, "after_rollback", lambda _session: interrupts.release())
+        try:
+            yield session
+        finally:
+            interrupts.release()
 
 
 @contextmanager
