@@ -3,8 +3,8 @@
 The mix is `company add`, `deal create` and `deal advance`. Most commands touch records of their own
 process and must succeed; some race on purpose: two processes add the same company, create a deal with
 the same name, or advance the same deal from Prospected to Qualified, at the same position of their
-lists. Of each race exactly one must win; the other must be refused by the rule (exit 1 with the rule's
-message). Any other exit status is a failure, listed.
+lists, and start together. Of each race exactly one must win; the other must be refused by the rule
+(exit 1 with the rule's message). Any other exit status is a failure, listed.
 
 Afterwards the database is checked: every successful command's effect is there (no lost writes), the
 unique rules held (no two open deals share a name, no two companies a name key), every successful command
@@ -227,12 +227,19 @@ def run_one(command: Command, env: dict) -> None:
 
 
 def run_concurrent(lists: list[list[Command]], base_env: dict) -> float:
+    """Each process's commands in its own thread; the two commands of a race start together.
+
+    (No deadlock: a process waits only for a partner whose same race sits at the same position of its list.)
+    """
     barrier = threading.Barrier(len(lists) + 1)
+    race_starts = {c.race: threading.Barrier(2) for commands in lists for c in commands if c.race is not None}
 
     def worker(w: int) -> None:
         env = {**base_env, "SALESCRM_USER": f"bench-{w}"}
         barrier.wait()
         for command in lists[w]:
+            if command.race is not None:
+                race_starts[command.race].wait(timeout=900)
             run_one(command, env)
 
     threads = [threading.Thread(target=worker, args=(w,)) for w in range(len(lists))]
