@@ -6,6 +6,7 @@ the handlers also remember the signal, and a write session refuses to commit onc
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 
@@ -27,6 +28,13 @@ def install() -> None:
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
     sys.unraisablehook = _quiet_about_signals
+    logging.getLogger("psycopg").addFilter(_quiet_after_a_signal)
+
+
+def _quiet_after_a_signal(record: logging.LogRecord) -> bool:
+    """psycopg warns when it cannot tidy a connection a signal broke off ("error ignored terminating ...
+    pipeline aborted"); the person already gets one line saying what happened, and the rollback is done."""
+    return _received is None or record.levelno > logging.WARNING
 
 
 def _quiet_about_signals(unraisable) -> None:
