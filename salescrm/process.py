@@ -288,6 +288,43 @@ MANUAL_LEAD_STATUSES = (LEAD_OPEN, LEAD_IN_PROGRESS, LEAD_UNQUALIFIED, LEAD_BAD_
 LEAD_STATUS_AFTER_LOSS = {"Bad timing": LEAD_BAD_TIMING, "No segment fit": LEAD_UNQUALIFIED}
 LEAD_STATUS_AFTER_CLOSE = LEAD_IN_PROGRESS
 
+# Automation moves a status only forward along this ladder (SP-009-001: Attempted "when there is an
+# activity in a contact of that company", Connected when the activity was "iniciated by the contact");
+# Unqualified and Bad timing are a person's judgement and are not on it, so automation leaves them.
+LEAD_AUTOMATION_LADDER = {
+    LEAD_NEW: 0,
+    LEAD_OPEN: 0,
+    LEAD_IN_PROGRESS: 0,
+    LEAD_ATTEMPTED: 1,
+    LEAD_CONNECTED: 2,
+    LEAD_OPEN_DEAL: 3,
+}
+
+# --- Activities and tasks (SP-009-001: "we log all activity (emails, messages...)") ---------
+
+ACTIVITY_TYPES = ("call", "email", "meeting", "message", "note")  # message: LinkedIn, WhatsApp...
+ACTIVITY_NOTE = "note"
+OUTBOUND = "outbound"  # we initiated it
+INBOUND = "inbound"  # the contact initiated it
+DIRECTIONS = (OUTBOUND, INBOUND)
+LEAD_STATUS_BY_DIRECTION = {OUTBOUND: LEAD_ATTEMPTED, INBOUND: LEAD_CONNECTED}
+
+TASK = "task"
+FOLLOW_UP = "follow-up"  # the automatic call after a new lead (one per company while open)
+# The implementation article: "registration of the lead + 1 hour".
+FOLLOW_UP_DELAY = "1h"
+
+# Where a lead came from (`lead add --channel`), and the activity a repeat lead is logged as.
+LEAD_CHANNELS = ("web-form", "phone", "email", "event", "referral", "linkedin")
+ACTIVITY_TYPE_BY_CHANNEL = {
+    "web-form": "message",
+    "phone": "call",
+    "email": "email",
+    "event": "meeting",
+    "referral": "message",
+    "linkedin": "message",
+}
+
 # --- Contact lifecycle stage (SP-009-001), from the furthest stage of the contact's deals ---
 
 LIFECYCLE_MQL = "Marketing Qualified Lead"

@@ -10,6 +10,7 @@ from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).",
                   epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website sanitas.es', no_args_is_help=True)
@@ -38,10 +39,13 @@ def add(
     country: Optional[str] = typer.Option(None, "--country", help=COUNTRY_HELP),
     website: Optional[str] = typer.Option(None, "--website", help="Website; https:// is added when no scheme is given."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="Registered legal name, e.g. Novartis Farmacéutica, S.A."),
+    no_follow_up: bool = no_follow_up_option(),
+    follow_up_in: str = follow_up_in_option(),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Add a company (SP-009-001 requires name, country and website)."""
+    """Add a company (SP-009-001 requires name, country and website), with a follow-up call task for you."""
     rt = runtime(ctx)
+    delay = follow_up_delay(no_follow_up, follow_up_in)
     needs = Needs()
     if name is None:
         needs.add("company name", "the NAME argument", lambda p: p.text("Company name", validate=required("Company name"), instruction=f"({NAME_HELP})"))
@@ -50,16 +54,19 @@ def add(
     if website is None:
         needs.add("website", "--website", lambda p: p.text("Website", validate=_website))
     answers = needs.resolve(rt)
-    from salescrm.domain import companies
+    from salescrm.domain import companies, tasks
+    from salescrm.domain.activities import Linked
 
     with rt.writing(reason) as session:
         outcome = companies.add_company(
             session, answers.get("the NAME argument", name), answers.get("--country", country), answers.get("--website", website), legal_name
         )
-    company = outcome.record
+        company = outcome.record
+        task = tasks.follow_up(session, Linked(None, company, None), delay) if delay is not None else None
     for warning in outcome.warnings:
         output.warn(warning)
     output.say(f"Added company {company.id}: {company.name} ({company.country})")
+    say_follow_up(task)
 
 
 def _website(answer: str) -> None:
@@ -94,21 +101,24 @@ def list_(
 def show(
     ctx: typer.Context,
     company: str = typer.Argument(..., help="Company id or name."),
+    all_: bool = typer.Option(False, "--all", help="The whole timeline, not only the newest entries."),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Show a company with its lead status, contacts and deals."""
+    """Show a company with its lead status, contacts, deals and timeline (activities, tasks, stage changes)."""
     from salescrm.domain import refs, views
 
     with runtime(ctx).reading() as session:
-        obj = views.company_object(session, refs.company(session, company))
+        found = refs.company(session, company)
+        obj = views.company_object(session, found)
+        obj["timeline"] = views.timeline(session, company_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
     if json:
         output.print_json(obj)
         return
     output.details(
         [
             ("Company", f"{obj['name']} (id {obj['id']})"),
-            ("Country", obj["country"]),
-            ("Website", obj["website"]),
+            ("Country", obj["country"] or "- (unknown: salescrm company edit --country)"),
+            ("Website", obj["website"] or "- (unknown: salescrm company edit --website)"),
             ("Legal name", obj["legal_name"] or "-"),
             ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {obj['lead_status_set_at']})"),
         ]
@@ -117,6 +127,7 @@ def show(
     output.table(["ID", "Name", "Email"], [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
     output.heading("Deals")
     output.table(["ID", "Name", "Stage", "Amount"], [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
+    output.timeline(obj["timeline"], all_)
 
 
 @app.command("edit", epilog='Example: salescrm company edit "Sanitas Hospitales" --website sanitas.es')

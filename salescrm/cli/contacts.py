@@ -9,6 +9,7 @@ import typer
 from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(help="Contacts: the people we sell to, linked to one or more companies.",
                   epilog='Example: salescrm contact list --company "Sanitas Hospitales"', no_args_is_help=True)
@@ -28,17 +29,22 @@ def add(
     company: List[str] = typer.Option([], "--company", help="Company id or name (repeat for several)."),
     email: Optional[str] = typer.Option(None, "--email", help="Email (unique, ignoring case)."),
     phone: Optional[str] = typer.Option(None, "--phone", help="Phone; read with the first company's country as default region."),
+    no_follow_up: bool = no_follow_up_option(),
+    follow_up_in: str = follow_up_in_option(),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Add a contact (SP-009-001 requires first name, last name and job title)."""
+    """Add a contact (SP-009-001 requires first name, last name and job title), with a follow-up call task
+    for you unless their company already has an open one."""
     rt = runtime(ctx)
+    delay = follow_up_delay(no_follow_up, follow_up_in)
     needs = Needs()
     for value, label, option in ((first_name, "first name", "--first-name"), (last_name, "last name", "--last-name"),
                                  (job_title, "job title", "--job-title")):
         if value is None:
             needs.add(label, option, lambda p, label=label: p.text(label.capitalize(), validate=required(label.capitalize())))
     answers = needs.resolve(rt)
-    from salescrm.domain import contacts
+    from salescrm.domain import contacts, tasks
+    from salescrm.domain.activities import Linked
 
     with rt.writing(reason) as session:
         contact = contacts.add_contact(
@@ -50,13 +56,20 @@ def add(
             phone=phone,
             companies=company,
         )
+        linked = contacts.companies_of(session, contact.id)
+        task = None
+        if delay is not None:
+            task = tasks.follow_up(session, Linked(contact, linked[0] if len(linked) == 1 else None, None), delay)
     output.say(f"Added contact {contact.id}: {contact.first_name} {contact.last_name}")
+    say_follow_up(task)
 
 
 @app.command("list", epilog='Example: salescrm contact list --company "Sanitas Hospitales" --json')
 def list_(
     ctx: typer.Context,
     company: Optional[str] = typer.Option(None, "--company", help="Only contacts of this company."),
+    channel: Optional[str] = typer.Option(None, "--channel", help="Only leads that came by this channel (web-form, phone, ...)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Only leads whose search engine, keyword or source page contains this."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -64,7 +77,8 @@ def list_(
     from salescrm.domain import contacts, views
 
     with runtime(ctx).reading() as session:
-        objects = views.contact_objects(session, contacts.list_contacts(session, company=company, limit=limit))
+        found = contacts.list_contacts(session, company=company, channel=channel, source=source, limit=limit)
+        objects = views.contact_objects(session, found)
     if json:
         output.print_json(objects)
         return
@@ -79,29 +93,40 @@ def list_(
 def show(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help="Contact id, email or full name."),
+    all_: bool = typer.Option(False, "--all", help="The whole timeline, not only the newest entries."),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Show a contact with their lifecycle stage, companies and deals."""
+    """Show a contact with their lifecycle stage, companies, deals and timeline."""
     from salescrm.domain import refs, views
 
     with runtime(ctx).reading() as session:
-        obj = views.contact_object(session, refs.contact(session, contact))
+        found = refs.contact(session, contact)
+        obj = views.contact_object(session, found)
+        obj["timeline"] = views.timeline(session, contact_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
     if json:
         output.print_json(obj)
         return
     output.details(
         [
             ("Contact", f"{obj['first_name']} {obj['last_name']} (id {obj['id']})"),
-            ("Job title", obj["job_title"]),
+            ("Job title", obj["job_title"] or "-"),
             ("Email", obj["email"] or "-"),
             ("Phone", obj["phone"] or "-"),
             ("Lifecycle stage", obj["lifecycle_stage"]),
             ("Companies", ", ".join(c["name"] for c in obj["companies"]) or "-"),
+            *([("Came by", _lead_source(obj))] if obj["channel"] else []),
         ]
     )
     if obj["deals"]:
         output.heading("Deals")
         output.table(["ID", "Name", "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
+    output.timeline(obj["timeline"], all_)
+
+
+def _lead_source(obj: dict) -> str:
+    captured = [f"{label} {obj[key]}" for key, label in (("search_engine", "search engine"), ("keyword", "keyword"),
+                                                          ("source_page", "page")) if obj[key]]
+    return obj["channel"] + (f" ({', '.join(captured)})" if captured else "")
 
 
 @app.command("edit", epilog="Example: salescrm contact edit marta@sanitas.es --job-title \"Medical Director\" --add-company DKV")

@@ -14,6 +14,7 @@ from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import one_of, required
 from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
+from salescrm.cli.tasks import DUE_HELP, validate_due
 
 app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
                   epilog='Example: salescrm deal advance 1', no_args_is_help=True)
@@ -204,10 +205,12 @@ def advance(
     deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
     to: Optional[str] = typer.Option(None, "--to", help="Skip ahead to this stage; every gate passed through must be met. " + STAGE_HELP, autocompletion=_complete_stage),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    next_step: Optional[str] = typer.Option(None, "--next-step", metavar="TEXT", help="Add the deal's next step as a task for its owner."),
+    next_step_due: Optional[str] = typer.Option(None, "--next-step-due", metavar="DATE", help="When the next step is due. " + DUE_HELP),
     json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout."),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Move a deal into the next stage, asking for what its gate requires."""
+    """Move a deal into the next stage, asking for what its gate requires (and, on a terminal, its next step)."""
     from salescrm.domain import deals, gates, refs, views
 
     rt = runtime(ctx)
@@ -218,18 +221,48 @@ def advance(
         seen_version, seen_stage = found.version, found.stage
         context = _gate_context(session, found.company_id) if rt.can_prompt() else {}
     values = ask_gate_values(rt, entering, values, lambda: context)
+    next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due)
+    from salescrm.domain import tasks
+    from salescrm.domain.activities import Links
+
     with rt.writing(reason) as session:
         moved = deals.advance_deal(
             session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version, expected_stage=seen_stage
         )
+        task = None
+        if next_step:
+            owner = tasks.Owner(refs.team_member(session, str(moved.owner_id)), None)
+            task = tasks.add_task(session, next_step, next_step_due, owner=owner, links=Links(deal=str(moved.id)))
         obj = views.deal_object(session, moved) if json else None
     if json:
         output.print_json(obj)
         return
     output.say(f"Deal {moved.id} moved from {seen_stage} to {moved.stage}: {moved.name}")
+    if task is not None:
+        output.say(f"Next step: task {task.id} {task.title}, due {output.when(views.iso(task.due))}")
     following = deals.next_stage(moved)
     if following is not None:
         output.say("Next: " + gates.describe_gate(following))
+
+
+def _ask_next_step(rt: Runtime, text: str | None, due: str | None) -> tuple[str | None, str | None]:
+    """The next step's title and due: from the options, else asked on a terminal (empty: none)."""
+    if due is not None and text is None:
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue("--next-step-due needs --next-step TEXT: the task to add.")
+    if text is None:
+        if not rt.can_prompt():
+            return None, None
+        text = rt.ask().text("Next step for this deal (a task for its owner; empty for none)").strip() or None
+        if text is None:
+            return None, None
+    if due is None:
+        needs = Needs()
+        needs.add("next step's due date", "--next-step-due",
+                  lambda p: p.text("Due", validate=validate_due, instruction="(2027-01-15, 2027-01-15 10:00, 2h, 3d)"))
+        due = needs.resolve(rt)["--next-step-due"]
+    return text, due
 
 
 # --- lose --------------------------------------------------------------------------------
@@ -273,18 +306,21 @@ def lose(
 def show(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
+    all_: bool = typer.Option(False, "--all", help="The whole timeline, not only the newest entries."),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Show a deal: its fields, gate values, stage history, and what the next stage needs."""
+    """Show a deal: its fields, gate values, timeline (activities, tasks, stage changes), and what the next stage needs."""
     from salescrm.domain import deals, gates, refs, views
 
     with runtime(ctx).reading() as session:
         found = refs.deal(session, deal)
         obj = views.deal_object(session, found)
+        obj["timeline"] = views.timeline(session, deal_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
     if json:
         output.print_json(obj)
         return
     _render_deal(obj)
+    output.timeline(obj["timeline"], all_)
     following = deals.next_stage(found)
     if following is not None:
         output.say("\nNext: " + gates.describe_gate(following))
@@ -314,8 +350,30 @@ def _render_deal(obj: dict) -> None:
     if obj["gates"]:
         output.heading("Gate values")
         output.table(["Key", "Value"], list(obj["gates"].items()))
-    output.heading("History")
-    output.table(["From", "To", "At", "By"], [(h["from"] or "(created)", h["to"], h["at"], h["by"]) for h in obj["history"]])
+
+
+@app.command("next-steps", epilog='Example: salescrm deal next-steps --owner "Ana García" --json')
+def next_steps(
+    ctx: typer.Context,
+    owner: Optional[str] = typer.Option(None, "--owner", help="Only deals of this owner."),
+    class_: Optional[str] = typer.Option(None, "--class", help="Only deals of this class.", autocompletion=_complete_class),
+    json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
+) -> None:
+    """Every open deal with its next step (its earliest open task); deals with none or an overdue one come first."""
+    from salescrm.domain import tasks
+
+    with runtime(ctx).reading() as session:
+        items = tasks.iter_next_steps(session, owner=owner, deal_class=class_)
+        if json:
+            output.print_json_array(items)
+            return
+        flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
+        output.table(
+            ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
+            ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
+              output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
+            no_wrap=["Due"],
+        )
 
 
 @app.command("list", epilog="Example: salescrm deal list --stage discovered --owner \"Ana García\" --json")

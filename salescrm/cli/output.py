@@ -103,3 +103,39 @@ def heading(text: str) -> None:
         Console(highlight=False).print(Text("\n" + text, style="bold"))
     else:
         sys.stdout.write(f"\n# {text}\n")
+
+
+def when(iso_time: str | None) -> str:
+    """A JSON time (UTC) as local time for people: `2026-11-23 10:31`."""
+    if not iso_time:
+        return "-"
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso_time.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _timeline_text(item: dict) -> tuple[str, str, str]:
+    kind = item["kind"]
+    if kind == "activity":
+        what = item["type"] + (f" {item['direction']}" if item["direction"] else "")
+        return item["at"], what, f"{item['summary']} ({item['by']})"
+    if kind == "task":
+        state = "done" if item["done"] else ("overdue" if item["overdue"] else "open")
+        return item["due"], f"task {state}", f"{item['title']} (task {item['id']}, {item['owner']})"
+    deal = item["deal"]
+    move = f"created in {item['to']}" if item["from"] is None else f"{item['from']} -> {item['to']}"
+    return item["at"], "stage", f"Deal {deal['id']} {move} ({item['by']})"
+
+
+def timeline(items: list[dict], shown_all: bool) -> None:
+    """The timeline of a `show`: newest first; a hint when it was cut."""
+    from salescrm.domain.views import TIMELINE_LIMIT
+
+    heading("Timeline")
+    rows = []
+    for item in items:
+        at, what, text = _timeline_text(item)
+        rows.append((when(at), what, text))
+    table(["When", "What", "Details"], rows, no_wrap=["When"])
+    if not shown_all and len(items) >= TIMELINE_LIMIT:
+        sys.stderr.write(f"(the {TIMELINE_LIMIT} newest; --all shows everything)\n")

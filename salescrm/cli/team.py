@@ -13,6 +13,7 @@ from salescrm.cli.runtime import Needs, reason_option, runtime
 app = typer.Typer(help="Team members and their GP-009 roles (deal owners are JD-019 or JD-002).",
                   epilog='Example: salescrm team add "Ana García" --role JD-019', no_args_is_help=True)
 
+LOGIN_HELP = "The name they act under: their operating-system login, or SALESCRM_USER (for --mine and their tasks)."
 ROLE_HELP = "GP-009 job description, by code or title: " + ", ".join(f"{r.code} {r.title}" for r in process.ROLES) + "."
 
 
@@ -21,6 +22,7 @@ def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Full name."),
     role: Optional[str] = typer.Option(None, "--role", help=ROLE_HELP),
+    login: Optional[str] = typer.Option(None, "--login", help=LOGIN_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a team member with a GP-009 role."""
@@ -33,8 +35,24 @@ def add(
     from salescrm.domain import team
 
     with rt.writing(reason) as session:
-        member = team.add_member(session, name, role)
-    output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})")
+        member = team.add_member(session, name, role, login)
+    output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})"
+               + (f", login {member.login}" if member.login else ""))
+
+
+@app.command("set-login", epilog='Example: salescrm team set-login "Ana García" ana')
+def set_login(
+    ctx: typer.Context,
+    member: str = typer.Argument(..., help="Team member id or name."),
+    login: str = typer.Argument(..., help=LOGIN_HELP + " Empty to remove."),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Give a team member the login they act under."""
+    from salescrm.domain import team
+
+    with runtime(ctx).writing(reason) as session:
+        found = team.set_login(session, member, login)
+    output.say(f"Team member {found.id} {found.name}: " + (f"login {found.login}" if found.login else "no login"))
 
 
 @app.command("list", epilog="Example: salescrm team list --json")
@@ -47,4 +65,4 @@ def list_(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="P
     if json:
         output.print_json(members)
         return
-    output.table(["ID", "Name", "Role", "Title"], [(m["id"], m["name"], m["role"], m["title"]) for m in members])
+    output.table(["ID", "Name", "Role", "Title", "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])

@@ -18,14 +18,16 @@ BRAND_RULE = "SP-009-001 names a company by its best-known brand (Novartis, not 
 
 
 def add_company(
-    session: Session, name: str, country: str, website: str, legal_name: str | None = None
+    session: Session, name: str, country: str | None, website: str | None, legal_name: str | None = None,
+    *, required: bool = True,
 ) -> Outcome[Company]:
+    """A new company; country and website may be unknown only for a lead (`required=False`)."""
     name = clean_name(name, "Company name")
     company = Company(
         name=name,
         name_key=naming.name_key(name),
-        country=parse_country(country),
-        website=parse_website(website),
+        country=parse_country(country) if country or required else None,
+        website=parse_website(website) if website or required else None,
         legal_name=clean_text(legal_name, "Legal name", required=False, max_length=300),
         lead_status=process.LEAD_NEW,
         lead_status_set_by=actor_of(session),

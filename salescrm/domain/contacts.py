@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from salescrm import process
 from salescrm.domain import refs
+from salescrm.domain.refs import escape_like
 from salescrm.domain.records import check_version, touch
-from salescrm.domain.values import clean_text, parse_email, parse_phone
+from salescrm.domain.values import clean_text, parse_choice, parse_email, parse_phone
 from salescrm.errors import Refused
 from salescrm.store.models import Company, Contact, ContactCompany
 
@@ -20,12 +23,14 @@ def add_contact(
     email: str | None = None,
     phone: str | None = None,
     companies: list[str] = (),
+    job_title_required: bool = True,
 ) -> Contact:
+    """A new contact; the job title may be unknown only for a new lead (`job_title_required=False`)."""
     linked = [refs.company(session, ref) for ref in companies]
     contact = Contact(
         first_name=clean_text(first_name, "First name", max_length=200),
         last_name=clean_text(last_name, "Last name", max_length=200),
-        job_title=clean_text(job_title, "Job title", max_length=200),
+        job_title=clean_text(job_title, "Job title", required=job_title_required, max_length=200),
     )
     _set_email(session, contact, email)
     _set_phone(contact, phone, linked)
@@ -113,8 +118,17 @@ def edit_contact(
     return contact
 
 
-def list_contacts(session: Session, *, company: str | None = None, limit: int | None = None) -> list[Contact]:
+def list_contacts(
+    session: Session, *, company: str | None = None, channel: str | None = None, source: str | None = None,
+    limit: int | None = None,
+) -> list[Contact]:
     stmt = select(Contact).order_by(Contact.last_name, Contact.first_name, Contact.id)
+    if channel:
+        stmt = stmt.where(Contact.channel == parse_choice(channel, process.LEAD_CHANNELS, "Channel", slugs=True))
+    if source:
+        pattern = f"%{escape_like(source.strip().lower())}%"
+        stmt = stmt.where(sa.or_(*(sa.func.lower(column).like(pattern, escape="\\")
+                                   for column in (Contact.search_engine, Contact.keyword, Contact.source_page))))
     if company:
         found = refs.company(session, company)
         stmt = stmt.join(ContactCompany, ContactCompany.contact_id == Contact.id).where(

@@ -90,7 +90,7 @@ def create_deal(
         name_key="",
         pipeline=process.PIPELINE,
         stage=target,
-        country=parse_country(draft.country) if draft.country else company.country,
+        country=parse_country(draft.country) if draft.country else _company_country(company),
         company_id=company.id,
         description=clean_text(draft.description, "Description", max_length=400),
         amount_cents=parse_amount(_required(draft.amount, "Amount")),
@@ -124,6 +124,16 @@ def create_deal(
             "Change it with `salescrm deal edit` if it is a forecast."
         )
     return Outcome(deal, warnings)
+
+
+def _company_country(company: Company) -> str:
+    """The deal's country defaults to its company's, which a lead's company may not have yet."""
+    if company.country is None:
+        raise InvalidValue(
+            f"'{company.name}' has no country yet, and the deal name starts with one: give --country, or set it "
+            f"with `salescrm company edit {company.id} --country CODE`."
+        )
+    return company.country
 
 
 def _required(value, label: str):

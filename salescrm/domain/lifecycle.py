@@ -28,6 +28,20 @@ def on_deal_opened(session: Session, company: Company) -> None:
     set_lead_status(session, company, process.LEAD_OPEN_DEAL)
 
 
+def on_activity(session: Session, company: Company, direction: str | None) -> None:
+    """SP-009-001: an outbound activity makes the company Attempted, an inbound one Connected.
+
+    Only forward along New / Open / In progress -> Attempted -> Connected -> Open deal; a status a
+    person set off that ladder (Unqualified, Bad timing) stays until a person changes it.
+    """
+    status = process.LEAD_STATUS_BY_DIRECTION.get(direction or "")
+    ladder = process.LEAD_AUTOMATION_LADDER
+    if status is None or company.lead_status not in ladder:
+        return
+    if ladder[status] > ladder[company.lead_status]:
+        set_lead_status(session, company, status)
+
+
 def on_deal_closed(session: Session, company: Company, lost_category: str | None) -> None:
     """When the company's last open deal closes: Bad timing / Unqualified by lost reason, else In progress."""
     session.flush()

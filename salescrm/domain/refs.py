@@ -99,7 +99,7 @@ def deal(session: Session, ref: str, *, for_update: bool = False) -> Deal:
     if len(open_exact) == 1 or len(exact) == 1:
         found = open_exact[0] if len(open_exact) == 1 else exact[0]
         return _lock(session, found) if for_update else found
-    pattern = f"%{_escape_like(key)}%"
+    pattern = f"%{escape_like(key)}%"
     matches = session.exec(
         select(Deal.id, Deal.name).where(Deal.name_key.like(pattern, escape="\\")).order_by(Deal.id).limit(MAX_CANDIDATES + 1)
     ).all()
@@ -115,7 +115,7 @@ def _lock(session: Session, record):
     return session.exec(select(type(record)).where(type(record).id == record.id).with_for_update()).one()
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

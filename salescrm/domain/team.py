@@ -6,22 +6,59 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import naming, refs
-from salescrm.domain.values import clean_name, parse_role
+from salescrm.domain.actors import actor_of
+from salescrm.domain.values import clean_name, clean_text, parse_role
 from salescrm.errors import Refused
 from salescrm.store.models import TeamMember
 
 
-def add_member(session: Session, name: str, role: str) -> TeamMember:
+def add_member(session: Session, name: str, role: str, login: str | None = None) -> TeamMember:
     name = clean_name(name, "Name")
     code = parse_role(role)
     key = naming.name_key(name)
     existing = session.exec(select(TeamMember).where(TeamMember.name_key == key)).first()
     if existing is not None:
         raise Refused(f"Team member '{existing.name}' (id {existing.id}) already exists.")
-    member = TeamMember(name=name, name_key=key, role=code)
+    member = TeamMember(name=name, name_key=key, role=code, login=_free_login(session, login))
     session.add(member)
     session.flush()
     return member
+
+
+def set_login(session: Session, ref: str, login: str | None) -> TeamMember:
+    member = refs.team_member(session, ref)
+    member.login = _free_login(session, login, member.id)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def _free_login(session: Session, login: str | None, member_id: int | None = None) -> str | None:
+    """A login (the acting user's name: the operating system's, or SALESCRM_USER) held by one member at most."""
+    login = clean_text(login, "Login", required=False, max_length=200)
+    if login is None:
+        return None
+    holder = session.exec(select(TeamMember).where(TeamMember.login == login)).first()
+    if holder is not None and holder.id != member_id:
+        raise Refused(f"The login '{login}' belongs to {holder.name} (id {holder.id}); each login is one person's.")
+    return login
+
+
+def find_member(session: Session, ref: str) -> TeamMember | None:
+    """The team member with this id, login or name; None when there is none."""
+    ref = str(ref).strip()
+    if ref.isdigit():
+        return session.get(TeamMember, int(ref))
+    found = session.exec(select(TeamMember).where(TeamMember.login == ref)).first()
+    if found is None:
+        found = session.exec(select(TeamMember).where(TeamMember.name_key == naming.name_key(ref))).first()
+    return found
+
+
+def acting_member(session: Session) -> TeamMember | None:
+    """The team member who is acting: the one whose login (or name) the acting user has."""
+    user = actor_of(session)
+    return None if user.isdigit() else find_member(session, user)
 
 
 def list_members(session: Session) -> list[TeamMember]:

@@ -26,18 +26,26 @@ def _rows(session: Session, statement) -> list:
     return session.connection().execute(statement).all()
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored time as aware UTC: PostgreSQL hands back aware times, SQLite naive UTC."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        if value.tzinfo is not None:  # PostgreSQL hands back aware times, SQLite naive UTC
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value.isoformat(timespec="seconds") + "Z"
+        return as_utc(value).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     return value.isoformat()
 
 
+def record_ref(record_id: int | None, name: str | None, **extra) -> dict | None:
+    """A linked record in JSON: its id and name (None when there is no link)."""
+    return None if record_id is None else {"id": record_id, "name": name, **extra}
+
+
 def _contact_ref(contact_id: int, first: str, last: str, email: str | None) -> dict:
-    return {"id": contact_id, "name": f"{first} {last}", "email": email}
+    return record_ref(contact_id, f"{first} {last}", email=email)
 
 
 # --- Deals ------------------------------------------------------------------------------
@@ -261,6 +269,10 @@ def contact_objects(session: Session, contacts: list[Contact]) -> list[dict]:
             "job_title": c.job_title,
             "email": c.email,
             "phone": c.phone,
+            "channel": c.channel,
+            "search_engine": c.search_engine,
+            "keyword": c.keyword,
+            "source_page": c.source_page,
             "lifecycle_stage": stages[c.id],
             "companies": companies.get(c.id, []),
             "created_at": iso(c.created_at),
@@ -285,7 +297,8 @@ def contact_object(session: Session, contact: Contact) -> dict:
 
 
 def team_object(member: TeamMember) -> dict:
-    return {"id": member.id, "name": member.name, "role": member.role, "title": process.ROLE_TITLES[member.role]}
+    return {"id": member.id, "name": member.name, "role": member.role, "title": process.ROLE_TITLES[member.role],
+            "login": member.login}
 
 
 # --- Pipeline ---------------------------------------------------------------------------
@@ -318,3 +331,50 @@ def pipeline_summary(session: Session, owner: str | None = None, deal_class: str
         "total": {"count": sum(s["count"] for s in stages), "amount": amount_units(total_cents),
                   "weighted_amount": amount_units(total_weighted)},
     }
+
+
+# --- Timeline ---------------------------------------------------------------------------
+
+TIMELINE_LIMIT = 15
+
+
+def timeline(session: Session, *, company_id: int | None = None, contact_id: int | None = None,
+             deal_id: int | None = None, limit: int | None = TIMELINE_LIMIT) -> list[dict]:
+    """Activities, tasks (at their due time) and stage changes of a record, newest first.
+
+    A company's timeline includes its deals' stage changes, a contact's those of the deals it is on.
+    Each source is read newest first and cut at `limit` before merging, so only `limit` rows per
+    source are loaded however long the history is.
+    """
+    from salescrm.domain.activities import _select as activities_select
+    from salescrm.domain.activities import activity_object
+    from salescrm.domain.tasks import _select as tasks_select
+    from salescrm.domain.tasks import task_object
+    from salescrm.store.models import Activity, Task
+
+    def cut(stmt):
+        return stmt.limit(limit) if limit is not None else stmt
+
+    link = {"company_id": company_id, "contact_id": contact_id, "deal_id": deal_id}
+    [(column, value)] = [(c, v) for c, v in link.items() if v is not None]
+    items = []
+    for row in _rows(session, cut(activities_select().where(getattr(Activity, column) == value)
+                                  .order_by(Activity.at.desc(), Activity.id.desc()))):
+        items.append((as_utc(row.at), {"kind": "activity", **activity_object(row)}))
+    for row in _rows(session, cut(tasks_select().where(getattr(Task, column) == value).order_by(Task.due.desc(), Task.id.desc()))):
+        items.append((as_utc(row.due), {"kind": "task", **task_object(row)}))
+    changes = select(StageChange.id, StageChange.deal_id, Deal.name, StageChange.from_stage, StageChange.to_stage,
+                     StageChange.changed_at, StageChange.changed_by).join(Deal, Deal.id == StageChange.deal_id)
+    if company_id is not None:
+        changes = changes.where(Deal.company_id == company_id)
+    elif contact_id is not None:
+        changes = changes.join(DealContact, DealContact.deal_id == Deal.id).where(DealContact.contact_id == contact_id)
+    else:
+        changes = changes.where(StageChange.deal_id == deal_id)
+    for row in _rows(session, cut(changes.order_by(StageChange.changed_at.desc(), StageChange.id.desc()))):
+        items.append((as_utc(row.changed_at), {
+            "kind": "stage change", "id": row.id, "at": iso(row.changed_at), "deal": record_ref(row.deal_id, row.name),
+            "from": row.from_stage, "to": row.to_stage, "by": row.changed_by,
+        }))
+    items.sort(key=lambda item: item[0], reverse=True)
+    return [obj for _, obj in (items if limit is None else items[:limit])]

@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from salescrm.store.models import (
+    Activity,
     Company,
     Contact,
     ContactCompany,
@@ -30,6 +31,7 @@ from salescrm.store.models import (
     JournalEntry,
     JournalField,
     JournalHead,
+    Task,
     TeamMember,
 )
 
@@ -57,16 +59,23 @@ def _iso(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
+def _iso_utc(value):
+    from salescrm.domain.views import iso
+
+    return iso(value)
+
+
 # model -> (record type, id attribute, {storage attribute: (JSON field, converter)})
 _RECORDS = {
-    TeamMember: ("team_member", "id", {"name": ("name", None), "role": ("role", None)}),
+    TeamMember: ("team_member", "id", {"name": ("name", None), "role": ("role", None), "login": ("login", None)}),
     Company: ("company", "id", {
         "name": ("name", None), "country": ("country", None), "website": ("website", None),
         "legal_name": ("legal_name", None), "lead_status": ("lead_status", None),
     }),
     Contact: ("contact", "id", {
         "first_name": ("first_name", None), "last_name": ("last_name", None), "job_title": ("job_title", None),
-        "email": ("email", None), "phone": ("phone", None),
+        "email": ("email", None), "phone": ("phone", None), "channel": ("channel", None),
+        "search_engine": ("search_engine", None), "keyword": ("keyword", None), "source_page": ("source_page", None),
     }),
     Deal: ("deal", "id", {
         "name": ("name", None), "stage": ("stage", None), "pipeline": ("pipeline", None),
@@ -74,6 +83,15 @@ _RECORDS = {
         "amount_cents": ("amount", _cents), "close_date": ("close_date", _iso), "deal_class": ("deal_class", None),
         "source": ("source", None), "owner_id": ("owner", "owner"),
         "lost_reason_category": ("lost_reason_category", None), "lost_reason": ("lost_reason", None),
+    }),
+    Activity: ("activity", "id", {
+        "type": ("type", None), "direction": ("direction", None), "at": ("at", _iso_utc), "summary": ("summary", None),
+        "actor": ("by", None), "contact_id": ("contact", None), "company_id": ("company", None), "deal_id": ("deal", None),
+    }),
+    Task: ("task", "id", {
+        "title": ("title", None), "kind": ("kind", None), "due": ("due", _iso_utc), "owner_id": ("owner", "owner"),
+        "owner_login": ("owner_login", None), "deal_id": ("deal", None), "company_id": ("company", None),
+        "contact_id": ("contact", None), "done": ("done", None),
     }),
 }
 # Link rows and gate values belong to the record they describe.

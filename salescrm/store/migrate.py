@@ -26,10 +26,33 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """
     from alembic import command
 
-    with engine.execution_options(salescrm_write=True).begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-        command.upgrade(config(connection), revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, False)
+        try:
+            with connection.execution_options(salescrm_write=True).begin():
+                if not sqlite:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+                command.upgrade(config(connection), revision)
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection: sa.Connection, on: bool) -> None:
+    """Batch mode copies a table, drops the original and renames the copy: with enforcement on, the
+    drop would cascade to the rows that reference it. The pragma only takes effect outside a transaction,
+    so it is set on the driver's connection, around the migration's transaction."""
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_foreign_keys(connection: sa.Connection) -> None:
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        raise RuntimeError(f"The migration left {len(problems)} broken references, first: {problems[0]}; nothing was changed.")
 
 
 def head_revision() -> str:

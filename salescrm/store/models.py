@@ -36,6 +36,8 @@ class TeamMember(SQLModel, table=True):
     name: str = Field(max_length=200)
     name_key: str = Field(max_length=200, unique=True)
     role: str = Field(max_length=10)
+    # The name the operating system or SALESCRM_USER gives this person (the acting user).
+    login: str | None = Field(default=None, max_length=200, unique=True)
     created_at: datetime = _time(default_factory=utcnow)
 
 
@@ -44,8 +46,9 @@ class Company(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     name_key: str = Field(max_length=200, unique=True)
-    country: str = Field(max_length=2)
-    website: str = Field(max_length=500)
+    # Unknown for a lead registered from its name alone (the audit flags it).
+    country: str | None = Field(default=None, max_length=2)
+    website: str | None = Field(default=None, max_length=500)
     legal_name: str | None = Field(default=None, max_length=300)
     lead_status: str = Field(max_length=20)
     lead_status_set_by: str = Field(max_length=200)
@@ -60,11 +63,16 @@ class Contact(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     first_name: str = Field(max_length=200)
     last_name: str = Field(max_length=200)
-    job_title: str = Field(max_length=200)
+    job_title: str | None = Field(default=None, max_length=200)  # may be unknown for a new lead
     email: str | None = Field(default=None, max_length=320)
     # The email in lower case: emails are unique ignoring case.
     email_key: str | None = Field(default=None, max_length=320, unique=True)
     phone: str | None = Field(default=None, max_length=40)
+    # Where the lead came from (`lead add`): channel, and what a web form captured.
+    channel: str | None = Field(default=None, max_length=20, index=True)
+    search_engine: str | None = Field(default=None, max_length=100)
+    keyword: str | None = Field(default=None, max_length=300)
+    source_page: str | None = Field(default=None, max_length=500)
     created_at: datetime = _time(default_factory=utcnow)
     updated_at: datetime = _time(default_factory=utcnow)
     version: int = Field(default=1)
@@ -133,6 +141,56 @@ class StageChange(SQLModel, table=True):
     to_stage: str = Field(max_length=40)
     changed_at: datetime = _time(default_factory=utcnow)
     changed_by: str = Field(max_length=200)
+
+
+class Activity(SQLModel, table=True):
+    """An interaction with a customer (call, email, meeting, message, note), logged as it happened."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        sa.Index("ix_activity_company_at", "company_id", "at"),
+        sa.Index("ix_activity_contact_at", "contact_id", "at"),
+        sa.Index("ix_activity_deal_at", "deal_id", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=20)
+    direction: str | None = Field(default=None, max_length=10)  # outbound, inbound; none for a note
+    at: datetime = _time(index=True)
+    summary: str = Field(max_length=2000)
+    actor: str = Field(max_length=200)  # "by" in JSON
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    company_id: int | None = Field(default=None, foreign_key="company.id")
+    deal_id: int | None = Field(default=None, foreign_key="deal.id")
+    created_at: datetime = _time(default_factory=utcnow)
+
+
+class Task(SQLModel, table=True):
+    """Something a team member must do by a time: a follow-up call, a deal's next step."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        # task due / task list: open tasks by due time; deal next-steps: a deal's earliest open task.
+        sa.Index("ix_task_done_due", "done", "due"),
+        sa.Index("ix_task_deal_done_due", "deal_id", "done", "due"),
+        sa.Index("ix_task_company_kind_done", "company_id", "kind", "done"),
+        sa.CheckConstraint("owner_id IS NOT NULL OR owner_login IS NOT NULL", name="has_owner"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    kind: str = Field(max_length=20)  # task, follow-up (the automatic call after a new lead)
+    due: datetime = _time()
+    owner_id: int | None = Field(default=None, foreign_key="team_member.id", index=True)
+    # An acting user who is not (yet) a team member owns their automatic tasks by login.
+    owner_login: str | None = Field(default=None, max_length=200, index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id")
+    company_id: int | None = Field(default=None, foreign_key="company.id")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    done: bool = Field(default=False)
+    done_at: datetime | None = _time(default=None)
+    done_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _time(default_factory=utcnow)
+    created_by: str = Field(max_length=200)
+    version: int = Field(default=1)
 
 
 def declare_partial_indexes() -> None:

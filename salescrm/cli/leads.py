@@ -1,0 +1,169 @@
+"""`salescrm lead`: register incoming leads (the implementation article's first stage)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from salescrm import process
+from salescrm.cli import output
+from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
+
+app = typer.Typer(
+    help="Leads: an incoming contact, its company if new, and a follow-up call one hour later.",
+    epilog="Example: salescrm lead add --first-name Marta --last-name Ruiz --email marta@sanitas.es "
+           '--company "Sanitas Hospitales" --channel web-form --keyword "dermatology triage"',
+    no_args_is_help=True,
+)
+
+CHANNEL_HELP = "Where the lead came from: " + ", ".join(process.LEAD_CHANNELS) + "."
+
+
+@app.command("add", epilog="Example: salescrm lead add --first-name Marta --last-name Ruiz --phone \"+34 600 000 000\" "
+                           "--company \"Sanitas Hospitales\" --channel phone   |   salescrm lead add --from-json leads.jsonl")
+def add(
+    ctx: typer.Context,
+    first_name: Optional[str] = typer.Option(None, "--first-name", help="First name."),
+    last_name: Optional[str] = typer.Option(None, "--last-name", help="Last name."),
+    email: Optional[str] = typer.Option(None, "--email", help="Email (a phone or an email is required)."),
+    phone: Optional[str] = typer.Option(None, "--phone", help="Phone (a phone or an email is required)."),
+    job_title: Optional[str] = typer.Option(None, "--job-title", help="Job title, if known."),
+    company: Optional[str] = typer.Option(None, "--company", help="Company name, if known (added with lead status New when new)."),
+    country: Optional[str] = typer.Option(None, "--country", help="The company's country, if known."),
+    website: Optional[str] = typer.Option(None, "--website", help="The company's website, if known."),
+    channel: Optional[str] = typer.Option(None, "--channel", help=CHANNEL_HELP),
+    search_engine: Optional[str] = typer.Option(None, "--search-engine", help="Web form: the search engine the visitor came from."),
+    keyword: Optional[str] = typer.Option(None, "--keyword", help="Web form: the ad's keyword."),
+    source_page: Optional[str] = typer.Option(None, "--source-page", help="Web form: the page the form was on."),
+    note: Optional[str] = typer.Option(None, "--note", help="What the lead wrote or said."),
+    owner: Optional[str] = typer.Option(None, "--owner", help="Team member who calls back (default: you)."),
+    from_json: Optional[str] = typer.Option(None, "--from-json", metavar="FILE",
+                                            help="Read leads from a file of JSON (one object, an array, or one object per line); - for stdin."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="With --from-json: register the valid leads and report the others."),
+    no_follow_up: bool = no_follow_up_option(),
+    follow_up_in: str = follow_up_in_option(),
+    json: bool = typer.Option(False, "--json", help="Print what was registered as JSON."),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Register an incoming lead as a Marketing Qualified Lead, with a follow-up call for its owner."""
+    rt = runtime(ctx)
+    delay = follow_up_delay(no_follow_up, follow_up_in)
+    from salescrm.domain import leads
+
+    if from_json is not None:
+        given = [first_name, last_name, email, phone, job_title, company, country, website, channel, search_engine,
+                 keyword, source_page, note, owner]
+        if any(v is not None for v in given):
+            from salescrm.errors import InvalidValue
+
+            raise InvalidValue("--from-json reads every field from the file; give the lead's fields there, not as options.")
+        _add_from_file(rt, from_json, skip_invalid, delay, json, reason)
+        return
+    needs = Needs()
+    for value, label, option in ((first_name, "first name", "--first-name"), (last_name, "last name", "--last-name")):
+        if value is None:
+            needs.add(label, option, lambda p, label=label: p.text(label.capitalize(), validate=_required(label)))
+    if channel is None:
+        needs.add("channel", "--channel", lambda p: p.select("Channel", list(process.LEAD_CHANNELS)))
+    answers = needs.resolve(rt)
+    lead = leads.Lead(
+        first_name=answers.get("--first-name", first_name), last_name=answers.get("--last-name", last_name), email=email,
+        phone=phone, job_title=job_title, company=company, country=country, website=website,
+        channel=answers.get("--channel", channel), search_engine=search_engine, keyword=keyword, source_page=source_page,
+        owner=owner, note=note,
+    )
+    with rt.writing(reason) as session:
+        result = leads.add_lead(session, lead, delay)
+        obj = _result_object(session, 1, result)
+    _report([obj], [result], json)
+
+
+def _required(label: str):
+    from salescrm.cli.prompts import required
+
+    return required(label.capitalize())
+
+
+def _read(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue(f"Cannot read the lead file {source}: {getattr(e, 'strerror', None) or e}.") from None
+
+
+def _add_from_file(rt, source: str, skip_invalid: bool, delay, json: bool, reason: str | None) -> None:
+    from salescrm.domain import leads
+    from salescrm.errors import InvalidValue, SalesCrmError
+
+    lines = leads.read_leads(_read(source))
+    bad = [line for line in lines if line.problems]
+    if bad and not skip_invalid:
+        listed = "\n".join(f"  line {line.line}: {leads.describe_problems(line)}" for line in bad)
+        raise InvalidValue(
+            f"{len(bad)} of {len(lines)} leads are not valid, so none was registered:\n{listed}\n"
+            "Fix them, or pass --skip-invalid to register the valid ones."
+        )
+    objects, results, skipped = [], [], [(line.line, leads.describe_problems(line)) for line in bad]
+    with rt.writing(reason) as session:
+        for line in lines:
+            if line.problems:
+                continue
+            try:
+                with session.begin_nested():
+                    result = leads.add_lead(session, line.lead, delay)
+            except SalesCrmError as e:
+                if not skip_invalid:
+                    raise type(e)(f"Line {line.line}: {e.message} No lead was registered.") from None
+                skipped.append((line.line, e.message))
+                continue
+            results.append(result)
+            objects.append(_result_object(session, line.line, result))
+    _report(objects, results, json, skipped, as_array=True)
+
+
+def _result_object(session, line: int, result) -> dict:
+    from salescrm.domain import tasks, views
+
+    return {
+        "line": line,
+        "contact": views.record_ref(result.contact.id, f"{result.contact.first_name} {result.contact.last_name}",
+                                    email=result.contact.email),
+        "company": views.record_ref(result.company.id, result.company.name) if result.company else None,
+        "new_contact": result.new_contact,
+        "new_company": result.new_company,
+        "activity": result.activity.id if result.activity else None,
+        "follow_up": tasks.shown_task(session, result.follow_up.id) if result.follow_up else None,
+    }
+
+
+def _report(objects: list[dict], results: list, json: bool, skipped: list[tuple[int, str]] = (), as_array: bool = False) -> None:
+    """What was registered; `--json` prints one object for one lead, an array for a file."""
+    for result in results:
+        for warning in result.warnings:
+            output.warn(warning)
+    for line, problem in skipped:
+        sys.stderr.write(f"Skipped line {line}: {problem}\n")
+    if json:
+        output.print_json(objects if as_array else objects[0])
+        return
+    for obj, result in zip(objects, results):
+        contact = obj["contact"]
+        if result.new_contact:
+            company = ""
+            if obj["company"]:
+                company = f" at {obj['company']['name']}" + (" (new company, lead status New)" if obj["new_company"] else "")
+            output.say(f"Registered lead: contact {contact['id']} {contact['name']}{company}, a Marketing Qualified Lead")
+        else:
+            output.say(f"{contact['name']} (contact {contact['id']}) is already known: logged the lead as inbound "
+                       f"activity {obj['activity']}")
+        say_follow_up(result.follow_up)
+    if as_array:
+        output.say(f"{len(objects)} leads registered" + (f", {len(skipped)} skipped" if skipped else "") + ".")

@@ -1,0 +1,83 @@
+"""Times people type: when an activity happened, when a task is due, how far ahead to look.
+
+Stored times are timezone-aware UTC. A time typed without an offset is local time (the machine's,
+or TZ); a due date given alone means the end of that day, local time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+from salescrm.errors import InvalidValue
+
+_DURATION = re.compile(r"(\d+)\s*([wdhm])", re.IGNORECASE)
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+DURATION_HELP = "a duration such as 30m, 2h, 1d or 1w (combined: 1d12h)"
+# Clocks of two machines differ a little; an activity "now" on one is not "in the future" on another.
+_CLOCK_SLACK = timedelta(minutes=5)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_duration(value: str, label: str) -> timedelta:
+    text = str(value).strip().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts).lower() != text.lower():
+        raise InvalidValue(f"{label} '{value}' is not a duration: give {DURATION_HELP}.")
+    return sum((timedelta(**{_UNITS[u.lower()]: int(n)}) for n, u in parts), timedelta())
+
+
+def _local(moment: datetime) -> datetime:
+    """A typed time to UTC: without an offset it is local time."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # interprets a naive time as local
+    return moment.astimezone(timezone.utc)
+
+
+def _parse_moment(value: str) -> datetime | date | None:
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def end_of_day(day: date) -> datetime:
+    return _local(datetime.combine(day, time(23, 59, 59)))
+
+
+def parse_due(value: str, label: str = "Due", reference: datetime | None = None) -> datetime:
+    """`2027-01-15` (end of that day, local time), `2027-01-15 10:00` (local), an ISO time with its
+    offset, or a duration from now (`2h`, `3d`)."""
+    moment = _parse_moment(value)
+    if isinstance(moment, datetime):
+        return _local(moment)
+    if isinstance(moment, date):
+        return end_of_day(moment)
+    try:
+        return (reference or now()) + parse_duration(value, label)
+    except InvalidValue:
+        raise InvalidValue(
+            f"{label} '{value}' is neither a date (2027-01-15, meaning the end of that day), a time "
+            f"(2027-01-15 10:00) nor {DURATION_HELP} from now."
+        ) from None
+
+
+def parse_past_time(value: str, label: str = "Time (--at)", reference: datetime | None = None) -> datetime:
+    """When something happened: `2026-11-20 15:30` (local), a date alone (that day's start, local
+    time), or an ISO time with its offset. The future is refused."""
+    moment = _parse_moment(value)
+    if moment is None:
+        raise InvalidValue(f"{label} '{value}' is not a time: give 2026-11-20 15:30, or a date alone (2026-11-20).")
+    at = _local(moment) if isinstance(moment, datetime) else _local(datetime.combine(moment, time()))
+    current = reference or now()
+    if at > current + _CLOCK_SLACK:
+        raise InvalidValue(f"{label} {value} is in the future; log what already happened, or add a task for what is planned.")
+    return at
