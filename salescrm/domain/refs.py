@@ -58,10 +58,13 @@ def company(session: Session, ref: str, *, for_update: bool = False) -> Company:
 
 
 def team_member(session: Session, ref: str) -> TeamMember:
+    """A team member by id, name (any case) or login."""
     ref = str(ref).strip()
     if _is_id(ref):
         return _by_id(session, TeamMember, ref, "team member", False)
     found = session.exec(select(TeamMember).where(TeamMember.name_key == name_key(ref))).first()
+    if found is None:
+        found = session.exec(select(TeamMember).where(TeamMember.login == ref)).first()
     if found is None:
         names = list(session.exec(select(TeamMember.name)).all())
         raise _not_found("team member", ref, names, "team")
