@@ -33,9 +33,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import PY, ROOT
+from common import PY
 
-sys.path.insert(0, str(ROOT))
+# The database is prepared in this process and the commands run as `python -m salescrm` of this same
+# interpreter: both must use the installed package (not the checkout), or a schema change in the checkout
+# makes the commands refuse the prepared database.
 
 OWNER = "Ana García"
 SIGNER = "Elena Ortiz"

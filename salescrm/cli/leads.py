@@ -166,4 +166,5 @@ def _report(objects: list[dict], results: list, json: bool, skipped: list[tuple[
                        f"activity {obj['activity']}")
         say_follow_up(result.follow_up)
     if as_array:
-        output.say(f"{len(objects)} leads registered" + (f", {len(skipped)} skipped" if skipped else "") + ".")
+        count = len(objects)
+        output.say(f"{count} lead{'' if count == 1 else 's'} registered" + (f", {len(skipped)} skipped" if skipped else "") + ".")

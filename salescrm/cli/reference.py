@@ -49,14 +49,28 @@ terminal and tab-separated lines (ISO dates, no header) in a pipe.
 unless `--limit` is given), each with the fields of its `show` object except `history`. Amounts are in
 currency units; dates are ISO (`2027-03-31`), times ISO 8601 in UTC (`2026-11-23T09:00:00Z`).
 
+Linked records are `{id, name}` objects (contacts also carry `email`), or null.
+
 - deal: `id, name, stage, pipeline, country, company, company_id, description, amount, weighted_amount,
   probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
-  lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`, `history [{from, to, at, by}]`.
+  lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`, `history [{from, to, at, by}]`
+  and `timeline`.
 - company: `id, name, country, website, legal_name, lead_status, lead_status_set_by, lead_status_set_at,
-  contacts [{id, name, email}], deals [{id, name, stage, amount}], created_at, updated_at`.
-- contact: `id, first_name, last_name, job_title, email, phone, lifecycle_stage, companies [{id, name}],
-  created_at, updated_at`, and in `contact show`, `deals [{id, name, stage}]`.
-- team member: `id, name, role, title`.
+  contacts [{id, name, email}], deals [{id, name, stage, amount}], created_at, updated_at`, and in
+  `company show`, `timeline`.
+- contact: `id, first_name, last_name, job_title, email, phone, channel, search_engine, keyword,
+  source_page, lifecycle_stage, companies [{id, name}], created_at, updated_at`, and in `contact show`,
+  `deals [{id, name, stage}]` and `timeline`.
+- team member: `id, name, role, title, login`.
+- activity: `id, type, direction, at, summary, by, contact, company, deal`.
+- task: `id, title, due, owner, done, deal, company, contact, overdue`.
+- timeline (newest first; the 15 newest unless `--all`): activities and tasks as above with
+  `"kind": "activity"` or `"kind": "task"`, and stage changes `{"kind": "stage change", id, at, deal, from, to, by}`.
+- `deal next-steps --json`: `[{"deal": id, "name", "stage", "owner", "next_task": {"id", "title", "due",
+  "owner"} or null, "flag": null | "missing" | "overdue"}]`, deals with no next step first.
+- `lead add --json`: `{line, contact, company, new_contact, new_company, activity, follow_up}` (an array
+  of them with `--from-json`), where `activity` is the id of the inbound activity a repeat lead was
+  logged as, and `follow_up` the follow-up task or null.
 - `pipeline show --json`: `{"stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
   "total": {"count", "amount", "weighted_amount"}}` over open deals.
 """

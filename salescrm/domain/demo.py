@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from salescrm import process
-from salescrm.domain import companies, contacts, deals, naming, team
+from salescrm.domain import activities, companies, contacts, deals, naming, tasks, team
 from salescrm.errors import Refused
 from salescrm.store import journal
 from salescrm.store.models import Company, Deal, GateValue, StageChange, TeamMember
@@ -67,6 +67,22 @@ DEALS = [
 ]
 
 LOST = ("ES Sanitas Hospitales Proof of Concept", "Bad timing", "Budget frozen until 2028")
+
+# contact email, type, direction, days ago, summary: interactions logged as SP-009-001 asks
+ACTIVITIES = [
+    ("marta.ruiz@sanitas.example", "call", "outbound", 20, "Intro call for the new proof of concept; asked for last year's figures"),
+    ("marta.ruiz@sanitas.example", "email", "inbound", 18, "Sent the waiting-list figures for 2026"),
+    ("lucia.fernandez@torrejon.example", "meeting", "outbound", 9, "Demo to the dermatology service"),
+    ("jorge.navarro@boehringer.example", "email", "inbound", 4, "Asked for a revised quotation"),
+    ("katrin.weber@bayer.example", "message", "outbound", 2, "LinkedIn: followed up on the sponsorship proposal"),
+]
+# deal name, next step, due in days (negative: overdue), owner; other open deals have none (next-steps flags them)
+NEXT_STEPS = [
+    ("ES Sanitas Hospitales Proof of Concept", "Send the pricing calculator", 5, "Ana García"),
+    ("ES Boehringer Ingelheim GPPGA calculator", "Send the revised quotation", -2, "Luis Romero"),
+    ("ES Hospital de Torrejón Pilot", "Agree the success metrics with the service", 10, "Ana García"),
+    ("ES Novartis Clinical trial for hidradenitis suppurativa", "Call the trial's principal investigator", 3, "Carmen Vidal"),
+]
 DEMO_ACTOR = "demo"
 
 
@@ -131,6 +147,17 @@ def build_examples(session: Session, today: date | None = None) -> None:
         from_deal=str(lost.id), today=today,
     ).record
     _spread_history(session, today, {lost.id: 210, recreated.id: 20})
+    _log_interactions(session, today)
+
+
+def _log_interactions(session: Session, today: date) -> None:
+    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=9)
+    for email, kind, direction, days_ago, summary in ACTIVITIES:
+        activities.log_activity(session, type=kind, direction=direction, summary=summary,
+                                at=(now - timedelta(days=days_ago)).isoformat(), links=activities.Links(contact=email))
+    for deal_name, title, due_in, owner in NEXT_STEPS:
+        tasks.add_task(session, title, now + timedelta(days=due_in, hours=8), owner=tasks.owner_of(session, owner),
+                       links=activities.Links(deal=deal_name))
 
 
 def _country(company: str) -> str:

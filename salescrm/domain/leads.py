@@ -73,14 +73,17 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
             problems.append((name, e.message))
 
     for name in ("first_name", "last_name"):
-        if not (getattr(lead, name) or "").strip():
+        if getattr(lead, name) is None or not str(getattr(lead, name)).strip():
             problems.append((name, f"{name.replace('_', ' ').capitalize()} is required."))
     check("first_name", lambda v: clean_text(v, "First name", max_length=200))
     check("last_name", lambda v: clean_text(v, "Last name", max_length=200))
     if not (lead.email or "").strip() and not (lead.phone or "").strip():
         problems.append(("email", "A lead needs a phone or an email to be called back: give one of them."))
     check("email", parse_email)
-    check("phone", lambda v: parse_phone(v, None if not lead.country else _country_or_none(lead.country)))
+    if (lead.phone or "").strip().startswith(("+", "00")) or lead.country:
+        # A national number is read with the company's country, which may only be in the database:
+        # then `contact add` checks it while the lead is written.
+        check("phone", lambda v: parse_phone(v, _country_or_none(lead.country) if lead.country else None))
     check("job_title", lambda v: clean_text(v, "Job title", max_length=200))
     check("company", lambda v: clean_name(v, "Company name"))
     check("country", parse_country)
@@ -219,15 +222,16 @@ def _lead_line(number: int, obj) -> LeadLine:
         return LeadLine(number, None, [("json", "a lead is a JSON object with fields such as first_name, email, channel.")])
     unknown = sorted(set(obj) - set(FIELDS))
     problems = [(name, f"unknown field; the fields are {', '.join(FIELDS)}.") for name in unknown]
-    values = {}
+    values, not_text = {}, set()
     for name in FIELDS:
         value = obj.get(name)
         if value is not None and not isinstance(value, str):
             problems.append((name, "must be text."))
+            not_text.add(name)
             continue
         values[name] = value
     lead = Lead(**values)
-    problems += check_lead(lead)
+    problems += [(name, message) for name, message in check_lead(lead) if name not in not_text]
     return LeadLine(number, lead, problems)
 
 
