@@ -99,12 +99,12 @@ def test_deal_show_json_after_advance_and_loss(seeded, sh):
                                                                ("Qualified", "Lost")]
 
 
-def test_deal_list_objects_have_the_show_fields_but_history(seeded, sh):
+def test_deal_list_objects_have_the_show_fields_but_history_and_timeline(seeded, sh):
     shown = json_out(sh("deal", "show", "1", "--json"))
     listed = json_out(sh("deal", "list", "--json"))
     assert len(listed) == 1
-    assert set(listed[0]) == set(shown) - {"history"}
-    assert listed[0] == {k: v for k, v in shown.items() if k != "history"}
+    assert set(listed[0]) == set(shown) - {"history", "timeline"}
+    assert listed[0] == {k: v for k, v in shown.items() if k not in ("history", "timeline")}
 
 
 def test_company_show_json(seeded, sh):
@@ -491,10 +491,14 @@ def test_output_into_a_closed_pipe(big_db, command):
 
 COMMANDS = [
     [],
-    ["team", "add"], ["team", "list"],
+    ["team", "add"], ["team", "set-login"], ["team", "list"],
     ["company", "add"], ["company", "list"], ["company", "show"], ["company", "edit"], ["company", "set-status"],
     ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"],
-    ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "list"], ["deal", "edit"],
+    ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "next-steps"], ["deal", "list"],
+    ["deal", "edit"],
+    ["lead", "add"],
+    ["activity", "log"], ["activity", "list"],
+    ["task", "add"], ["task", "list"], ["task", "done"], ["task", "due"],
     ["pipeline", "show"],
     ["journal", "show"], ["journal", "verify"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"],

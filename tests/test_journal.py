@@ -85,6 +85,14 @@ def tamper(db, backend, sql: str, *params) -> None:
             conn.execute(sa.text(bound), {f"p{i}": v for i, v in enumerate(params)})
 
 
+def seq_of(db, record_type: str, field: str) -> int:
+    """The journal row that first recorded `field` of a `record_type` (seeded data: its insert)."""
+    return db.query(
+        "SELECT min(j.seq) FROM journal j JOIN journal_field f ON f.seq = j.seq WHERE j.record_type = ? AND f.field = ?",
+        record_type, field,
+    )[0][0]
+
+
 def execute(db, sql: str) -> None:
     with db.engine.begin() as conn:
         conn.execute(sa.text(sql))
@@ -422,7 +430,7 @@ def test_verify_prints_count_and_head(seeded, db):
     assert r.exit_code == 0, r.stderr
     n = db.count("journal")
     seq, head_hash = db.query("SELECT seq, hash FROM journal_head")[0]
-    assert seq == n == 8
+    assert seq == n == 9  # Ana, Elena, Sanitas and its follow-up call, Marta and her company, the deal and its contact, the lead status
     assert r.stdout.splitlines()[0] == f"Journal intact: {n} rows. Head {n}:{head_hash}"
     assert re.fullmatch(r"[0-9a-f]{64}", head_hash)
 
@@ -486,8 +494,9 @@ def test_database_refuses_changing_the_journal(seeded, db, sql, message):
 
 
 def test_erasing_a_value_keeps_the_journal_verifiable(seeded, db):
-    execute(db, "UPDATE journal_field SET new_value = NULL WHERE seq = 4 AND field = 'email'")
-    assert db.query("SELECT new_value, new_digest IS NOT NULL FROM journal_field WHERE seq = 4 AND field = 'email'") == [(None, True)]
+    seq = seq_of(db, "contact", "email")
+    execute(db, f"UPDATE journal_field SET new_value = NULL WHERE seq = {seq} AND field = 'email'")
+    assert db.query(f"SELECT new_value, new_digest IS NOT NULL FROM journal_field WHERE seq = {seq} AND field = 'email'") == [(None, True)]
     r = seeded("journal", "verify")
     assert r.exit_code == 0, r.stderr
     erased = [c for c in changes(seeded, "--contact", "marta@sanitas.es") if c["field"] == "email"]
@@ -499,9 +508,10 @@ def test_erasing_a_value_keeps_the_journal_verifiable(seeded, db):
 
 def test_erasing_an_old_value_keeps_the_journal_verifiable(seeded, db):
     assert seeded("contact", "edit", "marta@sanitas.es", "--phone", "+34 611 111 111").exit_code == 0
-    execute(db, "UPDATE journal_field SET old_value = NULL, new_value = NULL WHERE seq = 9 AND field = 'phone'")
+    seq = db.query("SELECT max(seq) FROM journal")[0][0]
+    execute(db, f"UPDATE journal_field SET old_value = NULL, new_value = NULL WHERE seq = {seq} AND field = 'phone'")
     assert seeded("journal", "verify").exit_code == 0
-    phone = [c for c in changes(seeded, "--contact", "1") if c["seq"] == 9]
+    phone = [c for c in changes(seeded, "--contact", "1") if c["seq"] == seq]
     assert [(c["field"], c["old"], c["new"]) for c in phone] == [("phone", "(erased)", "(erased)")]
 
 
@@ -519,26 +529,28 @@ def test_changed_actor_is_detected(seeded, db, backend):
 
 def test_changed_value_is_detected(seeded, db, backend):
     drop_guards(db, backend)
-    stored, = db.query("SELECT new_value FROM journal_field WHERE seq = 6 AND field = 'amount'")[0]
+    seq = seq_of(db, "deal", "amount")
+    stored, = db.query(f"SELECT new_value FROM journal_field WHERE seq = {seq} AND field = 'amount'")[0]
     salt, value = json.loads(stored)
     assert value == 12000
-    tamper(db, backend, "UPDATE journal_field SET new_value = ? WHERE seq = 6 AND field = 'amount'", json.dumps([salt, 1200]))
+    tamper(db, backend, f"UPDATE journal_field SET new_value = ? WHERE seq = {seq} AND field = 'amount'", json.dumps([salt, 1200]))
     r = seeded("journal", "verify")
     assert r.exit_code == 1
-    assert "Journal row 6, field amount" in r.stderr
+    assert f"Journal row {seq}, field amount" in r.stderr
 
 
 def test_changed_value_with_its_digest_is_detected(seeded, db, backend):
     from salescrm.store.journal import value_digest
 
     drop_guards(db, backend)
-    stored, = db.query("SELECT new_value FROM journal_field WHERE seq = 6 AND field = 'amount'")[0]
+    seq = seq_of(db, "deal", "amount")
+    stored, = db.query(f"SELECT new_value FROM journal_field WHERE seq = {seq} AND field = 'amount'")[0]
     salt, _ = json.loads(stored)
-    tamper(db, backend, "UPDATE journal_field SET new_value = ?, new_digest = ? WHERE seq = 6 AND field = 'amount'",
+    tamper(db, backend, f"UPDATE journal_field SET new_value = ?, new_digest = ? WHERE seq = {seq} AND field = 'amount'",
            json.dumps([salt, 1200]), value_digest(salt, 1200))
     r = seeded("journal", "verify")
     assert r.exit_code == 1
-    assert "Journal row 6 " in r.stderr
+    assert f"Journal row {seq} " in r.stderr
 
 
 def test_removed_row_is_detected(seeded, db, backend):

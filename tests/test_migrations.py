@@ -21,14 +21,32 @@ from salescrm.store.engine import HEAD_REVISION
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _numbers = itertools.count(1)
-RECORDS = json.loads((FIXTURES / "schema-0001.json").read_text(encoding="utf-8"))
+# Each schema revision's fixture database, with its records as its `show --json` printed them (capture.py).
+FIXTURE_REVISIONS = ("0001", "0002")
+# Fields that `show --json` gained with later revisions, and what an upgraded record holds in them.
+ADDED_FIELDS = {
+    "team": {"login": None},
+    "contacts": {"channel": None, "search_engine": None, "keyword": None, "source_page": None},
+}
+SHOW_ONLY = {"timeline"}  # computed by `show` (from activities, tasks and stage changes), not stored
 
 
-def old_copy(tmp_path) -> Path:
-    path = tmp_path / "old.db"
-    shutil.copyfile(FIXTURES / "schema-0001.db", path)
+def old_copy(tmp_path, revision: str = "0001") -> Path:
+    path = tmp_path / f"old-{revision}.db"
+    shutil.copyfile(FIXTURES / f"schema-{revision}.db", path)
     os.chmod(path, 0o600)
     return path
+
+
+def records_of(revision: str) -> dict:
+    return json.loads((FIXTURES / f"schema-{revision}.json").read_text(encoding="utf-8"))
+
+
+def same_record(kind: str, now: dict, captured: dict) -> bool:
+    """A record after the upgrade equals the captured one, plus the fields added since, at their defaults."""
+    added = {k: v for k, v in ADDED_FIELDS.get(kind, {}).items() if k not in captured}
+    kept = {k: v for k, v in now.items() if k not in SHOW_ONLY}
+    return kept == {**captured, **added}
 
 
 def sqlite_rows(path, sql: str) -> list[tuple]:
@@ -48,9 +66,12 @@ def shown(cli, *args: str):
 # --- an older SQLite file ------------------------------------------------------------------------
 
 
-def test_fixture_is_at_revision_0001():
-    assert sqlite_rows(FIXTURES / "schema-0001.db", "SELECT version_num FROM alembic_version") == [("0001",)]
-    assert {k: len(v) for k, v in RECORDS.items()} == {"companies": 8, "contacts": 9, "deals": 12, "team": 4}
+@pytest.mark.parametrize("revision", FIXTURE_REVISIONS)
+def test_fixture_is_at_its_revision(revision):
+    assert sqlite_rows(FIXTURES / f"schema-{revision}.db", "SELECT version_num FROM alembic_version") == [(revision,)]
+    sizes = {k: len(v) for k, v in records_of(revision).items()}
+    assert sizes == {"0001": {"companies": 8, "contacts": 9, "deals": 12, "team": 4},
+                     "0002": {"companies": 9, "contacts": 9, "deals": 12, "team": 4, "journal": 363}}[revision]
 
 
 @pytest.mark.sqlite_only
@@ -74,24 +95,51 @@ def test_older_file_is_upgraded_on_first_use_with_a_copy(sh, tmp_path):
 
 
 @pytest.mark.sqlite_only
-def test_upgrade_loses_and_changes_nothing(cli, tmp_path, monkeypatch):
-    path = old_copy(tmp_path)
+@pytest.mark.parametrize("revision", FIXTURE_REVISIONS)
+def test_upgrade_loses_and_changes_nothing(cli, tmp_path, monkeypatch, revision):
+    path = old_copy(tmp_path, revision)
+    records = records_of(revision)
     monkeypatch.setenv("SALESCRM_DB", str(path))
     r = cli("team", "list", "--json")
     assert r.exit_code == 0, r.stderr
-    assert r.stderr.startswith("Upgraded the database")
+    assert r.stderr.startswith(f"Upgraded the database {path} from schema revision {revision} to {HEAD_REVISION}")
     assert sqlite_rows(path, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
-    assert sorted(json.loads(r.stdout), key=lambda m: m["id"]) == sorted(RECORDS["team"], key=lambda m: m["id"])
+    team = sorted(json.loads(r.stdout), key=lambda m: m["id"])
+    assert len(team) == len(records["team"])
+    for member, captured in zip(team, sorted(records["team"], key=lambda m: m["id"])):
+        assert same_record("team", member, captured), (member, captured)
     for kind, command in (("deals", "deal"), ("companies", "company"), ("contacts", "contact")):
-        ids = [obj["id"] for obj in RECORDS[kind]]
+        ids = [obj["id"] for obj in records[kind]]
         assert len(ids) == len(set(ids))
-        for captured in RECORDS[kind]:
-            assert shown(cli, command, "show", str(captured["id"])) == captured, (kind, captured["id"])
+        for captured in records[kind]:
+            now = shown(cli, command, "show", str(captured["id"]))
+            assert same_record(kind, now, captured), (kind, captured["id"], now, captured)
         listed = shown(cli, command, "list")
         assert sorted(obj["id"] for obj in listed) == sorted(ids), kind  # nothing added either
+    assert shown(cli, "journal", "show") == records.get("journal", [])
+    assert shown(cli, "task", "list", "--all") == []
+    assert shown(cli, "activity", "list") == []
     v = cli("journal", "verify")
     assert v.exit_code == 0, v.stderr
-    assert v.stdout.startswith("Journal intact: 0 rows.")
+    assert v.stdout.startswith(f"Journal intact: {len({e['seq'] for e in records.get('journal', [])})} rows.")
+    assert cli("db", "check").exit_code == 0
+
+
+@pytest.mark.sqlite_only
+def test_upgrade_keeps_every_reference_to_the_copied_tables(tmp_path):
+    """SQLite's batch mode copies `company` and `contact`: the rows that point at them survive it."""
+    before = {t: sqlite_rows(FIXTURES / "schema-0002.db", f"SELECT * FROM {t} ORDER BY 1, 2")
+              for t in ("contact_company", "deal_contact", "deal", "stage_change", "gate_value")}
+    path = old_copy(tmp_path, "0002")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    for table, rows in before.items():
+        assert sqlite_rows(path, f"SELECT * FROM {table} ORDER BY 1, 2") == rows, table
+    assert sqlite_rows(path, "PRAGMA foreign_key_check") == []
+    assert sqlite_rows(path, "PRAGMA integrity_check") == [("ok",)]
 
 
 @pytest.mark.sqlite_only

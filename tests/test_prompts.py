@@ -15,6 +15,7 @@ MISSING_DEAL_FIELDS = ("description (--description); amount (--amount); close da
                        "deal class (--class); source (--source); owner (--owner)")
 INTERRUPTED = "Interrupted; nothing was saved.\n"
 MARTA_CHOICE = "Marta Ruiz <marta@sanitas.es> (id 1)"
+NO_NEXT_STEP = ("text", "Next step", "")  # deal advance offers a next step on a terminal; empty: none
 
 
 def deal_row(db, deal_id=1):
@@ -142,7 +143,7 @@ def test_deal_create_offers_only_deal_owners(cli):
 
 def test_company_add_asks_country_and_website(cli, db):
     p = FakePrompter([("autocomplete", "Country", "Spain"), ("text", "Website", "dkv.es")])
-    r = cli("company", "add", "DKV", prompter=p)
+    r = cli("company", "add", "DKV", "--no-follow-up", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert [a.kind for a in p.asked] == ["autocomplete", "text"]
     assert r.stdout == "Added company 1: DKV (ES)\n"
@@ -151,14 +152,14 @@ def test_company_add_asks_country_and_website(cli, db):
 
 def test_company_add_prompt_rejects_what_the_option_rejects(cli, db):
     p = FakePrompter([("autocomplete", "Country", "Spian")])
-    r = cli("company", "add", "DKV", prompter=p)
+    r = cli("company", "add", "DKV", "--no-follow-up", prompter=p)
     assert r.exit_code == 2
     assert r.stderr.startswith("Unknown country 'Spian': ")
     assert db.count("company") == 0
 
 
 def test_deal_advance_asks_the_qualified_gate(seeded, db):
-    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE)])
+    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP])
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert p.script == []
@@ -170,6 +171,7 @@ def test_deal_advance_asks_the_qualified_gate(seeded, db):
 def test_deal_advance_answering_no_is_refused(seeded, db):
     p = FakePrompter([("confirm", "Segment verified", False), ("select", "Decision maker", MARTA_CHOICE)])
     r = seeded("deal", "advance", "1", prompter=p)
+    assert p.script == []  # refused before its next step is asked
     assert r.exit_code == 1
     assert "segment_verified is no, and the gate needs yes (--set segment_verified=yes)" in r.stderr
     assert deal_row(db)[0] == "Prospected"
@@ -177,10 +179,10 @@ def test_deal_advance_answering_no_is_refused(seeded, db):
 
 
 def test_deal_advance_asks_only_what_was_not_given(seeded):
-    p = FakePrompter([("select", "Decision maker", MARTA_CHOICE)])
+    p = FakePrompter([("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP])
     r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", prompter=p)
     assert r.exit_code == 0, r.stderr
-    assert [a.kind for a in p.asked] == ["select"]
+    assert [a.kind for a in p.asked] == ["select", "text"]
 
 
 def test_deal_advance_into_discovered_asks_bant_and_3_of_4_is_enough(seeded, db):
@@ -190,6 +192,7 @@ def test_deal_advance_into_discovered_asks_bant_and_3_of_4_is_enough(seeded, db)
         ("text", "Authority", "Head of service decides"),
         ("text", "Need", "Long waiting list"),
         ("text", "Timeline", ""),
+        NO_NEXT_STEP,
     ])
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 0, r.stderr
@@ -248,7 +251,7 @@ def test_deal_create_further_along_asks_each_gate(seeded, db):
 
 
 def test_gate_prompt_shows_the_reason_for_qualified(seeded):
-    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE)])
+    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP])
     ok(seeded("deal", "advance", "1", prompter=p))
     assert p.said == ["Qualified: Qualified sales opportunity: the company is in one of our segments and a decision "
                       "maker is identified."]
@@ -256,7 +259,8 @@ def test_gate_prompt_shows_the_reason_for_qualified(seeded):
 
 def test_gate_prompt_shows_the_reason_for_discovered(seeded):
     ok(seeded("deal", "advance", "1", *QUALIFIED))
-    p = FakePrompter([("text", "Budget", "a"), ("text", "Authority", "b"), ("text", "Need", "c"), ("text", "Timeline", "d")])
+    p = FakePrompter([("text", "Budget", "a"), ("text", "Authority", "b"), ("text", "Need", "c"), ("text", "Timeline", "d"),
+                      NO_NEXT_STEP])
     ok(seeded("deal", "advance", "1", prompter=p))
     assert len(p.said) == 1
     assert p.said[0].startswith("Discovered: ")
@@ -264,11 +268,11 @@ def test_gate_prompt_shows_the_reason_for_discovered(seeded):
     assert "3 of 4" in p.said[0]
 
 
-def test_gate_reason_is_not_said_when_nothing_is_asked(seeded):
-    p = FakePrompter([])
+def test_gate_reason_is_not_said_when_no_gate_value_is_asked(seeded):
+    p = FakePrompter([NO_NEXT_STEP])
     ok(seeded("deal", "advance", "1", *QUALIFIED, prompter=p))
     assert p.said == []
-    assert p.asked == []
+    assert [a.message for a in p.asked] == ["Next step for this deal"]
 
 
 # --- Ctrl-C -----------------------------------------------------------------------------------------
@@ -340,7 +344,7 @@ class MeddlingPrompter(FakePrompter):
 
 def test_deal_edited_meanwhile_is_refused(seeded, db):
     p = MeddlingPrompter(
-        [("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE)],
+        [("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP],
         lambda: other_process("deal", "edit", "1", "--amount", "999"),
     )
     r = seeded("deal", "advance", "1", prompter=p)
@@ -358,7 +362,8 @@ def test_deal_edited_meanwhile_is_refused(seeded, db):
 def test_deal_advanced_meanwhile_is_refused(seeded, db):
     ok(seeded("deal", "advance", "1", *QUALIFIED))
     p = MeddlingPrompter(
-        [("text", "Budget", "Mine"), ("text", "Authority", "Mine"), ("text", "Need", "Mine"), ("text", "Timeline", "Mine")],
+        [("text", "Budget", "Mine"), ("text", "Authority", "Mine"), ("text", "Need", "Mine"), ("text", "Timeline", "Mine"),
+         NO_NEXT_STEP],
         lambda: other_process("deal", "advance", "1", *BANT),
     )
     r = seeded("deal", "advance", "1", prompter=p)

@@ -18,8 +18,8 @@ NOTE_INSTRUCTION = re.escape("(a short note")
 
 
 def question(label: str) -> str:
-    """questionary's `? Label:` line, whatever colours come between the mark and the label."""
-    return r"\?(?:\x1b\[[0-9;]*m)* " + re.escape(label) + ":"
+    """questionary's `? Label` line, whatever colours come between the mark and the label."""
+    return r"\?(?:\x1b\[[0-9;]*m)* " + re.escape(label)
 
 
 @pytest.fixture
@@ -65,9 +65,9 @@ def finish(child: pexpect.spawn) -> str:
     return rest
 
 
-def answer(child: pexpect.spawn, label: str, text: str) -> None:
+def answer(child: pexpect.spawn, label: str, text: str, instruction: str = NOTE_INSTRUCTION) -> None:
     expect(child, question(label))
-    expect(child, NOTE_INSTRUCTION)  # the prompt is drawn and reading keys
+    expect(child, instruction)  # the prompt is drawn and reading keys
     child.sendline(text)
 
 
@@ -86,8 +86,11 @@ def test_bant_prompts_move_the_deal(qualified, spawn):
     answer(child, "Authority", "Head of service decides")
     answer(child, "Need", "Long waiting list")
     answer(child, "Timeline", "")
+    answer(child, "Next step for this deal", "Send the case study", re.escape("(a task for its owner"))
+    answer(child, "Due", "2099-02-01", re.escape("(2027-01-15"))
     out = finish(child)
     assert "moved from Qualified to Discovered" in out
+    assert "Next step: task 2 Send the case study, due 2099-02-01 23:59" in out
     assert child.exitstatus == 0, out
     deal = deal_1(qualified)
     assert deal["stage"] == "Discovered"

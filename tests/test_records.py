@@ -21,7 +21,8 @@ def contact_json(cli, ref):
 
 
 def add_company(cli, name, country="ES", website="https://example.es", *more):
-    return cli("company", "add", name, "--country", country, "--website", website, *more)
+    """`company add` without its follow-up call (tests/test_tasks.py covers those)."""
+    return cli("company", "add", name, "--country", country, "--website", website, "--no-follow-up", *more)
 
 
 def add_contact(cli, first, last, *more, job_title="Medical Director"):
@@ -66,8 +67,8 @@ def test_team_list_json(cli):
     ok(cli(*ANA))
     r = ok(cli("team", "list", "--json"))
     assert json.loads(r.stdout) == [
-        {"id": 2, "name": "Ana García", "role": "JD-019", "title": "Business Development"},
-        {"id": 1, "name": "Elena Ortiz", "role": "JD-001", "title": "General Manager"},
+        {"id": 2, "name": "Ana García", "role": "JD-019", "title": "Business Development", "login": None},
+        {"id": 1, "name": "Elena Ortiz", "role": "JD-001", "title": "General Manager", "login": None},
     ]
 
 
@@ -75,7 +76,7 @@ def test_team_list_json(cli):
 
 
 def test_company_add_stores_name_country_website(cli, db):
-    r = ok(cli(*SANITAS))
+    r = ok(cli(*SANITAS, "--no-follow-up"))
     assert r.stdout == "Added company 1: Sanitas Hospitales (ES)\n"
     assert r.stderr == ""
     assert db.query("SELECT name, country, website, legal_name, lead_status FROM company") == [
@@ -415,7 +416,9 @@ def test_quoted_company_through_contacts_and_deals(cli):
 def test_unicode_survives_the_process_boundary(sh):
     r = sh("company", "add", "Novartis Farmacéutica", "--country", "España", "--website", "novartis.es")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout == "Added company 1: Novartis Farmacéutica (ES)\n"
+    assert r.stdout.splitlines()[:2] == ["Added company 1: Novartis Farmacéutica (ES)",
+                                         "Follow-up task 1: Call Novartis Farmacéutica, due " + r.stdout.split("due ")[1][:16]
+                                         + " (for tester, who is not a team member)"]
     r = sh("company", "show", "NOVARTIS FARMACEUTICA", "--json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["name"] == "Novartis Farmacéutica"

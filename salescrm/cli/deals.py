@@ -221,6 +221,9 @@ def advance(
         seen_version, seen_stage = found.version, found.stage
         context = _gate_context(session, found.company_id) if rt.can_prompt() else {}
     values = ask_gate_values(rt, entering, values, lambda: context)
+    if next_step is None and rt.can_prompt():
+        with rt.reading() as session:  # a refused move is said before asking for its next step
+            deals.check_advance(session, refs.deal(session, str(found.id)), entering, values)
     next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due)
     from salescrm.domain import tasks
     from salescrm.domain.activities import Links
@@ -254,7 +257,7 @@ def _ask_next_step(rt: Runtime, text: str | None, due: str | None) -> tuple[str 
     if text is None:
         if not rt.can_prompt():
             return None, None
-        text = rt.ask().text("Next step for this deal (a task for its owner; empty for none)").strip() or None
+        text = rt.ask().text("Next step for this deal", instruction="(a task for its owner; empty for none)").strip() or None
         if text is None:
             return None, None
     if due is None:

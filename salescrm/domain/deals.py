@@ -234,13 +234,8 @@ def advance_deal(
     deal = refs.deal(session, ref, for_update=True)
     _check_unchanged(deal, expected_version, expected_stage)
     entering = advance_target(deal, to)
-    values = values or {}
     target = entering[-1].name
-    gates.check_keys_belong(entering, values, f"moving deal {deal.id} to {target}")
-    to_store = gates.check_gates(
-        session, entering, values, company_id=deal.company_id, amount_cents=deal.amount_cents,
-        subject=f"deal {deal.id}", today=today,
-    )
+    to_store = check_advance(session, deal, entering, values or {}, today)
     _store_gate_values(session, deal, entering, to_store)
     from_stage = deal.stage
     deal.stage = target
@@ -249,6 +244,17 @@ def advance_deal(
     if entering[-1].won:
         lifecycle.on_deal_closed(session, refs.company(session, str(deal.company_id), for_update=True), None)
     return deal
+
+
+def check_advance(
+    session: Session, deal: Deal, entering: list[process.Stage], values: dict[str, str], today: date | None = None
+) -> dict[str, str]:
+    """Refuse the move unless every gate entered is met; the values to store. Writes nothing."""
+    gates.check_keys_belong(entering, values, f"moving deal {deal.id} to {entering[-1].name}")
+    return gates.check_gates(
+        session, entering, values, company_id=deal.company_id, amount_cents=deal.amount_cents,
+        subject=f"deal {deal.id}", today=today,
+    )
 
 
 def lose_deal(

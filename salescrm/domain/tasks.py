@@ -23,16 +23,15 @@ from salescrm.errors import NotFound, Refused
 from salescrm.store.models import Company, Contact, Deal, Task, TeamMember, utcnow
 
 
+TITLE_LENGTH = 300
+
+
 @dataclass
 class Owner:
     """Who a task is for: a team member, or the login of an acting user who is not one (yet)."""
 
     member: TeamMember | None
     login: str | None
-
-    @property
-    def name(self) -> str:
-        return self.member.name if self.member else self.login
 
 
 def owner_of(session: Session, ref: str | None) -> Owner:
@@ -57,7 +56,7 @@ def add_task(
     if linked is None:
         linked = resolve_links(session, links, "task") if links and links.given() else Linked(None, None, None)
     task = Task(
-        title=clean_text(title, "Title", max_length=300),
+        title=clean_text(title, "Title", max_length=TITLE_LENGTH),
         kind=kind,
         due=due if isinstance(due, datetime) else times.parse_due(due, "Due (--due)"),
         owner_id=owner.member.id if owner.member else None,
@@ -88,6 +87,8 @@ def follow_up(session: Session, linked: Linked, delay: timedelta, owner: Owner |
         title = f"Call {who} ({linked.company.name})" if linked.company else f"Call {who}"
     else:
         title = f"Call {linked.company.name}"
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1] + "…"
     return add_task(session, title, times.now() + delay, owner=owner, linked=linked, kind=process.FOLLOW_UP)
 
 
