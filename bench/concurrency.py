@@ -1,6 +1,6 @@
 """Concurrent writers: P processes x N commands each, every command its own `python -m salescrm` process.
 
-The mix is `company add`, `deal create` and `deal advance`. Most commands touch records of their own
+The mix is `company add`, `deal create`, `deal advance` and `activity log`. Most commands touch records of their own
 process and must succeed; some race on purpose: two processes add the same company, create a deal with
 the same name, or advance the same deal from Prospected to Qualified, at the same position of their
 lists, and start together. Of each race exactly one must win; the other must be refused by the rule
@@ -33,11 +33,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import PY
+from common import PY, ROOT
 
 # The database is prepared in this process and the commands run as `python -m salescrm` of this same
-# interpreter: both must use the installed package (not the checkout), or a schema change in the checkout
-# makes the commands refuse the prepared database.
+# interpreter: both must use the installed package, so the checkout comes last on the path (it is there
+# for tests.pgserver), or a schema change in the checkout would make the commands refuse the database.
+sys.path.append(str(ROOT))
 
 OWNER = "Ana García"
 SIGNER = "Elena Ortiz"
@@ -59,7 +60,7 @@ RACE_REFUSALS = {
 
 @dataclass
 class Command:
-    kind: str  # company, deal, advance
+    kind: str  # company, deal, advance, activity
     args: list[str]
     race: int | None = None  # race group: exactly one of its commands wins
     expect: dict = field(default_factory=dict)  # what a success must leave in the database
@@ -174,8 +175,10 @@ def plan(prep: Prepared, processes: int, commands: int, seed: int) -> list[list[
 
     for w in range(processes):
         own_items = [("own", d) for d in prep.own_deals[w] for _ in OWN_STAGES]
-        own_items += [("company", i) for i in range(unique_each // 2)]
-        own_items += [("deal", i) for i in range(unique_each - unique_each // 2)]
+        third = unique_each // 3
+        own_items += [("company", i) for i in range(third)]
+        own_items += [("activity", i) for i in range(third)]
+        own_items += [("deal", i) for i in range(unique_each - 2 * third)]
         rng.shuffle(own_items)
         stage_of: dict[int, int] = {}
         free = iter(s for s in range(commands) if lists[w][s] is None)
@@ -186,6 +189,8 @@ def plan(prep: Prepared, processes: int, commands: int, seed: int) -> list[list[
                 command = _advance(n, OWN_STAGES[step], prep.emails[prep.prep_deal_company[n]], None)
             elif kind == "company":
                 command = _company_add(f"Bench Company {w}-{n}", f"bench{w}-{n}.example", None)
+            elif kind == "activity":
+                command = _activity_log(prep.emails[(w + n) % PREP_COMPANIES], f"Bench call {w}-{n}")
             else:
                 command = _deal_create(prep, (w + n) % PREP_COMPANIES, f"New deal of process {w} number {n}", None)
             lists[w][next(free)] = command
@@ -197,6 +202,11 @@ def plan(prep: Prepared, processes: int, commands: int, seed: int) -> list[list[
 
 def _company_add(name: str, host: str, race: int | None) -> Command:
     return Command("company", ["company", "add", name, "--country", "ES", "--website", f"https://{host}"], race, {"name": name})
+
+
+def _activity_log(email: str, summary: str) -> Command:
+    args = ["activity", "log", "--contact", email, "--type", "call", "--direction", "outbound", "--summary", summary]
+    return Command("activity", args, None, {"summary": summary})
 
 
 def _deal_create(prep: Prepared, k: int, description: str, race: int | None) -> Command:
@@ -303,6 +313,11 @@ def check(lists: list[list[Command]], url: str, base_env: dict) -> list[str]:
                     rows = q("SELECT name FROM company WHERE id = :id", id=int(m.group(1))) if m else []
                     if not rows or rows[0][0] != c.expect["name"]:
                         problems.append(f"{where}: succeeded ({c.stdout.strip()}) but the company is not there: {rows}")
+                elif c.kind == "activity":
+                    m = re.match(r"Logged activity (\d+): ", c.stdout)
+                    rows = q("SELECT summary FROM activity WHERE id = :id", id=int(m.group(1))) if m else []
+                    if not rows or rows[0][0] != c.expect["summary"]:
+                        problems.append(f"{where}: succeeded ({c.stdout.strip()}) but the activity is not there: {rows}")
                 elif c.kind == "deal":
                     m = re.match(r"Created deal (\d+): ", c.stdout)
                     rows = q("SELECT name, stage FROM deal WHERE id = :id", id=int(m.group(1))) if m else []
