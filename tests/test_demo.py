@@ -178,3 +178,18 @@ def test_demo_size_is_one_transaction(tmp_path):
     else:
         assert p.returncode == -signal.SIGKILL
         assert deals in (0, DEMO_DEALS + size)
+
+
+@pytest.mark.sqlite_only
+def test_demo_has_interactions_and_next_steps(sh, cli, no_db_env):
+    ok(sh("demo"))
+    db = ("--db", str(no_db_env / "demo.db"))
+    steps = json.loads(ok(cli(*db, "deal", "next-steps", "--json")).stdout)
+    flags = Counter(s["flag"] for s in steps)
+    assert flags == {"missing": 6, "overdue": 1, None: 3}  # demo.NEXT_STEPS: one of four is past due
+    assert [s["next_task"]["title"] for s in steps if s["flag"] == "overdue"] == ["Send the revised quotation"]
+    activities = json.loads(ok(cli(*db, "activity", "list", "--json")).stdout)
+    assert len(activities) == 5
+    sanitas = json.loads(ok(cli(*db, "company", "show", "Sanitas Hospitales", "--json")).stdout)
+    assert sanitas["lead_status"] == "Open deal"  # an inbound email does not move an Open deal company back
+    assert [item["kind"] for item in sanitas["timeline"]][:3] == ["task", "activity", "activity"]

@@ -45,8 +45,9 @@ def demo(
         "\nLook further:\n"
         f"  {prefix}deal list\n"
         f"  {prefix}deal show 'Torrejón'\n"
-        f"  {prefix}company show Almirall\n"
-        f"  {prefix}contact list"
+        f"  {prefix}company show 'Sanitas Hospitales'\n"
+        f"  {prefix}deal next-steps\n"
+        f"  {prefix}task list"
     )
 
 
