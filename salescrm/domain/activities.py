@@ -140,14 +140,20 @@ class ActivityFilter:
     since: str | None = None
 
 
-def _conditions(session: Session, f: ActivityFilter) -> list:
+def link_conditions(session: Session, model, links: Links) -> list:
+    """Filters on what an activity or a task is linked to, from the references people type."""
     conditions = []
-    if f.company:
-        conditions.append(Activity.company_id == refs.company(session, f.company).id)
-    if f.contact:
-        conditions.append(Activity.contact_id == refs.contact(session, f.contact).id)
-    if f.deal:
-        conditions.append(Activity.deal_id == refs.deal(session, f.deal).id)
+    if links.company:
+        conditions.append(model.company_id == refs.company(session, links.company).id)
+    if links.contact:
+        conditions.append(model.contact_id == refs.contact(session, links.contact).id)
+    if links.deal:
+        conditions.append(model.deal_id == refs.deal(session, links.deal).id)
+    return conditions
+
+
+def _conditions(session: Session, f: ActivityFilter) -> list:
+    conditions = link_conditions(session, Activity, Links(contact=f.contact, company=f.company, deal=f.deal))
     if f.type:
         conditions.append(Activity.type == parse_choice(f.type, process.ACTIVITY_TYPES, "Activity type"))
     if f.by:

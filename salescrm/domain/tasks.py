@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from salescrm import process
 from salescrm.domain import refs, times
-from salescrm.domain.activities import Linked, Links, resolve_links
+from salescrm.domain.activities import Linked, Links, link_conditions, resolve_links
 from salescrm.domain.actors import actor_of
 from salescrm.domain.team import acting_member, find_member
 from salescrm.domain.values import clean_text, parse_deal_class
@@ -151,13 +151,7 @@ def _conditions(session: Session, f: TaskFilter, current: datetime) -> list:
         conditions.append(Task.due < current)
     if f.due_before is not None:
         conditions.append(Task.due <= f.due_before)
-    if f.deal:
-        conditions.append(Task.deal_id == refs.deal(session, f.deal).id)
-    if f.company:
-        conditions.append(Task.company_id == refs.company(session, f.company).id)
-    if f.contact:
-        conditions.append(Task.contact_id == refs.contact(session, f.contact).id)
-    return conditions
+    return conditions + link_conditions(session, Task, Links(contact=f.contact, company=f.company, deal=f.deal))
 
 
 _OWNER = aliased(TeamMember)
