@@ -97,7 +97,7 @@ def _table(items) -> None:
     output.table(
         ["ID", "Due", "Title", "Owner", "On", "State"],
         ((t["id"], output.when(t["due"]), t["title"], t["owner"],
-          ", ".join(t[k]["name"] for k in ("deal", "company", "contact") if t[k]),
+          next((t[k]["name"] for k in ("deal", "company", "contact") if t[k]), ""),  # the most specific link
           "done" if t["done"] else ("overdue" if t["overdue"] else "open")) for t in items),
         no_wrap=["Due"],
     )
