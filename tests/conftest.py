@@ -224,6 +224,12 @@ class FakePrompter:
     def confirm(self, message, *, default=False):
         return self._answer("confirm", message)
 
+    def checkbox(self, message, choices, *, checked=()):
+        answer = self._answer("checkbox", message)
+        if not isinstance(answer, BaseException) and not set(answer) <= set(choices):
+            raise AssertionError(f"{answer!r} are not all among the choices {list(choices)!r}")
+        return answer
+
     def say(self, text):
         self.said.append(text)
 

@@ -24,6 +24,8 @@ class Prompter(Protocol):
 
     def confirm(self, message: str, *, default: bool = False) -> bool: ...
 
+    def checkbox(self, message: str, choices: Sequence[str], *, checked: Sequence[str] = ()) -> list[str]: ...
+
     def say(self, text: str) -> None: ...
 
 
@@ -71,6 +73,12 @@ class QuestionaryPrompter:
         import questionary
 
         return questionary.confirm(message, default=default).unsafe_ask()
+
+    def checkbox(self, message, choices, *, checked=()):
+        import questionary
+
+        options = [questionary.Choice(c, checked=c in checked) for c in choices]
+        return questionary.checkbox(message, choices=options).unsafe_ask()
 
     def say(self, text):
         print(text, file=sys.stderr)

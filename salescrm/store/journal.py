@@ -31,6 +31,7 @@ from salescrm.store.models import (
     JournalEntry,
     JournalField,
     JournalHead,
+    SurveyAnswer,
     Task,
     TeamMember,
 )
@@ -87,6 +88,11 @@ _RECORDS = {
     Activity: ("activity", "id", {
         "type": ("type", None), "direction": ("direction", None), "at": ("at", _iso_utc), "summary": ("summary", None),
         "actor": ("by", None), "contact_id": ("contact", None), "company_id": ("company", None), "deal_id": ("deal", None),
+    }),
+    SurveyAnswer: ("survey_answer", "id", {
+        "capture": ("capture", None), "qualifying_defined": ("qualifying_defined", None),
+        "qualifying_understood": ("qualifying_understood", None), "clean_data": ("clean_data", None),
+        "reports": ("reports", None), "score": ("score", None),
     }),
     Task: ("task", "id", {
         "title": ("title", None), "kind": ("kind", None), "due": ("due", _iso_utc), "owner_id": ("owner", "owner"),

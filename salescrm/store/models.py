@@ -193,6 +193,21 @@ class Task(SQLModel, table=True):
     version: int = Field(default=1)
 
 
+class SurveyAnswer(SQLModel, table=True):
+    """One answer set of the life-science article's CRM self-assessment (`audit survey`)."""
+
+    __tablename__ = "survey_answer"
+    id: int | None = Field(default=None, primary_key=True)
+    taken_at: datetime = _time(default_factory=utcnow)
+    taken_by: str = Field(max_length=200)
+    capture: int  # 1-7: how completely we capture what we need
+    qualifying_defined: int  # 1-7: how clearly the lead qualification process is defined
+    qualifying_understood: int  # 1-7: how well the whole team understands it
+    clean_data: int  # 1-7: how clean the database is
+    reports: str = Field(max_length=200)  # the regular reports the team runs, comma-separated ids
+    score: int  # 4-33
+
+
 def declare_partial_indexes() -> None:
     """Add the partial indexes to the metadata (the migrations and the schema comparison need them).
 

@@ -1,4 +1,4 @@
-"""activities and tasks: interactions, follow-up tasks, lead intake and team logins
+"""activities and tasks: interactions, follow-up tasks, lead intake, team logins, and the audit's survey answers
 
 Revision ID: 0003
 Revises: 0002
@@ -74,6 +74,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_task_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_owner_login'), ['owner_login'], unique=False)
 
+    op.create_table('survey_answer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('taken_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('capture', sa.Integer(), nullable=False),
+    sa.Column('qualifying_defined', sa.Integer(), nullable=False),
+    sa.Column('qualifying_understood', sa.Integer(), nullable=False),
+    sa.Column('clean_data', sa.Integer(), nullable=False),
+    sa.Column('reports', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_answer'))
+    )
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.alter_column('country',
                existing_type=sa.VARCHAR(length=2),
@@ -129,6 +141,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_task_contact_id'))
         batch_op.drop_index('ix_task_company_kind_done')
 
+    op.drop_table('survey_answer')
     op.drop_table('task')
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.drop_index('ix_activity_deal_at')
