@@ -87,6 +87,8 @@ def command_tree() -> Iterator[tuple[list[str], object]]:
         for name in group.list_commands(ctx):
             cmd = group.get_command(ctx, name)
             if hasattr(cmd, "list_commands"):
+                if getattr(cmd, "invoke_without_command", False):  # `salescrm audit` runs itself too
+                    yield path + [name], cmd
                 yield from walk(cmd, path + [name])
             else:
                 yield path + [name], cmd
