@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import activities, audit, companies, contacts, db, deals, demo, journal, leads, pipeline, tasks, team
+from salescrm.cli import activities, audit, companies, contacts, db, deals, demo, journal, leads, pipeline, reports, tasks, team
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -150,6 +150,7 @@ app.add_typer(deals.app, name="deal")
 app.add_typer(leads.app, name="lead")
 app.add_typer(activities.app, name="activity")
 app.add_typer(tasks.app, name="task")
+app.add_typer(reports.app, name="report")
 app.add_typer(audit.app, name="audit")
 app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(journal.app, name="journal")

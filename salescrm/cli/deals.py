@@ -366,17 +366,21 @@ def next_steps(
     from salescrm.domain import tasks
 
     with runtime(ctx).reading() as session:
-        items = tasks.iter_next_steps(session, owner=owner, deal_class=class_)
-        if json:
-            output.print_json_array(items)
-            return
-        flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
-        output.table(
-            ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
-            ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
-              output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
-            no_wrap=["Due"],
-        )
+        render_next_steps(tasks.iter_next_steps(session, owner=owner, deal_class=class_), json)
+
+
+def render_next_steps(items, json: bool) -> None:
+    """The next steps as a JSON array or a table (`deal next-steps` and `report next-steps`), streamed."""
+    if json:
+        output.print_json_array(items)
+        return
+    flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
+    output.table(
+        ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
+        ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
+          output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
+        no_wrap=["Due"],
+    )
 
 
 @app.command("list", epilog="Example: salescrm deal list --stage discovered --owner \"Ana García\" --json")

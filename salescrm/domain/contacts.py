@@ -118,17 +118,23 @@ def edit_contact(
     return contact
 
 
+def lead_source_conditions(channel: str | None, source: str | None) -> list:
+    """Contacts that came by `channel`, and whose search engine, keyword or source page contains `source`."""
+    conditions = []
+    if channel:
+        conditions.append(Contact.channel == parse_choice(channel, process.LEAD_CHANNELS, "Channel", slugs=True))
+    if source:
+        pattern = f"%{escape_like(source.strip().lower())}%"
+        conditions.append(sa.or_(*(sa.func.lower(column).like(pattern, escape="\\")
+                                   for column in (Contact.search_engine, Contact.keyword, Contact.source_page))))
+    return conditions
+
+
 def list_contacts(
     session: Session, *, company: str | None = None, channel: str | None = None, source: str | None = None,
     limit: int | None = None,
 ) -> list[Contact]:
-    stmt = select(Contact).order_by(Contact.last_name, Contact.first_name, Contact.id)
-    if channel:
-        stmt = stmt.where(Contact.channel == parse_choice(channel, process.LEAD_CHANNELS, "Channel", slugs=True))
-    if source:
-        pattern = f"%{escape_like(source.strip().lower())}%"
-        stmt = stmt.where(sa.or_(*(sa.func.lower(column).like(pattern, escape="\\")
-                                   for column in (Contact.search_engine, Contact.keyword, Contact.source_page))))
+    stmt = select(Contact).where(*lead_source_conditions(channel, source)).order_by(Contact.last_name, Contact.first_name, Contact.id)
     if company:
         found = refs.company(session, company)
         stmt = stmt.join(ContactCompany, ContactCompany.contact_id == Contact.id).where(

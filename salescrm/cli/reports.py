@@ -1,0 +1,337 @@
+"""`salescrm report`: the five regular reports of the life-science article (docs/reports.md).
+
+Each command parses its options, calls one function of salescrm.domain.reports in a read session, and
+renders the result: tables (with bars on a terminal) or `--json`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from salescrm import process
+from salescrm.cli import output
+
+app = typer.Typer(help="Reports: sales cycle, pipeline at a date, forecast, conversion, next steps.",
+                  epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
+
+BAR_WIDTH = 12
+CLASS_HELP = "Only deals of this class: " + ", ".join(process.DEAL_CLASSES) + "."
+OWNER_HELP = "Only deals of this owner (id, name or login)."
+AT_HELP = "The day whose end the report looks at, YYYY-MM-DD (default today), rebuilt from the stage history."
+JSON_HELP = "Print JSON on stdout."
+
+
+def _complete_class(incomplete: str) -> list[str]:
+    return [c for c in process.DEAL_CLASSES if c.lower().startswith(incomplete.lower())]
+
+
+def _owner():
+    return typer.Option(None, "--owner", help=OWNER_HELP)
+
+
+def _class():
+    return typer.Option(None, "--class", help=CLASS_HELP, autocompletion=_complete_class)
+
+
+def _at():
+    return typer.Option(None, "--at", metavar="DATE", help=AT_HELP)
+
+
+def _json():
+    return typer.Option(False, "--json", help=JSON_HELP)
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _bar(value, largest) -> str:
+    """A bar of █ scaled to the largest value (empty in a pipe, where numbers are what scripts read)."""
+    if not output.is_terminal() or not largest or not value:
+        return ""
+    return "█" * max(1, round(BAR_WIDTH * value / largest))
+
+
+def _table(columns: list[str], rows: list[tuple], *, title: str | None = None, right: tuple[str, ...] = (),
+           bars: tuple[int, ...] = ()) -> None:
+    """A table whose bar columns (by index) are dropped in a pipe."""
+    if not output.is_terminal() and bars:
+        keep = [i for i in range(len(columns)) if i not in bars]
+        columns = [columns[i] for i in keep]
+        rows = [tuple(row[i] for i in keep) for row in rows]
+    output.table(columns, rows, title=title, justify={c: "right" for c in right},
+                 no_wrap=tuple(c for i, c in enumerate(columns) if i == 0 or i in bars))
+
+
+def _days(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _percent(rate) -> str:
+    if rate is None:
+        return "-"
+    return f"{rate * 100:.1f} %" if output.is_terminal() else str(rate)
+
+
+# --- report cycle ---------------------------------------------------------------------------------
+
+
+@app.command("cycle", epilog="Example: salescrm report cycle --since 2026-01-01 --won-at contract-signed --json")
+def cycle(
+    ctx: typer.Context,
+    owner: Optional[str] = _owner(),
+    class_: Optional[str] = _class(),
+    since: Optional[str] = typer.Option(None, "--since", metavar="DATE", help="Only deals won on or after this day (YYYY-MM-DD); stays in stages that ended on or after it."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="DATE", help="Only deals won on or before this day (YYYY-MM-DD); stays that ended by then."),
+    at: Optional[str] = _at(),
+    won_at: Optional[str] = typer.Option(None, "--won-at", metavar="STAGE", help="Where the cycle ends: payment-done (won, the default) or contract-signed."),
+    json: bool = _json(),
+) -> None:
+    """Sales-cycle length: days from a deal's creation to won, median and quartiles, by class and by owner; and the median days spent in each stage."""
+    from salescrm.cli.runtime import runtime
+    from salescrm.domain import reports
+
+    with runtime(ctx).reading() as session:
+        report = reports.cycle_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_,
+                                      won_at=won_at)
+    if json:
+        output.print_json(report)
+        return
+    period = _period(report)
+    output.details([
+        ("Cycle", f"days from creation to {report['won_at']}" + (" (won)" if report["won_at"] == process.WON_STAGE else "")),
+        ("Deals", f"{report['deals']} reaching {report['won_at']}{period}, as of the end of {report['at']}"),
+        ("Median days", _days(report["median_days"])),
+        ("Middle half", f"{_days(report['p25_days'])} to {_days(report['p75_days'])} days (25th to 75th percentile)"),
+    ], title="Sales cycle")
+    for key, label in (("by_class", "class"), ("by_owner", "owner")):
+        groups = report[key]
+        if not groups:
+            continue
+        output.heading(f"By {label}")
+        largest = max((g["median_days"] or 0) for g in groups)
+        _table([label.capitalize(), "Deals", "Median", "25th", "75th", ""],
+               [(g[label], g["deals"], _days(g["median_days"]), _days(g["p25_days"]), _days(g["p75_days"]),
+                 _bar(g["median_days"], largest)) for g in groups],
+               right=("Deals", "Median", "25th", "75th"), bars=(5,))
+    output.heading("Median days in each stage (stays that ended" + (period or "") + ")")
+    stages = report["stage_median_days"]
+    largest = max((s["median_days"] or 0) for s in stages)
+    _table(["Stage", "Stays", "Median days", ""],
+           [(s["stage"], s["stays"], _days(s["median_days"]), _bar(s["median_days"], largest)) for s in stages],
+           right=("Stays", "Median days"), bars=(3,))
+
+
+def _period(report: dict) -> str:
+    since, until = report.get("since"), report.get("until")
+    if since and until:
+        return f" from {since} to {until}"
+    if since:
+        return f" since {since}"
+    if until:
+        return f" until {until}"
+    return ""
+
+
+# --- report pipeline --------------------------------------------------------------------------------
+
+
+@app.command("pipeline", epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28")
+def pipeline(
+    ctx: typer.Context,
+    at: Optional[str] = _at(),
+    compare: Optional[str] = typer.Option(None, "--compare", metavar="DATE", help="Also the pipeline at the end of this day (YYYY-MM-DD), and what changed between the two days: deals that entered, moved, were won or lost, and new companies with no deal."),
+    owner: Optional[str] = _owner(),
+    class_: Optional[str] = _class(),
+    json: bool = _json(),
+) -> None:
+    """The open deals per stage as they stood at a date, rebuilt from the stage history; with --compare, what changed since another date."""
+    from salescrm.cli.runtime import runtime
+    from salescrm.domain import reports
+
+    with runtime(ctx).reading() as session:
+        report = reports.pipeline_report(session, at=at, compare=compare, owner=owner, deal_class=class_)
+        if json:
+            _print_json_streamed(report)  # the lists of changes are read from the database as they are written
+        else:
+            _render_pipeline(report)
+
+
+def _render_pipeline(report: dict) -> None:
+    earlier = report.get("compare")
+    largest = max(s["amount"] for s in report["stages"])
+    if earlier is None:
+        rows = [(s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
+                 output.money(s["weighted_amount"]), _bar(s["amount"], largest)) for s in report["stages"]]
+        total = report["total"]
+        rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
+        _table(["Stage", "Prob. %", "Deals", "Amount", "Weighted", ""], rows,
+               title=f"Pipeline {process.PIPELINE} at the end of {report['at']} (open deals)",
+               right=("Prob. %", "Deals", "Amount", "Weighted"), bars=(5,))
+        return
+    then, now = sorted((earlier, report), key=lambda r: r["at"])
+    pairs = list(zip(then["stages"], now["stages"])) + [(then["total"], now["total"])]
+    largest = max(s["amount"] for s in now["stages"])
+    rows = []
+    for i, (before, after) in enumerate(pairs):
+        rows.append((before.get("stage", "Total"), before["count"], output.money(before["amount"]), after["count"],
+                     output.money(after["amount"]), _signed(after["count"] - before["count"]),
+                     _signed(after["amount"] - before["amount"], money=True),
+                     _bar(after["amount"], largest) if i < len(pairs) - 1 else ""))
+    _table(["Stage", "Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount", ""], rows,
+           title=f"Pipeline {process.PIPELINE} (open deals): then = the end of {then['at']}, now = the end of {now['at']}",
+           right=("Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount"), bars=(7,))
+    changes = report["changes"]
+    period = f"after {changes['from']} up to {changes['to']}"
+    for key, label in (("entered", "Entered (created)"), ("moved", "Moved to another open stage"), ("won", "Won"),
+                       ("lost", "Lost")):
+        output.heading(f"{label} {period}")
+        _table(["ID", "Name", "From", "To", "Amount", "Owner"],
+               ((d["id"], d["name"], d["from_stage"] or "-", d["to_stage"], output.money(d["amount"]), d["owner"])
+                for d in changes[key]), right=("Amount",))
+    output.heading(f"Companies created {period} with no deal by the end of {changes['to']}")
+    _table(["ID", "Company", "Lead status", "Created"],
+           ((c["id"], c["name"], c["lead_status"], output.when(c["created_at"])) for c in changes["missing"]))
+
+
+def _print_json_streamed(obj, indent: int = 0) -> None:
+    """JSON like print_json, except that lists (and the report's streamed `Rows`) are written one item
+    per line as they are read, as `print_json_array` does, so that no long list sits whole in memory."""
+    import json
+    import sys
+
+    write = sys.stdout.write
+    pad = "  " * (indent + 1)
+    if isinstance(obj, dict):
+        write("{")
+        for i, (key, value) in enumerate(obj.items()):
+            write(("," if i else "") + "\n" + pad + json.dumps(key, ensure_ascii=False) + ": ")
+            _print_json_streamed(value, indent + 1)
+        write(("\n" + "  " * indent if obj else "") + "}")
+    elif isinstance(obj, (str, int, float, bool)) or obj is None:
+        write(json.dumps(obj, ensure_ascii=False))
+    else:
+        first = True
+        write("[")
+        for item in obj:
+            write(("\n" if first else ",\n") + pad + json.dumps(item, ensure_ascii=False))
+            first = False
+        write("]" if first else "\n" + "  " * indent + "]")
+    if indent == 0:
+        write("\n")
+
+
+def _signed(value, money: bool = False) -> str:
+    text = output.money(abs(value)) if money else str(abs(value))
+    return ("+" if value > 0 else "-" if value < 0 else "") + text
+
+
+# --- report forecast --------------------------------------------------------------------------------
+
+
+@app.command("forecast", epilog="Example: salescrm report forecast --since 2026-01-01 --until 2026-12-31 --owner \"Ana García\"")
+def forecast(
+    ctx: typer.Context,
+    owner: Optional[str] = _owner(),
+    class_: Optional[str] = _class(),
+    since: Optional[str] = typer.Option(None, "--since", metavar="DATE", help="Only close dates and won dates on or after this day (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="DATE", help="Only close dates and won dates on or before this day (YYYY-MM-DD); with --since, every month between is listed."),
+    at: Optional[str] = _at(),
+    json: bool = _json(),
+) -> None:
+    """Weighted amount (stage probability × amount) of the open deals by expected close month, and the amount won per month."""
+    from salescrm.cli.runtime import runtime
+    from salescrm.domain import reports
+
+    with runtime(ctx).reading() as session:
+        report = reports.forecast_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_)
+    if json:
+        output.print_json(report)
+        return
+    months = report["months"]
+    largest = max([m["weighted_amount"] + m["won_amount"] for m in months] + [0])
+    rows = [(m["month"], m["count"], output.money(m["amount"]), output.money(m["weighted_amount"]),
+             output.money(m["won_amount"]), _stacked(m["won_amount"], m["weighted_amount"], largest))
+            for m in months]
+    total = report["total"]
+    rows.append(("Total", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]),
+                 output.money(total["won_amount"]), ""))
+    _table(["Month", "Open deals", "Amount", "Weighted", "Won", "█ won ░ weighted"], rows,
+           title=f"Forecast at the end of {report['at']}: open deals by close month, amount won by month",
+           right=("Open deals", "Amount", "Weighted", "Won"), bars=(5,))
+
+
+def _stacked(won, weighted, largest) -> str:
+    """Won (█) then weighted open amount (░), on one scale."""
+    if not output.is_terminal() or not largest:
+        return ""
+    solid = round(BAR_WIDTH * won / largest)
+    shaded = round(BAR_WIDTH * (won + weighted) / largest) - solid
+    return "█" * max(solid, 1 if won else 0) + "░" * max(shaded, 1 if weighted else 0)
+
+
+# --- report conversion ------------------------------------------------------------------------------
+
+
+@app.command("conversion", epilog="Example: salescrm report conversion --since 2026-01-01 --until 2026-03-31 --json")
+def conversion(
+    ctx: typer.Context,
+    owner: Optional[str] = _owner(),
+    class_: Optional[str] = _class(),
+    since: Optional[str] = typer.Option(None, "--since", metavar="DATE", help="Only deals and companies created on or after this day (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="DATE", help="Only deals and companies created on or before this day (YYYY-MM-DD)."),
+    at: Optional[str] = _at(),
+    channel: Optional[str] = typer.Option(None, "--channel", help="Leads to won: only companies with a contact that came by this channel (web-form, phone, ...)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Leads to won: only companies with a contact whose search engine, keyword or source page contains this."),
+    json: bool = _json(),
+) -> None:
+    """Of the deals that entered each stage, the share that reached the next; win rate, loss reasons, and the share of new companies with a won deal."""
+    from salescrm.cli.runtime import runtime
+    from salescrm.domain import reports
+
+    with runtime(ctx).reading() as session:
+        report = reports.conversion_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_,
+                                           channel=channel, source=source)
+    if json:
+        output.print_json(report)
+        return
+    stages = report["stages"]
+    largest = max(s["entered"] for s in stages)
+    following = dict(zip(process.OPEN_STAGES, process.OPEN_STAGES[1:] + (process.WON_STAGE,)))
+    _table(["Stage", "Entered", "Reached next", "Next stage", "Rate", ""],
+           [(s["stage"], s["entered"], s["reached_next"], following[s["stage"]], _percent(s["rate"]),
+             _bar(s["entered"], largest)) for s in stages],
+           title=f"Conversion of the deals created{_period(report) or ' (all)'}, as of the end of {report['at']}",
+           right=("Entered", "Reached next", "Rate"), bars=(5,))
+    leads = report["leads"]
+    output.details([
+        ("Win rate", f"{_percent(report['win_rate'])} ({report['won']} won, {report['lost']} lost)"),
+        ("Leads to won", f"{_percent(leads['rate'])} ({leads['won']} of {leads['companies']} companies created"
+                         f"{_period(report)} have a won deal)"),
+    ])
+    if report["lost_reasons"]:
+        output.heading("Lost deals by reason category")
+        largest = max(r["count"] for r in report["lost_reasons"])
+        _table(["Category", "Deals", ""],
+               [(r["category"] or "-", r["count"], _bar(r["count"], largest)) for r in report["lost_reasons"]],
+               right=("Deals",), bars=(2,))
+
+
+# --- report next-steps ------------------------------------------------------------------------------
+
+
+@app.command("next-steps", epilog='Example: salescrm report next-steps --owner "Ana García"')
+def next_steps(
+    ctx: typer.Context,
+    owner: Optional[str] = _owner(),
+    class_: Optional[str] = _class(),
+    json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout (as `deal next-steps --json`)."),
+) -> None:
+    """Every open deal with its next step (its earliest open task); deals with none or an overdue one come first. The same as `deal next-steps`."""
+    from salescrm.cli.deals import render_next_steps
+    from salescrm.cli.runtime import runtime
+    from salescrm.domain import tasks
+
+    with runtime(ctx).reading() as session:
+        render_next_steps(tasks.iter_next_steps(session, owner=owner, deal_class=class_), json)
