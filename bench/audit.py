@@ -14,6 +14,7 @@ Usage: python bench/audit.py [--companies 100000] [--sizes 10000,1000000] [--ski
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import string
 import sys
@@ -21,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PY, ROOT, peak_rss_mib
+from common import PY, ROOT, build_demo, peak_rss_mib
 
 sys.path.append(str(ROOT))
 
@@ -113,7 +114,6 @@ def bench_duplicates(count: int) -> None:
 
 
 def bench_database(sizes: list[int]) -> None:
-    import os
 
     peaks: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="salescrm-audit-") as tmp:
@@ -122,14 +122,7 @@ def bench_database(sizes: list[int]) -> None:
             db = Path(tmp) / f"d{size}.db"
             env["SALESCRM_DB"] = str(db)
             start = time.perf_counter()
-            import subprocess
-
-            subprocess.run([PY, "-m", "salescrm", "demo", "--size", str(size)], env={**env, "SALESCRM_DB": ""},
-                           check=False, capture_output=True)
-            made = Path(tmp) / "data" / "demo.db"
-            made.rename(db)
-            for suffix in ("-wal", "-shm"):
-                Path(str(made) + suffix).unlink(missing_ok=True)
+            build_demo(db, size, str(Path(tmp) / "data"))
             print(f"\ndemo --size {size:,}: built in {time.perf_counter() - start:.1f} s")
             base_seconds, base_peak = peak_rss_mib([PY, "-m", "salescrm", "pipeline", "show", "--json"], env)
             seconds, peak = peak_rss_mib([PY, "-m", "salescrm", "audit", "--json", "--fail-on", "never"], env)

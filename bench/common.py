@@ -46,3 +46,12 @@ def row(label: str, value: float, baseline: float, target: float | None = None, 
     ratio = value / baseline if baseline else float("inf")
     verdict = "" if target is None else ("  ok" if ratio <= target else f"  OVER target {target}x")
     return f"{label:<48} {value:8.3f} {unit}  baseline {baseline:8.3f} {unit}  ratio {ratio:5.2f}x{verdict}"
+
+
+def build_demo(db: Path, size: int, data_dir: str) -> float:
+    """Seconds to write a `demo --size` database to `db` (the SP-009-001 examples plus `size` synthetic deals)."""
+    env = {**os.environ, "SALESCRM_DATA_DIR": data_dir}
+    start = time.perf_counter()
+    subprocess.run([PY, "-m", "salescrm", "--db", str(db), "demo", "--size", str(size)], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start

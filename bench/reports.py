@@ -32,7 +32,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from common import PY, ROOT, peak_rss_mib, row, wall
+from common import PY, ROOT, build_demo, peak_rss_mib, row, wall
 
 OPEN_STAGES = ("Prospected", "Qualified", "Discovered", "Implementation Defined", "Offer Sent", "Offer Approved",
                "Contract Signed")
@@ -71,14 +71,6 @@ def domain_once(db: Path, day: date) -> tuple[float, dict]:
     return elapsed, {s["stage"]: (s["count"], round(s["amount"] * 100)) for s in report["stages"] if s["count"]}
 
 
-def build(db: Path, size: int, data_dir: str) -> float:
-    env = {**os.environ, "SALESCRM_DATA_DIR": data_dir}
-    start = time.perf_counter()
-    subprocess.run([PY, "-m", "salescrm", "--db", str(db), "demo", "--size", str(size)], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=100_000)
@@ -89,7 +81,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / f"scale-{args.size}.db"
     if not db.exists():
-        seconds = build(db, args.size, str(workdir))
+        seconds = build_demo(db, args.size, str(workdir))
         print(f"demo --size {args.size:,}: built in {seconds:.1f} s ({db.stat().st_size / 2**20:,.0f} MiB)")
     conn = sqlite3.connect(db)
     deals, changes = conn.execute("SELECT (SELECT count(*) FROM deal), (SELECT count(*) FROM stage_change)").fetchone()

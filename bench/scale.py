@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PY, ROOT, peak_rss_mib, wall
+from common import PY, ROOT, build_demo, peak_rss_mib, wall
 
 OPEN_STAGES = ("Prospected", "Qualified", "Discovered", "Implementation Defined", "Offer Sent", "Offer Approved", "Contract Signed")
 RAW_AGGREGATE = (
@@ -38,14 +38,6 @@ def raw_aggregate_seconds(db: Path, runs: int) -> float:
         times.append(time.perf_counter() - start)
         conn.close()
     return statistics.median(times[1:])
-
-
-def build(db: Path, size: int, data_dir: str) -> float:
-    env = {**os.environ, "SALESCRM_DATA_DIR": data_dir}
-    start = time.perf_counter()
-    subprocess.run([PY, "-m", "salescrm", "--db", str(db), "demo", "--size", str(size)], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -67,7 +59,7 @@ def main() -> None:
     for size in sizes:
         db = workdir / f"scale-{size}.db"
         if not db.exists():
-            seconds = build(db, size, str(workdir))
+            seconds = build_demo(db, size, str(workdir))
             print(f"demo --size {size:>9,}: built in {seconds:7.1f} s ({db.stat().st_size / 2**20:,.0f} MiB)")
         floor = wall([PY, str(ROOT / "bench" / "floor_show.py"), str(db)], runs=args.runs)
         raw = raw_aggregate_seconds(db, args.runs)

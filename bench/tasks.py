@@ -22,14 +22,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from common import PY, peak_rss_mib, row, wall
+from common import PY, build_demo, peak_rss_mib, row, wall
 
 
 def build(tmp: Path, size: int) -> Path:
-    env = {**os.environ, "SALESCRM_DATA_DIR": str(tmp / f"data{size}"), "SALESCRM_USER": "bench"}
-    env.pop("SALESCRM_DB", None)
-    subprocess.run([PY, "-m", "salescrm", "demo", "--size", str(size)], env=env, check=True, capture_output=True)
-    db = tmp / f"data{size}" / "demo.db"
+    db = tmp / f"tasks{size}.db"
+    build_demo(db, size, str(tmp / "data"))
     con = sqlite3.connect(db)
     try:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
