@@ -114,7 +114,6 @@ def bench_duplicates(count: int) -> None:
 
 
 def bench_database(sizes: list[int]) -> None:
-
     peaks: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="salescrm-audit-") as tmp:
         env = {**os.environ, "SALESCRM_DATA_DIR": str(Path(tmp) / "data"), "SALESCRM_USER": "bench"}
