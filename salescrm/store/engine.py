@@ -184,6 +184,9 @@ def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
     except exc.IntegrityError as e:
         raise Refused(f"{_conflict(e)}; nothing was saved. Run the command again to see why.") from None
     except (exc.OperationalError, exc.DatabaseError) as e:
+        # A signal can break the driver mid-statement (psycopg: "cannot exit pipeline mode while busy");
+        # the person stopped the command, and that is what they are told.
+        interrupts.check()
         if not _is_unavailable(e):
             raise
         raise _unavailable(location, e) from None
