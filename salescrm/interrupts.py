@@ -28,13 +28,18 @@ def install() -> None:
     signal.signal(signal.SIGINT, _handler)
     signal.signal(signal.SIGTERM, _handler)
     sys.unraisablehook = _quiet_about_signals
-    logging.getLogger("psycopg").addFilter(_quiet_after_a_signal)
+    if _quiet_after_a_signal not in logging.lastResort.filters:
+        logging.lastResort.addFilter(_quiet_after_a_signal)
+
+
+_DRIVER_LOGGERS = ("psycopg", "sqlalchemy")
 
 
 def _quiet_after_a_signal(record: logging.LogRecord) -> bool:
-    """psycopg warns when it cannot tidy a connection a signal broke off ("error ignored terminating ...
-    pipeline aborted"); the person already gets one line saying what happened, and the rollback is done."""
-    return _received is None or record.levelno > logging.WARNING
+    """psycopg and SQLAlchemy's pool log, with tracebacks, that they could not tidy a connection a signal
+    broke off ("error ignored terminating ... pipeline aborted", "Exception during reset or similar").
+    The person already gets one line saying what happened, and the connection is thrown away unused."""
+    return _received is None or not record.name.startswith(_DRIVER_LOGGERS)
 
 
 def _quiet_about_signals(unraisable) -> None:

@@ -310,6 +310,38 @@ def test_signal_after_the_commit_does_not_claim_nothing_was_saved(backend, db, w
     )
 
 
+_DRIVER_NOISE = r"""
+import logging, os, signal
+from salescrm import interrupts
+from salescrm.errors import Interrupted
+
+def noise(label):
+    for name in ("psycopg", "sqlalchemy.pool.impl.QueuePool", "salescrm.other"):
+        try:
+            raise RuntimeError("cannot exit pipeline mode while busy")
+        except RuntimeError:
+            logging.getLogger(name).error("%s: %s", label, name, exc_info=True)
+
+interrupts.install()
+noise("before")
+try:
+    os.kill(os.getpid(), signal.SIGTERM)
+except Interrupted:
+    pass
+noise("after")
+"""
+
+
+def test_driver_cleanup_logs_are_quiet_once_a_signal_arrived():
+    """When a signal breaks a statement off, psycopg and SQLAlchemy's pool log their failed tidying
+    ("Exception during reset or similar") with a traceback; the person gets only the one line."""
+    done = subprocess.run([sys.executable, "-c", _DRIVER_NOISE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    headlines = [line for line in done.stderr.splitlines() if line.startswith(("before", "after"))]
+    assert headlines == ["before: psycopg", "before: sqlalchemy.pool.impl.QueuePool", "before: salescrm.other",
+                         "after: salescrm.other"]
+
+
 # --- Output into a closed pipe ----------------------------------------------------------------
 
 
