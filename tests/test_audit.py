@@ -115,6 +115,22 @@ def test_deal_name_with_a_bad_country_code_is_not_fixed_automatically(seeded, db
     assert seeded("audit", "fix").stdout == "Nothing to fix: every deal name follows the convention.\n"
 
 
+@pytest.mark.parametrize("country, description, name, problem", [
+    ("ES", "Proof  of Concept", "ES Sanitas Hospitales Proof  of Concept",
+     "it should read 'ES Sanitas Hospitales Proof of Concept' (country, company 'Sanitas Hospitales', description)"),
+    ("ES", "Proof\u00a0of Concept", "ES Sanitas Hospitales Proof\u00a0of Concept",
+     "it should read 'ES Sanitas Hospitales Proof of Concept' (country, company 'Sanitas Hospitales', description)"),
+    ("ES", "FR Proof of Concept", "ES Sanitas Hospitales FR Proof of Concept",
+     "its description starts with a second country code (FR)"),
+    ("es", "Proof of Concept", "es Sanitas Hospitales Proof of Concept",
+     "its country code 'es' is not an ISO 3166-1 alpha-2 code"),
+], ids=["double-space", "no-break-space", "second-code", "lower-case-code"])
+def test_deal_name_edited_outside_with_stray_spaces_or_codes(seeded, db, country, description, name, problem):
+    write(db, "UPDATE deal SET country = :c, description = :d, name = :n WHERE id = 1", c=country, d=description, n=name)
+    [finding] = audit(seeded, "--check", "deal-name")["findings"]
+    assert finding["message"] == f"Deal 1 '{name}': {problem}."
+
+
 def test_stage_gate_finds_a_discovered_deal_with_two_bant_notes(seeded, db):
     ok(seeded("deal", "advance", "1", *QUALIFIED))
     ok(seeded("deal", "advance", "1", *BANT))
@@ -158,6 +174,12 @@ def test_fuzzy_pairs_never_join_short_names_or_different_words():
     names = {1: "DKV", 2: "DKW", 3: "Bayer AG", 4: "Bayer", 5: "Almirall", 6: "Almiral", 7: "Novartis", 8: "Novo Nordisk"}
     assert duplicate_company_pairs(names) == [(3, 4, "same"), (5, 6, "close")]
     assert folded("Novartis Farmacéutica, S.A.") == "novartis farmaceutica"
+
+
+def test_names_whose_numbers_differ_are_other_companies():
+    names = {1: "Clinica Dental 12", 2: "Clinica Dental 13", 3: "Clinica Dental 112", 4: "Klinica Dental 12",
+             5: "Hospital 12 de Octubre", 6: "Hospital 12 de Octubr"}
+    assert duplicate_company_pairs(names) == [(1, 4, "close"), (5, 6, "close")]
 
 
 def test_local_branch_imported_outside_the_tool(cli, db):

@@ -8,6 +8,7 @@ million deals never holds them in memory; checks on companies and contacts read 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -225,6 +226,7 @@ def _deal_names(ctx: Context) -> Iterator[Finding]:
     from salescrm.domain.countries import country_index
 
     codes = country_index().codes
+    alpha2 = set(codes.values())
     stmt = (sa.select(Deal.id, Deal.name, Deal.stage, Deal.country, Deal.description, Company.name.label("company"),
                       _OWNER.name.label("owner"))
             .select_from(Deal).join(Company, Company.id == Deal.company_id).join(_OWNER, _OWNER.id == Deal.owner_id)
@@ -232,8 +234,10 @@ def _deal_names(ctx: Context) -> Iterator[Finding]:
     if ctx.owner_id is not None:
         stmt = stmt.where(Deal.owner_id == ctx.owner_id)
     for row in ctx.session.connection().execute(stmt.execution_options(yield_per=_CHUNK)):
-        problems = []
         lost = row.stage == process.LOST_STAGE
+        if _follows_convention(row, lost, alpha2):
+            continue
+        problems = []
         if row.country not in codes or codes[row.country] != row.country:
             problems.append(f"its country code '{row.country}' is not an ISO 3166-1 alpha-2 code")
         first = row.description.split()[0] if row.description.split() else ""
@@ -252,6 +256,17 @@ def _deal_names(ctx: Context) -> Iterator[Finding]:
             yield Finding("deal-name", ERROR, "deal", row.id, row.name, row.owner,
                           f"Deal {row.id} '{row.name}': {'; '.join(problems)}.",
                           "salescrm audit fix --check deal-name" if fixable else f"salescrm deal edit {row.id} --reason ...")
+
+
+def _follows_convention(row, lost: bool, alpha2: set[str]) -> bool:
+    """The common case, decided fast: the name is exactly `[Lost ]<CC> <Company> <description>` with a valid
+    code, single spaces and no second code. Anything else goes through the full check above."""
+    country, description = row.country, row.description
+    plain = f"{country} {row.company} {description}"
+    if row.name != (naming.LOST_PREFIX + plain if lost else plain) or country not in alpha2 \
+            or plain != " ".join(plain.split()):
+        return False
+    return not (description[2:3] in ("", " ") and description[:2] in alpha2)
 
 
 def expected_deal_name(session: Session, deal_id: int) -> str:
@@ -306,7 +321,8 @@ def duplicate_company_pairs(names: dict[int, str]) -> list[tuple[int, int, str]]
     Fuzzy matches are searched only within blocks: names sharing the first three letters of their
     folded key, or the last three of its first word. One typo cannot change both (in a first word of
     seven letters or more), so a typo pair shares at least one block; rapidfuzz compares in C. All
-    pairs of 100,000 names would take half an hour; blocks take seconds.
+    pairs of 100,000 names would take half an hour; blocks take seconds. Names whose numbers differ
+    are other companies (`Clinica 12` and `Clinica 13`), so a block also holds one set of numbers.
     """
     from rapidfuzz import process as fuzzy
     from rapidfuzz.distance import Levenshtein
@@ -319,8 +335,8 @@ def duplicate_company_pairs(names: dict[int, str]) -> list[tuple[int, int, str]]
         for other in ids[1:]:
             pairs[(ids[0], other)] = "same"
     representatives = {key: ids[0] for key, ids in by_key.items() if len(key) >= FUZZY_MIN_LENGTH}
-    for block_of in (lambda k: k[:_BLOCK], lambda k: k.split(" ")[0][-_BLOCK:]):
-        blocks: dict[str, list[str]] = {}
+    for block_of in (lambda k: (k[:_BLOCK], _numbers(k)), lambda k: (k.split(" ")[0][-_BLOCK:], _numbers(k))):
+        blocks: dict[tuple[str, str], list[str]] = {}
         for key in representatives:
             blocks.setdefault(block_of(key), []).append(key)
         for block in blocks.values():
@@ -330,6 +346,13 @@ def duplicate_company_pairs(names: dict[int, str]) -> list[tuple[int, int, str]]
                     a, b = sorted((representatives[block[i]], representatives[match]))
                     pairs.setdefault((a, b), "close")
     return sorted((a, b, how) for (a, b), how in pairs.items())
+
+
+_NUMBERS = re.compile(r"\d+")
+
+
+def _numbers(key: str) -> str:
+    return " ".join(_NUMBERS.findall(key))
 
 
 def _companies(ctx: Context) -> dict[int, tuple[str, str | None, str | None]]:
