@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json as json_lib
 import sys
 from typing import List, Optional
@@ -71,10 +72,11 @@ class _progress:
         if self.bar is None:
             return None
         self.bar.start()
-        from salescrm.domain.audit import CHECK_IDS
+        from salescrm.domain.audit import PHASES
 
-        task = self.bar.add_task("Auditing", total=len(CHECK_IDS))
-        return lambda check_id: self.bar.update(task, advance=1, description=f"Auditing: {check_id}")
+        task = self.bar.add_task(f"Auditing {PHASES[0]}", total=len(PHASES))
+        following = dict(zip(PHASES, PHASES[1:]))
+        return lambda done: self.bar.update(task, advance=1, description=f"Auditing {following.get(done, '')}")
 
     def __exit__(self, *exc):
         if self.bar is not None:
@@ -99,11 +101,9 @@ def _print_text(result, limit: int | None) -> None:
                  [(r["owner"] or "(no owner)", r["records"], r["findings"]) for r in result.owner_rows()],
                  title="Per owner", justify={"Records": "right", "Findings": "right"})
     shown = limit if limit else (TERMINAL_FINDINGS if output.is_terminal() and limit is None else None)
-    rows, total = [], 0
-    for f in result.findings():
-        total += 1
-        if shown is None or total <= shown:
-            rows.append((f.severity, f.check, f.owner or "", f.message, f.fix or ""))
+    total = sum(result.summary.values())
+    rows = [(f.severity, f.check, f.owner or "", f.message, f.fix or "")
+            for f in itertools.islice(result.findings(), shown)]
     output.heading("Findings")
     output.table(["Severity", "Check", "Owner", "What is wrong", "Fix"], rows)
     if shown is not None and total > shown:

@@ -6,6 +6,7 @@ never switches to JSON by itself and never draws boxes into a pipe.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -19,16 +20,25 @@ def print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
+_ITEM = json.JSONEncoder(ensure_ascii=False)
+_BATCH = 1000
+
+
 def print_json_array(items: Iterable[dict]) -> None:
-    """A JSON array written item by item, so that long lists never sit whole in memory."""
+    """A JSON array written a thousand items at a time, one per line, so that long lists never sit whole in memory."""
     out = sys.stdout
-    first = True
-    out.write("[")
-    for item in items:
-        out.write("\n  " if first else ",\n  ")
-        out.write(json.dumps(item, ensure_ascii=False))
-        first = False
-    out.write("\n]\n" if not first else "]\n")
+    encoded = map(_ITEM.encode, items)
+    batch = list(itertools.islice(encoded, _BATCH))
+    if not batch:
+        out.write("[]\n")
+        return
+    out.write("[\n  ")
+    while batch:
+        out.write(",\n  ".join(batch))
+        batch = list(itertools.islice(encoded, _BATCH))
+        if batch:
+            out.write(",\n  ")
+    out.write("\n]\n")
 
 
 def say(text: str) -> None:

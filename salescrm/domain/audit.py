@@ -41,7 +41,7 @@ STALE_DAYS = 30
 _CHUNK = 2000
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     check: str
     severity: str
@@ -97,7 +97,8 @@ def _stage_gate(ctx: Context):
             continue
         reached = [s.name for s in process.PIPELINE_STAGES if process.rank(s.name) >= process.rank(stage.name)]
         met = sa.select(sa.func.count()).select_from(GateValue).where(
-            GateValue.deal_id == Deal.id, sa.or_(*(_met(f) for f in stage.gate.fields))
+            GateValue.deal_id == Deal.id, GateValue.key.in_([f.key for f in stage.gate.fields]),  # the primary key's order
+            sa.or_(*(_met(f) for f in stage.gate.fields))
         ).scalar_subquery()
         needed = stage.gate.min_met or len(stage.gate.fields)
         lacking = met < needed
@@ -112,14 +113,20 @@ def _reached(stages: list[str]):
     return sa.or_(Deal.stage.in_(stages), sa.and_(Deal.stage == process.LOST_STAGE, Deal.lost_from_stage.in_(stages)))
 
 
+# The yes-words and unmet notes are short: a longer value is decided by its length alone, without lower(),
+# which SQLite calls in Python (engine.py) for each of millions of gate values.
+_SHORT = max(len(w) for w in process.YES_WORDS + process.UNMET_NOTES)
+
+
 def _met(f: process.GateField):
-    value = sa.func.lower(sa.func.trim(GateValue.value))
+    trimmed = sa.func.trim(GateValue.value)
+    short = sa.func.length(trimmed) <= _SHORT
     if f.kind == "yes":
-        condition = value.in_(process.YES_WORDS)
+        condition = sa.and_(short, sa.func.lower(trimmed).in_(process.YES_WORDS))
     elif f.kind == "note":
-        condition = value.not_in(process.UNMET_NOTES)
+        condition = sa.or_(sa.not_(short), sa.func.lower(trimmed).not_in(process.UNMET_NOTES))
     else:
-        condition = value != ""
+        condition = trimmed != ""
     return sa.and_(GateValue.key == f.key, condition)
 
 
@@ -468,6 +475,7 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
           describe=_describe_no_next_step),
 )}
 CHECK_IDS = tuple(CHECKS)
+PHASES = ("deal names", "companies", "contacts", "deal checks")  # what `run_audit` reports to its progress callback
 
 
 def parse_checks(values: list[str]) -> list[str]:
@@ -506,7 +514,7 @@ class Audit:
         for check_id in self.checks:
             yield from sorted(held.get(check_id, []), key=lambda f: (f.record_type, f.record_id))
             check = CHECKS[check_id]
-            if check.condition is not None:
+            if check.condition is not None and self.summary.get(check_id):
                 yield from _deal_findings(self.ctx, check)
 
     def owner_rows(self) -> list[dict]:
@@ -555,7 +563,7 @@ def run_audit(session: Session, *, checks: list[str] = (), owner: str | None = N
     held: list[Finding] = []
     if "deal-name" in wanted:
         held += _deal_names(ctx)
-        step("deal-name")
+    step("deal names")
     audit.owner_records.update(owner_records(session, ctx.owner_id))
     if member is None:  # companies and contacts have no owner of their own: --owner audits deals
         companies_owned, contacts_owned = company_owners(ctx), contact_owners(ctx)
@@ -577,19 +585,22 @@ def run_audit(session: Session, *, checks: list[str] = (), owner: str | None = N
 
 
 def _count_deal_findings(ctx: Context, audit: Audit, checks: list[Check], named: set[int], step) -> None:
-    """Per check and owner with GROUP BY; flagged deals once, whatever the number of their findings."""
+    """One pass over the deals: how many have each combination of findings, per owner (a few dozen rows).
+    From it, the findings per check and owner, and the deals with at least one (flagged once however many)."""
     conn = ctx.session.connection()
     owner_filter = [Deal.owner_id == ctx.owner_id] if ctx.owner_id is not None else []
-    for check in checks:
-        stmt = (sa.select(_OWNER.name, sa.func.count()).select_from(Deal).join(_OWNER, _OWNER.id == Deal.owner_id)
-                .where(check.condition(ctx), *owner_filter).group_by(_OWNER.name))
-        for owner_name, n in conn.execute(stmt):
-            audit.summary[check.id] += n
-            audit.by_owner[owner_name] += n
-        step(check.id)
+    flags = [sa.case((check.condition(ctx), 1), else_=0) for check in checks]
+    combinations = (sa.select(_OWNER.name, *flags, sa.func.count()).select_from(Deal).join(_OWNER, _OWNER.id == Deal.owner_id)
+                    .where(*owner_filter).group_by(*(sa.literal_column(str(i + 1)) for i in range(len(flags) + 1))))
+    flagged = 0
+    for owner_name, *found, n in conn.execute(combinations) if checks else ():
+        for check, hit in zip(checks, found):
+            if hit:
+                audit.summary[check.id] += n
+                audit.by_owner[owner_name] += n
+        flagged += n if any(found) else 0
+    step("deal checks")
     any_condition = sa.or_(*(c.condition(ctx) for c in checks)) if checks else sa.false()
-    flagged = conn.execute(sa.select(sa.func.count()).select_from(Deal).join(_OWNER, _OWNER.id == Deal.owner_id)
-                           .where(any_condition, *owner_filter)).scalar()
     named_only = 0
     ids = sorted(named)
     for start in range(0, len(ids), 500):
