@@ -130,3 +130,21 @@ def test_two_bant_notes_are_refused(qualified, spawn):
     assert "--set budget=" not in out and "--set need=" not in out
     assert "Traceback" not in out
     assert deal_1(qualified) == before
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
+
+
+@pytest.mark.parametrize("args, phases", [
+    (["audit", "--fail-on", "never"], ["Auditing deal names", "Auditing companies", "Auditing contacts",
+                                       "Auditing deal checks"]),
+    (["report", "pipeline", "--compare", "2026-01-01"], ["Reading pipeline", "Reading comparison"]),
+    (["report", "cycle"], ["Reading cycle lengths", "Reading stays in stages"]),
+], ids=["audit", "report-pipeline", "report-cycle"])
+def test_long_reads_show_a_progress_bar_on_a_terminal_only(seeded, spawn, args, phases):
+    shown = ANSI.sub("", finish(spawn(*args)))
+    assert [p for p in phases if p in shown] == phases
+    quiet = ANSI.sub("", finish(spawn(*args, "--json")))
+    assert not re.search(r"Auditing|Reading", quiet)
+    piped = seeded(*args)
+    assert piped.exit_code == 0 and piped.stderr == ""

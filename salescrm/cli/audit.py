@@ -46,8 +46,8 @@ def audit(
     from salescrm.domain import audit as checks
 
     with runtime(ctx).reading() as session:
-        with _progress(not json) as advance:
-            result = checks.run_audit(session, checks=check, owner=owner, stale_days=stale_days, progress=advance)
+        with output.progress("Auditing", checks.PHASES, shown=not json) as done:
+            result = checks.run_audit(session, checks=check, owner=owner, stale_days=stale_days, progress=done)
         if json:
             _print_json(result)
         else:
@@ -55,32 +55,6 @@ def audit(
     severities = result.severities()
     if (fail_on == "error" and severities.get(checks.ERROR)) or (fail_on == "warning" and sum(severities.values())):
         raise typer.Exit(1)
-
-
-class _progress:
-    """A transient progress bar on stderr, on a terminal only (never with --json or into a pipe)."""
-
-    def __init__(self, wanted: bool):
-        self.bar = None
-        if wanted and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import Progress
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-
-    def __enter__(self):
-        if self.bar is None:
-            return None
-        self.bar.start()
-        from salescrm.domain.audit import PHASES
-
-        task = self.bar.add_task(f"Auditing {PHASES[0]}", total=len(PHASES))
-        following = dict(zip(PHASES, PHASES[1:]))
-        return lambda done: self.bar.update(task, advance=1, description=f"Auditing {following.get(done, '')}")
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _print_json(result) -> None:

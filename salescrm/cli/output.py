@@ -41,6 +41,37 @@ def print_json_array(items: Iterable[dict]) -> None:
     out.write("\n]\n")
 
 
+class progress:
+    """A transient progress bar on stderr while a long command reads, one step per phase; on a terminal
+    only (never with --json or into a pipe). The context gives the callback the domain calls with each
+    phase it has finished; the bar names the phase under way."""
+
+    def __init__(self, verb: str, phases: Sequence[str], *, shown: bool = True):
+        self.verb, self.phases, self.bar = verb, tuple(phases), None
+        if shown and self.phases and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+
+    def __enter__(self):
+        if self.bar is None:
+            return lambda _phase: None
+        self.bar.start()
+        task = self.bar.add_task(f"{self.verb} {self.phases[0]}", total=len(self.phases))
+        following = dict(zip(self.phases, self.phases[1:]))
+
+        def done(phase: str) -> None:
+            self.bar.update(task, advance=1, description=f"{self.verb} {following.get(phase, '')}".strip())
+            self.bar.refresh()  # a phase is seconds long: name the next one now, not at the next tick
+
+        return done
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def say(text: str) -> None:
     """A confirmation of what was done, on stdout."""
     sys.stdout.write(text + "\n")

@@ -92,9 +92,9 @@ def cycle(
     from salescrm.cli.runtime import runtime
     from salescrm.domain import reports
 
-    with runtime(ctx).reading() as session:
+    with runtime(ctx).reading() as session, output.progress("Reading", reports.CYCLE_PHASES, shown=not json) as done:
         report = reports.cycle_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_,
-                                      won_at=won_at)
+                                      won_at=won_at, progress=done)
     if json:
         output.print_json(report)
         return
@@ -151,7 +151,9 @@ def pipeline(
     from salescrm.domain import reports
 
     with runtime(ctx).reading() as session:
-        report = reports.pipeline_report(session, at=at, compare=compare, owner=owner, deal_class=class_)
+        with output.progress("Reading", reports.pipeline_phases(compare is not None), shown=not json) as done:
+            report = reports.pipeline_report(session, at=at, compare=compare, owner=owner, deal_class=class_,
+                                             progress=done)
         if json:
             _print_json_streamed(report)  # the lists of changes are read from the database as they are written
         else:
@@ -244,8 +246,9 @@ def forecast(
     from salescrm.cli.runtime import runtime
     from salescrm.domain import reports
 
-    with runtime(ctx).reading() as session:
-        report = reports.forecast_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_)
+    with runtime(ctx).reading() as session, output.progress("Reading", reports.FORECAST_PHASES, shown=not json) as done:
+        report = reports.forecast_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_,
+                                         progress=done)
     if json:
         output.print_json(report)
         return
@@ -290,9 +293,9 @@ def conversion(
     from salescrm.cli.runtime import runtime
     from salescrm.domain import reports
 
-    with runtime(ctx).reading() as session:
+    with runtime(ctx).reading() as session, output.progress("Reading", reports.CONVERSION_PHASES, shown=not json) as done:
         report = reports.conversion_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_,
-                                           channel=channel, source=source)
+                                           channel=channel, source=source, progress=done)
     if json:
         output.print_json(report)
         return

@@ -36,6 +36,12 @@ PROBABILITY = {s.name: s.probability for s in process.STAGES}
 WON_AT = {"payment-done": process.WON_STAGE, "contract-signed": "Contract Signed"}
 # Durations are grouped in SQL to this fraction of a day; figures are shown to a tenth of a day.
 BUCKETS_PER_DAY = 100
+Progress = Callable[[str], None] | None  # told each phase of a report as it is done (a progress bar)
+
+
+def _quiet(_phase: str) -> None:
+    pass
+
 
 
 # --- Options ----------------------------------------------------------------------------------
@@ -244,19 +250,26 @@ def _pipeline_at(session: Session, end: datetime, conditions: list) -> dict:
                                         "weighted_amount": amount_units(total_weighted)}}
 
 
+def pipeline_phases(compare: bool) -> tuple[str, ...]:
+    return ("pipeline", "comparison") if compare else ("pipeline",)
+
+
 def pipeline_report(session: Session, at: str | date | None = None, compare: str | date | None = None,
-                    owner: str | None = None, deal_class: str | None = None) -> dict:
+                    owner: str | None = None, deal_class: str | None = None, progress: Progress = None) -> dict:
     """The pipeline per stage at the end of day `at` (default today), rebuilt from the stage history;
     with `compare`, also the pipeline that day and what changed between the two days. The lists of
     changes are `Rows`, read when iterated: use them inside the session."""
     day = parse_at(at)
     other = parse_at(compare, "Comparison date (--compare)") if compare is not None else None
     conditions = _deal_conditions(session, owner, deal_class)
+    done = progress or _quiet
     report = {"at": day.isoformat(), **_pipeline_at(session, _day_start(day + timedelta(days=1)), conditions)}
+    done("pipeline")
     if other is None:
         return report
     report["compare"] = {"at": other.isoformat(),
                          **_pipeline_at(session, _day_start(other + timedelta(days=1)), conditions)}
+    done("comparison")
     first, last = sorted((day, other))
     report["changes"] = _changes(session, first, last, conditions)
     return report
@@ -355,8 +368,12 @@ def _months_between(first: str, last: str) -> list[str]:
     return out
 
 
+FORECAST_PHASES = ("open deals", "won amounts")
+
+
 def forecast_report(session: Session, at: str | date | None = None, since: str | date | None = None,
-                    until: str | date | None = None, owner: str | None = None, deal_class: str | None = None) -> dict:
+                    until: str | date | None = None, owner: str | None = None, deal_class: str | None = None,
+                    progress: Progress = None) -> dict:
     """Open deals (as they stood at the end of `at`) by the month of their expected close date: count,
     amount and amount weighted by the stage's probability; and the amount won per month (the month of
     the move into Payment Done, in UTC). `since`/`until` bound the close dates and the won dates; with
@@ -386,6 +403,8 @@ def forecast_report(session: Session, at: str | date | None = None, since: str |
         entry["count"] += count
         entry["_cents"] += int(cents)
         entry["_weighted"] += int(cents) * PROBABILITY[stage] // 100
+    done = progress or _quiet
+    done("open deals")
     won_time = _utc(session, StageChange.changed_at)
     won_year, won_month = sa.extract("year", won_time), sa.extract("month", won_time)
     rows = session.connection().execute(
@@ -399,6 +418,7 @@ def forecast_report(session: Session, at: str | date | None = None, since: str |
     )
     for y, m, cents in rows:
         month(_month(y, m))["_won"] += int(cents)
+    done("won amounts")
     if w.since is not None and w.until is not None:
         for key in _months_between(w.since.isoformat()[:7], w.until.isoformat()[:7]):
             month(key)
@@ -424,9 +444,13 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
+CONVERSION_PHASES = ("stages reached", "leads")
+
+
 def conversion_report(session: Session, at: str | date | None = None, since: str | date | None = None,
                       until: str | date | None = None, owner: str | None = None,
-                      deal_class: str | None = None, channel: str | None = None, source: str | None = None) -> dict:
+                      deal_class: str | None = None, channel: str | None = None, source: str | None = None,
+                      progress: Progress = None) -> dict:
     """Of the deals created in the period (all deals by default), as they stood at the end of `at`: per
     stage, how many entered it and how many of those reached the next stage; the win rate; the lost
     deals by reason category; and of the companies created in the period, the share with a won deal."""
@@ -448,6 +472,8 @@ def conversion_report(session: Session, at: str | date | None = None, since: str
         .where(Deal.pipeline == process.PIPELINE, *w.bounds(Deal.created_at), *conditions)
         .group_by(per_deal.c.reached, per_deal.c.lost, Deal.lost_reason_category)
     ).all()
+    done = progress or _quiet
+    done("stages reached")
     reached = Counter()  # furthest stage rank -> deals
     lost_by_category = Counter()
     won = lost = 0
@@ -466,6 +492,8 @@ def conversion_report(session: Session, at: str | date | None = None, since: str
         stages.append({"stage": name, "entered": entered, "reached_next": next_, "rate": _rate(next_, entered)})
     order = {c: i for i, c in enumerate(process.LOST_CATEGORIES)}
     reasons = sorted(lost_by_category.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0] or ""))
+    leads = _leads(session, w, history_end, conditions, channel, source)
+    done("leads")
     return {
         "at": w.at.isoformat(),
         "since": w.since.isoformat() if w.since else None,
@@ -475,7 +503,7 @@ def conversion_report(session: Session, at: str | date | None = None, since: str
         "lost": lost,
         "win_rate": _rate(won, won + lost),
         "lost_reasons": [{"category": c, "count": n} for c, n in reasons],
-        "leads": _leads(session, w, history_end, conditions, channel, source),
+        "leads": leads,
     }
 
 
@@ -506,9 +534,12 @@ def _leads(session: Session, w: Window, history_end: datetime, conditions: list,
 # --- report cycle ---------------------------------------------------------------------------------
 
 
+CYCLE_PHASES = ("cycle lengths", "stays in stages")
+
+
 def cycle_report(session: Session, at: str | date | None = None, since: str | date | None = None,
                  until: str | date | None = None, owner: str | None = None, deal_class: str | None = None,
-                 won_at: str | None = None) -> dict:
+                 won_at: str | None = None, progress: Progress = None) -> dict:
     """Sales-cycle length: days from a deal's creation to won (the first move into Payment Done, or with
     `won_at` contract-signed into Contract Signed or beyond), for deals won in the period up to the end
     of `at`: median and quartiles, overall, by class and by owner. And the median days deals spent in
@@ -548,6 +579,10 @@ def cycle_report(session: Session, at: str | date | None = None, since: str | da
         overall.add(days, count)
         by_class.setdefault(deal_class_name, Durations()).add(days, count)
         by_owner.setdefault(owner_name, Durations()).add(days, count)
+    done = progress or _quiet
+    done("cycle lengths")
+    stage_medians = _stage_medians(session, w, conditions)
+    done("stays in stages")
     class_order = {c: i for i, c in enumerate(process.DEAL_CLASSES)}
     return {
         "won_at": target,
@@ -558,7 +593,7 @@ def cycle_report(session: Session, at: str | date | None = None, since: str | da
         "by_class": [{"class": c, **by_class[c].summary()}
                      for c in sorted(by_class, key=lambda c: (class_order.get(c, len(class_order)), c))],
         "by_owner": [{"owner": o, **by_owner[o].summary()} for o in sorted(by_owner)],
-        "stage_median_days": _stage_medians(session, w, conditions),
+        "stage_median_days": stage_medians,
     }
 
 
