@@ -49,6 +49,11 @@ def test_a_clean_database_scores_one_and_exits_0(seeded):
         "by_owner": [{"owner": "Ana García", "records": 3, "findings": 0}],
         "findings": [],
     }
+    text = seeded("audit")
+    assert text.exit_code == 0
+    assert text.stdout.startswith("Data-quality score 1.00 (share of companies, contacts and deals with no finding); "
+                                  "0 errors, 0 warnings.\n")
+    assert text.stdout.endswith("Ana García\t3\t0\nNo findings.\n")
 
 
 def test_no_next_step_is_a_warning_and_the_score_counts_records(seeded):

@@ -76,6 +76,9 @@ def _print_text(result, limit: int | None) -> None:
                  title="Per owner", justify={"Records": "right", "Findings": "right"})
     shown = limit if limit else (TERMINAL_FINDINGS if output.is_terminal() and limit is None else None)
     total = sum(result.summary.values())
+    if total == 0:
+        output.say("No findings.")
+        return
     rows = [(f.severity, f.check, f.owner or "", f.message, f.fix or "")
             for f in itertools.islice(result.findings(), shown)]
     output.heading("Findings")
