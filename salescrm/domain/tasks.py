@@ -160,7 +160,7 @@ _OWNER = aliased(TeamMember)
 def _select():
     return (
         sa.select(
-            Task.id, Task.title, Task.kind, Task.due, Task.done, Task.done_at,
+            Task.id, Task.title, Task.kind, Task.due, Task.done, Task.done_at, Task.closed_as,
             sa.func.coalesce(_OWNER.name, Task.owner_login).label("owner"),
             Deal.id.label("deal_id"), Deal.name.label("deal_name"),
             Company.id.label("company_id"), Company.name.label("company_name"),
@@ -194,6 +194,7 @@ def task_object(row, current: datetime | None = None) -> dict:
         "due": iso(row.due),
         "owner": row.owner,
         "done": bool(row.done),
+        "closed_as": row.closed_as,
         "deal": record_ref(row.deal_id, row.deal_name),
         "company": record_ref(row.company_id, row.company_name),
         "contact": record_ref(row.contact_id, f"{row.first_name} {row.last_name}", email=row.email),

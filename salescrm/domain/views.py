@@ -95,6 +95,7 @@ _DEAL_COLUMNS = (
     Deal.company_id,
     Deal.description,
     Deal.amount_cents,
+    Deal.currency,
     Deal.close_date,
     Deal.deal_class,
     Deal.source,
@@ -118,6 +119,7 @@ def _deal_base(row, gates: dict, contacts: list) -> dict:
         "company_id": row.company_id,
         "description": row.description,
         "amount": amount_units(row.amount_cents),
+        "currency": row.currency,
         "weighted_amount": amount_units(row.amount_cents * stage.probability // 100),
         "probability": stage.probability,
         "close_date": iso(row.close_date),
@@ -227,7 +229,7 @@ def company_object(session: Session, company: Company) -> dict:
         .order_by(Contact.id)
     ).all()
     deals = session.exec(
-        select(Deal.id, Deal.name, Deal.stage, Deal.amount_cents).where(Deal.company_id == company.id).order_by(Deal.id.desc())
+        select(Deal.id, Deal.name, Deal.stage, Deal.amount_cents, Deal.currency).where(Deal.company_id == company.id).order_by(Deal.id.desc())
     ).all()
     return {
         "id": company.id,
@@ -239,7 +241,8 @@ def company_object(session: Session, company: Company) -> dict:
         "lead_status_set_by": company.lead_status_set_by,
         "lead_status_set_at": iso(company.lead_status_set_at),
         "contacts": [_contact_ref(*c) for c in contacts],
-        "deals": [{"id": d.id, "name": d.name, "stage": d.stage, "amount": amount_units(d.amount_cents)} for d in deals],
+        "deals": [{"id": d.id, "name": d.name, "stage": d.stage, "amount": amount_units(d.amount_cents),
+                   "currency": d.currency} for d in deals],
         "created_at": iso(company.created_at),
         "updated_at": iso(company.updated_at),
     }

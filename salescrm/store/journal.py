@@ -27,10 +27,12 @@ from salescrm.store.models import (
     ContactCompany,
     Deal,
     DealContact,
+    DistinctCompanies,
     GateValue,
     JournalEntry,
     JournalField,
     JournalHead,
+    Setting,
     SurveyAnswer,
     Task,
     TeamMember,
@@ -84,6 +86,7 @@ _RECORDS = {
         "amount_cents": ("amount", _cents), "close_date": ("close_date", _iso), "deal_class": ("deal_class", None),
         "source": ("source", None), "owner_id": ("owner", "owner"),
         "lost_reason_category": ("lost_reason_category", None), "lost_reason": ("lost_reason", None),
+        "currency": ("currency", None),
     }),
     Activity: ("activity", "id", {
         "type": ("type", None), "direction": ("direction", None), "at": ("at", _iso_utc), "summary": ("summary", None),
@@ -97,7 +100,7 @@ _RECORDS = {
     Task: ("task", "id", {
         "title": ("title", None), "kind": ("kind", None), "due": ("due", _iso_utc), "owner_id": ("owner", "owner"),
         "owner_login": ("owner_login", None), "deal_id": ("deal", None), "company_id": ("company", None),
-        "contact_id": ("contact", None), "done": ("done", None),
+        "contact_id": ("contact", None), "done": ("done", None), "closed_as": ("closed_as", None),
     }),
 }
 # Link rows and gate values belong to the record they describe.
@@ -105,6 +108,7 @@ _PARTS = {
     GateValue: ("deal", "deal_id"),
     DealContact: ("deal", "deal_id"),
     ContactCompany: ("contact", "contact_id"),
+    DistinctCompanies: ("company", "company_id"),
 }
 
 
@@ -148,6 +152,10 @@ def _describe(session: Session, obj, action: str) -> list[Change]:
             if old != new:
                 change.fields[name] = (old, new)
         return [change]
+    if kind is Setting:
+        old, new = (None, obj.value) if action == "insert" else (obj.value, None) if action == "delete" else (
+            (sa.inspect(obj).attrs["value"].history.deleted or [None])[0], obj.value)
+        return [Change("setting", None, action, {obj.key: (old, new)})] if old != new else []
     if kind in _PARTS:
         record_type, id_attr = _PARTS[kind]
         record_id = getattr(obj, id_attr)
@@ -163,7 +171,10 @@ def _describe(session: Session, obj, action: str) -> list[Change]:
             else:
                 return []
             return [Change(record_type, record_id, "update", {name: (old, new)})]
-        name, linked = ("contacts", obj.contact_id) if kind is DealContact else ("companies", obj.company_id)
+        if kind is DistinctCompanies:
+            name, linked = "distinct_from", obj.other_company_id
+        else:
+            name, linked = ("contacts", obj.contact_id) if kind is DealContact else ("companies", obj.company_id)
         if action == "update":
             return []
         old, new = (None, linked) if action == "insert" else (linked, None)

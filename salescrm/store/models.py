@@ -108,6 +108,8 @@ class Deal(SQLModel, table=True):
     lost_reason: str | None = Field(default=None, max_length=2000)
     # The stage a lost deal was lost from (lifecycle: a deal lost after Contract Signed still made a customer).
     lost_from_stage: str | None = Field(default=None, max_length=40)
+    # ISO 4217; the database's currency unless the deal was given another (totals never mix them).
+    currency: str = Field(default="EUR", max_length=3)
     created_at: datetime = _time(default_factory=utcnow)
     updated_at: datetime = _time(default_factory=utcnow)
     version: int = Field(default=1)
@@ -188,6 +190,8 @@ class Task(SQLModel, table=True):
     done: bool = Field(default=False)
     done_at: datetime | None = _time(default=None)
     done_by: str | None = Field(default=None, max_length=200)
+    # Why a task was closed other than by hand: "deal won" or "deal lost" (its deal became final).
+    closed_as: str | None = Field(default=None, max_length=20)
     created_at: datetime = _time(default_factory=utcnow)
     created_by: str = Field(max_length=200)
     version: int = Field(default=1)
@@ -206,6 +210,28 @@ class SurveyAnswer(SQLModel, table=True):
     clean_data: int  # 1-7: how clean the database is
     reports: str = Field(max_length=200)  # the regular reports the team runs, comma-separated ids
     score: int  # 4-33
+
+
+class Setting(SQLModel, table=True):
+    """The database's own settings, one row each: `currency` (ISO 4217, set by `init`)."""
+
+    __tablename__ = "setting"
+    key: str = Field(max_length=40, primary_key=True)
+    value: str = Field(max_length=200)
+
+
+class DistinctCompanies(SQLModel, table=True):
+    """A decision that two companies whose names look alike are distinct (`--distinct-from`).
+
+    Kept with the lower id first, so that a pair has one row; the audit honours it.
+    """
+
+    __tablename__ = "distinct_companies"
+    company_id: int = Field(foreign_key="company.id", primary_key=True)
+    other_company_id: int = Field(foreign_key="company.id", primary_key=True, index=True)
+    reason: str = Field(max_length=2000)
+    decided_by: str = Field(max_length=200)
+    decided_at: datetime = _time(default_factory=utcnow)
 
 
 def declare_partial_indexes() -> None:
