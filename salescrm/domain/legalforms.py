@@ -1,0 +1,142 @@
+"""Legal forms (`S.A.`, `GmbH`, `Sociedad Anónima`) and the folded words of a company name.
+
+SP-009-001 names a company by its brand: "the Spanish legal entity registered as Novartis
+Farmacéutica, S.A. should be named Novartis". To see the brand in a name, its trailing legal forms
+are set aside. They are read from cleanco's term data (a kept list of legal forms by country and
+type), folded like the names, and looked up as a set on the last one to four words of a name, which
+takes microseconds (cleanco's own `basename()` costs 2.35 s per 100,000 names: DESIGN-NOTES).
+
+What is kept of cleanco's list, and why:
+- A legal form written without dots that is also an ISO 3166-1 code (`PT`, `NL`, `AT`, `CA`, `CO`,
+  `KG`, `SL`, `GBR`, and `UK`, which people write for GB) is read as a country, so that `Pfizer PT`
+  stays the Portugal branch: only AG, SA, SE, AS, AB, NV, BV and KK (and `SAU`, Spain's sociedad
+  anónima unipersonal) are legal forms when written bare. Written with dots (`S.L.`, `Co.`, `P.T.`)
+  a form is never a code.
+- The plain words `company`, `private` and `unlimited` are dropped: they end brands ("Health
+  Unlimited", "The Dental Company"), and reading them as legal forms would shorten a name to a
+  generic word that other names then seem to begin with. `& Co.`, `and Company` and `Ltd.` stay.
+- Added, as cleanco lacks them: the spelled-out Spanish forms, `S.A.U.`, `S.L.U.`, `& Co. KG`, KK.
+
+Standard library only at import: cleanco and pycountry are imported when the terms are first built.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Written bare, these two-letter codes are legal forms (the issue's list), not countries.
+BARE_CODES_THAT_ARE_FORMS = frozenset({"ag", "sa", "se", "as", "ab", "nv", "bv", "kk", "sau"})
+DROPPED_WORDS = frozenset({"company", "private", "unlimited"})
+EXTRA_FORMS = (
+    "Sociedad Anónima", "Sociedad Anónima Unipersonal", "Sociedad Limitada", "Sociedad Limitada Unipersonal",
+    "Sociedad de Responsabilidad Limitada", "S.A.U.", "SAU", "S.L.U.", "SLU", "Incorporated", "Limited", "S.A.R.L.",
+    "& Co. KG", "& Co. KGaA", "SE", "BV", "KK",
+)  # fmt: skip
+MAX_FORM_WORDS = 4
+# Words that join two parts of a brand: "Smith & Nephew", "Smith and Nephew", "Dohme y Cía".
+CONNECTORS = frozenset({"&", "and", "y", "und", "et"})
+
+# A name splits into pieces at whitespace, commas and brackets, hyphens and dashes; `&` is a piece of
+# its own. Within a piece, what is not a letter or digit is dropped: `S.p.A..` -> `spa`, `A/S` -> `as`.
+_PIECE = re.compile(r"&|[^\s,;:()\[\]{}\"<>|!?*+=&\-\u2010-\u2015]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_INITIAL = re.compile(r"\w\.")  # one letter and its dot: `S. A.` is read as `S.A.`
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    folded: str  # no case, accents or inner punctuation
+    text: str  # as written
+    dotted: bool  # written with a dot (`S.L.`, `Co.`): a legal form, never a country code
+    end: int  # where it ends in the name
+
+
+def fold(text: str) -> str:
+    """`text` without accents, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(name: str) -> list[Word]:
+    """The words of a company name, folded (empty pieces such as a lone dot are dropped)."""
+    out: list[Word] = []
+    initials = False  # the previous word is spaced initials (`S.`, `S. A.`)
+    for match in _PIECE.finditer(name):
+        text = match.group()
+        folded = _NOT_ALNUM.sub("", fold(text)) if text != "&" else "&"
+        if not folded:
+            continue
+        initial = _INITIAL.fullmatch(text) is not None
+        if initial and initials:
+            last = out.pop()
+            text, folded = name[last.end - len(last.text):match.end()], last.folded + folded
+        out.append(Word(folded, text, "." in text, match.end()))
+        initials = initial
+    return out
+
+
+def brand_length(ws: list[Word]) -> int:
+    """How many of `ws` are left once trailing legal forms are set aside (at least one)."""
+    terms = _terms()
+    end = len(ws)
+    while end > 1:
+        for n in range(min(MAX_FORM_WORDS, end - 1), 0, -1):
+            if _is_form(ws[end - n:end], terms):
+                end -= n
+                while end > 1 and ws[end - 1].folded == "&":  # `Smith & Co.` -> `Smith`, not `Smith &`
+                    end -= 1
+                break
+        else:
+            break
+    return end
+
+
+def _is_form(ws: list[Word], terms: _Terms) -> bool:
+    key = tuple(w.folded for w in ws)
+    return key in terms.forms and (len(ws) > 1 or ws[0].dotted or key[0] not in terms.codes)
+
+
+def is_legal_form(text: str) -> bool:
+    """`text` is a legal form, and not a country code (`AG`, `S.L.`: yes; `PT`, `SL`: no)."""
+    ws = words(text)
+    return bool(ws) and _is_form(ws, _terms())
+
+
+def brand_words(name: str) -> list[Word]:
+    """The words of `name` without its trailing legal forms and without connectors."""
+    ws = words(name)
+    return [w for w in ws[:brand_length(ws)] if w.folded not in CONNECTORS] or ws[:1]
+
+
+def legal_form_brand(name: str) -> str | None:
+    """`name` without its trailing legal form(s) (`Bayer AG` -> `Bayer`); None if it has none."""
+    ws = words(name)
+    end = brand_length(ws)
+    if end == len(ws):
+        return None
+    return name[:ws[end - 1].end].strip()
+
+
+@dataclass(frozen=True)
+class _Terms:
+    forms: frozenset[tuple[str, ...]]  # folded words of each legal form
+    codes: frozenset[str]  # folded ISO 3166-1 codes that are not legal forms when written bare
+
+
+@lru_cache(maxsize=1)
+def _terms() -> _Terms:
+    """cleanco's terms with the additions above, folded like names; built on first use."""
+    import pycountry
+    from cleanco.termdata import terms_by_country, terms_by_type
+
+    written = {t for group in (*terms_by_type.values(), *terms_by_country.values()) for t in group}
+    forms = set()
+    for term in (*written, *EXTRA_FORMS):
+        key = tuple(w.folded for w in words(term))
+        if key and not (len(key) == 1 and key[0] in DROPPED_WORDS):
+            forms.add(key)
+    codes = {c.alpha_2.lower() for c in pycountry.countries} | {c.alpha_3.lower() for c in pycountry.countries} | {"uk"}
+    return _Terms(frozenset(forms), frozenset(codes - BARE_CODES_THAT_ARE_FORMS))
