@@ -43,7 +43,6 @@ CONNECTORS = frozenset({"&", "and", "y", "und", "et"})
 # its own. Within a piece, what is not a letter or digit is dropped: `S.p.A..` -> `spa`, `A/S` -> `as`.
 _PIECE = re.compile(r"&|[^\s,;:()\[\]{}\"<>|!?*+=&\-\u2010-\u2015]+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_INITIAL = re.compile(r"\w\.")  # one letter and its dot: `S. A.` is read as `S.A.`
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +55,20 @@ class Word:
 
 def fold(text: str) -> str:
     """`text` without accents, case-folded."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _fold_piece(piece: str) -> str:
+    if piece.isalnum():
+        return piece
+    return "&" if piece == "&" else _NOT_ALNUM.sub("", piece)
+
+
+def _is_initial(piece: str) -> bool:
+    return len(piece) == 2 and piece[1] == "." and piece[0].isalnum()
 
 
 def words(name: str) -> list[Word]:
@@ -66,10 +77,10 @@ def words(name: str) -> list[Word]:
     initials = False  # the previous word is spaced initials (`S.`, `S. A.`)
     for match in _PIECE.finditer(name):
         text = match.group()
-        folded = _NOT_ALNUM.sub("", fold(text)) if text != "&" else "&"
+        folded = _fold_piece(fold(text))
         if not folded:
             continue
-        initial = _INITIAL.fullmatch(text) is not None
+        initial = _is_initial(text)
         if initial and initials:
             last = out.pop()
             text, folded = name[last.end - len(last.text):match.end()], last.folded + folded
@@ -80,13 +91,18 @@ def words(name: str) -> list[Word]:
 
 def brand_length(ws: list[Word]) -> int:
     """How many of `ws` are left once trailing legal forms are set aside (at least one)."""
+    return _brand_end([w.folded for w in ws], [w.dotted for w in ws])
+
+
+def _brand_end(folded: list[str], dotted: list[bool]) -> int:
     terms = _terms()
-    end = len(ws)
-    while end > 1:
+    end = len(folded)
+    while end > 1 and folded[end - 1] in terms.last:
         for n in range(min(MAX_FORM_WORDS, end - 1), 0, -1):
-            if _is_form(ws[end - n:end], terms):
+            key = tuple(folded[end - n:end])
+            if key in terms.forms and (n > 1 or dotted[end - 1] or key[0] not in terms.codes):
                 end -= n
-                while end > 1 and ws[end - 1].folded == "&":  # `Smith & Co.` -> `Smith`, not `Smith &`
+                while end > 1 and folded[end - 1] == "&":  # `Smith & Co.` -> `Smith`, not `Smith &`
                     end -= 1
                 break
         else:
@@ -94,15 +110,36 @@ def brand_length(ws: list[Word]) -> int:
     return end
 
 
-def _is_form(ws: list[Word], terms: _Terms) -> bool:
-    key = tuple(w.folded for w in ws)
-    return key in terms.forms and (len(ws) > 1 or ws[0].dotted or key[0] not in terms.codes)
+def brand_key(name: str) -> str:
+    """The folded words of `name` without legal forms and connectors, joined by spaces: what the duplicate
+    check compares. The same words as `brand_words`, by a path fast enough for 100,000 names a second."""
+    text = fold(name)
+    if text.replace(" ", "").isalnum():  # the common case: letters, digits and spaces
+        folded = text.split()
+        end = _brand_end(folded, [False] * len(folded)) if folded and folded[-1] in _terms().last else len(folded)
+        return " ".join([t for t in folded[:end] if t not in CONNECTORS] or folded[:1])
+    folded: list[str] = []
+    dotted: list[bool] = []
+    initials = False
+    for piece in _PIECE.findall(text):
+        token = _fold_piece(piece)
+        if not token:
+            continue
+        initial = _is_initial(piece)
+        if initial and initials:
+            folded[-1] += token
+        else:
+            folded.append(token)
+            dotted.append("." in piece)
+        initials = initial
+    kept = [t for t in folded[:_brand_end(folded, dotted)] if t not in CONNECTORS] or folded[:1]
+    return " ".join(kept)
 
 
 def is_legal_form(text: str) -> bool:
     """`text` is a legal form, and not a country code (`AG`, `S.L.`: yes; `PT`, `SL`: no)."""
     ws = words(text)
-    return bool(ws) and _is_form(ws, _terms())
+    return bool(ws) and _brand_end(["-", *(w.folded for w in ws)], [False, *(w.dotted for w in ws)]) == 1
 
 
 def brand_words(name: str) -> list[Word]:
@@ -123,6 +160,7 @@ def legal_form_brand(name: str) -> str | None:
 @dataclass(frozen=True)
 class _Terms:
     forms: frozenset[tuple[str, ...]]  # folded words of each legal form
+    last: frozenset[str]  # the last word of each: a name ending otherwise has none
     codes: frozenset[str]  # folded ISO 3166-1 codes that are not legal forms when written bare
 
 
@@ -139,4 +177,4 @@ def _terms() -> _Terms:
         if key and not (len(key) == 1 and key[0] in DROPPED_WORDS):
             forms.add(key)
     codes = {c.alpha_2.lower() for c in pycountry.countries} | {c.alpha_3.lower() for c in pycountry.countries} | {"uk"}
-    return _Terms(frozenset(forms), frozenset(codes - BARE_CODES_THAT_ARE_FORMS))
+    return _Terms(frozenset(forms), frozenset(key[-1] for key in forms), frozenset(codes - BARE_CODES_THAT_ARE_FORMS))

@@ -24,7 +24,7 @@ _BLOCK = 3
 def folded(name: str) -> str:
     """A company name folded for comparison: no case, accents, punctuation, connectors (`&`, `and`, `y`)
     or legal form (cleanco's terms, spelled out or abbreviated, with or without dots)."""
-    return " ".join(w.folded for w in legalforms.brand_words(name))
+    return legalforms.brand_key(name)
 
 
 def duplicate_company_pairs(names: dict[int, str], distinct: set[tuple[int, int]] = frozenset()
@@ -57,7 +57,8 @@ def duplicate_company_pairs(names: dict[int, str], distinct: set[tuple[int, int]
         numbers = _numbers(key)
         blocks.setdefault((0, key[:_BLOCK], numbers), []).append(key)
         for window in {key[2:6], key[3:7], key[4:8]}:
-            blocks.setdefault((1, window, numbers), []).append(key)
+            if len(window) >= _BLOCK:  # `key[4:8]` of six letters pairs with five, which are not compared
+                blocks.setdefault((1, window, numbers), []).append(key)
     for block in blocks.values():
         for i in range(len(block) - 1):
             for match, _, _ in fuzzy.extract(block[i], block[i + 1:], scorer=Levenshtein.distance,
