@@ -33,8 +33,8 @@ def country_need(needs: Needs, label: str = "country", option: str = "--country"
 
 
 DISTINCT_HELP = (
-    "An existing company that this name looks like (a local entity or branch of it, or it of this one) but "
-    "that is another company, e.g. Merck Sharp & Dohme beside Merck; kept with --reason, which it needs. Repeatable."
+    "A company that this name looks like (as its local entity or branch, or the other way round) but that "
+    "really is another company (Merck Sharp & Dohme beside Merck); needs --reason, kept as the decision."
 )
 
 
