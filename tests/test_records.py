@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import ANA, ELENA, MARTA, SANITAS
+from tests.conftest import ANA, ELENA, MARTA, SANITAS, FakePrompter
 from tests.helpers import ok
 
 MISSING_TAIL = "Pass them as options, or run on a terminal to be asked."
@@ -256,6 +256,26 @@ def test_company_rename_into_a_local_entity_is_refused(cli, db):
     assert db.query("SELECT name FROM company ORDER BY id") == [("Novartis",), ("Sandoz",)]
     ok(cli("company", "edit", "Novartis", "--name", "Novartis AG"))  # its own name is no clash
     assert db.query("SELECT name FROM company ORDER BY id") == [("Novartis AG",), ("Sandoz",)]
+
+
+def test_on_a_terminal_a_refused_name_is_said_before_the_country_and_website_are_asked(cli, db):
+    ok(add_company(cli, *NOVARTIS))
+    prompter = FakePrompter([])  # any question fails the test
+    r = cli("company", "add", "Novartis Pharma", "--no-follow-up", prompter=prompter)
+    assert (r.exit_code, r.stderr) == (1, local_entity("Novartis Pharma", "Novartis"))
+    assert prompter.asked == []
+    prompter = FakePrompter([("text", "Company name", "Novartis Farmacéutica, S.A.")])
+    r = cli("company", "add", "--no-follow-up", prompter=prompter)
+    assert (r.exit_code, r.stderr) == (1, local_entity("Novartis Farmacéutica, S.A.", "Novartis"))
+    assert [a.message for a in prompter.asked] == ["Company name"]
+    assert db.count("company") == 1
+
+
+def test_on_a_terminal_the_name_check_needs_no_database_yet(cli, db):
+    prompter = FakePrompter([("text", "Company name", "Novartis"), ("autocomplete", "Country", "CH"),
+                             ("text", "Website", "novartis.com")])
+    ok(cli("company", "add", "--no-follow-up", prompter=prompter))
+    assert db.query("SELECT name, country FROM company") == [("Novartis", "CH")]
 
 
 # --- --distinct-from: companies that really are distinct (Merck and Merck Sharp & Dohme) ---------------
