@@ -335,6 +335,18 @@ def test_distinct_from_on_edit_declares_two_existing_companies_and_allows_the_re
     assert r.exit_code == 2
 
 
+def test_distinct_from_on_a_refused_rename_writes_nothing(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    ok(add_company(cli, "Sandoz", "CH", "https://www.sandoz.com"))
+    ok(add_company(cli, "MSD", "US", "https://www.msd.com"))
+    journal = db.count("journal")
+    r = cli("company", "edit", "MSD", "--name", "Merck Sharp & Dohme", "--distinct-from", "Sandoz", "--reason", "x")
+    assert (r.exit_code, r.stderr) == (1, local_entity("Merck Sharp & Dohme", "Merck"))
+    assert db.count("distinct_companies") == 0
+    assert db.count("journal") == journal
+    assert db.query("SELECT name FROM company WHERE id = 3") == [("MSD",)]
+
+
 @pytest.mark.parametrize("name, brand", [("Pfizer S.L.", "Pfizer"), ("Bayer AG", "Bayer"), ("Almirall, S.A.", "Almirall")])
 def test_company_with_a_legal_form_is_accepted_with_a_warning(cli, db, name, brand):
     r = add_company(cli, name)

@@ -73,9 +73,8 @@ def check_name_free(session: Session, name: str, exclude_id: int | None = None, 
 def _candidates(session: Session, name: str) -> list[tuple[int, str]]:
     """The companies whose names could begin like `name`: their key starts with its first word (or with
     its first letter and a dot, for initials such as `S.A.C.`). `company_names` decides."""
-    words = legalforms.words(name)
     first = re.match(r"\w+", naming.name_key(name))
-    if not words or first is None:
+    if first is None:
         return []
     start = first.group()
     like = start.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -85,7 +84,14 @@ def _candidates(session: Session, name: str) -> list[tuple[int, str]]:
         Company.name_key.like(f"{initial}.%", escape="\\"),
         Company.name_key.like(f"{initial}'%", escape="\\"),
     ))
-    return [(cid, other) for cid, other in session.connection().execute(stmt)]
+    # A first word such as `Hospital` can match thousands: compare brand keys (a few microseconds each)
+    # before building the index, which keeps what the rule needs, the written words, for the few left.
+    key = legalforms.brand_key(name)
+    parts = key.split(" ")
+    starts = {" ".join(parts[:end]) for end in range(1, len(parts) + 1)}
+    rows = session.connection().execute(stmt.execution_options(yield_per=2000))
+    return [(cid, other) for cid, other in rows
+            if (other_key := legalforms.brand_key(other)) in starts or other_key.startswith(key + " ")]
 
 
 def distinct_companies(session: Session, refs_: Sequence[str]) -> list[Company]:
