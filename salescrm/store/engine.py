@@ -313,9 +313,11 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
                 f"The database at {location.display} holds tables that are not salescrm's. "
                 "Point --db or SALESCRM_DB at a salescrm database or an empty one."
             )
-        upgrade_schema(engine, location)
-        if location.path is not None:
-            notice(f"Created a new database at {location.path}")
+        if upgrade_schema(engine, location) is None:  # this process made it (not a concurrent first use)
+            if location.path is not None:
+                notice(f"Created a new database at {location.path}")
+            else:
+                notice(f"Created salescrm's tables in the database at {location.display}")
         return
     if revision not in KNOWN_REVISIONS:
         raise DatabaseUnavailable(
@@ -337,12 +339,13 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
     )
 
 
-def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
-    """Apply pending migrations in one transaction, with a message when the role may not."""
+def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> str | None:
+    """Apply pending migrations in one transaction, with a message when the role may not; return the
+    revision the database was at (None: the schema was created)."""
     from salescrm.store.migrate import upgrade
 
     try:
-        upgrade(engine)
+        return upgrade(engine)
     except exc.ProgrammingError as e:
         if "permission denied" not in str(e.orig):
             raise
