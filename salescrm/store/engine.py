@@ -57,7 +57,7 @@ def _open_file(location: DatabaseLocation, write: bool) -> None:
     if not sqlite_file.exists(path):
         if not write:
             raise sqlite_file.no_database(path)
-        sqlite_file.create(path)
+        sqlite_file.create(path)  # a 0-byte file is made private too: it is about to hold personal data
     elif write and not sqlite_file.writable(path):
         raise DatabaseUnavailable(
             f"The database {path} is read-only for you: commands that read it work, and changing it needs write "

@@ -73,8 +73,13 @@ def create(path: Path) -> None:
         _make_private_dirs(path.parent)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
-    except FileExistsError:
-        pass
+    except FileExistsError:  # a 0-byte file, or another process got there first
+        try:
+            st = path.stat()
+            if st.st_size == 0 and st.st_uid == os.geteuid():
+                os.chmod(path, 0o600)
+        except OSError:
+            pass
     except OSError as e:
         raise DatabaseUnavailable(
             f"Cannot create the database file {path}: {e.strerror}. "
