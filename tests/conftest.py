@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -83,11 +84,28 @@ def pg_server():
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file at the latest schema, closed (no -wal), that each test copies: a read needs a database."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    location = resolve(str(path))
+    store_engine.ensure_schema(store_engine.engine_for(location), location)
+    store_engine.close_all()
+    return path
+
+
+def copy_sqlite_template(request, path: Path) -> str:
+    """A new SQLite database at `path`, at the latest schema, readable by its owner only (as salescrm makes it)."""
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    os.chmod(path, 0o600)
+    return str(path)
+
+
 @pytest.fixture
 def db_url(backend, tmp_path, request) -> str:
-    """The database of this test: a SQLite file, or a fresh PostgreSQL database at the latest schema."""
+    """The database of this test: a SQLite file or a fresh PostgreSQL database, at the latest schema."""
     if backend == "sqlite":
-        return str(tmp_path / "crm.db")
+        return copy_sqlite_template(request, tmp_path / "crm.db")
     server = request.getfixturevalue("pg_server")
     if isinstance(server, str):
         pytest.skip(server)
@@ -255,10 +273,10 @@ def cli(backend):
 
 @pytest.fixture
 def sh(backend, tmp_path):
-    """Run the real program in a subprocess (stdin not a terminal)."""
+    """Run the real program in a subprocess (stdin not a terminal); `env` values of None unset a variable."""
 
     def run(*args: str, input: str = "", env: dict | None = None, timeout: float = 60) -> Run:
-        full_env = {**os.environ, **(env or {})}
+        full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
         p = subprocess.run(
             [sys.executable, "-m", "salescrm", *args], input=input, capture_output=True, text=True,
             env=full_env, timeout=timeout, cwd=tmp_path,

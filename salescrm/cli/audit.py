@@ -97,7 +97,7 @@ def fix(
     from salescrm.domain import audit as checks
 
     rt = runtime(ctx)
-    with rt.reading() as session:
+    with rt.reading(create=True) as session:
         renames = checks.proposed_renames(session)
     if not renames:
         output.say("Nothing to fix: every deal name follows the convention.")

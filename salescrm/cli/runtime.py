@@ -53,10 +53,12 @@ class Runtime:
         return self.prompter
 
     @contextmanager
-    def reading(self) -> Iterator:
+    def reading(self, create: bool = False) -> Iterator:
+        """A read-only snapshot: the database must exist (a typo never creates one). `create`: a write
+        command that reads first makes a missing database, as its write would."""
         from salescrm.store.engine import read_session
 
-        with read_session(self.location()) as session:
+        with read_session(self.location(), create=create) as session:
             yield session
 
     def command_line(self) -> str:
