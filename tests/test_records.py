@@ -339,9 +339,9 @@ def test_deal_ambiguous_part_lists_the_candidates(seeded):
 
 
 def test_unknown_company_name_suggests_a_close_one(seeded):
-    r = seeded("company", "show", "Sanitas Hospital")
+    r = seeded("company", "show", "Sanitas Hospitals")  # a typo, not a part of the name
     assert r.exit_code == 1
-    assert r.stderr == "No company named 'Sanitas Hospital'. Did you mean: Sanitas Hospitales?\n"
+    assert r.stderr == "No company named 'Sanitas Hospitals'. Did you mean: Sanitas Hospitales?\n"
 
 
 def test_unknown_company_name_far_from_any(seeded):
@@ -353,7 +353,8 @@ def test_unknown_company_name_far_from_any(seeded):
 def test_unknown_contact_email(seeded):
     r = seeded("contact", "show", "nobody@sanitas.es")
     assert r.exit_code == 1
-    assert r.stderr == "No contact with email nobody@sanitas.es. List them with `salescrm contact list`.\n"
+    assert r.stderr == ("No contact with email nobody@sanitas.es. List them with `salescrm contact list`, "
+                        "or add one with `salescrm contact add`.\n")
 
 
 def test_a_reference_of_digits_is_an_id(cli):
@@ -418,7 +419,7 @@ def test_unicode_survives_the_process_boundary(sh):
     assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[:2] == ["Added company 1: Novartis Farmacéutica (ES)",
                                          "Follow-up task 1: Call Novartis Farmacéutica, due " + r.stdout.split("due ")[1][:16]
-                                         + " (for tester, who is not a team member)"]
+                                         + " (for tester, who is not a team member: `salescrm team set-login NAME tester`)"]
     r = sh("company", "show", "NOVARTIS FARMACEUTICA", "--json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["name"] == "Novartis Farmacéutica"

@@ -8,6 +8,7 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
+from salescrm.cli.pick import ask_about
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, reason_option, runtime
 
@@ -38,9 +39,14 @@ def log(
     """Log an interaction; the company's lead status follows (SP-009-001: Attempted, Connected)."""
     rt = runtime(ctx)
     needs = Needs()
+    if contact is None and company is None and deal is None:
+        needs.add("what it is about", "--contact, --company or --deal", lambda p: ask_about(rt, p))
     if type_ is None:
         needs.add("activity type", "--type", lambda p: p.select("Type", list(process.ACTIVITY_TYPES)))
     answers = needs.resolve(rt)
+    about = answers.get("--contact, --company or --deal", {})
+    contact, company, deal = (about.get(f"--{kind}", given) for kind, given in
+                              (("contact", contact), ("company", company), ("deal", deal)))
     type_ = answers.get("--type", type_)
     needs = Needs()
     if direction is None and type_ != process.ACTIVITY_NOTE:

@@ -134,6 +134,8 @@ def create(
             draft = deals.draft_from(session, from_deal, draft)
         choices = _create_choices(session) if rt.can_prompt() else {}
     draft = _ask_missing_fields(rt, draft, choices)
+    if not draft.contacts:
+        draft.contacts = _ask_contacts(rt, draft.company)
     target = process.stage(_parse_stage(stage)) if stage else process.stage(process.FIRST_STAGE)
     entering = process.stages_between(process.FIRST_STAGE, target.name) if target.name != process.LOST_STAGE else []
     if entering and rt.can_prompt():
@@ -194,6 +196,20 @@ def _ask_missing_fields(rt: Runtime, draft, choices: dict):
         if option in answers:
             setattr(draft, attr, answers[option])
     return draft
+
+
+def _ask_contacts(rt: Runtime, company: str) -> list[str]:
+    """While the deal is being asked for: its contacts, ticked among the company's (none ticked; may stay empty)."""
+
+    def ask(p) -> list[str]:
+        from salescrm.cli.pick import ask_contacts, named
+
+        records = named(rt, "contact", company=company)
+        return ask_contacts(p, "Contacts on this deal (Space ticks, Enter goes on; none is fine)", records) if records else []
+
+    needs = Needs()
+    needs.offer("contacts", "--contact", ask)
+    return needs.resolve(rt).get("--contact") or []
 
 
 # --- advance -----------------------------------------------------------------------------
