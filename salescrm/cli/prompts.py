@@ -126,14 +126,25 @@ def _cancel_on_ctrl_d(application) -> None:
 
 def _wrap_validation_message(application) -> None:
     """prompt_toolkit's validation toolbar is one line high and cuts a longer message at the terminal's
-    edge; give its window line wrapping and the height the wrapped message takes."""
+    edge: give it a window as high as the message, wrapped between words at the terminal's width."""
+    import textwrap
+
+    from prompt_toolkit.application import get_app
     from prompt_toolkit.filters import has_validation_error
-    from prompt_toolkit.layout import ConditionalContainer, Window
+    from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, Window
+
+    def wrapped():
+        app = get_app()
+        error = app.current_buffer.validation_error
+        if error is None:
+            return []
+        width = max(app.output.get_size().columns, 20)
+        return [("class:validation-toolbar", "\n".join(textwrap.wrap(error.message, width)))]
 
     for container in application.layout.walk():
         if isinstance(container, ConditionalContainer) and container.filter is has_validation_error \
                 and isinstance(container.content, Window):
-            container.content = Window(container.content.content, wrap_lines=True, dont_extend_height=True)
+            container.content = Window(FormattedTextControl(wrapped), wrap_lines=True, dont_extend_height=True)
 
 
 def _ranked_completer(complete: Callable[[str], Sequence[str]]):
@@ -154,14 +165,5 @@ def required(label: str) -> Validator:
         from salescrm.domain.values import clean_text
 
         clean_text(answer, label)
-
-    return check
-
-
-def one_of(choices: Sequence[str], label: str) -> Validator:
-    def check(answer: str) -> None:
-        from salescrm.domain.values import parse_choice
-
-        parse_choice(answer, choices, label)
 
     return check
