@@ -612,3 +612,11 @@ def test_the_country_completer_offers_the_country_of_a_code_first():
     assert completions[0].text == "Spain"
     assert "Estonia" in [c.text for c in completions]  # then the names that begin with or contain ES
     assert completions[0].start_position == -2  # the completion replaces what was typed
+
+
+def test_deal_create_with_no_company_yet_says_so_before_asking_more(cli, db):
+    ok(cli(*ANA))
+    p = FakePrompter([])
+    r = cli("deal", "create", prompter=p)
+    assert (r.exit_code, r.stderr) == (1, "There is no company yet: add one with `salescrm company add`.\n")
+    assert p.asked == []

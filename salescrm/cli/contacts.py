@@ -79,10 +79,7 @@ def _ask_company(rt, p) -> str | None:
     """The contact's company, with completion; skipped when left empty (or when there is none yet)."""
     from salescrm.cli.pick import ask_record, named
 
-    records = named(rt, "company")
-    if not records:
-        return None
-    return ask_record(p, "Company (Tab completes; empty for none)", "company", records, optional=True)
+    return ask_record(p, "Company (Tab completes; empty for none)", "company", named(rt, "company"), optional=True)
 
 
 def _optional_email(answer: str) -> None:

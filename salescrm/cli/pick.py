@@ -56,6 +56,12 @@ def choose(answer: str, kind: str, records: list[tuple[int, str]]) -> int:
 
 def ask_record(p: "Prompter", message: str, kind: str, records: list[tuple[int, str]], *, optional: bool = False) -> str | None:
     """Ask for one record of `kind` with completion; its id as text, or None when `optional` and left empty."""
+    if not records:
+        if optional:
+            return None
+        from salescrm.errors import NotFound
+
+        raise NotFound(f"There is no {kind} yet: add one with `salescrm {kind} add`.")
 
     def check(answer: str) -> None:
         if optional and not answer.strip():
