@@ -8,7 +8,6 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
-from salescrm.cli.pick import ask_about
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, reason_option, runtime
 
@@ -40,7 +39,7 @@ def log(
     rt = runtime(ctx)
     needs = Needs()
     if contact is None and company is None and deal is None:
-        needs.add("what it is about", "--contact, --company or --deal", lambda p: ask_about(rt, p))
+        needs.add("what it is about", "--contact, --company or --deal", lambda p: _ask_about(rt, p))
     if type_ is None:
         needs.add("activity type", "--type", lambda p: p.select("Type", list(process.ACTIVITY_TYPES)))
     answers = needs.resolve(rt)
@@ -69,6 +68,12 @@ def log(
         return
     on = ", ".join(f"{key} {obj[key]['name']}" for key in ("contact", "company", "deal") if obj[key])
     output.say(f"Logged activity {obj['id']}: {obj['type']}{' ' + obj['direction'] if obj['direction'] else ''} on {on}")
+
+
+def _ask_about(rt, p) -> dict[str, str]:
+    from salescrm.cli.pick import ask_about
+
+    return ask_about(rt, p)
 
 
 @app.command("list", epilog='Example: salescrm activity list --company "Sanitas Hospitales" --since 2026-11-01 --json')
