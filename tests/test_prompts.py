@@ -620,3 +620,17 @@ def test_deal_create_with_no_company_yet_says_so_before_asking_more(cli, db):
     r = cli("deal", "create", prompter=p)
     assert (r.exit_code, r.stderr) == (1, "There is no company yet: add one with `salescrm company add`.\n")
     assert p.asked == []
+
+
+def test_lead_add_prompt_refuses_a_phone_the_lead_would_refuse(cli, db):
+    """A national number with no company country to read it by is refused at the prompt, not after it."""
+    p = FakePrompter([("text", "Phone", "611 222 333")])
+    r = cli("lead", "add", "--first-name", "Luis", "--last-name", "Vidal", "--channel", "phone", "--company", "Clínica Vidal",
+            prompter=p)
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Phone '611 222 333' is not a phone number")
+    p = FakePrompter([("text", "Phone", "611 222 333")])
+    r = cli("lead", "add", "--first-name", "Luis", "--last-name", "Vidal", "--channel", "phone", "--company", "Clínica Vidal",
+            "--country", "ES", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert db.query("SELECT phone FROM contact") == [("+34611222333",)]

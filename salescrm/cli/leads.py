@@ -77,7 +77,7 @@ def add(
         needs.add("channel", "--channel", ask_channel)
     if not (email or "").strip() and not (phone or "").strip():
         needs.add("phone or email", "--phone or --email",
-                  lambda p: _ask_phone_or_email(p, leads.Lead(channel=seen["channel"], country=country)))
+                  lambda p: _ask_phone_or_email(p, seen["channel"], _phone_region(rt, company, country)))
     answers = needs.resolve(rt)
     phone, email = answers.get("--phone or --email", (phone, email))
     lead = leads.Lead(
@@ -92,13 +92,12 @@ def add(
     _report([obj], [result], json)
 
 
-def _ask_phone_or_email(p, known) -> tuple[str | None, str | None]:
+def _ask_phone_or_email(p, channel: str, region: str | None) -> tuple[str | None, str | None]:
     """(phone, email): first the one the channel brings (an email for email and web-form leads, a phone
-    otherwise), which may be left empty; then, if it was, the other, which is then required. Each is
-    checked as `lead add` checks it (`known` holds the channel and country)."""
-    from dataclasses import replace
-
+    otherwise), which may be left empty; then, if it was, the other, which is then required. A phone is
+    read with `region` (the lead's company's country) as the contact's phone is."""
     from salescrm.domain import leads
+    from salescrm.domain.values import parse_email, parse_phone
     from salescrm.errors import InvalidValue
 
     def check(field: str, required: bool):
@@ -107,18 +106,38 @@ def _ask_phone_or_email(p, known) -> tuple[str | None, str | None]:
                 if required:
                     raise InvalidValue("A lead needs a phone or an email to be called back: give one of them.")
                 return
-            problems = dict(leads.check_lead(replace(known, first_name="-", last_name="-", **{field: answer})))
-            if field in problems:
-                raise InvalidValue(problems[field])
+            parse_phone(answer, region) if field == "phone" else parse_email(answer)
 
         return validate
 
-    first, other = ("email", "phone") if leads.channel_brings_email(known.channel) else ("phone", "email")
+    first, other = ("email", "phone") if leads.channel_brings_email(channel) else ("phone", "email")
     given = {first: p.text(first.capitalize(), validate=check(first, False),
                            instruction=f"(empty to give {'a phone' if other == 'phone' else 'an email'} instead)").strip()}
     if not given[first]:
         given[other] = p.text(other.capitalize(), validate=check(other, True)).strip()
     return given.get("phone") or None, given.get("email") or None
+
+
+def _phone_region(rt, company: str | None, country: str | None) -> str | None:
+    """The default region a lead's phone is read with: its company's country (an existing company of
+    that exact name, or the --country of the new one)."""
+    from salescrm.domain.countries import parse_country
+    from salescrm.errors import InvalidValue
+
+    if (company or "").strip():
+        from sqlmodel import select
+
+        from salescrm.domain.naming import name_key
+        from salescrm.store.models import Company
+
+        with rt.reading() as session:
+            existing = session.exec(select(Company.country).where(Company.name_key == name_key(company))).first()
+        if existing:
+            return existing
+    try:
+        return parse_country(country) if country else None
+    except InvalidValue:
+        return None  # the lead's own check says what is wrong with the country
 
 
 def _required(label: str):
