@@ -35,8 +35,7 @@ def add(
         needs.add("role", "--role", lambda p: p.select("Role (GP-009 job description)", choices).split(" ")[0])
     if login is None:
         needs.offer("login", "--login", lambda p: p.text(
-            "Login", instruction="(the name they act under in salescrm: their operating-system login or "
-                                 "SALESCRM_USER; empty for none)").strip() or None)
+            "Login", instruction="(their operating-system login or SALESCRM_USER; empty for none)").strip() or None)
     answers = needs.resolve(rt)
     from salescrm.domain import team
 
