@@ -141,7 +141,8 @@ def test_channel_slugs_are_accepted_in_any_case(cli, channel):
     ("args", "message"),
     [
         (["--first-name", "Luis", "--last-name", "Pardo", "--company", "DKV", "--channel", "phone"],
-         "A lead needs a phone or an email to be called back: give one of them.\n"),
+         "Missing required value: phone or email (--phone or --email). Pass it as an option, or run on a terminal "
+         "to be asked.\n"),
         ([*LUIS[2:], "--channel", "fax"],
          "Unknown channel 'fax': choose one of web-form, phone, email, event, referral, linkedin.\n"),
         ([*LUIS[2:], "--channel", "phone", "--keyword", "derma"],

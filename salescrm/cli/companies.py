@@ -24,10 +24,11 @@ JSON_HELP = "Print JSON on stdout."
 
 def country_need(needs: Needs, label: str = "country", option: str = "--country") -> None:
     def ask(p) -> str:
-        from salescrm.domain.countries import country_index, country_name, parse_country
+        from salescrm.domain.countries import country_candidates, parse_country
 
-        names = sorted({country_name(code) for code in country_index().codes.values()})
-        return p.autocomplete("Country (of the legal entity that contracts)", names, validate=parse_country)
+        # A code typed (ES) offers its country (Spain) first, then the names that begin with or contain it.
+        return p.autocomplete("Country (of the legal entity that contracts)", country_candidates(""), validate=parse_country,
+                              complete=country_candidates)
 
     needs.add(label, option, ask)
 
