@@ -87,8 +87,8 @@ def list_(
             output.print_json_array(items)
             return
         output.table(
-            ["ID", "When", "Type", "Direction", "Summary", "By", "On"],
+            [("ID", output.ID), ("When", output.TIME), "Type", "Direction", ("Summary", output.TEXT), ("By", output.NAME),
+             ("On", output.NAME)],
             ((a["id"], output.when(a["at"]), a["type"], a["direction"] or "", a["summary"], a["by"],
               ", ".join(a[k]["name"] for k in ("contact", "company", "deal") if a[k])) for a in items),
-            no_wrap=["When"],
         )

@@ -68,23 +68,41 @@ def _print_json(result) -> None:
 def _print_text(result, limit: int | None) -> None:
     severities = result.severities()
     output.say(f"Data-quality score {result.score:.2f} (share of companies, contacts and deals with no finding); "
-               f"{severities.get('error', 0)} errors, {severities.get('warning', 0)} warnings.")
-    output.table(["Check", "Severity", "Findings"], [(r["check"], r["severity"], r["count"]) for r in result.summary_rows()],
-                 title="Findings per check", justify={"Findings": "right"})
-    output.table(["Owner", "Records", "Findings"],
+               f"{severities.get('error', 0)} errors, {severities.get('warning', 0)} warnings.", wrap=True)
+    output.table(["Check", "Severity", ("Findings", output.COUNT)],
+                 [(r["check"], r["severity"], r["count"]) for r in result.summary_rows()],
+                 title="Findings per check", section="summary")
+    output.table([("Owner", output.NAME), ("Records", output.COUNT), ("Findings", output.COUNT)],
                  [(r["owner"] or "(no owner)", r["records"], r["findings"]) for r in result.owner_rows()],
-                 title="Per owner", justify={"Records": "right", "Findings": "right"})
+                 title="Per owner", section="owners")
     shown = limit if limit else (TERMINAL_FINDINGS if output.is_terminal() and limit is None else None)
     total = sum(result.summary.values())
     if total == 0:
         output.say("No findings.")
         return
-    rows = [(f.severity, f.check, f.owner or "", f.message, f.fix or "")
-            for f in itertools.islice(result.findings(), shown)]
-    output.heading("Findings")
-    output.table(["Severity", "Check", "Owner", "What is wrong", "Fix"], rows)
+    found = list(itertools.islice(result.findings(), shown))
+    output.heading("Findings", "findings")
+    if not output.is_terminal():  # a script reads each finding's fix on its line
+        output.table(["Severity", "Check", "Owner", "What is wrong", "Fix"],
+                     [(f.severity, f.check, f.owner or "", f.message, f.fix or "") for f in found])
+    else:
+        _print_findings(found)
     if shown is not None and total > shown:
         sys.stderr.write(f"({shown} of {total} findings shown; --limit 0 shows all, --check ID one check)\n")
+
+
+def _print_findings(found) -> None:
+    """The findings fitted to the terminal, numbered; under them each fix command whole on its line (to
+    copy), followed by the numbers of the findings it fixes."""
+    output.table([("#", output.ID), "Severity", "Check", ("Owner", output.NAME), ("What is wrong", output.TEXT)],
+                 [(n, f.severity, f.check, f.owner or "", f.message) for n, f in enumerate(found, start=1)])
+    fixes: dict[str, list[int]] = {}
+    for n, f in enumerate(found, start=1):
+        if f.fix:
+            fixes.setdefault(f.fix, []).append(n)
+    if fixes:
+        output.heading("To fix them", "fixes")
+        output.lines(f"{command}   # {', '.join(map(str, numbers))}" for command, numbers in fixes.items())
 
 
 @app.command("fix", epilog="Example: salescrm audit fix --yes --reason 'Names imported from the old CRM'")

@@ -92,7 +92,8 @@ def list_(
         output.print_json(objects)
         return
     output.table(
-        ["ID", "Name", "Country", "Lead status", "Contacts", "Deals", "Website"],
+        [("ID", output.ID), ("Name", output.NAME), "Country", "Lead status", ("Contacts", output.COUNT),
+         ("Deals", output.COUNT), ("Website", output.NAME)],
         [(c["id"], c["name"], c["country"], c["lead_status"], len(c["contacts"]), len(c["deals"]), c["website"]) for c in objects],
     )
 
@@ -115,7 +116,7 @@ def show(
         output.print_json(obj)
         return
     output.details(
-        [
+        section="company", pairs=[
             ("Company", f"{obj['name']} (id {obj['id']})"),
             ("Country", obj["country"] or "- (unknown: salescrm company edit --country)"),
             ("Website", obj["website"] or "- (unknown: salescrm company edit --website)"),
@@ -123,10 +124,12 @@ def show(
             ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {obj['lead_status_set_at']})"),
         ]
     )
-    output.heading("Contacts")
-    output.table(["ID", "Name", "Email"], [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
-    output.heading("Deals")
-    output.table(["ID", "Name", "Stage", "Amount"], [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
+    output.heading("Contacts", "contacts")
+    output.table([("ID", output.ID), ("Name", output.NAME), ("Email", output.EMAIL)],
+                 [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
+    output.heading("Deals", "deals")
+    output.table([("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT)],
+                 [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
     output.timeline(obj["timeline"], all_)
 
 

@@ -83,7 +83,8 @@ def list_(
         output.print_json(objects)
         return
     output.table(
-        ["ID", "Name", "Job title", "Email", "Lifecycle stage", "Companies"],
+        [("ID", output.ID), ("Name", output.NAME), ("Job title", output.NAME), ("Email", output.EMAIL), "Lifecycle stage",
+         ("Companies", output.NAME)],
         [(c["id"], f"{c['first_name']} {c['last_name']}", c["job_title"], c["email"], c["lifecycle_stage"],
           ", ".join(x["name"] for x in c["companies"])) for c in objects],
     )
@@ -107,7 +108,7 @@ def show(
         output.print_json(obj)
         return
     output.details(
-        [
+        section="contact", pairs=[
             ("Contact", f"{obj['first_name']} {obj['last_name']} (id {obj['id']})"),
             ("Job title", obj["job_title"] or "-"),
             ("Email", obj["email"] or "-"),
@@ -118,8 +119,8 @@ def show(
         ]
     )
     if obj["deals"]:
-        output.heading("Deals")
-        output.table(["ID", "Name", "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
+        output.heading("Deals", "deals")
+        output.table([("ID", output.ID), ("Name", output.NAME), "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
     output.timeline(obj["timeline"], all_)
 
 

@@ -349,10 +349,10 @@ def _render_deal(obj: dict) -> None:
     ]
     if obj["lost_reason_category"]:
         pairs.append(("Lost reason", f"{obj['lost_reason_category']}: {obj['lost_reason']}"))
-    output.details(pairs)
+    output.details(pairs, section="deal")
     if obj["gates"]:
-        output.heading("Gate values")
-        output.table(["Key", "Value"], list(obj["gates"].items()))
+        output.heading("Gate values", "gates")
+        output.table(["Key", ("Value", output.TEXT)], list(obj["gates"].items()))
 
 
 @app.command("next-steps", epilog='Example: salescrm deal next-steps --owner "Ana García" --json')
@@ -376,10 +376,10 @@ def render_next_steps(items, json: bool) -> None:
         return
     flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
     output.table(
-        ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
+        [("Deal", output.ID), ("Name", output.NAME), "Stage", ("Owner", output.NAME), ("Next step", output.NAME),
+         ("Due", output.TIME), "Flag"],
         ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
           output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
-        no_wrap=["Due"],
     )
 
 
@@ -406,11 +406,9 @@ def list_(
             output.print_json_array(objects)
             return
         output.table(
-            ["ID", "Name", "Stage", "Amount", "Close date", "Owner"],
+            [("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), ("Close date", output.DATE),
+             ("Owner", output.NAME)],
             ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["close_date"], d["owner"]) for d in objects),
-            justify={"Amount": "right"},
-            no_wrap=("ID", "Amount", "Close date"),
-            min_width={"Name": 24, "Owner": 8},
         )
 
 

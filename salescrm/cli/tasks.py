@@ -95,11 +95,10 @@ def validate_due(answer: str) -> None:
 
 def _table(items) -> None:
     output.table(
-        ["ID", "Due", "Title", "Owner", "On", "State"],
+        [("ID", output.ID), ("Due", output.TIME), ("Title", output.NAME), ("Owner", output.NAME), ("On", output.NAME), "State"],
         ((t["id"], output.when(t["due"]), t["title"], t["owner"],
           next((t[k]["name"] for k in ("deal", "company", "contact") if t[k]), ""),  # the most specific link
           "done" if t["done"] else ("overdue" if t["overdue"] else "open")) for t in items),
-        no_wrap=["Due"],
     )
 
 

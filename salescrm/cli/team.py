@@ -65,4 +65,4 @@ def list_(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="P
     if json:
         output.print_json(members)
         return
-    output.table(["ID", "Name", "Role", "Title", "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])
+    output.table([("ID", output.ID), ("Name", output.NAME), "Role", ("Title", output.NAME), "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])
