@@ -109,6 +109,8 @@ def _print_findings(found) -> None:
 def fix(
     ctx: typer.Context,
     yes: bool = typer.Option(False, "--yes", help="Apply without asking (needed off a terminal)."),
+    json: bool = typer.Option(False, "--json", help="Print the renamed deals as a JSON array on stdout (each as `deal show --json`, without its timeline); "
+                              "the proposed renames go to stderr."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Apply the audit's safe fixes: rename deals to the SP-009-001 convention (the `Lost ` prefix included)."""
@@ -118,21 +120,42 @@ def fix(
     with rt.reading() as session:
         renames = checks.proposed_renames(session)
     if not renames:
+        if json:
+            output.print_json([])
+            return
         output.say("Nothing to fix: every deal name follows the convention.")
         return
     for r in renames:
-        output.say(f"Deal {r.deal_id}: '{r.old}' -> '{r.new}'")
+        line = f"Deal {r.deal_id}: '{r.old}' -> '{r.new}'"
+        if json:
+            sys.stderr.write(line + "\n")
+        else:
+            output.say(line)
     if not yes:
         if not rt.can_prompt():
             from salescrm.errors import InvalidValue
 
             raise InvalidValue(f"{len(renames)} renames proposed and none applied: pass --yes to apply them off a terminal.")
         if not rt.ask().confirm(f"Rename these {len(renames)} deals?", default=False):
+            if json:
+                output.print_json([])
+                return
             output.say("Nothing changed.")
             return
     with rt.writing(reason or "salescrm audit fix: SP-009-001 deal naming") as session:
         done = checks.apply_renames(session, renames)
+        objects = [_deal_object(session, r.deal_id) for r in done] if json else None
+    if json:
+        output.print_json(objects)
+        return
     output.say(f"Renamed {len(done)} deal{'s' if len(done) != 1 else ''}.")
+
+
+def _deal_object(session, deal_id: int) -> dict:
+    from salescrm.domain import views
+    from salescrm.store.models import Deal
+
+    return views.deal_object(session, session.get(Deal, deal_id))
 
 
 @app.command("survey", epilog="Example: salescrm audit survey --scores 5,6,4,7 --reports cycle,pipeline")

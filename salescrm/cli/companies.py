@@ -9,7 +9,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).",
@@ -21,6 +21,7 @@ NAME_HELP = (
 )
 COUNTRY_HELP = "ISO 3166-1 alpha-2 or alpha-3 code, or English name, of the legal entity's country."
 JSON_HELP = "Print JSON on stdout."
+WRITE_JSON_HELP = "Print the company as JSON on stdout, in the shape of `company show --json` (without its timeline)."
 
 def country_need(needs: Needs, label: str = "country", option: str = "--country") -> None:
     def ask(p) -> str:
@@ -41,6 +42,7 @@ def add(
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="Registered legal name, e.g. Novartis Farmacéutica, S.A."),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP + " The follow-up task is under `follow_up`."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a company (SP-009-001 requires name, country and website), with a follow-up call task for you."""
@@ -54,7 +56,7 @@ def add(
     if website is None:
         needs.add("website", "--website", lambda p: p.text("Website", validate=_website))
     answers = needs.resolve(rt)
-    from salescrm.domain import companies, tasks
+    from salescrm.domain import companies, tasks, views
     from salescrm.domain.activities import Linked
 
     with rt.writing(reason) as session:
@@ -63,8 +65,12 @@ def add(
         )
         company = outcome.record
         task = tasks.follow_up(session, Linked(None, company, None), delay) if delay is not None else None
+        obj = {**views.company_object(session, company), "follow_up": tasks.shown_task(session, task.id) if task else None} if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Added company {company.id}: {company.name} ({company.country})")
     say_follow_up(task)
 
@@ -80,14 +86,14 @@ def list_(
     ctx: typer.Context,
     country: Optional[str] = typer.Option(None, "--country", help="Only companies of this country."),
     status: Optional[str] = typer.Option(None, "--status", help="Only companies with this lead status."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List companies by name."""
     from salescrm.domain import companies, views
 
     with runtime(ctx).reading() as session:
-        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=limit)]
+        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=no_limit(limit))]
     if json:
         output.print_json(objects)
         return
@@ -141,6 +147,7 @@ def edit(
     website: Optional[str] = typer.Option(None, "--website", help="New website."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
     country: Optional[str] = typer.Option(None, "--country", help="New country. " + COUNTRY_HELP),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change a company's name, website, legal name or country."""
@@ -148,12 +155,16 @@ def edit(
         from salescrm.errors import InvalidValue
 
         raise InvalidValue("Nothing to change: give --name, --website, --legal-name or --country.")
-    from salescrm.domain import companies
+    from salescrm.domain import companies, views
 
     with runtime(ctx).writing(reason) as session:
         outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country)
+        obj = views.company_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Updated company {outcome.record.id}: {outcome.record.name}")
 
 
@@ -162,11 +173,16 @@ def set_status(
     ctx: typer.Context,
     company: str = typer.Argument(..., help="Company id or name."),
     status: str = typer.Argument(..., help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + "."),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Set a company's lead status by hand (New, Open deal, Attempted and Connected follow from the data)."""
-    from salescrm.domain import companies
+    from salescrm.domain import companies, views
 
     with runtime(ctx).writing(reason) as session:
         found = companies.set_status(session, company, status)
+        obj = views.company_object(session, found) if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Company {found.id} {found.name}: lead status {found.lead_status}")

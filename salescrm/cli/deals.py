@@ -13,7 +13,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import one_of, required
-from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
+from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP, validate_due
 
 app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
@@ -279,9 +279,11 @@ def lose(
     reason: Optional[str] = typer.Option(
         None, "--reason", help="The lost reason's details, in free text (kept as the journal's reason too)."
     ),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its "
+                              "timeline), with the tasks closed with it under `closed_tasks`."),
 ) -> None:
     """Lose a deal: it is kept, renamed `Lost ...`, and never moves again."""
-    from salescrm.domain import deals, refs
+    from salescrm.domain import deals, refs, views
 
     rt = runtime(ctx)
     with rt.reading() as session:
@@ -299,6 +301,10 @@ def lose(
             session, str(found.id), answers.get("--category", category), reason,
             expected_version=seen_version,
         )
+        obj = {**views.deal_object(session, lost), "closed_tasks": []} if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
 
 
@@ -393,7 +399,7 @@ def list_(
     open_: bool = typer.Option(False, "--open", help="Only open deals (not won, not lost)."),
     won: bool = typer.Option(False, "--won", help="Only won deals (Payment Done)."),
     lost: bool = typer.Option(False, "--lost", help="Only lost deals."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List deals, newest first (lost and won included unless filtered)."""
@@ -401,7 +407,7 @@ def list_(
 
     filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)
     with runtime(ctx).reading() as session:
-        objects = views.iter_deal_objects(session, filters, limit)
+        objects = views.iter_deal_objects(session, filters, no_limit(limit))
         if json:
             output.print_json_array(objects)
             return
@@ -431,10 +437,11 @@ def edit(
     lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
     lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
     set_: List[str] = typer.Option([], "--set", help="Correct a value a stage gate already accepted, KEY=VALUE (repeatable); the gate must still be met."),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its timeline)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change the fields a rep keeps up to date (stages change only through advance and lose)."""
-    from salescrm.domain import deals
+    from salescrm.domain import deals, views
     from salescrm.errors import InvalidValue
 
     rt = runtime(ctx)
@@ -449,6 +456,10 @@ def edit(
         )
     with rt.writing(reason) as session:
         outcome = deals.edit_deal(session, deal, changes)
+        obj = views.deal_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Updated deal {outcome.record.id}: {outcome.record.name}")

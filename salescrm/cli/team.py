@@ -14,6 +14,7 @@ app = typer.Typer(help="Team members and their GP-009 roles (deal owners are JD-
                   epilog='Example: salescrm team add "Ana García" --role JD-019', no_args_is_help=True)
 
 LOGIN_HELP = "The name they act under: their operating-system login, or SALESCRM_USER (for --mine and their tasks)."
+JSON_HELP = "Print the team member as JSON on stdout (the shape of `team list --json`'s items)."
 ROLE_HELP = "GP-009 job description, by code or title: " + ", ".join(f"{r.code} {r.title}" for r in process.ROLES) + "."
 
 
@@ -23,6 +24,7 @@ def add(
     name: str = typer.Argument(..., help="Full name."),
     role: Optional[str] = typer.Option(None, "--role", help=ROLE_HELP),
     login: Optional[str] = typer.Option(None, "--login", help=LOGIN_HELP),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a team member with a GP-009 role."""
@@ -32,10 +34,14 @@ def add(
         choices = [f"{r.code} {r.title}" for r in process.ROLES]
         needs.add("role", "--role", lambda p: p.select("Role (GP-009 job description)", choices).split(" ")[0])
     role = needs.resolve(rt).get("--role", role)
-    from salescrm.domain import team
+    from salescrm.domain import team, views
 
     with rt.writing(reason) as session:
         member = team.add_member(session, name, role, login)
+        obj = views.team_object(member)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})"
                + (f", login {member.login}" if member.login else ""))
 
@@ -45,13 +51,18 @@ def set_login(
     ctx: typer.Context,
     member: str = typer.Argument(..., help="Team member id or name."),
     login: str = typer.Argument(..., help=LOGIN_HELP + " Empty to remove."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Give a team member the login they act under."""
-    from salescrm.domain import team
+    from salescrm.domain import team, views
 
     with runtime(ctx).writing(reason) as session:
         found = team.set_login(session, member, login)
+        obj = views.team_object(found)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Team member {found.id} {found.name}: " + (f"login {found.login}" if found.login else "no login"))
 
 
