@@ -41,8 +41,8 @@ def show(
                   c["reason"] or "") for c in changes),
             )
             return
-        output.table([("Seq", output.ID), ("At", output.TIME), ("By", output.NAME), "Record", "Change",
-                      ("Reason", output.TEXT)], _grouped(changes))
+        output.table([("Seq", output.ID), ("At", output.TIME), ("By", output.NAME), ("Record and change", output.TEXT)],
+                     _grouped(changes))
 
 
 def _text(value) -> str:
@@ -54,17 +54,20 @@ def _record(change: dict) -> str:
 
 
 def _grouped(changes):
-    """On a terminal, one line per changed field as `field: old → new`; the change's seq, time, author,
-    record and reason only on its first line, so that the table fits the terminal."""
+    """On a terminal, each change as a row naming its record (and a row with its reason), then one row
+    per changed field, `field: old → new`, so that four columns fit the terminal."""
     last = None
     for c in changes:
-        head = (c["seq"], output.when(c["at"]), c["by"], _record(c), c["reason"] or "")
+        head = (c["seq"], output.when(c["at"]), c["by"], _record(c))
+        if head != last:
+            yield (*head[:3], head[3])
+            if c["reason"]:
+                yield ("", "", "", f"reason: {c['reason']}")
+        last = head
         change = c["field"] or "-"
         if c["old"] is not None or c["new"] is not None:
             change += ": " + (f"{_text(c['old'])} → " if c["old"] is not None else "") + (_text(c["new"]) if c["new"] is not None else "(none)")
-        seq, at, by, record, reason = head if head != last else ("", "", "", "", "")
-        last = head
-        yield (seq, at, by, record, change, reason)
+        yield ("", "", "", "  " + change)
 
 
 @app.command("verify", epilog="Example: salescrm journal verify --head 1042:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
