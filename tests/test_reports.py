@@ -342,7 +342,8 @@ def test_conversion_table_in_a_pipe(world):
     r = world("report", "conversion")
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "Prospected\t6\t4\tQualified\t0.6667"
+    assert lines[:2] == ["# stages", "Prospected\t6\t4\tQualified\t0.6667"]
+    assert [line for line in lines if line.startswith("#")] == ["# stages", "# rates", "# lost_reasons"]
     assert "Win rate\t0.5 (2 won, 2 lost)" in lines
     assert "Leads to won\t0.6667 (2 of 3 companies created have a won deal)" in lines
     assert "No budget\t1" in lines

@@ -127,7 +127,7 @@ def show(
             ("Country", obj["country"] or "- (unknown: salescrm company edit --country)"),
             ("Website", obj["website"] or "- (unknown: salescrm company edit --website)"),
             ("Legal name", obj["legal_name"] or "-"),
-            ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {obj['lead_status_set_at']})"),
+            ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {output.when(obj['lead_status_set_at'])})"),
         ]
     )
     output.heading("Contacts", "contacts")
