@@ -381,11 +381,20 @@ def render_next_steps(items, json: bool) -> None:
         output.print_json_array(items)
         return
     flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
+    if not output.is_terminal():
+        output.table(
+            ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
+            ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
+              output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
+        )
+        return
+    # On a terminal the flag leads the next step's column, which leaves the names room at 80 columns.
     output.table(
         [("Deal", output.ID), ("Name", output.NAME), "Stage", ("Owner", output.NAME), ("Next step", output.NAME),
-         ("Due", output.TIME), "Flag"],
-        ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
-          output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
+         ("Due", output.TIME)],
+        ((d["deal"], d["name"], d["stage"], d["owner"],
+          (f"{flags[d['flag']]}: " if d["flag"] == "overdue" else "") + d["next_task"]["title"] if d["next_task"] else flags["missing"],
+          output.when(d["next_task"]["due"]) if d["next_task"] else "-") for d in items),
     )
 
 

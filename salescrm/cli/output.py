@@ -108,8 +108,8 @@ def _cell(value) -> str:
 # full width); labels (stages, statuses, codes) wrap at spaces and never break a word; names and
 # titles stay on one line and are shortened with an ellipsis; texts (summaries, messages) wrap at
 # spaces and shorten with an ellipsis only a word longer than their column. Headers wrap at spaces.
-# The widest shortenable columns give way first, down to a floor; a table whose whole columns
-# cannot fit is drawn wider than the terminal rather than broken.
+# The widest shortenable columns give way first (a text keeps twice a name's room), down to a floor; a
+# table whose whole columns cannot fit is drawn wider than the terminal rather than broken.
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class Kind:
     ellipsis: bool = False  # a value (or a word of it) too long for the column ends in …
     floor: int = 0  # narrowest width it gives way to (0: its longest word)
     justify: str = "left"
+    share: int = 1  # how much room it keeps, against the others, when all give way
 
 
 ID = Kind(whole=True, wrap=False)
@@ -130,7 +131,7 @@ EMAIL = Kind(whole=True, wrap=False)
 PHONE = Kind(whole=True, wrap=False)
 LABEL = Kind()
 NAME = Kind(wrap=False, ellipsis=True, floor=8)
-TEXT = Kind(ellipsis=True, floor=12)
+TEXT = Kind(ellipsis=True, floor=12, share=2)  # a summary wrapped narrow is a column of single words
 BAR = Kind(wrap=False, floor=1)
 LAST_RESORT_FLOOR = 4  # names and texts, when the floors above do not fit
 
@@ -144,6 +145,7 @@ def _widths(headers: list[str], kinds: list[Kind], rows: list[list[str]], budget
     from rich.cells import cell_len
 
     desired, floors, lowest = [], [], []
+    shares = [kind.share for kind in kinds]
     for i, (header, kind) in enumerate(zip(headers, kinds)):
         cells = [row[i] for row in rows]
         header_word = max(cell_len(w) for w in _words(header))
@@ -165,14 +167,14 @@ def _widths(headers: list[str], kinds: list[Kind], rows: list[list[str]], budget
         floors = lowest
         if sum(floors) >= budget:
             return floors
-    low, high = 0, max(desired)  # the largest cap on the shortenable columns that fits
+    low, high = 0, max(desired)  # the largest cap (times each column's share) that fits
     while low < high:
         cap = (low + high + 1) // 2
-        if sum(max(f, min(d, cap)) for d, f in zip(desired, floors)) <= budget:
+        if sum(max(f, min(d, cap * s)) for d, f, s in zip(desired, floors, shares)) <= budget:
             low = cap
         else:
             high = cap - 1
-    widths = [max(f, min(d, low)) for d, f in zip(desired, floors)]
+    widths = [max(f, min(d, low * s)) for d, f, s in zip(desired, floors, shares)]
     spare = budget - sum(widths)
     for i in sorted(range(len(widths)), key=lambda i: -desired[i]):
         if spare <= 0:
