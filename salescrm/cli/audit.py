@@ -179,9 +179,9 @@ def survey(
         if json:
             output.print_json(answers)
             return
-        output.table(["Date", "By", "Score", "", "Verdict"],
-                     [(output.when(a["at"])[:10], a["by"], a["score"], "█" * a["score"], a["verdict"]) for a in answers],
-                     justify={"Score": "right"})
+        output.table([("Date", output.DATE), ("By", output.NAME), ("Score", output.COUNT), ("", output.BAR),
+                      ("Verdict", output.TEXT)],
+                     [(output.when(a["at"])[:10], a["by"], a["score"], "█" * a["score"], a["verdict"]) for a in answers])
         return
     needs = Needs()
     if scores is None:
