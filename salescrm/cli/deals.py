@@ -12,7 +12,7 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
-from salescrm.cli.prompts import one_of, required
+from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP, validate_due
 
