@@ -515,9 +515,9 @@ def test_deal_ambiguous_part_lists_the_candidates(seeded):
 
 
 def test_unknown_company_name_suggests_a_close_one(seeded):
-    r = seeded("company", "show", "Sanitas Hospital")
+    r = seeded("company", "show", "Sanitas Hospitals")  # a typo, not a part of the name
     assert r.exit_code == 1
-    assert r.stderr == "No company named 'Sanitas Hospital'. Did you mean: Sanitas Hospitales?\n"
+    assert r.stderr == "No company named 'Sanitas Hospitals'. Did you mean: Sanitas Hospitales?\n"
 
 
 def test_unknown_company_name_far_from_any(seeded):
@@ -529,7 +529,63 @@ def test_unknown_company_name_far_from_any(seeded):
 def test_unknown_contact_email(seeded):
     r = seeded("contact", "show", "nobody@sanitas.es")
     assert r.exit_code == 1
-    assert r.stderr == "No contact with email nobody@sanitas.es. List them with `salescrm contact list`.\n"
+    assert r.stderr == ("No contact with email nobody@sanitas.es. List them with `salescrm contact list`, "
+                        "or add one with `salescrm contact add`.\n")
+
+
+# --- a unique part of a name ---------------------------------------------------------------------
+
+
+def test_a_company_is_found_by_a_unique_part_of_its_name(seeded):
+    assert company_json(seeded, "sanitas")["name"] == "Sanitas Hospitales"
+    assert company_json(seeded, "HOSPITAL")["name"] == "Sanitas Hospitales"
+    r = seeded("activity", "log", "--company", "sanitas", "--type", "note", "--summary", "Met at the congress")
+    assert r.stdout == "Logged activity 1: note on company Sanitas Hospitales\n"
+
+
+def test_the_exact_name_wins_over_a_part(seeded):
+    ok(add_company(seeded, "Vidal", "ES", "https://vidal.es", "--no-follow-up"))
+    ok(add_company(seeded, "Clínica Vidal", "ES", "https://clinicavidal.es", "--no-follow-up"))
+    assert company_json(seeded, "vidal")["name"] == "Vidal"
+    assert company_json(seeded, "clinica")["name"] == "Clínica Vidal"
+
+
+def test_an_ambiguous_part_of_a_company_name_lists_the_candidates(seeded):
+    ok(add_company(seeded, "Clínica Vidal", "ES", "https://clinicavidal.es", "--no-follow-up"))
+    r = seeded("company", "show", "a")
+    assert r.exit_code == 1
+    assert r.stderr == "'a' matches 2 companies: 2 Clínica Vidal; 1 Sanitas Hospitales. Give the id or more of the name.\n"
+    assert r.stdout == ""
+
+
+def test_a_contact_is_found_by_a_unique_part_of_the_full_name(seeded):
+    r = ok(seeded("contact", "show", "marta", "--json"))
+    assert json.loads(r.stdout)["email"] == "marta@sanitas.es"
+    ok(seeded("contact", "add", "--first-name", "Luis", "--last-name", "Ruiz", "--job-title", "Nurse", "--no-follow-up"))
+    r = seeded("contact", "show", "ruiz")
+    assert r.exit_code == 1
+    assert r.stderr == ("'ruiz' matches 2 contacts: 1 Marta Ruiz <marta@sanitas.es>; 2 Luis Ruiz <no email>. "
+                        "Give the id or more of the name.\n")
+
+
+def test_lead_add_company_still_creates_when_no_name_is_exactly_it(seeded, db):
+    """A part is accepted only where a miss cannot create a record: `Hospitales` is a new company here."""
+    r = seeded("lead", "add", "--first-name", "Luis", "--last-name", "Vidal", "--phone", "+34 611 222 333",
+               "--company", "Hospitales", "--channel", "phone", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["new_company"] is True
+    assert db.query("SELECT name FROM company ORDER BY id") == [("Sanitas Hospitales",), ("Hospitales",)]
+
+
+def test_an_unknown_decision_maker_points_to_contact_add_too(seeded, db):
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=nobody@sanitas.es")
+    assert r.exit_code == 1
+    assert r.stderr == ("No contact with email nobody@sanitas.es. List them with `salescrm contact list`, "
+                        "or add one with `salescrm contact add`.\n")
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=Pedro Gil")
+    assert r.stderr == ("No contact named 'Pedro Gil'. List them with `salescrm contact list`, "
+                        "or add one with `salescrm contact add`.\n")
+    assert db.query("SELECT stage FROM deal") == [("Prospected",)]
 
 
 def test_a_reference_of_digits_is_an_id(cli):
@@ -594,7 +650,7 @@ def test_unicode_survives_the_process_boundary(sh):
     assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[:2] == ["Added company 1: Novartis Farmacéutica (ES)",
                                          "Follow-up task 1: Call Novartis Farmacéutica, due " + r.stdout.split("due ")[1][:16]
-                                         + " (for tester, who is not a team member)"]
+                                         + " (for tester, who is not a team member: `salescrm team set-login NAME tester`)"]
     r = sh("company", "show", "NOVARTIS FARMACEUTICA", "--json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["name"] == "Novartis Farmacéutica"
