@@ -213,6 +213,8 @@ class FakePrompter:
     script: list[tuple[str, str, object]]
     asked: list[Asked] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
+    completions: dict = field(default_factory=dict)  # message -> what the prompt would offer for a typed text
+    ticked: dict = field(default_factory=dict)  # message -> the choices a checkbox starts with ticked
 
     def _answer(self, kind: str, message: str, validate=None):
         self.asked.append(Asked(kind, message))
@@ -236,13 +238,15 @@ class FakePrompter:
             raise AssertionError(f"{answer!r} is not one of the choices {list(choices)!r}")
         return answer
 
-    def autocomplete(self, message, choices, *, validate=None):
+    def autocomplete(self, message, choices, *, validate=None, complete=None):
+        self.completions[message] = complete or (lambda typed: [c for c in choices if typed.lower() in c.lower()])
         return self._answer("autocomplete", message, validate)
 
     def confirm(self, message, *, default=False):
         return self._answer("confirm", message)
 
     def checkbox(self, message, choices, *, checked=()):
+        self.ticked[message] = list(checked)
         answer = self._answer("checkbox", message)
         if not isinstance(answer, BaseException) and not set(answer) <= set(choices):
             raise AssertionError(f"{answer!r} are not all among the choices {list(choices)!r}")

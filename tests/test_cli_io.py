@@ -118,7 +118,8 @@ def test_company_show_json(seeded, sh):
         "legal_name": None,
         "lead_status": "Open deal",
         "contacts": [{"id": 1, "name": "Marta Ruiz", "email": "marta@sanitas.es"}],
-        "deals": [{"id": 1, "name": "ES Sanitas Hospitales Proof of Concept", "stage": "Prospected", "amount": 12000}],
+        "deals": [{"id": 1, "name": "ES Sanitas Hospitales Proof of Concept", "stage": "Prospected", "amount": 12000,
+                   "currency": "EUR"}],
     }
 
 
