@@ -136,7 +136,6 @@ BAR = Kind(wrap=False, floor=1)
 LAST_RESORT_FLOOR = 4  # names and texts, when the floors above do not fit
 
 
-
 def _words(text: str) -> list[str]:
     return text.split() or [""]
 
@@ -152,15 +151,15 @@ def _widths(headers: list[str], kinds: list[Kind], rows: list[list[str]], budget
         longest = max([cell_len(c) for c in cells] + [cell_len(header)])
         if kind.whole:
             width = max([cell_len(c) for c in cells] + [header_word])
-            desired.append(width), floors.append(width), lowest.append(width)
-            continue
-        desired.append(longest)
-        if kind.floor == 0:  # labels: their longest word
-            word = max([cell_len(w) for c in cells for w in _words(c)] + [header_word])
-            floors.append(word), lowest.append(word)
+            least = last_resort = longest = width
+        elif kind.floor == 0:  # labels: their longest word
+            least = last_resort = max([cell_len(w) for c in cells for w in _words(c)] + [header_word])
         else:
-            floors.append(max(header_word, min(longest, kind.floor)))
-            lowest.append(max(header_word, min(longest, min(kind.floor, LAST_RESORT_FLOOR))))
+            least = max(header_word, min(longest, kind.floor))
+            last_resort = max(header_word, min(longest, kind.floor, LAST_RESORT_FLOOR))
+        desired.append(longest)
+        floors.append(least)
+        lowest.append(last_resort)
     if sum(desired) <= budget:
         return desired
     if sum(floors) > budget:
