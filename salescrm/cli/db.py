@@ -10,8 +10,7 @@ import typer
 from salescrm.cli import output
 from salescrm.cli.runtime import runtime
 
-app = typer.Typer(help="The database: schema status and upgrade, backup, restore, and integrity checks.",
-                  epilog="Example: salescrm db check", no_args_is_help=True)
+app = typer.Typer(epilog="Example: salescrm db check", no_args_is_help=True)
 
 
 def _engine(ctx: typer.Context):

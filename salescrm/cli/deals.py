@@ -16,8 +16,7 @@ from salescrm.cli.prompts import one_of, required
 from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP, validate_due
 
-app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
-                  epilog='Example: salescrm deal advance 1', no_args_is_help=True)
+app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
 SET_HELP = "A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Keys: " + ", ".join(process.GATE_KEYS) + "."

@@ -8,8 +8,7 @@ import typer
 
 from salescrm.cli import output
 
-app = typer.Typer(help="The Sales pipeline: open deals per stage.",
-                  epilog='Example: salescrm pipeline show', no_args_is_help=True)
+app = typer.Typer(epilog='Example: salescrm pipeline show', no_args_is_help=True)
 
 BAR_WIDTH = 12
 

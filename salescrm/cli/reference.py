@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import typer
 
+from salescrm.cli import placeholders
 from salescrm.errors import EXIT_CODES_HELP
 
 HEADER = """# salescrm command reference
@@ -101,11 +102,12 @@ def _option_rows(cmd) -> list[str]:
     for param in cmd.params:
         if getattr(param, "hidden", False) or param.name in ("help",):
             continue
+        shown = placeholders.placeholder(param)  # as `--help` shows it
         if param.param_type_name == "argument":
-            name = f"`{(param.metavar or param.name).upper()}`"
+            name = f"`{shown}`"
             required = "required" if param.required else "optional"
         else:
-            name = ", ".join(f"`{o}`" for o in param.opts)
+            name = ", ".join(f"`{o}`" for o in param.opts) + (f" `{shown}`" if shown else "")
             required = "repeatable" if param.multiple else ("flag" if param.is_flag else "")
         help_text = (getattr(param, "help", None) or "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| {name} | {required} | {help_text} |")

@@ -13,8 +13,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 
-app = typer.Typer(help="Reports: sales cycle, pipeline at a date, forecast, conversion, next steps.",
-                  epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
+app = typer.Typer(epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
 
 BAR_WIDTH = 12
 CLASS_HELP = "Only deals of this class: " + ", ".join(process.DEAL_CLASSES) + "."
