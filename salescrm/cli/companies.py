@@ -125,7 +125,9 @@ def show(
     output.heading("Contacts")
     output.table(["ID", "Name", "Email"], [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
     output.heading("Deals")
-    output.table(["ID", "Name", "Stage", "Amount"], [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
+    output.table(["ID", "Name", "Stage", "Amount", "Cur."],
+                 [(d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"]) for d in obj["deals"]],
+                 justify={"Amount": "right"})
     output.timeline(obj["timeline"], all_)
 
 

@@ -159,38 +159,75 @@ def pipeline(
             _render_pipeline(report)
 
 
+def _figures(report: dict) -> list[dict]:
+    """A report's figures per currency (one, or those under `by_currency`): amounts are never added across them."""
+    return report.get("by_currency", [report])
+
+
+def _each_currency(report: dict):
+    """The figures of each currency, after a `# EUR` heading when there are several."""
+    figures = _figures(report)
+    for figure in figures:
+        if len(figures) > 1:
+            output.heading(figure["currency"])
+        yield figure
+
+
 def _render_pipeline(report: dict) -> None:
     earlier = report.get("compare")
-    largest = max(s["amount"] for s in report["stages"])
     if earlier is None:
-        rows = [(s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
-                 output.money(s["weighted_amount"]), _bar(s["amount"], largest)) for s in report["stages"]]
-        total = report["total"]
-        rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
-        _table(["Stage", "Prob. %", "Deals", "Amount", "Weighted", ""], rows,
-               title=f"Pipeline {process.PIPELINE} at the end of {report['at']} (open deals)",
-               right=("Prob. %", "Deals", "Amount", "Weighted"), bars=(5,))
+        for figure in _each_currency(report):
+            largest = max(s["amount"] for s in figure["stages"])
+            rows = [(s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
+                     output.money(s["weighted_amount"]), _bar(s["amount"], largest)) for s in figure["stages"]]
+            total = figure["total"]
+            rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
+            _table(["Stage", "Prob. %", "Deals", "Amount", "Weighted", ""], rows,
+                   title=f"Pipeline {process.PIPELINE} at the end of {report['at']} (open deals, {figure['currency']})",
+                   right=("Prob. %", "Deals", "Amount", "Weighted"), bars=(5,))
+        _render_changes(report)
         return
     then, now = sorted((earlier, report), key=lambda r: r["at"])
-    pairs = list(zip(then["stages"], now["stages"])) + [(then["total"], now["total"])]
-    largest = max(s["amount"] for s in now["stages"])
-    rows = []
-    for i, (before, after) in enumerate(pairs):
-        rows.append((before.get("stage", "Total"), before["count"], output.money(before["amount"]), after["count"],
-                     output.money(after["amount"]), _signed(after["count"] - before["count"]),
-                     _signed(after["amount"] - before["amount"], money=True),
-                     _bar(after["amount"], largest) if i < len(pairs) - 1 else ""))
-    _table(["Stage", "Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount", ""], rows,
-           title=f"Pipeline {process.PIPELINE} (open deals): then = the end of {then['at']}, now = the end of {now['at']}",
-           right=("Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount"), bars=(7,))
-    changes = report["changes"]
+    then_by = {f["currency"]: f for f in _figures(then)}
+    now_by = {f["currency"]: f for f in _figures(now)}
+    currencies = list(now_by) + [c for c in then_by if c not in now_by]
+    for currency in currencies:
+        if len(currencies) > 1:
+            output.heading(currency)
+        before_fig, after_fig = then_by.get(currency), now_by.get(currency)
+        before_fig, after_fig = before_fig or _zero(after_fig), after_fig or _zero(before_fig)
+        pairs = list(zip(before_fig["stages"], after_fig["stages"])) + [(before_fig["total"], after_fig["total"])]
+        largest = max(s["amount"] for s in after_fig["stages"])
+        rows = []
+        for i, (before, after) in enumerate(pairs):
+            rows.append((before.get("stage", "Total"), before["count"], output.money(before["amount"]), after["count"],
+                         output.money(after["amount"]), _signed(after["count"] - before["count"]),
+                         _signed(after["amount"] - before["amount"], money=True),
+                         _bar(after["amount"], largest) if i < len(pairs) - 1 else ""))
+        _table(["Stage", "Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount", ""], rows,
+               title=f"Pipeline {process.PIPELINE} (open deals, {currency}): then = the end of {then['at']}, "
+                     f"now = the end of {now['at']}",
+               right=("Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount"), bars=(7,))
+    _render_changes(report)
+
+
+def _zero(figure: dict) -> dict:
+    """The figure of a currency with no open deal that day: the same stages, all zero."""
+    zero = {"count": 0, "amount": 0, "weighted_amount": 0}
+    return {"stages": [{"stage": s["stage"], **zero} for s in figure["stages"]], "total": dict(zero)}
+
+
+def _render_changes(report: dict) -> None:
+    changes = report.get("changes")
+    if changes is None:
+        return
     period = f"after {changes['from']} up to {changes['to']}"
     for key, label in (("entered", "Entered (created)"), ("moved", "Moved to another open stage"), ("won", "Won"),
                        ("lost", "Lost")):
         output.heading(f"{label} {period}")
-        _table(["ID", "Name", "From", "To", "Amount", "Owner"],
-               ((d["id"], d["name"], d["from_stage"] or "-", d["to_stage"], output.money(d["amount"]), d["owner"])
-                for d in changes[key]), right=("Amount",))
+        _table(["ID", "Name", "From", "To", "Amount", "Cur.", "Owner"],
+               ((d["id"], d["name"], d["from_stage"] or "-", d["to_stage"], output.money(d["amount"]), d["currency"],
+                 d["owner"]) for d in changes[key]), right=("Amount",))
     output.heading(f"Companies created {period} with no deal by the end of {changes['to']}")
     _table(["ID", "Company", "Lead status", "Created"],
            ((c["id"], c["name"], c["lead_status"], output.when(c["created_at"])) for c in changes["missing"]))
@@ -251,17 +288,19 @@ def forecast(
     if json:
         output.print_json(report)
         return
-    months = report["months"]
-    largest = max([m["weighted_amount"] + m["won_amount"] for m in months] + [0])
-    rows = [(m["month"], m["count"], output.money(m["amount"]), output.money(m["weighted_amount"]),
-             output.money(m["won_amount"]), _stacked(m["won_amount"], m["weighted_amount"], largest))
-            for m in months]
-    total = report["total"]
-    rows.append(("Total", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]),
-                 output.money(total["won_amount"]), ""))
-    _table(["Month", "Open deals", "Amount", "Weighted", "Won", "█ won ░ weighted"], rows,
-           title=f"Forecast at the end of {report['at']}: open deals by close month, amount won by month",
-           right=("Open deals", "Amount", "Weighted", "Won"), bars=(5,))
+    for figure in _each_currency(report):
+        months = figure["months"]
+        largest = max([m["weighted_amount"] + m["won_amount"] for m in months] + [0])
+        rows = [(m["month"], m["count"], output.money(m["amount"]), output.money(m["weighted_amount"]),
+                 output.money(m["won_amount"]), _stacked(m["won_amount"], m["weighted_amount"], largest))
+                for m in months]
+        total = figure["total"]
+        rows.append(("Total", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]),
+                     output.money(total["won_amount"]), ""))
+        _table(["Month", "Open deals", "Amount", "Weighted", "Won", "█ won ░ weighted"], rows,
+               title=f"Forecast at the end of {report['at']} ({figure['currency']}): open deals by close month, "
+                     "amount won by month",
+               right=("Open deals", "Amount", "Weighted", "Won"), bars=(5,))
 
 
 def _stacked(won, weighted, largest) -> str:
