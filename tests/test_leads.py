@@ -91,6 +91,26 @@ def test_an_existing_company_is_reused_whatever_the_case_and_accents(known, db):
     assert sorted(c["name"] for c in shown(known, "company", "show", "1")["contacts"]) == ["Luis Pardo", "Marta Ruiz"]
 
 
+@pytest.mark.parametrize("company", ["Sanitas Hospitales S.A.", "Sanitas Hospitales Madrid"])
+def test_a_new_company_that_is_a_local_entity_of_a_known_one_is_refused(known, db, company):
+    """SP-009-001's one-company rule holds for a lead's new company as for `company add`."""
+    before = counts(db)
+    r = known(*LUIS, "--company", company, "--channel", "phone")
+    assert r.exit_code == 1
+    assert r.stderr == (f"{company} looks like a local entity of Sanitas Hospitales: record it as Sanitas Hospitales "
+                        "(keep the legal name with --legal-name)\n")
+    assert counts(db) == before
+
+
+def test_a_lead_file_with_a_local_entity_registers_nothing(known, db, tmp_path):
+    before = counts(db)
+    r = known("lead", "add", "--from-json", write_leads(tmp_path, json.dumps({**EVA, "company": "Sanitas Hospitales SA"})))
+    assert r.exit_code == 1
+    assert r.stderr == ("Line 1: Sanitas Hospitales SA looks like a local entity of Sanitas Hospitales: record it as "
+                        "Sanitas Hospitales (keep the legal name with --legal-name) No lead was registered.\n")
+    assert counts(db) == before
+
+
 def test_a_lead_without_company_is_called_by_name(cli, db):
     r = cli("lead", "add", "--first-name", "Ana", "--last-name", "Soto", "--phone", "+34 600 111 222",
             "--channel", "referral", "--json")
@@ -121,7 +141,8 @@ def test_channel_slugs_are_accepted_in_any_case(cli, channel):
     ("args", "message"),
     [
         (["--first-name", "Luis", "--last-name", "Pardo", "--company", "DKV", "--channel", "phone"],
-         "A lead needs a phone or an email to be called back: give one of them.\n"),
+         "Missing required value: phone or email (--phone or --email). Pass it as an option, or run on a terminal "
+         "to be asked.\n"),
         ([*LUIS[2:], "--channel", "fax"],
          "Unknown channel 'fax': choose one of web-form, phone, email, event, referral, linkedin.\n"),
         ([*LUIS[2:], "--channel", "phone", "--keyword", "derma"],

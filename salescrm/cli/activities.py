@@ -37,9 +37,14 @@ def log(
     """Log an interaction; the company's lead status follows (SP-009-001: Attempted, Connected)."""
     rt = runtime(ctx)
     needs = Needs()
+    if contact is None and company is None and deal is None:
+        needs.add("what it is about", "--contact, --company or --deal", lambda p: _ask_about(rt, p))
     if type_ is None:
         needs.add("activity type", "--type", lambda p: p.select("Type", list(process.ACTIVITY_TYPES)))
     answers = needs.resolve(rt)
+    about = answers.get("--contact, --company or --deal", {})
+    contact, company, deal = (about.get(f"--{kind}", given) for kind, given in
+                              (("contact", contact), ("company", company), ("deal", deal)))
     type_ = answers.get("--type", type_)
     needs = Needs()
     if direction is None and type_ != process.ACTIVITY_NOTE:
@@ -62,6 +67,12 @@ def log(
         return
     on = ", ".join(f"{key} {obj[key]['name']}" for key in ("contact", "company", "deal") if obj[key])
     output.say(f"Logged activity {obj['id']}: {obj['type']}{' ' + obj['direction'] if obj['direction'] else ''} on {on}")
+
+
+def _ask_about(rt, p) -> dict[str, str]:
+    from salescrm.cli.pick import ask_about
+
+    return ask_about(rt, p)
 
 
 @app.command("list", epilog='Example: salescrm activity list --company "Sanitas Hospitales" --since 2026-11-01 --json')

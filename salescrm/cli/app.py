@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import demo, placeholders
+from salescrm.cli import db, demo, placeholders
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -147,13 +147,22 @@ class SalesCrmGroup(placeholders.Group):
                 "(run with --debug to see them here).",
                 EXIT_REFUSED,
             ) from None
+        finally:
+            _close_databases()
+
+
+def _close_databases() -> None:
+    """Every way out of a command closes what it opened: the SQLite file then holds every committed change."""
+    store = sys.modules.get("salescrm.store.engine")  # imported only by commands that opened a database
+    if store is not None:
+        store.close_all()
 
 
 def _write_error_log() -> str:
-    from salescrm.store.location import data_dir
+    from salescrm.store.location import state_dir
 
     try:
-        directory = data_dir()
+        directory = state_dir()
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = directory / "error.log"
         with open(path, "a", encoding="utf-8") as f:
@@ -161,7 +170,7 @@ def _write_error_log() -> str:
             f.write(traceback.format_exc() + "\n")
         return str(path)
     except OSError:
-        return "(no log: the data directory is not writable)"
+        return "(no log: the state directory is not writable; SALESCRM_STATE_DIR moves it)"
 
 
 def _silence_stdout() -> None:
@@ -177,7 +186,8 @@ app = typer.Typer(
         "salescrm: the command-line CRM for the SP-009-001 sales procedure: companies, contacts and deals "
         f"through the Sales pipeline, each move gated by what the procedure requires.\n\n{EXIT_CODES_HELP}"
     ),
-    epilog="Example: salescrm demo && salescrm pipeline show",
+    # demo writes its own file in the data directory and prints the commands that read it (Linux's path here).
+    epilog="Example: salescrm demo && salescrm --db ~/.local/share/salescrm/demo.db deal list",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -208,6 +218,7 @@ def root(
     rt.argv = ctx.meta.get("salescrm.argv", [])
 
 
+app.command("init", help=db.INIT_HELP, epilog=db.INIT_EPILOG)(db.init)
 app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 
 

@@ -96,7 +96,7 @@ def fix(
     from salescrm.domain import audit as checks
 
     rt = runtime(ctx)
-    with rt.reading() as session:
+    with rt.reading(create=True) as session:
         renames = checks.proposed_renames(session)
     if not renames:
         output.say("Nothing to fix: every deal name follows the convention.")
@@ -167,7 +167,6 @@ def _ask_reports(p) -> str:
     from salescrm.domain.audit import SURVEY_REPORTS
 
     labels = {label: key for key, label in SURVEY_REPORTS}
-    # Pre-filled with what salescrm itself provides: `salescrm report ...` makes each of them.
-    chosen = p.checkbox("On which of these topics do we run regular reports out of our CRM?", list(labels),
-                        checked=list(labels))
+    # None ticked: a point is claimed by ticking the report the team really runs, never by pressing Enter.
+    chosen = p.checkbox("On which of these topics do we run regular reports out of our CRM?", list(labels))
     return ",".join(labels[c] for c in chosen) or "none"

@@ -23,12 +23,23 @@ JSON_HELP = "Print JSON on stdout."
 
 def country_need(needs: Needs, label: str = "country", option: str = "--country") -> None:
     def ask(p) -> str:
-        from salescrm.domain.countries import country_index, country_name, parse_country
+        from salescrm.domain.countries import country_candidates, parse_country
 
-        names = sorted({country_name(code) for code in country_index().codes.values()})
-        return p.autocomplete("Country (of the legal entity that contracts)", names, validate=parse_country)
+        # A code typed (ES) offers its country (Spain) first, then the names that begin with or contain it.
+        return p.autocomplete("Country (of the legal entity that contracts)", country_candidates(""), validate=parse_country,
+                              complete=country_candidates)
 
     needs.add(label, option, ask)
+
+
+DISTINCT_HELP = (
+    "A company that this name looks like (as its local entity or branch, or the other way round) but that "
+    "really is another company (Merck Sharp & Dohme beside Merck); needs --reason, kept as the decision."
+)
+
+
+def distinct_from_option():
+    return typer.Option(None, "--distinct-from", help=DISTINCT_HELP, show_default=False)
 
 
 @app.command("add", epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website https://www.sanitas.es')
@@ -38,6 +49,7 @@ def add(
     country: Optional[str] = typer.Option(None, "--country", help=COUNTRY_HELP),
     website: Optional[str] = typer.Option(None, "--website", help="Website; https:// is added when no scheme is given."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="Registered legal name, e.g. Novartis Farmacéutica, S.A."),
+    distinct_from: Optional[List[str]] = distinct_from_option(),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
     reason: Optional[str] = reason_option(),
@@ -45,20 +57,26 @@ def add(
     """Add a company (SP-009-001 requires name, country and website), with a follow-up call task for you."""
     rt = runtime(ctx)
     delay = follow_up_delay(no_follow_up, follow_up_in)
+    distinct_from = distinct_from or []
+    need_reason(distinct_from, reason)
     needs = Needs()
     if name is None:
-        needs.add("company name", "the NAME argument", lambda p: p.text("Company name", validate=required("Company name"), instruction=f"({NAME_HELP})"))
+        needs.add("company name", "the NAME argument", lambda p: p.text(
+            "Company name", validate=lambda answer: _name_free(rt, answer, distinct_from), instruction=f"({NAME_HELP})"))
     if country is None:
         country_need(needs)
     if website is None:
         needs.add("website", "--website", lambda p: p.text("Website", validate=_website))
+    if rt.can_prompt() and name is not None and needs.items:
+        _name_free(rt, name, distinct_from)  # a refused name is said before asking for the rest
     answers = needs.resolve(rt)
     from salescrm.domain import companies, tasks
     from salescrm.domain.activities import Linked
 
     with rt.writing(reason) as session:
         outcome = companies.add_company(
-            session, answers.get("the NAME argument", name), answers.get("--country", country), answers.get("--website", website), legal_name
+            session, answers.get("the NAME argument", name), answers.get("--country", country), answers.get("--website", website),
+            legal_name, distinct_from=distinct_from,
         )
         company = outcome.record
         task = tasks.follow_up(session, Linked(None, company, None), delay) if delay is not None else None
@@ -66,6 +84,30 @@ def add(
         output.warn(warning)
     output.say(f"Added company {company.id}: {company.name} ({company.country})")
     say_follow_up(task)
+
+
+def need_reason(distinct_from: list[str], reason: str | None) -> None:
+    """`--distinct-from` is a decision, and a decision says why."""
+    if distinct_from and not (reason or "").strip():
+        from salescrm.domain.companies import DISTINCT_NEEDS_REASON
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue(DISTINCT_NEEDS_REASON)
+
+
+def _name_free(rt, name: str, distinct_from: list[str]) -> None:
+    """Refuse, before any other question, a name that stands for an existing company (the one-company rule)."""
+    required("Company name")(name)
+    from salescrm.domain import companies, refs
+    from salescrm.errors import EXIT_DATABASE, SalesCrmError
+
+    try:
+        with rt.reading() as session:
+            ignore = [refs.company(session, other).id for other in distinct_from]
+            companies.check_name_free(session, name.strip(), ignore=ignore)
+    except SalesCrmError as error:
+        if error.exit_code != EXIT_DATABASE:  # no database yet: nothing to clash with; the write says the rest
+            raise
 
 
 def _website(answer: str) -> None:
@@ -139,17 +181,21 @@ def edit(
     website: Optional[str] = typer.Option(None, "--website", help="New website."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
     country: Optional[str] = typer.Option(None, "--country", help="New country. " + COUNTRY_HELP),
+    distinct_from: Optional[List[str]] = distinct_from_option(),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Change a company's name, website, legal name or country."""
-    if name is None and website is None and legal_name is None and country is None:
+    """Change a company's name, website, legal name or country, or declare it distinct from a look-alike."""
+    distinct_from = distinct_from or []
+    if name is None and website is None and legal_name is None and country is None and not distinct_from:
         from salescrm.errors import InvalidValue
 
-        raise InvalidValue("Nothing to change: give --name, --website, --legal-name or --country.")
+        raise InvalidValue("Nothing to change: give --name, --website, --legal-name, --country or --distinct-from.")
+    need_reason(distinct_from, reason)
     from salescrm.domain import companies
 
     with runtime(ctx).writing(reason) as session:
-        outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country)
+        outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country,
+                                         distinct_from=distinct_from)
     for warning in outcome.warnings:
         output.warn(warning)
     output.say(f"Updated company {outcome.record.id}: {outcome.record.name}")

@@ -41,7 +41,18 @@ def add(
                                  (job_title, "job title", "--job-title")):
         if value is None:
             needs.add(label, option, lambda p, label=label: p.text(label.capitalize(), validate=required(label.capitalize())))
+    chosen: dict[str, str | None] = {}
+    if not company:
+        needs.offer("company", "--company", lambda p: chosen.setdefault("company", _ask_company(rt, p)))
+    if email is None:
+        needs.offer("email", "--email", lambda p: p.text("Email", validate=_optional_email, instruction="(empty for none)"))
+    if phone is None:
+        needs.offer("phone", "--phone", lambda p: p.text(
+            "Phone", validate=_phone_check(rt, chosen.get("company") or (company[0] if company else None)),
+            instruction="(empty for none)"))
     answers = needs.resolve(rt)
+    if answers.get("--company"):
+        company = [answers["--company"]]
     from salescrm.domain import contacts, tasks
     from salescrm.domain.activities import Linked
 
@@ -51,8 +62,8 @@ def add(
             answers.get("--first-name", first_name),
             answers.get("--last-name", last_name),
             answers.get("--job-title", job_title),
-            email=email,
-            phone=phone,
+            email=answers.get("--email", email),
+            phone=answers.get("--phone", phone),
             companies=company,
         )
         linked = contacts.companies_of(session, contact.id)
@@ -61,6 +72,38 @@ def add(
             task = tasks.follow_up(session, Linked(contact, linked[0] if len(linked) == 1 else None, None), delay)
     output.say(f"Added contact {contact.id}: {contact.first_name} {contact.last_name}")
     say_follow_up(task)
+
+
+def _ask_company(rt, p) -> str | None:
+    """The contact's company, with completion; skipped when left empty (or when there is none yet)."""
+    from salescrm.cli.pick import ask_record, named
+
+    return ask_record(p, "Company (Tab completes; empty for none)", "company", named(rt, "company"), optional=True)
+
+
+def _optional_email(answer: str) -> None:
+    from salescrm.domain.values import parse_email
+
+    if answer.strip():
+        parse_email(answer)
+
+
+def _phone_check(rt, company: str | None):
+    """A phone is read with the company's country as its default region, as `--phone` is."""
+    region = None
+    if company:
+        from salescrm.domain import refs
+
+        with rt.reading() as session:
+            region = refs.company(session, company).country
+
+    def check(answer: str) -> None:
+        from salescrm.domain.values import parse_phone
+
+        if answer.strip():
+            parse_phone(answer, region)
+
+    return check
 
 
 @app.command("list", epilog='Example: salescrm contact list --company "Sanitas Hospitales" --json')

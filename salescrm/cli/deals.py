@@ -12,7 +12,7 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
-from salescrm.cli.prompts import one_of, required
+from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP, validate_due
 
@@ -136,6 +136,8 @@ def create(
             draft = deals.draft_from(session, from_deal, draft)
         choices = _create_choices(session) if rt.can_prompt() else {}
     draft = _ask_missing_fields(rt, draft, choices)
+    if not draft.contacts:
+        draft.contacts = _ask_contacts(rt, draft.company)
     target = process.stage(_parse_stage(stage)) if stage else process.stage(process.FIRST_STAGE)
     entering = process.stages_between(process.FIRST_STAGE, target.name) if target.name != process.LOST_STAGE else []
     if entering and rt.can_prompt():
@@ -167,17 +169,18 @@ def _create_choices(session) -> dict:
     from salescrm.store.models import Company, TeamMember
 
     return {
-        "companies": list(session.exec(select(Company.name).order_by(Company.name_key)).all()),
+        "companies": [(r.id, r.name) for r in session.exec(select(Company.id, Company.name).order_by(Company.name_key)).all()],
         "owners": [m.name for m in session.exec(select(TeamMember).where(TeamMember.role.in_(process.OWNER_ROLES))).all()],
     }
 
 
 def _ask_missing_fields(rt: Runtime, draft, choices: dict):
+    from salescrm.cli.pick import ask_record
     from salescrm.domain.values import parse_amount, parse_date
 
     needs = Needs()
     if draft.company is None:
-        needs.add("company", "--company", lambda p: p.autocomplete("Company", choices["companies"], validate=one_of(choices["companies"], "Company")))
+        needs.add("company", "--company", lambda p: ask_record(p, "Company", "company", choices["companies"]))
     if draft.description is None:
         needs.add("description", "--description", lambda p: p.text("Brief description", validate=required("Description"), instruction="(the name will be <country> <company> <description>)"))
     if draft.amount is None:
@@ -196,6 +199,20 @@ def _ask_missing_fields(rt: Runtime, draft, choices: dict):
         if option in answers:
             setattr(draft, attr, answers[option])
     return draft
+
+
+def _ask_contacts(rt: Runtime, company: str) -> list[str]:
+    """While the deal is being asked for: its contacts, ticked among the company's (none ticked; may stay empty)."""
+
+    def ask(p) -> list[str]:
+        from salescrm.cli.pick import ask_contacts, named
+
+        records = named(rt, "contact", company=company)
+        return ask_contacts(p, "Contacts on this deal (none is fine)", records) if records else []
+
+    needs = Needs()
+    needs.offer("contacts", "--contact", ask)
+    return needs.resolve(rt).get("--contact") or []
 
 
 # --- advance -----------------------------------------------------------------------------

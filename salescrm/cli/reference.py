@@ -44,6 +44,13 @@ option is asked for. Anywhere else nothing is asked: a missing value exits 2 nam
 supplies it. `--json` writes JSON on stdout and nothing else there; without it, output is a table on a
 terminal and tab-separated lines (ISO dates, no header) in a pipe.
 
+A command that asks for a missing value also asks for the optional values not given (Enter skips
+them: a contact's company, email and phone, a deal's contacts, a team member's login); a command
+given every required value runs without a question. Every question comes before the command writes
+anything. Ctrl-C or Ctrl-D at a prompt cancels the command: "Interrupted; nothing was saved.", exit
+130. A company, a contact or a deal may be named by its id, its name (any case, accents optional) or a
+unique part of the name; a part that matches several exits 1 and lists them.
+
 ## JSON objects
 
 `show --json` prints one object; `list --json` prints an array of every matching record (all of them

@@ -45,11 +45,14 @@ def say_follow_up(task) -> None:
     """One line about the follow-up task a command created (nothing when an open one already existed)."""
     if task is None:
         return
+    import shlex
+
     from salescrm.domain.views import iso
 
     owner = task.owner_login if task.owner_id is None else None
     output.say(f"Follow-up task {task.id}: {task.title}, due {output.when(iso(task.due))}"
-               + (f" (for {owner}, who is not a team member)" if owner else ""))
+               + (f" (for {owner}, who is not a team member: `salescrm team set-login NAME {shlex.quote(owner)}`)"
+                  if owner else ""))
 
 
 @app.command("add", epilog='Example: salescrm task add "Send the pricing calculator" --deal 1 --due 2027-01-15 --owner "Ana García"')

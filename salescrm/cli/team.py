@@ -19,24 +19,36 @@ ROLE_HELP = "GP-009 job description, by code or title: " + ", ".join(f"{r.code} 
 @app.command("add", epilog='Example: salescrm team add "Ana García" --role JD-019')
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Full name."),
+    name: Optional[str] = typer.Argument(None, help="Full name.", show_default=False),
     role: Optional[str] = typer.Option(None, "--role", help=ROLE_HELP),
     login: Optional[str] = typer.Option(None, "--login", help=LOGIN_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Add a team member with a GP-009 role."""
+    """Add a team member with a GP-009 role (and the login they act under, if they use salescrm)."""
     rt = runtime(ctx)
     needs = Needs()
+    if name is None:
+        needs.add("name", "the NAME argument", lambda p: p.text("Full name", validate=_name))
     if role is None:
         choices = [f"{r.code} {r.title}" for r in process.ROLES]
         needs.add("role", "--role", lambda p: p.select("Role (GP-009 job description)", choices).split(" ")[0])
-    role = needs.resolve(rt).get("--role", role)
+    if login is None:
+        needs.offer("login", "--login", lambda p: p.text(
+            "Login", instruction="(their operating-system login or SALESCRM_USER; empty for none)").strip() or None)
+    answers = needs.resolve(rt)
     from salescrm.domain import team
 
     with rt.writing(reason) as session:
-        member = team.add_member(session, name, role, login)
+        member = team.add_member(session, answers.get("the NAME argument", name), answers.get("--role", role),
+                                 answers.get("--login", login))
     output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})"
                + (f", login {member.login}" if member.login else ""))
+
+
+def _name(answer: str) -> None:
+    from salescrm.domain.values import clean_name
+
+    clean_name(answer, "Name")
 
 
 @app.command("set-login", epilog='Example: salescrm team set-login "Ana García" ana')

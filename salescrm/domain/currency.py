@@ -19,14 +19,14 @@ DEFAULT = "EUR"
 KEY = "currency"
 
 
-def parse_currency(value: str, label: str = "Currency (--currency)") -> str:
+def parse_currency(value: str, label: str = "--currency") -> str:
     """An ISO 4217 code in any case (`usd`) to its stored form (`USD`)."""
     import pycountry  # its data loads on first look-up; most commands never need it
 
     code = str(value).strip().upper()
     if len(code) == 3 and code.isalpha() and pycountry.currencies.get(alpha_3=code) is not None:
         return code
-    raise InvalidValue(f"{label} '{value}' is not an ISO 4217 currency code: give one such as EUR, USD or GBP.")
+    raise InvalidValue(f"{label} '{value}' is not an ISO 4217 currency code: give one such as EUR, USD, GBP or CHF.")
 
 
 def database_currency(session: Session) -> str:

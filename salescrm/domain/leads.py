@@ -101,6 +101,11 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
     return problems
 
 
+def channel_brings_email(channel: str | None) -> bool:
+    """Whether a lead of this channel comes with an email rather than a phone (email, web form)."""
+    return _channel_or_none(channel or "") in ("email", "web-form")
+
+
 def _parse_channel(value: str) -> str:
     return parse_choice(value, process.LEAD_CHANNELS, "Channel", slugs=True)
 
