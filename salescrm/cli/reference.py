@@ -55,16 +55,17 @@ unique part of the name; a part that matches several exits 1 and lists them.
 
 `show --json` prints one object; `list --json` prints an array of every matching record (all of them
 unless `--limit` is given), each with the fields of its `show` object except `history`. Amounts are in
-currency units; dates are ISO (`2027-03-31`), times ISO 8601 in UTC (`2026-11-23T09:00:00Z`).
+currency units (`12000`, `12000.5`), beside the ISO 4217 code of their `currency`; dates are ISO
+(`2027-03-31`), times ISO 8601 in UTC (`2026-11-23T09:00:00Z`).
 
 Linked records are `{id, name}` objects (contacts also carry `email`), or null.
 
-- deal: `id, name, stage, pipeline, country, company, company_id, description, amount, weighted_amount,
-  probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
+- deal: `id, name, stage, pipeline, country, company, company_id, description, amount, currency,
+  weighted_amount, probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
   lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`, `history [{from, to, at, by}]`
   and `timeline`.
 - company: `id, name, country, website, legal_name, lead_status, lead_status_set_by, lead_status_set_at,
-  contacts [{id, name, email}], deals [{id, name, stage, amount}], created_at, updated_at`, and in
+  contacts [{id, name, email}], deals [{id, name, stage, amount, currency}], created_at, updated_at`, and in
   `company show`, `timeline`.
 - contact: `id, first_name, last_name, job_title, email, phone, channel, search_engine, keyword,
   source_page, lifecycle_stage, companies [{id, name}], created_at, updated_at`, and in `contact show`,
@@ -79,8 +80,10 @@ Linked records are `{id, name}` objects (contacts also carry `email`), or null.
 - `lead add --json`: `{line, contact, company, new_contact, new_company, activity, follow_up}` (an array
   of them with `--from-json`), where `activity` is the id of the inbound activity a repeat lead was
   logged as, and `follow_up` the follow-up task or null.
-- `pipeline show --json`: `{"stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
-  "total": {"count", "amount", "weighted_amount"}}` over open deals.
+- `pipeline show --json`: `{"currency", "stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
+  "total": {"count", "amount", "weighted_amount"}}` over open deals, when they are in one currency (or
+  none: the database's). Amounts of different currencies are never added: with several,
+  `{"currency": null, "by_currency": [{"currency", "stages", "total"}, ...]}`, the database's first.
 """
 
 
