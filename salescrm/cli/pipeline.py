@@ -32,7 +32,7 @@ def show(
         return
     figures = summary.get("by_currency", [summary])
     for figure in figures:
-        if len(figures) > 1:  # amounts of different currencies are never added up: one table each
+        if len(figures) > 1 and not output.is_terminal():  # one table per currency, titled on a terminal
             output.heading(figure["currency"])
         render_stages(figure, f"Pipeline {process.PIPELINE} (open deals, {figure['currency']})")
 

@@ -165,10 +165,11 @@ def _figures(report: dict) -> list[dict]:
 
 
 def _each_currency(report: dict):
-    """The figures of each currency, after a `# EUR` heading when there are several."""
+    """The figures of each currency, after a `# EUR` line in a pipe when there are several (a terminal
+    names the currency in each table's title)."""
     figures = _figures(report)
     for figure in figures:
-        if len(figures) > 1:
+        if len(figures) > 1 and not output.is_terminal():
             output.heading(figure["currency"])
         yield figure
 
@@ -192,7 +193,7 @@ def _render_pipeline(report: dict) -> None:
     now_by = {f["currency"]: f for f in _figures(now)}
     currencies = list(now_by) + [c for c in then_by if c not in now_by]
     for currency in currencies:
-        if len(currencies) > 1:
+        if len(currencies) > 1 and not output.is_terminal():
             output.heading(currency)
         before_fig, after_fig = then_by.get(currency), now_by.get(currency)
         before_fig, after_fig = before_fig or _zero(after_fig), after_fig or _zero(before_fig)
