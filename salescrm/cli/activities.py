@@ -9,7 +9,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 
 app = typer.Typer(
     epilog='Example: salescrm activity log --contact marta@sanitas.es --type call --direction outbound --summary "Intro call"',
@@ -84,7 +84,7 @@ def list_(
     type_: Optional[str] = typer.Option(None, "--type", help="Only this type. " + TYPE_HELP),
     by: Optional[str] = typer.Option(None, "--by", "--owner", help="Only those logged by this person (team member or login)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only from this date or time on (local time)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
 ) -> None:
     """List activities, newest first."""
@@ -92,13 +92,13 @@ def list_(
 
     f = activities.ActivityFilter(company=company, contact=contact, deal=deal, type=type_, by=by, since=since)
     with runtime(ctx).reading() as session:
-        items = activities.iter_activity_objects(session, f, limit)
+        items = activities.iter_activity_objects(session, f, no_limit(limit))
         if json:
             output.print_json_array(items)
             return
         output.table(
-            ["ID", "When", "Type", "Direction", "Summary", "By", "On"],
+            [("ID", output.ID), ("When", output.TIME), "Type", "Direction", ("Summary", output.TEXT), ("By", output.NAME),
+             ("On", output.NAME)],
             ((a["id"], output.when(a["at"]), a["type"], a["direction"] or "", a["summary"], a["by"],
               ", ".join(a[k]["name"] for k in ("contact", "company", "deal") if a[k])) for a in items),
-            no_wrap=["When"],
         )

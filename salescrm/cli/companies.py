@@ -9,7 +9,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website sanitas.es', no_args_is_help=True)
@@ -20,6 +20,7 @@ NAME_HELP = (
 )
 COUNTRY_HELP = "ISO 3166-1 alpha-2 or alpha-3 code, or English name, of the legal entity's country."
 JSON_HELP = "Print JSON on stdout."
+WRITE_JSON_HELP = "Print the company as JSON on stdout, in the shape of `company show --json` (without its timeline)."
 
 def country_need(needs: Needs, label: str = "country", option: str = "--country") -> None:
     def ask(p) -> str:
@@ -52,6 +53,7 @@ def add(
     distinct_from: Optional[List[str]] = distinct_from_option(),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP + " The follow-up task is under `follow_up`."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a company (SP-009-001 requires name, country and website), with a follow-up call task for you."""
@@ -70,7 +72,7 @@ def add(
     if rt.can_prompt() and name is not None and needs.items:
         _name_free(rt, name, distinct_from)  # a refused name is said before asking for the rest
     answers = needs.resolve(rt)
-    from salescrm.domain import companies, tasks
+    from salescrm.domain import companies, tasks, views
     from salescrm.domain.activities import Linked
 
     with rt.writing(reason) as session:
@@ -80,8 +82,12 @@ def add(
         )
         company = outcome.record
         task = tasks.follow_up(session, Linked(None, company, None), delay) if delay is not None else None
+        obj = {**views.company_object(session, company), "follow_up": tasks.shown_task(session, task.id) if task else None} if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Added company {company.id}: {company.name} ({company.country})")
     say_follow_up(task)
 
@@ -121,19 +127,20 @@ def list_(
     ctx: typer.Context,
     country: Optional[str] = typer.Option(None, "--country", help="Only companies of this country."),
     status: Optional[str] = typer.Option(None, "--status", help="Only companies with this lead status."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List companies by name."""
     from salescrm.domain import companies, views
 
     with runtime(ctx).reading() as session:
-        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=limit)]
+        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=no_limit(limit))]
     if json:
         output.print_json(objects)
         return
     output.table(
-        ["ID", "Name", "Country", "Lead status", "Contacts", "Deals", "Website"],
+        [("ID", output.ID), ("Name", output.NAME), "Country", "Lead status", ("Contacts", output.COUNT),
+         ("Deals", output.COUNT), ("Website", output.NAME)],
         [(c["id"], c["name"], c["country"], c["lead_status"], len(c["contacts"]), len(c["deals"]), c["website"]) for c in objects],
     )
 
@@ -156,20 +163,20 @@ def show(
         output.print_json(obj)
         return
     output.details(
-        [
+        section="company", pairs=[
             ("Company", f"{obj['name']} (id {obj['id']})"),
             ("Country", obj["country"] or "- (unknown: salescrm company edit --country)"),
             ("Website", obj["website"] or "- (unknown: salescrm company edit --website)"),
             ("Legal name", obj["legal_name"] or "-"),
-            ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {obj['lead_status_set_at']})"),
+            ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {output.when(obj['lead_status_set_at'])})"),
         ]
     )
-    output.heading("Contacts")
-    output.table(["ID", "Name", "Email"], [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
-    output.heading("Deals")
-    output.table(["ID", "Name", "Stage", "Amount", "Cur."],
-                 [(d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"]) for d in obj["deals"]],
-                 justify={"Amount": "right"})
+    output.heading("Contacts", "contacts")
+    output.table([("ID", output.ID), ("Name", output.NAME), ("Email", output.EMAIL)],
+                 [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
+    output.heading("Deals", "deals")
+    output.table([("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), "Cur."],
+                 [(d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"]) for d in obj["deals"]])
     output.timeline(obj["timeline"], all_)
 
 
@@ -182,6 +189,7 @@ def edit(
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
     country: Optional[str] = typer.Option(None, "--country", help="New country. " + COUNTRY_HELP),
     distinct_from: Optional[List[str]] = distinct_from_option(),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change a company's name, website, legal name or country, or declare it distinct from a look-alike."""
@@ -191,13 +199,17 @@ def edit(
 
         raise InvalidValue("Nothing to change: give --name, --website, --legal-name, --country or --distinct-from.")
     need_reason(distinct_from, reason)
-    from salescrm.domain import companies
+    from salescrm.domain import companies, views
 
     with runtime(ctx).writing(reason) as session:
         outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country,
                                          distinct_from=distinct_from)
+        obj = views.company_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Updated company {outcome.record.id}: {outcome.record.name}")
 
 
@@ -206,11 +218,16 @@ def set_status(
     ctx: typer.Context,
     company: str = typer.Argument(..., help="Company id or name."),
     status: str = typer.Argument(..., help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + "."),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Set a company's lead status by hand (New, Open deal, Attempted and Connected follow from the data)."""
-    from salescrm.domain import companies
+    from salescrm.domain import companies, views
 
     with runtime(ctx).writing(reason) as session:
         found = companies.set_status(session, company, status)
+        obj = views.company_object(session, found) if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Company {found.id} {found.name}: lead status {found.lead_status}")

@@ -13,7 +13,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
+from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP, validate_due
 
 app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=True)
@@ -298,9 +298,11 @@ def lose(
     reason: Optional[str] = typer.Option(
         None, "--reason", help="The lost reason's details, in free text (kept as the journal's reason too)."
     ),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its "
+                              "timeline), with the tasks closed with it under `closed_tasks`."),
 ) -> None:
     """Lose a deal: it is kept, renamed `Lost ...`, and never moves again."""
-    from salescrm.domain import deals, refs
+    from salescrm.domain import deals, refs, views
 
     rt = runtime(ctx)
     with rt.reading() as session:
@@ -318,6 +320,10 @@ def lose(
             session, str(found.id), answers.get("--category", category), reason,
             expected_version=seen_version,
         )
+        obj = {**views.deal_object(session, lost), "closed_tasks": []} if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
 
 
@@ -368,10 +374,10 @@ def _render_deal(obj: dict) -> None:
     ]
     if obj["lost_reason_category"]:
         pairs.append(("Lost reason", f"{obj['lost_reason_category']}: {obj['lost_reason']}"))
-    output.details(pairs)
+    output.details(pairs, section="deal")
     if obj["gates"]:
-        output.heading("Gate values")
-        output.table(["Key", "Value"], list(obj["gates"].items()))
+        output.heading("Gate values", "gates")
+        output.table(["Key", ("Value", output.TEXT)], list(obj["gates"].items()))
 
 
 @app.command("next-steps", epilog='Example: salescrm deal next-steps --owner "Ana García" --json')
@@ -394,11 +400,20 @@ def render_next_steps(items, json: bool) -> None:
         output.print_json_array(items)
         return
     flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
+    if not output.is_terminal():
+        output.table(
+            ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
+            ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
+              output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
+        )
+        return
+    # On a terminal the flag leads the next step's column, which leaves the names room at 80 columns.
     output.table(
-        ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
-        ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
-          output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
-        no_wrap=["Due"],
+        [("Deal", output.ID), ("Name", output.NAME), "Stage", ("Owner", output.NAME), ("Next step", output.NAME),
+         ("Due", output.TIME)],
+        ((d["deal"], d["name"], d["stage"], d["owner"],
+          (f"{flags[d['flag']]}: " if d["flag"] == "overdue" else "") + d["next_task"]["title"] if d["next_task"] else flags["missing"],
+          output.when(d["next_task"]["due"]) if d["next_task"] else "-") for d in items),
     )
 
 
@@ -412,7 +427,7 @@ def list_(
     open_: bool = typer.Option(False, "--open", help="Only open deals (not won, not lost)."),
     won: bool = typer.Option(False, "--won", help="Only won deals (Payment Done)."),
     lost: bool = typer.Option(False, "--lost", help="Only lost deals."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List deals, newest first (lost and won included unless filtered)."""
@@ -420,17 +435,15 @@ def list_(
 
     filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)
     with runtime(ctx).reading() as session:
-        objects = views.iter_deal_objects(session, filters, limit)
+        objects = views.iter_deal_objects(session, filters, no_limit(limit))
         if json:
             output.print_json_array(objects)
             return
         output.table(
-            ["ID", "Name", "Stage", "Amount", "Cur.", "Close date", "Owner"],
+            [("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), "Cur.",
+             ("Close date", output.DATE), ("Owner", output.NAME)],
             ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"], d["close_date"], d["owner"])
              for d in objects),
-            justify={"Amount": "right"},
-            no_wrap=("ID", "Amount", "Cur.", "Close date"),
-            min_width={"Name": 24, "Owner": 8},
         )
 
 
@@ -454,10 +467,11 @@ def edit(
     lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
     lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
     set_: List[str] = typer.Option([], "--set", help="Correct a value a stage gate already accepted, KEY=VALUE (repeatable); the gate must still be met."),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its timeline)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change the fields a rep keeps up to date (stages change only through advance and lose)."""
-    from salescrm.domain import deals
+    from salescrm.domain import deals, views
     from salescrm.errors import InvalidValue
 
     rt = runtime(ctx)
@@ -473,6 +487,10 @@ def edit(
         )
     with rt.writing(reason) as session:
         outcome = deals.edit_deal(session, deal, changes)
+        obj = views.deal_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Updated deal {outcome.record.id}: {outcome.record.name}")

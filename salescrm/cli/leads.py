@@ -38,11 +38,11 @@ def add(
     search_engine: Optional[str] = typer.Option(None, "--search-engine", help="Web form: the search engine the visitor came from."),
     keyword: Optional[str] = typer.Option(None, "--keyword", help="Web form: the ad's keyword."),
     source_page: Optional[str] = typer.Option(None, "--source-page", help="Web form: the page the form was on."),
-    note: Optional[str] = typer.Option(None, "--note", help="What the lead wrote or said."),
+    note: Optional[str] = typer.Option(None, "--note", help="What the lead wrote or said (kept as a note activity on a new contact, in the inbound activity of a known one)."),
     owner: Optional[str] = typer.Option(None, "--owner", help="Team member who calls back (default: you)."),
     from_json: Optional[str] = typer.Option(None, "--from-json", metavar="FILE",
                                             help="Read leads from a file of JSON (one object, an array, or one object per line); - for stdin."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="With --from-json: register the valid leads and report the others."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="With --from-json: register the valid leads and report the others (exit 1 when any was skipped)."),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
     json: bool = typer.Option(False, "--json", help="Print what was registered as JSON."),
@@ -184,6 +184,8 @@ def _add_from_file(rt, source: str, skip_invalid: bool, delay, json: bool, reaso
             results.append(result)
             objects.append(_result_object(session, line.line, result))
     _report(objects, results, json, skipped, as_array=True)
+    if skipped:  # the valid leads are saved; cron sees that some were not
+        raise typer.Exit(1)
 
 
 def _result_object(session, line: int, result) -> dict:
@@ -217,7 +219,8 @@ def _report(objects: list[dict], results: list, json: bool, skipped: list[tuple[
             company = ""
             if obj["company"]:
                 company = f" at {obj['company']['name']}" + (" (new company, lead status New)" if obj["new_company"] else "")
-            output.say(f"Registered lead: contact {contact['id']} {contact['name']}{company}, a Marketing Qualified Lead")
+            note = f"; its note is activity {obj['activity']}" if obj["activity"] else ""
+            output.say(f"Registered lead: contact {contact['id']} {contact['name']}{company}, a Marketing Qualified Lead{note}")
         else:
             output.say(f"{contact['name']} (contact {contact['id']}) is already known: logged the lead as inbound "
                        f"activity {obj['activity']}")

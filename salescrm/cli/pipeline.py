@@ -32,8 +32,8 @@ def show(
         return
     figures = summary.get("by_currency", [summary])
     for figure in figures:
-        if len(figures) > 1 and not output.is_terminal():  # one table per currency, titled on a terminal
-            output.heading(figure["currency"])
+        if len(figures) > 1:  # one table per currency: `# EUR` before each in a pipe, in its title on a terminal
+            output.heading(None, figure["currency"])
         render_stages(figure, f"Pipeline {process.PIPELINE} (open deals, {figure['currency']})")
 
 
@@ -52,11 +52,10 @@ def render_stages(figure: dict, title: str) -> None:
     if not output.is_terminal():
         rows = [row[:5] for row in rows]
     output.table(
-        ["Stage", "Prob. %", "Deals", "Amount", "Weighted", ""],
+        ["Stage", ("Prob. %", output.COUNT), ("Deals", output.COUNT), ("Amount", output.AMOUNT),
+         ("Weighted", output.AMOUNT), ("", output.BAR)],
         rows,
         title=title,
-        justify={"Prob. %": "right", "Deals": "right", "Amount": "right", "Weighted": "right"},
-        no_wrap=("Stage", ""),
     )
 
 

@@ -96,6 +96,16 @@ def reason_option():
     return typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal).")
 
 
+def limit_option():
+    """`--limit N` of the list commands; 0, like no --limit, lists everything."""
+    return typer.Option(None, "--limit", min=0, help="At most this many (0: no limit).")
+
+
+def no_limit(limit: int | None) -> int | None:
+    """The row limit a list asks the domain for: None for none (no --limit, or --limit 0)."""
+    return limit or None
+
+
 def runtime(ctx: typer.Context) -> Runtime:
     root = ctx.find_root()
     if not isinstance(root.obj, Runtime):

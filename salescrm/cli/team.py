@@ -13,6 +13,7 @@ from salescrm.cli.runtime import Needs, reason_option, runtime
 app = typer.Typer(epilog='Example: salescrm team add "Ana García" --role JD-019', no_args_is_help=True)
 
 LOGIN_HELP = "The name they act under: their operating-system login, or SALESCRM_USER (for --mine and their tasks)."
+JSON_HELP = "Print the team member as JSON on stdout (the shape of `team list --json`'s items)."
 ROLE_HELP = "GP-009 job description, by code or title: " + ", ".join(f"{r.code} {r.title}" for r in process.ROLES) + "."
 
 
@@ -22,6 +23,7 @@ def add(
     name: Optional[str] = typer.Argument(None, help="Full name.", show_default=False),
     role: Optional[str] = typer.Option(None, "--role", help=ROLE_HELP),
     login: Optional[str] = typer.Option(None, "--login", help=LOGIN_HELP),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a team member with a GP-009 role (and the login they act under, if they use salescrm)."""
@@ -36,11 +38,15 @@ def add(
         needs.offer("login", "--login", lambda p: p.text(
             "Login", instruction="(their operating-system login or SALESCRM_USER; empty for none)").strip() or None)
     answers = needs.resolve(rt)
-    from salescrm.domain import team
+    from salescrm.domain import team, views
 
     with rt.writing(reason) as session:
         member = team.add_member(session, answers.get("the NAME argument", name), answers.get("--role", role),
                                  answers.get("--login", login))
+        obj = views.team_object(member)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})"
                + (f", login {member.login}" if member.login else ""))
 
@@ -56,13 +62,18 @@ def set_login(
     ctx: typer.Context,
     member: str = typer.Argument(..., help="Team member id or name."),
     login: str = typer.Argument(..., help=LOGIN_HELP + " Empty to remove."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Give a team member the login they act under."""
-    from salescrm.domain import team
+    from salescrm.domain import team, views
 
     with runtime(ctx).writing(reason) as session:
         found = team.set_login(session, member, login)
+        obj = views.team_object(found)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Team member {found.id} {found.name}: " + (f"login {found.login}" if found.login else "no login"))
 
 
@@ -76,4 +87,4 @@ def list_(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="P
     if json:
         output.print_json(members)
         return
-    output.table(["ID", "Name", "Role", "Title", "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])
+    output.table([("ID", output.ID), ("Name", output.NAME), "Role", ("Title", output.NAME), "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])
