@@ -89,10 +89,12 @@ def warn(text: str) -> None:
 
 
 def money(amount: int | float) -> str:
-    """An amount in currency units: `12,000.50` on a terminal, `12000.5` in a pipe."""
-    if not is_terminal():
-        return str(amount)
-    return f"{amount:,.2f}" if isinstance(amount, float) else f"{amount:,}"
+    """An amount in currency units as text: `12,000` and `12,000.50` on a terminal, `12000` and `12000.50`
+    in a pipe (whole amounts without decimals, others with two; JSON keeps the number)."""
+    grouping = "," if is_terminal() else ""
+    if isinstance(amount, float) and not amount.is_integer():
+        return f"{amount:{grouping}.2f}"
+    return f"{int(amount):{grouping}}"
 
 
 def _cell(value) -> str:
