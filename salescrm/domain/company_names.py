@@ -35,9 +35,9 @@ class Brand:
 
 def brand(name: str) -> Brand:
     ws = legalforms.words(name)
-    kept = legalforms.brand_words(name)
-    return Brand(name, tuple(w.folded for w in kept), tuple(w.text for w in kept),
-                 legalforms.brand_length(ws) < len(ws))
+    end = legalforms.brand_length(ws)
+    kept = [w for w in ws[:end] if w.folded not in legalforms.CONNECTORS] or ws[:1]
+    return Brand(name, tuple(w.folded for w in kept), tuple(w.text for w in kept), end < len(ws))
 
 
 @dataclass(frozen=True)
