@@ -12,7 +12,7 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
-from salescrm.cli.prompts import one_of, required
+from salescrm.cli.prompts import one_of, pick, required
 from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP, validate_due
 
@@ -20,7 +20,12 @@ app = typer.Typer(help="Deals: create, advance through the stage gates, lose, sh
                   epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
-SET_HELP = "A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Keys: " + ", ".join(process.GATE_KEYS) + "."
+SET_HELP = ("A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Any gate key: one of a later stage "
+            "is recorded now and checked when its gate is entered. Keys: " + ", ".join(process.GATE_KEYS) + ".")
+EDIT_SET_HELP = ("A gate value KEY=VALUE (repeatable), any gate key. A value of a later stage is recorded as soon as it is "
+                 "known and checked when its gate is entered; a value of a stage already passed corrects what its gate "
+                 "accepted, and that gate must still be met. Keys: " + ", ".join(process.GATE_KEYS) + ".")
+KEEP_TASKS_HELP = "Leave the deal's open tasks open (a deal that becomes won or lost closes them, marked with why)."
 STAGE_HELP = "Stage name in any case, or a slug such as offer-sent: " + ", ".join(process.STAGE_NAMES) + "."
 CLASS_HELP = "Deal class: " + ", ".join(process.DEAL_CLASSES) + "."
 CATEGORY_HELP = "Lost reason category: " + ", ".join(process.LOST_CATEGORIES) + "."
@@ -32,63 +37,6 @@ def _complete_stage(incomplete: str) -> list[str]:
 
 def _complete_class(incomplete: str) -> list[str]:
     return [c for c in process.DEAL_CLASSES if c.lower().startswith(incomplete.lower())]
-
-
-# --- Gate prompts ----------------------------------------------------------------------
-
-
-def _gate_context(session, company_id: int) -> dict:
-    """What gate prompts offer as choices: the company's contacts and the people who may sign."""
-    from sqlmodel import select
-
-    from salescrm.store.models import Contact, ContactCompany, TeamMember
-
-    contacts = session.exec(
-        select(Contact).join(ContactCompany, ContactCompany.contact_id == Contact.id).where(ContactCompany.company_id == company_id)
-    ).all()
-    signers = session.exec(select(TeamMember).where(TeamMember.role == process.SIGNER_ROLE)).all()
-    return {
-        "contact": {f"{c.first_name} {c.last_name} <{c.email or 'no email'}> (id {c.id})": c.email or str(c.id) for c in contacts},
-        "member": {f"{m.name} ({m.role})": m.name for m in signers},
-    }
-
-
-def _ask_field(p, field: process.GateField, context: dict) -> str:
-    from datetime import date
-
-    from salescrm.domain.values import parse_past_date
-
-    if field.kind == "yes":
-        return "yes" if p.confirm(field.label + "?", default=False) else "no"
-    if field.kind == "note":
-        return p.text(field.label, instruction="(a short note; leave empty if not met)")
-    if field.kind == "date":
-        return p.text(field.label, default=date.today().isoformat(), validate=lambda a: parse_past_date(a, field.label))
-    if field.kind == "choice":
-        labels = {f"{c} {process.QUOTATION_TEMPLATES.get(c, '')}".strip(): c for c in field.choices}
-        return labels[p.select(field.label, list(labels))]
-    if field.kind in ("contact", "member") and context[field.kind]:
-        options = context[field.kind]
-        return options[p.select(field.label, list(options))]
-    return p.text(field.label, validate=required(field.label))
-
-
-def ask_gate_values(rt: Runtime, stages: list[process.Stage], values: dict[str, str], context_of) -> dict[str, str]:
-    """On a terminal, ask for every gate value not given, stage by stage, with the SOP's reason."""
-    if not rt.can_prompt():
-        return values
-    values = dict(values)
-    p = None
-    for stage in stages:
-        missing = [f for f in (stage.gate.fields if stage.gate else ()) if f.key not in values]
-        if not missing:
-            continue
-        p = p or rt.ask()
-        p.say(f"{stage.name}: {stage.reason}")
-        context = context_of()
-        for field in missing:
-            values[field.key] = _ask_field(p, field, context)
-    return values
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -124,7 +72,8 @@ def create(
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Create a deal, named <country> <company> <description>, in Prospected (or --stage)."""
-    from salescrm.domain import deals, refs, views
+    from salescrm.domain import deals, views
+    from salescrm.errors import GateNotMet
 
     rt = runtime(ctx)
     values = _parse_sets(set_)
@@ -133,17 +82,21 @@ def create(
         if from_deal:
             draft = deals.draft_from(session, from_deal, draft)
         choices = _create_choices(session) if rt.can_prompt() else {}
-    draft = _ask_missing_fields(rt, draft, choices)
+    typed_fields: list[tuple[str, str]] = []
+    draft = _ask_missing_fields(rt, draft, choices, typed_fields)
     target = process.stage(_parse_stage(stage)) if stage else process.stage(process.FIRST_STAGE)
     entering = process.stages_between(process.FIRST_STAGE, target.name) if target.name != process.LOST_STAGE else []
-    if entering and rt.can_prompt():
-        with rt.reading() as session:
-            company_id = refs.company(session, draft.company).id
-            context = _gate_context(session, company_id)
-        values = ask_gate_values(rt, entering, values, lambda: context)
-    with rt.writing(reason) as session:
-        outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
-        obj = views.deal_object(session, outcome.record) if json else None
+    typed: dict[str, str] = {}
+    try:
+        if any(s.gate for s in entering) and rt.can_prompt():
+            values = _ask_create_gates(rt, draft, entering, values, typed)
+        with rt.writing(reason) as session:
+            outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
+            obj = views.deal_object(session, outcome.record) if json else None
+    except GateNotMet as e:
+        from salescrm.cli.gate_prompts import with_retry
+
+        raise with_retry(rt, e, typed, typed_fields) from None
     for warning in outcome.warnings:
         output.warn(warning)
     deal = outcome.record
@@ -151,6 +104,18 @@ def create(
         output.print_json(obj)
     else:
         output.say(f"Created deal {deal.id}: {deal.name} ({deal.stage})")
+
+
+def _ask_create_gates(rt: Runtime, draft, entering, values: dict[str, str], typed: dict[str, str]) -> dict[str, str]:
+    from salescrm.cli.gate_prompts import ask_gate_values, gate_context
+    from salescrm.domain import gates, refs
+    from salescrm.domain.values import parse_amount
+
+    with rt.reading() as session:
+        company_id = refs.company(session, draft.company).id
+        facts = gates.new_deal_facts(company_id, parse_amount(draft.amount))
+        context = gate_context(session, facts, company_id=company_id, deal_class=draft.deal_class, stages=entering)
+    return ask_gate_values(rt, entering, values, context, typed)
 
 
 def _parse_stage(value: str) -> str:
@@ -170,7 +135,7 @@ def _create_choices(session) -> dict:
     }
 
 
-def _ask_missing_fields(rt: Runtime, draft, choices: dict):
+def _ask_missing_fields(rt: Runtime, draft, choices: dict, typed: list[tuple[str, str]]):
     from salescrm.domain.values import parse_amount, parse_date
 
     needs = Needs()
@@ -187,12 +152,13 @@ def _ask_missing_fields(rt: Runtime, draft, choices: dict):
     if draft.source is None:
         needs.add("source", "--source", lambda p: p.text("Action that originated the deal", validate=required("Source")))
     if draft.owner is None:
-        needs.add("owner", "--owner", lambda p: p.select("Deal owner (JD-019 or JD-002)", choices["owners"]) if choices.get("owners") else p.text("Deal owner (JD-019 or JD-002)", validate=required("Owner")))
+        needs.add("owner", "--owner", lambda p: pick(p, "Deal owner (JD-019 or JD-002)", choices["owners"]) if choices.get("owners") else p.text("Deal owner (JD-019 or JD-002)", validate=required("Owner")))
     answers = needs.resolve(rt)
     for option, attr in (("--company", "company"), ("--description", "description"), ("--amount", "amount"),
                          ("--close-date", "close_date"), ("--class", "deal_class"), ("--source", "source"), ("--owner", "owner")):
         if option in answers:
             setattr(draft, attr, answers[option])
+            typed.append((option, answers[option]))
     return draft
 
 
@@ -205,57 +171,85 @@ def advance(
     deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
     to: Optional[str] = typer.Option(None, "--to", help="Skip ahead to this stage; every gate passed through must be met. " + STAGE_HELP, autocompletion=_complete_stage),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
-    next_step: Optional[str] = typer.Option(None, "--next-step", metavar="TEXT", help="Add the deal's next step as a task for its owner."),
+    next_step: Optional[str] = typer.Option(None, "--next-step", metavar="TEXT", help="Add the deal's next step as a task for its owner (not at a final stage)."),
     next_step_due: Optional[str] = typer.Option(None, "--next-step-due", metavar="DATE", help="When the next step is due. " + DUE_HELP),
-    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout."),
+    keep_tasks: bool = typer.Option(False, "--keep-tasks", help=KEEP_TASKS_HELP),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (with the tasks it closed, closed_tasks)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Move a deal into the next stage, asking for what its gate requires (and, on a terminal, its next step)."""
-    from salescrm.domain import deals, gates, refs, views
+    from salescrm.cli.gate_prompts import with_retry
+    from salescrm.domain import gates, moves, views
+    from salescrm.errors import GateNotMet
 
     rt = runtime(ctx)
-    values = _parse_sets(set_)
-    with rt.reading() as session:
-        found = refs.deal(session, deal)
-        entering = deals.advance_target(found, to)
-        seen_version, seen_stage = found.version, found.stage
-        context = _gate_context(session, found.company_id) if rt.can_prompt() else {}
-    values = ask_gate_values(rt, entering, values, lambda: context)
-    if next_step is None and rt.can_prompt():
-        with rt.reading() as session:  # a refused move is said before asking for its next step
-            deals.check_advance(session, refs.deal(session, str(found.id)), entering, values)
-    next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due)
-    from salescrm.domain import tasks
-    from salescrm.domain.activities import Links
-
-    with rt.writing(reason) as session:
-        moved = deals.advance_deal(
-            session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version, expected_stage=seen_stage
-        )
-        task = None
-        if next_step:
-            owner = tasks.Owner(refs.team_member(session, str(moved.owner_id)), None)
-            task = tasks.add_task(session, next_step, next_step_due, owner=owner, links=Links(deal=str(moved.id)))
-        obj = views.deal_object(session, moved) if json else None
+    typed: dict[str, str] = {}
+    try:
+        moved, task, closed, obj = _advance(rt, deal, to, _parse_sets(set_), next_step, next_step_due, keep_tasks, json,
+                                            reason, typed)
+    except GateNotMet as e:
+        raise with_retry(rt, e, typed) from None
     if json:
         output.print_json(obj)
         return
-    output.say(f"Deal {moved.id} moved from {seen_stage} to {moved.stage}: {moved.name}")
+    output.say(f"Deal {moved.deal.id} moved from {moved.from_stage} to {moved.deal.stage}: {moved.deal.name}")
     if task is not None:
         output.say(f"Next step: task {task.id} {task.title}, due {output.when(views.iso(task.due))}")
-    following = deals.next_stage(moved)
+    _say_closed_tasks(closed)
+    following = moves.next_stage(moved.deal)
     if following is not None:
         output.say("Next: " + gates.describe_gate(following))
 
 
-def _ask_next_step(rt: Runtime, text: str | None, due: str | None) -> tuple[str | None, str | None]:
+def _advance(rt: Runtime, deal: str, to, values, next_step, next_step_due, keep_tasks: bool, json: bool, reason, typed):
+    """Read, ask (no transaction open), check, ask the next step, then write in one transaction."""
+    from salescrm.cli.gate_prompts import ask_gate_values, gate_context
+    from salescrm.domain import gates, moves, refs, tasks, views
+    from salescrm.domain.activities import Links
+
+    with rt.reading() as session:
+        found = refs.deal(session, deal)
+        entering = moves.advance_target(found, to)
+        if next_step is not None or next_step_due is not None:
+            moves.refuse_next_step_at_final(entering[-1], "--next-step" if next_step is not None else "--next-step-due")
+        seen_version, seen_stage = found.version, found.stage
+        context = gate_context(session, gates.facts_of(found), company_id=found.company_id, deal_class=found.deal_class,
+                               stages=entering, deal_id=found.id) if rt.can_prompt() else None
+    values = ask_gate_values(rt, entering, values, context, typed) if context else values
+    if next_step is None and rt.can_prompt() and not entering[-1].final:
+        with rt.reading() as session:  # a refused move is said before asking for its next step
+            moves.check_advance(session, refs.deal(session, str(found.id)), entering, values)
+        next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due)
+    else:
+        next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due, ask=False)
+    with rt.writing(reason) as session:
+        moved = moves.advance_deal(
+            session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version,
+            expected_stage=seen_stage, keep_tasks=keep_tasks,
+        )
+        task = None
+        if next_step:
+            owner = tasks.Owner(refs.team_member(session, str(moved.deal.owner_id)), None)
+            task = tasks.add_task(session, next_step, next_step_due, owner=owner, links=Links(deal=str(moved.deal.id)))
+        closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
+        obj = {**views.deal_object(session, moved.deal), "closed_tasks": closed} if json else None
+    return moved, task, closed, obj
+
+
+def _say_closed_tasks(closed: list[dict]) -> None:
+    """The tasks a won or lost deal closed, one line each."""
+    for t in closed:
+        output.say(f"Closed task {t['id']} ({t['closed_as']}): {t['title']}")
+
+
+def _ask_next_step(rt: Runtime, text: str | None, due: str | None, ask: bool = True) -> tuple[str | None, str | None]:
     """The next step's title and due: from the options, else asked on a terminal (empty: none)."""
     if due is not None and text is None:
         from salescrm.errors import InvalidValue
 
         raise InvalidValue("--next-step-due needs --next-step TEXT: the task to add.")
     if text is None:
-        if not rt.can_prompt():
+        if not ask or not rt.can_prompt():
             return None, None
         text = rt.ask().text("Next step for this deal", instruction="(a task for its owner; empty for none)").strip() or None
         if text is None:
@@ -279,9 +273,10 @@ def lose(
     reason: Optional[str] = typer.Option(
         None, "--reason", help="The lost reason's details, in free text (kept as the journal's reason too)."
     ),
+    keep_tasks: bool = typer.Option(False, "--keep-tasks", help=KEEP_TASKS_HELP),
 ) -> None:
-    """Lose a deal: it is kept, renamed `Lost ...`, and never moves again."""
-    from salescrm.domain import deals, refs
+    """Lose a deal: it is kept, renamed `Lost ...`, and never moves again; its open tasks are closed."""
+    from salescrm.domain import moves, refs, tasks
 
     rt = runtime(ctx)
     with rt.reading() as session:
@@ -295,11 +290,14 @@ def lose(
     answers = needs.resolve(rt)
     reason = answers.get("--reason", reason)
     with rt.writing(reason) as session:  # the lost reason's details are the journal's reason too
-        lost = deals.lose_deal(
+        moved = moves.lose_deal(
             session, str(found.id), answers.get("--category", category), reason,
-            expected_version=seen_version,
+            expected_version=seen_version, keep_tasks=keep_tasks,
         )
+        lost = moved.deal
+        closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
     output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
+    _say_closed_tasks(closed)
 
 
 # --- show / list ---------------------------------------------------------------------------
@@ -313,7 +311,7 @@ def show(
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show a deal: its fields, gate values, timeline (activities, tasks, stage changes), and what the next stage needs."""
-    from salescrm.domain import deals, gates, refs, views
+    from salescrm.domain import gates, moves, refs, views
 
     with runtime(ctx).reading() as session:
         found = refs.deal(session, deal)
@@ -324,7 +322,7 @@ def show(
         return
     _render_deal(obj)
     output.timeline(obj["timeline"], all_)
-    following = deals.next_stage(found)
+    following = moves.next_stage(found)
     if following is not None:
         output.say("\nNext: " + gates.describe_gate(following))
     elif found.stage == process.LOST_STAGE:
@@ -432,7 +430,7 @@ def edit(
     remove_contact: List[str] = typer.Option([], "--remove-contact", help="Remove a contact (repeatable)."),
     lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
     lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
-    set_: List[str] = typer.Option([], "--set", help="Correct a value a stage gate already accepted, KEY=VALUE (repeatable); the gate must still be met."),
+    set_: List[str] = typer.Option([], "--set", help=EDIT_SET_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change the fields a rep keeps up to date (stages change only through advance and lose)."""
@@ -444,7 +442,7 @@ def edit(
                                 list(add_contact), list(remove_contact), lost_category, lost_reason, _parse_sets(set_))
     if not changes.business_fields() and lost_category is None and lost_reason is None:
         raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
-    if changes.gate_values and reason is None and rt.can_prompt():
+    if changes.gate_values and reason is None and rt.can_prompt() and _corrects_a_passed_gate(rt, deal, changes.gate_values):
         reason = rt.ask().text(
             "Reason for changing a value the stage gate already accepted", validate=required("Reason"),
             instruction="(kept in the journal)",
@@ -454,3 +452,15 @@ def edit(
     for warning in outcome.warnings:
         output.warn(warning)
     output.say(f"Updated deal {outcome.record.id}: {outcome.record.name}")
+
+
+def _corrects_a_passed_gate(rt: Runtime, deal: str, values: dict[str, str]) -> bool:
+    """Whether `deal edit --set` changes a value of a stage the deal already entered (its reason is asked)."""
+    from salescrm.domain import refs
+
+    with rt.reading() as session:
+        found = refs.deal(session, deal)
+    if found.stage == process.LOST_STAGE:
+        return False
+    entered = {k for s in process.stages_between(process.FIRST_STAGE, found.stage) if s.gate for k in s.gate.keys}
+    return bool(entered & set(values))
