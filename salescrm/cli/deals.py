@@ -14,7 +14,7 @@ from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import one_of, pick, required
 from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
-from salescrm.cli.tasks import DUE_HELP, validate_due
+from salescrm.cli.tasks import DUE_HELP
 
 app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
                   epilog='Example: salescrm deal advance 1', no_args_is_help=True)
@@ -89,7 +89,9 @@ def create(
     typed: dict[str, str] = {}
     try:
         if any(s.gate for s in entering) and rt.can_prompt():
-            values = _ask_create_gates(rt, draft, entering, values, typed)
+            from salescrm.cli.deal_moves import ask_create_gates
+
+            values = ask_create_gates(rt, draft, entering, values, typed)
         with rt.writing(reason) as session:
             outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
             obj = views.deal_object(session, outcome.record) if json else None
@@ -104,18 +106,6 @@ def create(
         output.print_json(obj)
     else:
         output.say(f"Created deal {deal.id}: {deal.name} ({deal.stage})")
-
-
-def _ask_create_gates(rt: Runtime, draft, entering, values: dict[str, str], typed: dict[str, str]) -> dict[str, str]:
-    from salescrm.cli.gate_prompts import ask_gate_values, gate_context
-    from salescrm.domain import gates, refs
-    from salescrm.domain.values import parse_amount
-
-    with rt.reading() as session:
-        company_id = refs.company(session, draft.company).id
-        facts = gates.new_deal_facts(company_id, parse_amount(draft.amount))
-        context = gate_context(session, facts, company_id=company_id, deal_class=draft.deal_class, stages=entering)
-    return ask_gate_values(rt, entering, values, context, typed)
 
 
 def _parse_stage(value: str) -> str:
@@ -178,6 +168,7 @@ def advance(
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Move a deal into the next stage, asking for what its gate requires (and, on a terminal, its next step)."""
+    from salescrm.cli import deal_moves
     from salescrm.cli.gate_prompts import with_retry
     from salescrm.domain import gates, moves, views
     from salescrm.errors import GateNotMet
@@ -185,7 +176,7 @@ def advance(
     rt = runtime(ctx)
     typed: dict[str, str] = {}
     try:
-        moved, task, closed, obj = _advance(rt, deal, to, _parse_sets(set_), next_step, next_step_due, keep_tasks, json,
+        moved, task, closed, obj = deal_moves.advance(rt, deal, to, _parse_sets(set_), next_step, next_step_due, keep_tasks, json,
                                             reason, typed)
     except GateNotMet as e:
         raise with_retry(rt, e, typed) from None
@@ -195,71 +186,10 @@ def advance(
     output.say(f"Deal {moved.deal.id} moved from {moved.from_stage} to {moved.deal.stage}: {moved.deal.name}")
     if task is not None:
         output.say(f"Next step: task {task.id} {task.title}, due {output.when(views.iso(task.due))}")
-    _say_closed_tasks(closed)
+    deal_moves.say_closed_tasks(closed)
     following = moves.next_stage(moved.deal)
     if following is not None:
         output.say("Next: " + gates.describe_gate(following))
-
-
-def _advance(rt: Runtime, deal: str, to, values, next_step, next_step_due, keep_tasks: bool, json: bool, reason, typed):
-    """Read, ask (no transaction open), check, ask the next step, then write in one transaction."""
-    from salescrm.cli.gate_prompts import ask_gate_values, gate_context
-    from salescrm.domain import gates, moves, refs, tasks, views
-    from salescrm.domain.activities import Links
-
-    with rt.reading() as session:
-        found = refs.deal(session, deal)
-        entering = moves.advance_target(found, to)
-        if next_step is not None or next_step_due is not None:
-            moves.refuse_next_step_at_final(entering[-1], "--next-step" if next_step is not None else "--next-step-due")
-        seen_version, seen_stage = found.version, found.stage
-        context = gate_context(session, gates.facts_of(found), company_id=found.company_id, deal_class=found.deal_class,
-                               stages=entering, deal_id=found.id) if rt.can_prompt() else None
-    values = ask_gate_values(rt, entering, values, context, typed) if context else values
-    if next_step is None and rt.can_prompt() and not entering[-1].final:
-        with rt.reading() as session:  # a refused move is said before asking for its next step
-            moves.check_advance(session, refs.deal(session, str(found.id)), entering, values)
-        next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due)
-    else:
-        next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due, ask=False)
-    with rt.writing(reason) as session:
-        moved = moves.advance_deal(
-            session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version,
-            expected_stage=seen_stage, keep_tasks=keep_tasks,
-        )
-        task = None
-        if next_step:
-            owner = tasks.Owner(refs.team_member(session, str(moved.deal.owner_id)), None)
-            task = tasks.add_task(session, next_step, next_step_due, owner=owner, links=Links(deal=str(moved.deal.id)))
-        closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
-        obj = {**views.deal_object(session, moved.deal), "closed_tasks": closed} if json else None
-    return moved, task, closed, obj
-
-
-def _say_closed_tasks(closed: list[dict]) -> None:
-    """The tasks a won or lost deal closed, one line each."""
-    for t in closed:
-        output.say(f"Closed task {t['id']} ({t['closed_as']}): {t['title']}")
-
-
-def _ask_next_step(rt: Runtime, text: str | None, due: str | None, ask: bool = True) -> tuple[str | None, str | None]:
-    """The next step's title and due: from the options, else asked on a terminal (empty: none)."""
-    if due is not None and text is None:
-        from salescrm.errors import InvalidValue
-
-        raise InvalidValue("--next-step-due needs --next-step TEXT: the task to add.")
-    if text is None:
-        if not ask or not rt.can_prompt():
-            return None, None
-        text = rt.ask().text("Next step for this deal", instruction="(a task for its owner; empty for none)").strip() or None
-        if text is None:
-            return None, None
-    if due is None:
-        needs = Needs()
-        needs.add("next step's due date", "--next-step-due",
-                  lambda p: p.text("Due", validate=validate_due, instruction="(2027-01-15, 2027-01-15 10:00, 2h, 3d)"))
-        due = needs.resolve(rt)["--next-step-due"]
-    return text, due
 
 
 # --- lose --------------------------------------------------------------------------------
@@ -297,7 +227,9 @@ def lose(
         lost = moved.deal
         closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
     output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
-    _say_closed_tasks(closed)
+    from salescrm.cli.deal_moves import say_closed_tasks
+
+    say_closed_tasks(closed)
 
 
 # --- show / list ---------------------------------------------------------------------------

@@ -99,7 +99,10 @@ def precheck(stages: list[process.Stage], given: dict[str, str], ctx: GateContex
 def ask_gate_values(rt: Runtime, stages: list[process.Stage], given: dict[str, str], ctx: GateContext,
                     typed: dict[str, str]) -> dict[str, str]:
     """On a terminal, ask for every gate value neither given nor recorded, stage by stage; `typed` collects
-    the answers (for the retry line). Returns the given values with the answers."""
+    the answers that count (for the retry line: a no or an empty note is left out, so that a retry asks it
+    again). Returns the given values with the answers."""
+    from salescrm.domain.values import note_met
+
     if not rt.can_prompt():
         return given
     precheck(stages, given, ctx)
@@ -119,7 +122,9 @@ def ask_gate_values(rt: Runtime, stages: list[process.Stage], given: dict[str, s
                 from salescrm.domain.gates import refuse_no
 
                 raise refuse_no(stage, fld, ctx.facts.subject)
-            values[fld.key] = typed[fld.key] = answer
+            values[fld.key] = answer
+            if fld.kind != "note" or note_met(answer):  # an empty note is asked again on a retry
+                typed[fld.key] = answer
     return values
 
 
