@@ -76,5 +76,12 @@ class DatabaseUnavailable(SalesCrmError):
     exit_code = EXIT_DATABASE
 
 
-class Interrupted(BaseException):
-    """Raised by the SIGTERM handler so that open transactions roll back on the way out."""
+class Interrupted(SystemExit):
+    """Raised by the SIGTERM handler so that open transactions roll back on the way out.
+
+    A SystemExit, because an event loop (prompt_toolkit's, under a prompt) passes only SystemExit and
+    KeyboardInterrupt through: any other exception it shows and waits for ENTER. Exit code 143 if it
+    ever got past the CLI's one error-mapping place."""
+
+    def __init__(self) -> None:
+        super().__init__(EXIT_TERMINATED)

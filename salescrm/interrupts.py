@@ -9,16 +9,20 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from contextlib import contextmanager
 
 from salescrm.errors import Interrupted
 
 _received: int | None = None
 _committed = False
+_closing = False
 
 
 def _handler(signum, _frame) -> None:
     global _received
     _received = signum
+    if _closing:
+        return  # the command's outcome is decided; the database is being closed
     raise KeyboardInterrupt() if signum == signal.SIGINT else Interrupted()
 
 
@@ -83,3 +87,16 @@ def hold() -> None:
 def release() -> None:
     """Let deferred signals in; one that arrived during the commit is handled now, knowing the outcome."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
+@contextmanager
+def deferred():
+    """Close the database without being cut short: Ctrl-C and SIGTERM are held, then only noted."""
+    global _closing
+    _closing = True
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a signal held meanwhile is handled now, and noted
+        _closing = False

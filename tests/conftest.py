@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -83,11 +84,28 @@ def pg_server():
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file at the latest schema, closed (no -wal), that each test copies: a read needs a database."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    location = resolve(str(path))
+    store_engine.ensure_schema(store_engine.engine_for(location), location)
+    store_engine.close_all()
+    return path
+
+
+def copy_sqlite_template(request, path: Path) -> str:
+    """A new SQLite database at `path`, at the latest schema, readable by its owner only (as salescrm makes it)."""
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    os.chmod(path, 0o600)
+    return str(path)
+
+
 @pytest.fixture
 def db_url(backend, tmp_path, request) -> str:
-    """The database of this test: a SQLite file, or a fresh PostgreSQL database at the latest schema."""
+    """The database of this test: a SQLite file or a fresh PostgreSQL database, at the latest schema."""
     if backend == "sqlite":
-        return str(tmp_path / "crm.db")
+        return copy_sqlite_template(request, tmp_path / "crm.db")
     server = request.getfixturevalue("pg_server")
     if isinstance(server, str):
         pytest.skip(server)
@@ -195,6 +213,8 @@ class FakePrompter:
     script: list[tuple[str, str, object]]
     asked: list[Asked] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
+    completions: dict = field(default_factory=dict)  # message -> what the prompt would offer for a typed text
+    ticked: dict = field(default_factory=dict)  # message -> the choices a checkbox starts with ticked
 
     def _answer(self, kind: str, message: str, validate=None):
         self.asked.append(Asked(kind, message))
@@ -218,13 +238,15 @@ class FakePrompter:
             raise AssertionError(f"{answer!r} is not one of the choices {list(choices)!r}")
         return answer
 
-    def autocomplete(self, message, choices, *, validate=None):
+    def autocomplete(self, message, choices, *, validate=None, complete=None):
+        self.completions[message] = complete or (lambda typed: [c for c in choices if typed.lower() in c.lower()])
         return self._answer("autocomplete", message, validate)
 
     def confirm(self, message, *, default=False):
         return self._answer("confirm", message)
 
     def checkbox(self, message, choices, *, checked=()):
+        self.ticked[message] = list(checked)
         answer = self._answer("checkbox", message)
         if not isinstance(answer, BaseException) and not set(answer) <= set(choices):
             raise AssertionError(f"{answer!r} are not all among the choices {list(choices)!r}")
@@ -255,10 +277,10 @@ def cli(backend):
 
 @pytest.fixture
 def sh(backend, tmp_path):
-    """Run the real program in a subprocess (stdin not a terminal)."""
+    """Run the real program in a subprocess (stdin not a terminal); `env` values of None unset a variable."""
 
     def run(*args: str, input: str = "", env: dict | None = None, timeout: float = 60) -> Run:
-        full_env = {**os.environ, **(env or {})}
+        full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
         p = subprocess.run(
             [sys.executable, "-m", "salescrm", *args], input=input, capture_output=True, text=True,
             env=full_env, timeout=timeout, cwd=tmp_path,

@@ -7,7 +7,7 @@ import json
 import uuid
 from datetime import date, timedelta
 
-from tests.conftest import BANT, QUALIFIED
+from tests.conftest import BANT, QUALIFIED, copy_sqlite_template
 
 TODAY = date.today()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
@@ -86,11 +86,12 @@ def backdate_deal(db, days: int, deal_id: int = 1) -> None:
 
 
 def new_database(request, backend: str, tmp_path, *, schema: bool = True) -> str:
-    """Another database on the test's backend, for `--db` or SALESCRM_DB: a new SQLite file (made by
-    the first command that uses it), or a new PostgreSQL database, at the latest schema when `schema`
-    else with no tables at all."""
+    """Another database on the test's backend, for `--db` or SALESCRM_DB: a new SQLite file or a new
+    PostgreSQL database, at the latest schema when `schema`, else with no tables at all (for SQLite: no
+    file yet, made by the first command that writes)."""
     name = f"x{uuid.uuid4().hex[:16]}"
     if backend == "sqlite":
-        return str(tmp_path / f"{name}.db")
+        path = tmp_path / f"{name}.db"
+        return copy_sqlite_template(request, path) if schema else str(path)
     server = request.getfixturevalue("pg_server")
     return server.create_database(name, template="salescrm_template" if schema else None)

@@ -93,7 +93,8 @@ def test_open_deal_is_not_moved_back_by_an_activity(seeded):
 def test_an_activity_needs_a_link_a_type_a_direction_and_a_summary(company_only, db):
     cli = company_only
     r = log(cli, "--type", "call", "--direction", "outbound", "--summary", "x")
-    assert (r.exit_code, r.stderr) == (2, "An activity is logged on a contact, a company or a deal: give --contact, --company or --deal.\n")
+    assert (r.exit_code, r.stderr) == (2, "Missing required value: what it is about (--contact, --company or --deal). "
+                                          "Pass it as an option, or run on a terminal to be asked.\n")
     r = log(cli, "--company", "1", "--type", "call", "--summary", "x")
     assert r.exit_code == 2
     assert r.stderr == "Missing required value: direction (--direction). Pass it as an option, or run on a terminal to be asked.\n"

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from salescrm.domain.audit import duplicate_company_pairs, folded
+from salescrm.domain.naming import name_key
 from tests.conftest import BANT, QUALIFIED, FakePrompter
 from tests.helpers import ok
 
@@ -155,22 +156,33 @@ def test_stage_gate_follows_a_lost_deal_to_the_stage_it_was_lost_from(seeded, db
     assert findings(seeded, "--check", "stage-gate") == [("stage-gate", "deal", 1)]
 
 
-def test_duplicate_companies_same_and_close(cli, db):
-    for name in ("Sanitas Hospitales", "Sanitas Hospitales S.A.", "Sanitas Hospitals", "Hospital de Torrejon", "Quirónsalud"):
-        ok(cli("company", "add", name, "--country", "ES", "--website", "example.es", "--no-follow-up"))
+def imported(db, name: str, key: str | None = None) -> None:
+    """A company added outside the tool (an import, a direct edit), where the one-company rule did not run."""
     write(db, "INSERT INTO company (name, name_key, country, website, lead_status, lead_status_set_by, lead_status_set_at, "
-              "created_at, updated_at, version) VALUES ('Hospital de Torrejón', 'hospital de torrejon x', 'ES', 'x.es', 'New', "
-              "'import', :t, :t, :t, 1)", t=datetime.now(timezone.utc))
+              "created_at, updated_at, version) VALUES (:name, :key, 'ES', 'x.es', 'New', 'import', :t, :t, :t, 1)",
+          name=name, key=key or name_key(name), t=datetime.now(timezone.utc))
+
+
+def add(cli, name: str, country: str = "ES"):
+    return ok(cli("company", "add", name, "--country", country, "--website", "example.es", "--no-follow-up"))
+
+
+SAME = ("the same name once case, accents, spaces, punctuation, connectors and legal forms are set aside: SP-009-001 "
+        "keeps one company per brand; keep one and move the other's contacts and deals to it.")
+
+
+def test_duplicate_companies_same_and_close(cli, db):
+    add(cli, "Sanitas Hospitales")
+    imported(db, "Sanitas Hospitales S.A.")
+    for name in ("Sanitas Hospitals", "Hospital de Torrejon", "Quirónsalud"):
+        add(cli, name)
+    imported(db, "Hospital de Torrejón", "hospital de torrejon x")
     found = audit(cli, "--check", "duplicate-company")["findings"]
     assert [(f["record_id"], f["message"]) for f in found] == [
-        (2, "Company 2 'Sanitas Hospitales S.A.' and company 1 'Sanitas Hospitales' have the same name once case, accents, "
-            "punctuation and legal forms are set aside: SP-009-001 keeps one company per brand; keep one and move the "
-            "other's contacts and deals to it."),
+        (2, f"Company 2 'Sanitas Hospitales S.A.' and company 1 'Sanitas Hospitales' have {SAME}"),
         (3, "Company 3 'Sanitas Hospitals' and company 1 'Sanitas Hospitales' have names one letter apart: SP-009-001 keeps "
             "one company per brand; keep one and move the other's contacts and deals to it."),
-        (6, "Company 6 'Hospital de Torrejón' and company 4 'Hospital de Torrejon' have the same name once case, accents, "
-            "punctuation and legal forms are set aside: SP-009-001 keeps one company per brand; keep one and move the "
-            "other's contacts and deals to it."),
+        (6, f"Company 6 'Hospital de Torrejón' and company 4 'Hospital de Torrejon' have {SAME}"),
     ]
     assert [f["record_id"] for f in audit(cli, "--check", "legal-name")["findings"]] == [2]
 
@@ -181,6 +193,31 @@ def test_fuzzy_pairs_never_join_short_names_or_different_words():
     assert folded("Novartis Farmacéutica, S.A.") == "novartis farmaceutica"
 
 
+@pytest.mark.parametrize("one, other", [
+    ("Laboratorios Rovi Sociedad Anónima", "Laboratorios Rovi S.A."),
+    ("Vestoralix Incorporated", "Vestoralix Inc."),
+    ("Vestoralix S.A.R.L.", "Vestoralix SARL"),
+    ("Chiesi Farmaceutici S.p.A..", "Chiesi Farmaceutici"),
+    ("Smith & Nephew", "Smith and Nephew"),
+    ("Dohme y Vidal", "Dohme & Vidal"),
+    ("Vírge Rämeigrú", "VírgeRämeigrú"),
+    ("Vírge Rämeigrú", "Vírger Ämeigrú"),  # a space moved
+])
+def test_duplicate_companies_despite_legal_forms_connectors_and_spaces(one, other):
+    assert duplicate_company_pairs({1: one, 2: other}) == [(1, 2, "same")]
+
+
+@pytest.mark.parametrize("one, other", [
+    ("Vestoralix Pharma", "VestoralixPharna"),  # a typo and a space dropped
+    ("Vestoralix Pharma", "Bestoralix Pharma Inc."),  # a typo in the first letters and a legal form
+    ("Vestoralix Pharma", "Vstoralix Pharma"),  # a letter dropped among the first three
+    ("Vestoralix Pharma", "Vesttoralix & Pharma"),  # a letter added among the first three, and a connector
+    ("Vírge Rämeigrú", "VírgeRämeigrúu S.A."),
+])
+def test_duplicate_companies_a_typo_combined_with_the_rest(one, other):
+    assert duplicate_company_pairs({1: one, 2: other}) == [(1, 2, "close")]
+
+
 def test_names_whose_numbers_differ_are_other_companies():
     names = {1: "Clinica Dental 12", 2: "Clinica Dental 13", 3: "Clinica Dental 112", 4: "Klinica Dental 12",
              5: "Hospital 12 de Octubre", 6: "Hospital 12 de Octubr"}
@@ -188,14 +225,45 @@ def test_names_whose_numbers_differ_are_other_companies():
 
 
 def test_local_branch_imported_outside_the_tool(cli, db):
-    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
-    write(db, "INSERT INTO company (name, name_key, country, website, lead_status, lead_status_set_by, lead_status_set_at, "
-              "created_at, updated_at, version) VALUES ('Novartis España', 'novartis espana', 'ES', 'novartis.es', 'New', "
-              "'import', :t, :t, :t, 1)", t=datetime.now(timezone.utc))
+    add(cli, "Novartis", "CH")
+    imported(db, "Novartis España", "novartis espana")
     [finding] = audit(cli, "--check", "local-branch")["findings"]
     assert (finding["record_id"], finding["message"], finding["fix"]) == (
-        2, "Company 2 'Novartis España' is named like a local branch of 'Novartis' (id 1): SP-009-001 keeps one company "
+        2, "Company 2 'Novartis España' is named like the Spain branch of 'Novartis' (id 1): SP-009-001 keeps one company "
            "for the global entity.", "salescrm company show 1")
+
+
+def test_local_branch_reports_local_entities_of_any_order(cli, db):
+    add(cli, "Novartis Farmacéutica, S.A.")
+    imported(db, "Bayer AG")
+    imported(db, "Novartis")
+    imported(db, "Novartis AG")  # the same brand: duplicate-company's, not a local entity
+    imported(db, "Bayer Hispania")
+    imported(db, "Novartis Pharma Stein AG")
+    found = audit(cli, "--check", "local-branch", "--check", "duplicate-company")["findings"]
+    assert [(f["check"], f["record_id"], f["message"]) for f in found] == [
+        ("duplicate-company", 4, f"Company 4 'Novartis AG' and company 3 'Novartis' have {SAME}"),
+        ("local-branch", 1, "Company 1 'Novartis Farmacéutica, S.A.' is named like a local entity of 'Novartis' (id 3): "
+                            "SP-009-001 keeps one company for the global entity."),
+        ("local-branch", 5, "Company 5 'Bayer Hispania' is named like a local entity of 'Bayer AG' (id 2): "
+                            "SP-009-001 keeps one company for the global entity."),
+        ("local-branch", 6, "Company 6 'Novartis Pharma Stein AG' is named like a local entity of 'Novartis' (id 3): "
+                            "SP-009-001 keeps one company for the global entity."),
+    ]
+
+
+def test_audit_honours_a_decision_that_two_companies_are_distinct(cli, db):
+    add(cli, "Merck", "DE")
+    imported(db, "Merck Sharp & Dohme")
+    add(cli, "Clinica Vidal")
+    add(cli, "Clinica Vidak")
+    assert findings(cli, "--check", "local-branch", "--check", "duplicate-company") == [
+        ("duplicate-company", "company", 4), ("local-branch", "company", 2)]
+    ok(cli("company", "edit", "Merck Sharp & Dohme", "--distinct-from", "Merck", "--reason", "MSD is Merck & Co."))
+    ok(cli("company", "edit", "4", "--distinct-from", "3", "--reason", "Two clinics, two owners"))
+    assert db.query("SELECT company_id, other_company_id, reason FROM distinct_companies ORDER BY company_id") == [
+        (1, 2, "MSD is Merck & Co."), (3, 4, "Two clinics, two owners")]
+    assert findings(cli, "--check", "local-branch", "--check", "duplicate-company") == []
 
 
 def test_duplicate_contacts_by_name_at_one_company(seeded):

@@ -118,7 +118,8 @@ def test_company_show_json(seeded, sh):
         "legal_name": None,
         "lead_status": "Open deal",
         "contacts": [{"id": 1, "name": "Marta Ruiz", "email": "marta@sanitas.es"}],
-        "deals": [{"id": 1, "name": "ES Sanitas Hospitales Proof of Concept", "stage": "Prospected", "amount": 12000}],
+        "deals": [{"id": 1, "name": "ES Sanitas Hospitales Proof of Concept", "stage": "Prospected", "amount": 12000,
+                   "currency": "EUR"}],
     }
 
 
@@ -442,11 +443,16 @@ def test_database_of_another_program_is_exit_3(sh, request, backend, tmp_path):
 
 @pytest.mark.sqlite_only
 def test_new_database_file_is_private(sh, tmp_path):
-    path = tmp_path / "new" / "dir" / "crm.db"
-    r = sh("--db", str(path), *ANA)
+    # The default location is created on first use, in private directories; an explicit path's directory
+    # must exist (tests/test_opening.py).
+    data = tmp_path / "new" / "dir"
+    r = sh(*ANA, env={"SALESCRM_DB": None, "SALESCRM_DATA_DIR": str(data)})
     assert r.exit_code == 0, r.stderr
+    path = data / "salescrm.db"
+    assert r.stderr == f"Created a new database at {path}\n"
     assert os.stat(path).st_mode & 0o777 == 0o600
-    assert os.stat(path.parent).st_mode & 0o777 == 0o700
+    assert os.stat(data).st_mode & 0o777 == 0o700
+    assert os.stat(data.parent).st_mode & 0o777 == 0o700
 
 
 def test_db_option_wins_over_the_environment(sh, request, backend, tmp_path):
@@ -504,7 +510,7 @@ COMMANDS = [
     ["pipeline", "show"],
     ["journal", "show"], ["journal", "verify"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"],
-    ["demo"],
+    ["init"], ["demo"],
 ]
 
 

@@ -126,14 +126,15 @@ def test_bant_stops_asking_once_3_of_4_cannot_be_met(seeded):
 
 
 def test_a_refused_deal_create_further_along_prints_its_retry_line(seeded, db):
-    p = FakePrompter([("text", "Brief description", "Second"), ("confirm", "Segment verified", True),
+    p = FakePrompter([("text", "Brief description", "Second"), ("checkbox", "Contacts on this deal", ["Marta Ruiz <marta@sanitas.es>"]),
+                      ("confirm", "Segment verified", True),
                       ("text", "Budget", "Approved"), ("text", "Authority", ""), ("text", "Need", "")])
     r = seeded("deal", "create", "--company", "Sanitas Hospitales", "--amount", "100", "--close-date", "2027-01-31",
                "--class", "Insurance", "--source", "Event", "--owner", "Ana García", "--stage", "discovered", prompter=p)
     assert r.exit_code == 1
     assert r.stderr.splitlines()[-1] == (
         f"{RETRY}salescrm deal create --company 'Sanitas Hospitales' --amount 100 --close-date 2027-01-31 --class "
-        "Insurance --source Event --owner 'Ana García' --stage discovered --description Second "
+        "Insurance --source Event --owner 'Ana García' --stage discovered --description Second --contact 1 "
         "--set segment_verified=yes --set decision_maker=marta@sanitas.es --set budget=Approved"
     )
     assert db.count("deal") == 1

@@ -91,6 +91,26 @@ def test_an_existing_company_is_reused_whatever_the_case_and_accents(known, db):
     assert sorted(c["name"] for c in shown(known, "company", "show", "1")["contacts"]) == ["Luis Pardo", "Marta Ruiz"]
 
 
+@pytest.mark.parametrize("company", ["Sanitas Hospitales S.A.", "Sanitas Hospitales Madrid"])
+def test_a_new_company_that_is_a_local_entity_of_a_known_one_is_refused(known, db, company):
+    """SP-009-001's one-company rule holds for a lead's new company as for `company add`."""
+    before = counts(db)
+    r = known(*LUIS, "--company", company, "--channel", "phone")
+    assert r.exit_code == 1
+    assert r.stderr == (f"{company} looks like a local entity of Sanitas Hospitales: record it as Sanitas Hospitales "
+                        "(keep the legal name with --legal-name)\n")
+    assert counts(db) == before
+
+
+def test_a_lead_file_with_a_local_entity_registers_nothing(known, db, tmp_path):
+    before = counts(db)
+    r = known("lead", "add", "--from-json", write_leads(tmp_path, json.dumps({**EVA, "company": "Sanitas Hospitales SA"})))
+    assert r.exit_code == 1
+    assert r.stderr == ("Line 1: Sanitas Hospitales SA looks like a local entity of Sanitas Hospitales: record it as "
+                        "Sanitas Hospitales (keep the legal name with --legal-name) No lead was registered.\n")
+    assert counts(db) == before
+
+
 def test_a_lead_without_company_is_called_by_name(cli, db):
     r = cli("lead", "add", "--first-name", "Ana", "--last-name", "Soto", "--phone", "+34 600 111 222",
             "--channel", "referral", "--json")
@@ -121,7 +141,8 @@ def test_channel_slugs_are_accepted_in_any_case(cli, channel):
     ("args", "message"),
     [
         (["--first-name", "Luis", "--last-name", "Pardo", "--company", "DKV", "--channel", "phone"],
-         "A lead needs a phone or an email to be called back: give one of them.\n"),
+         "Missing required value: phone or email (--phone or --email). Pass it as an option, or run on a terminal "
+         "to be asked.\n"),
         ([*LUIS[2:], "--channel", "fax"],
          "Unknown channel 'fax': choose one of web-form, phone, email, event, referral, linkedin.\n"),
         ([*LUIS[2:], "--channel", "phone", "--keyword", "derma"],
@@ -224,6 +245,31 @@ def test_a_known_email_is_logged_as_an_inbound_activity(known, db, channel, kind
     assert shown(known, "company", "show", "Sanitas Hospitales")["lead_status"] == "Connected"
 
 
+def test_the_note_of_a_new_lead_is_a_note_activity_on_the_contact(known, db):
+    r = known(*LUIS, "--company", "Sanitas Hospitales", "--channel", "phone", "--note", "Wants a demo in January", "--json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    [activity] = shown(known, "activity", "list", "--contact", "luis@dkv.es")
+    assert out["new_contact"] is True and out["activity"] == activity["id"]
+    assert (activity["type"], activity["direction"], activity["summary"], activity["by"]) == (
+        "note", None, "Wants a demo in January", "tester")
+    assert activity["contact"]["id"] == out["contact"]["id"]
+    assert activity["company"] == {"id": 1, "name": "Sanitas Hospitales"}
+    journal = json.loads(ok(known("journal", "show", "--json")).stdout)
+    assert [(c["record_id"], c["new"]) for c in journal if (c["record_type"], c["field"]) == ("activity", "summary")] == [
+        (activity["id"], "Wants a demo in January")]
+    assert shown(known, "company", "show", "Sanitas Hospitales")["lead_status"] == "New"  # a note is no contact
+    said = ok(known("lead", "add", "--first-name", "Eva", "--last-name", "Gil", "--email", "eva@dkv.es", "--channel", "phone",
+                    "--note", "Call after 5"))
+    assert said.stdout.splitlines()[0].endswith(f"a Marketing Qualified Lead; its note is activity {activity['id'] + 1}")
+
+
+def test_a_new_lead_without_a_note_logs_no_activity(known, db):
+    out = shown(known, *LUIS, "--channel", "phone")
+    assert out["activity"] is None
+    assert db.count("activity") == 0
+
+
 @pytest.mark.parametrize("manual", ["Unqualified", "Bad timing"])
 def test_a_known_lead_keeps_a_status_a_person_set(known, manual):
     ok(known("company", "set-status", "Sanitas Hospitales", manual))
@@ -295,7 +341,7 @@ def test_one_invalid_line_refuses_the_whole_file(known, db, tmp_path):
 def test_skip_invalid_registers_the_valid_leads_and_reports_the_others(known, db, tmp_path):
     before = counts(db)
     r = known("lead", "add", "--from-json", write_leads(tmp_path, "\n".join(BAD_LINES) + "\n"), "--skip-invalid", "--json")
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 1, r.stderr  # a partial import: the valid leads are saved and printed, cron sees the rest
     assert [(o["line"], o["contact"]["name"]) for o in json.loads(r.stdout)] == [(1, "Eva Gil"), (7, "Ivo Luz")]
     skipped = r.stderr.splitlines()
     assert [line.split(":")[0] for line in skipped] == [f"Skipped line {n}" for n, _ in PROBLEMS]
@@ -308,7 +354,8 @@ def test_skip_invalid_registers_the_valid_leads_and_reports_the_others(known, db
 def test_a_lead_the_database_refuses_is_skipped_in_its_savepoint(known, db, tmp_path):
     text = "\n".join([json.dumps(EVA), json.dumps({**RITA, "owner": "Nobody"}), json.dumps({**RITA, "first_name": "Ivo"})])
     r = known("lead", "add", "--from-json", write_leads(tmp_path, text), "--skip-invalid")
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 1, r.stderr
+    assert r.stdout.splitlines()[-1] == "2 leads registered, 1 skipped."
     assert r.stderr == "Skipped line 2: No team member named 'Nobody'. List them with `salescrm team list`.\n"
     assert sorted(db.query("SELECT first_name FROM contact")) == [("Eva",), ("Ivo",), ("Marta",)]
     before = counts(db)

@@ -82,10 +82,11 @@ def test_without_lost_prefix():
         ("Grifols S.A.U.", "Grifols"),
         ("Grifols SAU", "Grifols"),
         ("Quirónsalud S.L.", "Quirónsalud"),
-        ("Quirónsalud, SL", "Quirónsalud"),
+        ("Quirónsalud, S.L", "Quirónsalud"),
         ("Ribera Salud S.L.U.", "Ribera Salud"),
         ("Siemens Healthcare GmbH", "Siemens Healthcare"),
-        ("Fresenius SE & Co. KG", "Fresenius SE"),
+        ("Fresenius SE & Co. KG", "Fresenius"),
+        ("Fresenius SE", "Fresenius"),
         ("Pfizer Inc.", "Pfizer"),
         ("Pfizer, Inc", "Pfizer"),
         ("AstraZeneca PLC", "AstraZeneca"),
@@ -111,6 +112,22 @@ def test_without_lost_prefix():
         ("Ambu ApS", "Ambu"),
         ("Samsung Medison Co., Ltd.", "Samsung Medison"),
         ("  Bayer   AG  ", "Bayer"),
+        # Spelled out, respelled, and the forms cleanco lacks
+        ("Laboratorios Rovi Sociedad Anónima", "Laboratorios Rovi"),
+        ("Quirónsalud Sociedad Limitada", "Quirónsalud"),
+        ("Pfizer Incorporated", "Pfizer"),
+        ("Smith & Nephew Limited", "Smith & Nephew"),
+        ("Sanofi S.A.R.L.", "Sanofi"),
+        ("Sanofi SARL", "Sanofi"),
+        ("Chiesi S.p.A..", "Chiesi"),
+        ("Laboratorios Rovi S. A.", "Laboratorios Rovi"),
+        ("Novartis AG", "Novartis"),
+        ("Ericsson SE", "Ericsson"),
+        ("Toyota KK", "Toyota"),
+        ("Philips, B.V.", "Philips"),
+        ("Ascendis Pharma A/S", "Ascendis Pharma"),
+        ("Merck KGaA", "Merck"),
+        ("Merck & Co", "Merck"),  # `& Co` is a term of two words: the rule of bare codes is for one
     ],
 )
 def test_legal_form_brand_drops_a_trailing_legal_form(name, brand):
@@ -131,6 +148,18 @@ def test_legal_form_brand_drops_a_trailing_legal_form(name, brand):
         "S.A.",  # nothing left once the form is dropped
         "GmbH",
         "",
+        # Two-letter terms that are ISO 3166 codes stay countries (branches), but for AG, SA, SE, AS, AB, NV, BV, KK
+        "Pfizer PT",
+        "Novartis NL",
+        "Pfizer AT",
+        "Roche CA",
+        "Quirónsalud, SL",
+        "Novartis UK",
+        "Pfizer GBR",
+        # Plain words of cleanco's list that end brands are not legal forms
+        "Health Unlimited",
+        "The Dental Company",
+        "Clinica Private",
     ],
 )
 def test_legal_form_brand_none_without_a_trailing_legal_form(name):
@@ -271,6 +300,9 @@ def test_branch_splits_finds_a_country_after_the_company(name):
         ("Pfizer South Korea", [("pfizer", "KR")]),  # "Korea" alone names no country
         ("Pfizer AT", [("pfizer", "AT")]),
         ("Pfizer GBR", [("pfizer", "GB")]),
+        ("Pfizer PT", [("pfizer", "PT")]),
+        ("Novartis NL", [("novartis", "NL")]),
+        ("Roche CA", [("roche", "CA")]),
     ],
 )
 def test_branch_splits_multi_word_and_every_split(name, splits):
@@ -290,6 +322,12 @@ def test_branch_splits_multi_word_and_every_split(name, splits):
         "Pfizer esp",
         "Bayer Hispania",
         "",
+        # Legal forms that are also ISO codes are legal forms, not countries
+        "Novartis AG",  # not Antigua and Barbuda
+        "Novartis SA",
+        "Ericsson SE",
+        "Norsk Hydro AS",
+        "Philips BV",
     ],
 )
 def test_branch_splits_none(name):

@@ -402,3 +402,247 @@ def test_deal_lost_meanwhile_is_refused(seeded, db):
     assert "changed by someone else" in r.stderr
     assert "nothing was saved" in r.stderr
     assert db.query("SELECT stage, CAST(close_date AS VARCHAR(10)), lost_reason FROM deal") == [("Prospected", "2027-12-31", None)]
+
+
+# --- every value a command needs is asked for, never missed after the questions -----------------------
+
+
+MARTA_LABEL = "Marta Ruiz <marta@sanitas.es>"
+
+
+def test_activity_log_asks_what_it_is_about_with_completion(seeded, db):
+    p = FakePrompter([
+        ("select", "What is it about?", "a company"),
+        ("autocomplete", "Which company", "sanitas"),  # a unique part of the name
+        ("select", "Type", "call"),
+        ("select", "Who initiated it?", "outbound"),
+        ("text", "Summary", "Intro call"),
+    ])
+    r = seeded("activity", "log", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert p.script == []
+    assert r.stdout == "Logged activity 1: call outbound on company Sanitas Hospitales\n"
+    assert db.query("SELECT company_id, contact_id, deal_id, summary FROM activity") == [(1, None, None, "Intro call")]
+    assert p.completions["Which company"]("hosp") == ["Sanitas Hospitales"]
+
+
+def test_activity_log_prompt_refuses_an_unknown_or_ambiguous_record(seeded, db):
+    ok(seeded("company", "add", "Clínica Vidal", "--country", "ES", "--website", "vidal.es", "--no-follow-up"))
+    for typed, message in (("Quirón", "No company named 'Quirón': type a part of the name and pick one of the completions (Tab)."),
+                           ("a", "'a' matches 2 companies: Clínica Vidal; Sanitas Hospitales. Type more of the name.")):
+        p = FakePrompter([("select", "What is it about?", "a company"), ("autocomplete", "Which company", typed)])
+        r = seeded("activity", "log", prompter=p)
+        assert (r.exit_code, r.stderr) == (2, message + "\n")
+    assert db.count("activity") == 0
+
+
+def test_activity_log_on_a_contact_of_two_companies_asks_which_one(seeded, db):
+    ok(seeded("company", "add", "Clínica Vidal", "--country", "ES", "--website", "vidal.es", "--no-follow-up"))
+    ok(seeded("contact", "edit", "marta@sanitas.es", "--add-company", "Clínica Vidal"))
+    p = FakePrompter([
+        ("select", "What is it about?", "a contact"),
+        ("autocomplete", "Which contact", "marta"),
+        ("select", "With which of their companies?", "Clínica Vidal"),
+        ("select", "Type", "note"),
+        ("text", "Summary", "Met at the congress"),
+    ])
+    r = seeded("activity", "log", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert db.query("SELECT contact_id, company_id, type FROM activity") == [(1, 2, "note")]
+
+
+def test_activity_log_off_a_terminal_names_the_link_options_with_the_others(seeded, sh, db):
+    r = sh("activity", "log", "--summary", "x")
+    assert r.exit_code == 2
+    assert r.stderr == ("Missing required values: what it is about (--contact, --company or --deal); activity type (--type). "
+                        "Pass them as options, or run on a terminal to be asked.\n")
+    assert db.count("activity") == 0
+
+
+@pytest.mark.parametrize("channel, script, stored", [
+    ("phone", [("text", "Phone", "600 111 222")], ("+34600111222", None)),
+    ("web-form", [("text", "Email", "luis@vidal.es")], (None, "luis@vidal.es")),
+    ("email", [("text", "Email", ""), ("text", "Phone", "+34 600 111 222")], ("+34600111222", None)),
+], ids=["phone", "web-form", "email-left-empty"])
+def test_lead_add_asks_for_a_phone_or_an_email_by_channel(seeded, db, channel, script, stored):
+    p = FakePrompter([("text", "First name", "Luis"), ("text", "Last name", "Vidal"), ("select", "Channel", channel), *script])
+    r = seeded("lead", "add", "--company", "Sanitas Hospitales", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert p.script == []
+    assert db.query("SELECT phone, email FROM contact WHERE last_name = 'Vidal'") == [stored]
+
+
+def test_lead_add_prompt_checks_the_phone_as_the_option_is_checked(cli, db):
+    p = FakePrompter([("text", "Phone", "+34 12")])
+    r = cli("lead", "add", "--first-name", "Luis", "--last-name", "Vidal", "--channel", "phone", prompter=p)
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Phone '+34 12' is not")
+    assert db.count("contact") == 0
+
+
+def test_contact_add_asks_company_email_and_phone(seeded, db):
+    p = FakePrompter([
+        ("text", "First name", "Luis"), ("text", "Last name", "Pardo"), ("text", "Job title", "Medical Director"),
+        ("autocomplete", "Company", "hosp"),
+        ("text", "Email", "luis@sanitas.es"),
+        ("text", "Phone", "600 111 222"),  # a national number, read with the chosen company's country (ES)
+    ])
+    r = seeded("contact", "add", "--no-follow-up", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert p.script == []
+    assert db.query("SELECT email, phone FROM contact WHERE id = 2") == [("luis@sanitas.es", "+34600111222")]
+    assert db.query("SELECT company_id FROM contact_company WHERE contact_id = 2") == [(1,)]
+
+
+def test_contact_add_company_email_and_phone_may_be_skipped(seeded, db):
+    p = FakePrompter([("text", "Job title", "Nurse"), ("autocomplete", "Company", ""), ("text", "Email", ""), ("text", "Phone", "")])
+    r = seeded("contact", "add", "--first-name", "Eva", "--last-name", "Soto", "--no-follow-up", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert db.query("SELECT email, phone FROM contact WHERE id = 2") == [(None, None)]
+    assert db.count("contact_company", "contact_id = 2") == 0
+
+
+def test_a_command_given_every_required_value_asks_nothing(seeded, db):
+    p = FakePrompter([])
+    r = seeded("contact", "add", "--first-name", "Eva", "--last-name", "Soto", "--job-title", "Nurse", "--no-follow-up", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert p.asked == []
+
+
+def test_deal_create_asks_for_its_contacts_none_ticked(seeded, db):
+    ok(seeded("contact", "add", "--first-name", "Luis", "--last-name", "Pardo", "--job-title", "Director", "--company", "1",
+              "--no-follow-up"))
+    p = FakePrompter([("text", "Brief description", "Pilot"), ("checkbox", "Contacts on this deal", [MARTA_LABEL])])
+    r = seeded("deal", "create", "--company", "sanitas", "--amount", "1", "--close-date", "2027-01-31", "--class", "Insurance",
+               "--source", "Event", "--owner", "Ana García", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert p.script == []
+    assert p.ticked == {"Contacts on this deal (none is fine)": []}
+    assert db.query("SELECT contact_id FROM deal_contact WHERE deal_id = 2") == [(1,)]
+
+
+def test_deal_create_contacts_may_be_left_empty(seeded, db):
+    p = FakePrompter([("text", "Brief description", "Pilot"), ("checkbox", "Contacts on this deal", [])])
+    r = seeded("deal", "create", "--company", "Sanitas Hospitales", "--amount", "1", "--close-date", "2027-01-31",
+               "--class", "Insurance", "--source", "Event", "--owner", "Ana García", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert db.count("deal_contact", "deal_id = 2") == 0
+
+
+def test_team_add_asks_name_role_and_an_optional_login(cli, db):
+    p = FakePrompter([("text", "Full name", "Luis Pérez"), ("select", "Role", "JD-019 Business Development"),
+                      ("text", "Login", "luis")])
+    r = cli("team", "add", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert p.script == []
+    assert db.query("SELECT name, role, login FROM team_member") == [("Luis Pérez", "JD-019", "luis")]
+    p = FakePrompter([("select", "Role", "JD-001 General Manager"), ("text", "Login", "")])
+    ok(cli("team", "add", "Elena Ortiz", prompter=p))
+    assert db.query("SELECT login FROM team_member WHERE name = 'Elena Ortiz'") == [(None,)]
+
+
+def test_follow_up_for_someone_who_is_no_member_says_how_to_link_the_login(cli, monkeypatch):
+    monkeypatch.setenv("SALESCRM_USER", "ana")
+    r = ok(cli(*SANITAS))
+    assert r.stdout.splitlines()[1].endswith(
+        " (for ana, who is not a team member: `salescrm team set-login NAME ana`)")
+
+
+def test_audit_survey_starts_with_no_report_ticked(cli, db):
+    p = FakePrompter([*(("select", "On a scale of 1-7", "4") for _ in range(4)),
+                      ("checkbox", "regular reports", [])])
+    r = cli("audit", "survey", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert list(p.ticked.values()) == [[]]
+    assert r.stdout.startswith("Score 16 of 33")  # 4 x 4, and no point for a report nobody ticked
+
+
+def test_country_prompt_puts_the_country_of_a_typed_code_first(cli):
+    p = FakePrompter([("autocomplete", "Country", "ES"), ("text", "Website", "dkv.es")])
+    ok(cli("company", "add", "DKV", "--no-follow-up", prompter=p))
+    offer = p.completions["Country (of the legal entity that contracts)"]
+    assert offer("ES")[0] == "Spain"
+    assert offer("deu")[0] == "Germany"
+    assert offer("uk")[0] == "United Kingdom"
+    assert offer("Españ")[0] == "Spain"  # a local name
+    assert "Estonia" in offer("es")  # then the names that contain what was typed
+
+
+def test_no_question_may_follow_the_write(cli):
+    from salescrm.cli.runtime import Runtime
+
+    rt = Runtime(prompter=FakePrompter([]))
+    with rt.writing():
+        pass
+    with pytest.raises(RuntimeError, match="a prompt after the write transaction began"):
+        rt.ask()
+
+
+# --- the real prompter, on prompt_toolkit's pipe input -----------------------------------------
+
+
+@pytest.fixture
+def keys():
+    """Type into the real QuestionaryPrompter: keys("text") feeds prompt_toolkit's pipe input."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        yield pipe.send_text
+
+
+def real_prompter():
+    from salescrm.cli.prompts import QuestionaryPrompter
+
+    return QuestionaryPrompter()
+
+
+@pytest.mark.no_database
+@pytest.mark.parametrize("ask", [
+    lambda p: p.text("Summary"),
+    lambda p: p.autocomplete("Company", ["Sanitas Hospitales"]),
+    lambda p: p.select("Type", ["call", "email"]),
+    lambda p: p.confirm("Segment verified?"),
+    lambda p: p.checkbox("Reports", ["cycle", "pipeline"]),
+], ids=["text", "autocomplete", "select", "confirm", "checkbox"])
+def test_ctrl_d_interrupts_every_kind_of_prompt(keys, ask):
+    keys("\x04")
+    with pytest.raises(KeyboardInterrupt):
+        ask(real_prompter())
+
+
+@pytest.mark.no_database
+def test_the_country_completer_offers_the_country_of_a_code_first():
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from salescrm.cli.prompts import _ranked_completer
+    from salescrm.domain.countries import country_candidates
+
+    completions = list(_ranked_completer(country_candidates).get_completions(Document("ES"), CompleteEvent()))
+    assert completions[0].text == "Spain"
+    assert "Estonia" in [c.text for c in completions]  # then the names that begin with or contain ES
+    assert completions[0].start_position == -2  # the completion replaces what was typed
+
+
+def test_deal_create_with_no_company_yet_says_so_before_asking_more(cli, db):
+    ok(cli(*ANA))
+    p = FakePrompter([])
+    r = cli("deal", "create", prompter=p)
+    assert (r.exit_code, r.stderr) == (1, "There is no company yet: add one with `salescrm company add`.\n")
+    assert p.asked == []
+
+
+def test_lead_add_prompt_refuses_a_phone_the_lead_would_refuse(cli, db):
+    """A national number with no company country to read it by is refused at the prompt, not after it."""
+    p = FakePrompter([("text", "Phone", "611 222 333")])
+    r = cli("lead", "add", "--first-name", "Luis", "--last-name", "Vidal", "--channel", "phone", "--company", "Clínica Vidal",
+            prompter=p)
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Phone '611 222 333' is not a phone number")
+    p = FakePrompter([("text", "Phone", "611 222 333")])
+    r = cli("lead", "add", "--first-name", "Luis", "--last-name", "Vidal", "--channel", "phone", "--company", "Clínica Vidal",
+            "--country", "ES", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert db.query("SELECT phone FROM contact") == [("+34611222333",)]

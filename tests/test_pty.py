@@ -1,4 +1,5 @@
-"""The real program in a pseudo-terminal: questionary gate prompts, Ctrl-C, a refused answer set."""
+"""The real program in a pseudo-terminal: questionary gate prompts, Ctrl-C and Ctrl-D, a refused answer
+set, a validation message wider than the terminal, a command asked for as a form."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from tests.conftest import QUALIFIED
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 CPR_REQUEST = re.escape("\x1b[6n")  # prompt_toolkit asks the terminal where the cursor is
 # The start of a BANT prompt's instruction (the rest may wrap at 100 columns): once drawn, the prompt reads keys.
 NOTE_INSTRUCTION = re.escape("(a short note")
@@ -34,10 +36,10 @@ def qualified(seeded):
 def spawn(tmp_path):
     children = []
 
-    def run(*args: str) -> pexpect.spawn:
+    def run(*args: str, columns: int = 100) -> pexpect.spawn:
         env = {**os.environ, "TERM": "xterm"}  # SALESCRM_DB, SALESCRM_DATA_DIR, SALESCRM_USER from `isolated`
         child = pexpect.spawn(sys.executable, ["-m", "salescrm", *args], env=env, cwd=str(tmp_path),
-                              dimensions=(24, 100), encoding="utf-8", timeout=20)
+                              dimensions=(24, columns), encoding="utf-8", timeout=20)
         children.append(child)
         return child
 
@@ -116,6 +118,54 @@ def test_ctrl_c_at_a_prompt_saves_nothing(qualified, spawn):
     assert after == before
 
 
+def test_ctrl_d_at_a_prompt_cancels_like_ctrl_c(qualified, spawn):
+    before = deal_1(qualified)
+    child = spawn("deal", "advance", "1")
+    expect(child, question("Budget"))
+    expect(child, NOTE_INSTRUCTION)
+    child.send("\x04")
+    out = finish(child)
+    assert child.exitstatus == 130, out
+    assert ANSI.sub("", out).strip().endswith("Interrupted; nothing was saved.")
+    assert "EOFError" not in out and "Traceback" not in out
+    assert deal_1(qualified) == before
+
+
+def test_a_validation_message_wider_than_the_terminal_wraps(seeded, spawn):
+    """prompt_toolkit's one-line toolbar cut this message at column 80; it now wraps between words."""
+    child = spawn("company", "add", "DKV", "--no-follow-up", columns=80)
+    expect(child, question("Country"))
+    expect(child, re.escape("contracts)"))
+    child.sendline("Spian")
+    shown = ANSI.sub("", expect(child, re.escape("(ES)?")))
+    assert "Unknown country 'Spian': give an ISO 3166-1 code (ES, ESP) or an English name" in shown
+    assert "(Spain). Did you mean Spain" in shown  # the second line, which a one-line toolbar never drew
+    child.send("\x15")  # Ctrl-U: clear the answer
+    child.sendline("ES")
+    answer(child, "Website", "dkv.es", re.escape("Website"))
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    assert "Added company 2: DKV (ES)" in out
+
+
+def test_activity_log_is_asked_as_a_form(seeded, spawn):
+    child = spawn("activity", "log")
+    expect(child, question("What is it about?"))
+    expect(child, re.escape("a deal"))  # the last choice: the list is drawn
+    child.send("\r")  # a contact
+    expect(child, question("Which contact"))
+    child.sendline("marta")  # a unique part of her name
+    for label, last_choice in (("Type", "note"), ("Who initiated it?", "inbound")):
+        expect(child, question(label))
+        expect(child, re.escape(last_choice))
+        child.send("\r")  # call, outbound
+    expect(child, question("Summary"))
+    child.sendline("Intro call, asked for a demo")
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    assert "Logged activity 1: call outbound on contact Marta Ruiz, company Sanitas Hospitales" in out
+
+
 def test_two_bant_notes_are_refused(qualified, spawn):
     before = deal_1(qualified)
     child = spawn("deal", "advance", "1")
@@ -155,9 +205,6 @@ def test_a_required_yes_has_no_default_and_the_decision_maker_completes(seeded, 
     assert child.exitstatus == 0, out
     assert "moved from Prospected to Qualified" in out
     assert deal_1(seeded)["gates"] == {"segment_verified": "yes", "decision_maker": "pablo@sanitas.es"}
-
-
-ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 
 
 @pytest.mark.parametrize("args, phases", [

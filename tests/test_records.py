@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import ANA, ELENA, MARTA, SANITAS
+from tests.conftest import ANA, ELENA, MARTA, SANITAS, FakePrompter
 from tests.helpers import ok
 
 MISSING_TAIL = "Pass them as options, or run on a terminal to be asked."
@@ -163,12 +163,188 @@ def test_company_local_branch_of_an_existing_company_is_refused(cli, db, branch)
     assert db.query("SELECT name FROM company") == [("Novartis",)]
 
 
-def test_company_with_a_brand_word_after_an_existing_name_is_accepted(cli, db):
-    ok(add_company(cli, "Novartis", "CH", "https://www.novartis.com"))
-    r = ok(add_company(cli, "Novartis Pharma", "ES", "https://www.novartis.es"))
-    assert r.stdout == "Added company 2: Novartis Pharma (ES)\n"
+# --- The one-company rule: local entities (SP-009-001 "Naming the company") ------------------
+
+NOVARTIS = ("Novartis", "CH", "https://www.novartis.com")
+
+
+def local_entity(name, of):
+    return f"{name} looks like a local entity of {of}: record it as {of} (keep the legal name with --legal-name)\n"
+
+
+@pytest.mark.parametrize("name", [
+    "Novartis Farmacéutica, S.A.", "Novartis Farmacéutica", "Novartis Pharma", "Novartis AG", "NOVARTIS S.A.",
+    "Novartis Sociedad Anónima", "Novartis Pharma Incorporated", "Novartis-Pharma", "Novartis Pharma Stein AG",
+])
+def test_company_local_entity_of_an_existing_company_is_refused(cli, db, name):
+    ok(add_company(cli, *NOVARTIS))
+    r = add_company(cli, name, "ES", "https://www.novartis.es")
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", local_entity(name, "Novartis"))
+    assert db.query("SELECT name FROM company") == [("Novartis",)]
+
+
+def test_company_local_entity_the_issue_example(cli, db):
+    ok(add_company(cli, *NOVARTIS))
+    r = add_company(cli, "Novartis Farmacéutica, S.A.", "ES", "https://www.novartis.es")
+    assert r.exit_code == 1
+    assert r.stderr == ("Novartis Farmacéutica, S.A. looks like a local entity of Novartis: record it as Novartis "
+                        "(keep the legal name with --legal-name)\n")
+    assert db.count("company") == 1
+    assert db.count("journal") == 1  # the first company's insert only
+
+
+@pytest.mark.parametrize("existing", ["Novartis Farmacéutica, S.A.", "Novartis Pharma"])
+def test_company_whose_name_an_existing_one_begins_with_is_refused(cli, db, existing):
+    """The order of entry does not matter: the global name after the local entity is refused too."""
+    ok(add_company(cli, existing, "ES", "https://www.novartis.es"))
+    r = add_company(cli, *NOVARTIS)
+    assert r.exit_code == 1
+    legal = f" --legal-name '{existing}'" if "S.A." in existing else ""
+    assert r.stderr == (f"{existing} (id 1) looks like a local entity of Novartis: rename it to Novartis rather than add "
+                        f"another company (salescrm company edit 1 --name 'Novartis'{legal})\n")
+    assert db.query("SELECT name FROM company") == [(existing,)]
+
+
+def test_company_branch_keeps_its_message_and_wins_over_local_entity(cli, db):
+    ok(add_company(cli, *NOVARTIS))
+    r = add_company(cli, "Novartis España, S.A.", "ES", "https://www.novartis.es")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("'Novartis España, S.A.' looks like the Spain branch of 'Novartis' (id 1): ")
+    ok(add_company(cli, "Roche Pharma", "CH", "https://www.roche.com"))
+    r = add_company(cli, "Roche", "CH", "https://www.roche.ch")
+    assert r.stderr.startswith("Roche Pharma (id 2) looks like a local entity of Roche: ")
+    ok(add_company(cli, "Bayer Spain", "ES", "https://www.bayer.es"))
+    r = add_company(cli, "Bayer", "DE", "https://www.bayer.com")
+    assert r.stderr == ("'Bayer Spain' (id 3) looks like the Spain branch of 'Bayer': rename it to 'Bayer' rather than add "
+                        "another company (salescrm company edit 3 --name 'Bayer').\n")
+
+
+@pytest.mark.parametrize("name, country", [("Novartis AT", "Austria"), ("Novartis PT", "Portugal"), ("Novartis NL", "Netherlands")])
+def test_company_two_letter_codes_other_than_legal_forms_stay_branches(cli, db, name, country):
+    ok(add_company(cli, *NOVARTIS))
+    r = add_company(cli, name, "ES", "https://www.novartis.es")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"'{name}' looks like the {country} branch of 'Novartis' (id 1): ")
+
+
+def test_company_novartis_ag_is_a_legal_form_not_antigua(cli, db):
+    ok(add_company(cli, *NOVARTIS))
+    r = add_company(cli, "Novartis AG", "CH", "https://www.novartis.ch")
+    assert r.stderr == local_entity("Novartis AG", "Novartis")
+    assert "Antigua" not in r.stderr
+
+
+@pytest.mark.parametrize("name", ["Novartisbank", "Novo Nordisk", "Nova Pharma", "Pharma Novartis"])
+def test_company_not_beginning_with_a_whole_name_is_accepted(cli, db, name):
+    ok(add_company(cli, *NOVARTIS))
+    r = ok(add_company(cli, name, "DK", "https://example.dk"))
     assert r.stderr == ""
-    assert db.query("SELECT name FROM company ORDER BY id") == [("Novartis",), ("Novartis Pharma",)]
+    assert db.count("company") == 2
+
+
+def test_company_same_brand_spelled_otherwise_is_a_duplicate(cli, db):
+    ok(add_company(cli, "Smith & Nephew", "GB", "https://www.smith-nephew.com"))
+    r = add_company(cli, "Smith and Nephew", "GB", "https://www.smith-nephew.com")
+    assert r.stderr == "Company 'Smith & Nephew' (id 1) already exists; use it instead of adding 'Smith and Nephew'.\n"
+
+
+def test_company_rename_into_a_local_entity_is_refused(cli, db):
+    ok(add_company(cli, *NOVARTIS))
+    ok(add_company(cli, "Sandoz", "CH", "https://www.sandoz.com"))
+    r = cli("company", "edit", "Sandoz", "--name", "Novartis Sandoz")
+    assert (r.exit_code, r.stderr) == (1, local_entity("Novartis Sandoz", "Novartis"))
+    assert db.query("SELECT name FROM company ORDER BY id") == [("Novartis",), ("Sandoz",)]
+    ok(cli("company", "edit", "Novartis", "--name", "Novartis AG"))  # its own name is no clash
+    assert db.query("SELECT name FROM company ORDER BY id") == [("Novartis AG",), ("Sandoz",)]
+
+
+def test_on_a_terminal_a_refused_name_is_said_before_the_country_and_website_are_asked(cli, db):
+    ok(add_company(cli, *NOVARTIS))
+    prompter = FakePrompter([])  # any question fails the test
+    r = cli("company", "add", "Novartis Pharma", "--no-follow-up", prompter=prompter)
+    assert (r.exit_code, r.stderr) == (1, local_entity("Novartis Pharma", "Novartis"))
+    assert prompter.asked == []
+    prompter = FakePrompter([("text", "Company name", "Novartis Farmacéutica, S.A.")])
+    r = cli("company", "add", "--no-follow-up", prompter=prompter)
+    assert (r.exit_code, r.stderr) == (1, local_entity("Novartis Farmacéutica, S.A.", "Novartis"))
+    assert [a.message for a in prompter.asked] == ["Company name"]
+    assert db.count("company") == 1
+
+
+def test_on_a_terminal_the_name_check_needs_no_database_yet(cli, db):
+    prompter = FakePrompter([("text", "Company name", "Novartis"), ("autocomplete", "Country", "CH"),
+                             ("text", "Website", "novartis.com")])
+    ok(cli("company", "add", "--no-follow-up", prompter=prompter))
+    assert db.query("SELECT name, country FROM company") == [("Novartis", "CH")]
+
+
+# --- --distinct-from: companies that really are distinct (Merck and Merck Sharp & Dohme) ---------------
+
+
+def test_distinct_from_accepts_the_name_and_keeps_the_decision(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    r = ok(add_company(cli, "Merck Sharp & Dohme", "US", "https://www.msd.com", "--distinct-from", "Merck",
+                       "--reason", "MSD is Merck & Co., not Merck KGaA"))
+    assert r.stdout == "Added company 2: Merck Sharp & Dohme (US)\n"
+    [(low, high, reason, by)] = db.query("SELECT company_id, other_company_id, reason, decided_by FROM distinct_companies")
+    assert (low, high, reason) == (1, 2, "MSD is Merck & Co., not Merck KGaA")
+    assert by == db.query("SELECT actor FROM journal ORDER BY seq DESC LIMIT 1")[0][0]
+    entries = json.loads(ok(cli("journal", "show", "--company", "Merck", "--json")).stdout)
+    [entry] = [e for e in entries if e["field"] == "distinct_from"]
+    assert (entry["record_type"], entry["record_id"], entry["old"], entry["new"], entry["reason"]) == (
+        "company", 1, None, 2, "MSD is Merck & Co., not Merck KGaA")
+
+
+def test_distinct_from_needs_a_reason(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    r = add_company(cli, "Merck Sharp & Dohme", "US", "https://www.msd.com", "--distinct-from", "Merck")
+    assert r.exit_code == 2
+    assert r.stderr == ("--distinct-from needs --reason: say why they are other companies "
+                        "(e.g. --reason \"MSD is Merck & Co., not Merck KGaA\").\n")
+    assert db.count("company") == 1
+    assert db.count("distinct_companies") == 0
+
+
+def test_distinct_from_an_unknown_company_writes_nothing(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    r = add_company(cli, "Merck Sharp & Dohme", "US", "https://www.msd.com", "--distinct-from", "Merk", "--reason", "x")
+    assert r.exit_code == 1
+    assert db.count("company") == 1
+    assert db.count("distinct_companies") == 0
+
+
+def test_distinct_from_another_company_does_not_lift_the_rule(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    ok(add_company(cli, "Sandoz", "CH", "https://www.sandoz.com"))
+    r = add_company(cli, "Merck Sharp & Dohme", "US", "https://www.msd.com", "--distinct-from", "Sandoz", "--reason", "x")
+    assert (r.exit_code, r.stderr) == (1, local_entity("Merck Sharp & Dohme", "Merck"))
+    assert db.count("distinct_companies") == 0
+
+
+def test_distinct_from_on_edit_declares_two_existing_companies_and_allows_the_rename(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    ok(add_company(cli, "MSD", "US", "https://www.msd.com"))
+    r = cli("company", "edit", "MSD", "--name", "Merck Sharp & Dohme")
+    assert r.stderr == local_entity("Merck Sharp & Dohme", "Merck")
+    ok(cli("company", "edit", "MSD", "--name", "Merck Sharp & Dohme", "--distinct-from", "Merck", "--reason", "Merck & Co."))
+    assert db.query("SELECT name FROM company ORDER BY id") == [("Merck",), ("Merck Sharp & Dohme",)]
+    assert db.query("SELECT company_id, other_company_id FROM distinct_companies") == [(1, 2)]
+    # Once decided, a later rename of either keeps the decision without saying it again.
+    ok(cli("company", "edit", "2", "--name", "Merck Sharp & Dohme Corp."))
+    r = cli("company", "edit", "Merck", "--distinct-from", "2")  # the pair again, without a reason
+    assert r.exit_code == 2
+
+
+def test_distinct_from_on_a_refused_rename_writes_nothing(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    ok(add_company(cli, "Sandoz", "CH", "https://www.sandoz.com"))
+    ok(add_company(cli, "MSD", "US", "https://www.msd.com"))
+    journal = db.count("journal")
+    r = cli("company", "edit", "MSD", "--name", "Merck Sharp & Dohme", "--distinct-from", "Sandoz", "--reason", "x")
+    assert (r.exit_code, r.stderr) == (1, local_entity("Merck Sharp & Dohme", "Merck"))
+    assert db.count("distinct_companies") == 0
+    assert db.count("journal") == journal
+    assert db.query("SELECT name FROM company WHERE id = 3") == [("MSD",)]
 
 
 @pytest.mark.parametrize("name, brand", [("Pfizer S.L.", "Pfizer"), ("Bayer AG", "Bayer"), ("Almirall, S.A.", "Almirall")])
@@ -339,9 +515,9 @@ def test_deal_ambiguous_part_lists_the_candidates(seeded):
 
 
 def test_unknown_company_name_suggests_a_close_one(seeded):
-    r = seeded("company", "show", "Sanitas Hospital")
+    r = seeded("company", "show", "Sanitas Hospitals")  # a typo, not a part of the name
     assert r.exit_code == 1
-    assert r.stderr == "No company named 'Sanitas Hospital'. Did you mean: Sanitas Hospitales?\n"
+    assert r.stderr == "No company named 'Sanitas Hospitals'. Did you mean: Sanitas Hospitales?\n"
 
 
 def test_unknown_company_name_far_from_any(seeded):
@@ -353,7 +529,63 @@ def test_unknown_company_name_far_from_any(seeded):
 def test_unknown_contact_email(seeded):
     r = seeded("contact", "show", "nobody@sanitas.es")
     assert r.exit_code == 1
-    assert r.stderr == "No contact with email nobody@sanitas.es. List them with `salescrm contact list`.\n"
+    assert r.stderr == ("No contact with email nobody@sanitas.es. List them with `salescrm contact list`, "
+                        "or add one with `salescrm contact add`.\n")
+
+
+# --- a unique part of a name ---------------------------------------------------------------------
+
+
+def test_a_company_is_found_by_a_unique_part_of_its_name(seeded):
+    assert company_json(seeded, "sanitas")["name"] == "Sanitas Hospitales"
+    assert company_json(seeded, "HOSPITAL")["name"] == "Sanitas Hospitales"
+    r = seeded("activity", "log", "--company", "sanitas", "--type", "note", "--summary", "Met at the congress")
+    assert r.stdout == "Logged activity 1: note on company Sanitas Hospitales\n"
+
+
+def test_the_exact_name_wins_over_a_part(seeded):
+    ok(add_company(seeded, "Vidal", "ES", "https://vidal.es", "--no-follow-up"))
+    ok(add_company(seeded, "Clínica Vidal", "ES", "https://clinicavidal.es", "--no-follow-up"))
+    assert company_json(seeded, "vidal")["name"] == "Vidal"
+    assert company_json(seeded, "clinica")["name"] == "Clínica Vidal"
+
+
+def test_an_ambiguous_part_of_a_company_name_lists_the_candidates(seeded):
+    ok(add_company(seeded, "Clínica Vidal", "ES", "https://clinicavidal.es", "--no-follow-up"))
+    r = seeded("company", "show", "a")
+    assert r.exit_code == 1
+    assert r.stderr == "'a' matches 2 companies: 2 Clínica Vidal; 1 Sanitas Hospitales. Give the id or more of the name.\n"
+    assert r.stdout == ""
+
+
+def test_a_contact_is_found_by_a_unique_part_of_the_full_name(seeded):
+    r = ok(seeded("contact", "show", "marta", "--json"))
+    assert json.loads(r.stdout)["email"] == "marta@sanitas.es"
+    ok(seeded("contact", "add", "--first-name", "Luis", "--last-name", "Ruiz", "--job-title", "Nurse", "--no-follow-up"))
+    r = seeded("contact", "show", "ruiz")
+    assert r.exit_code == 1
+    assert r.stderr == ("'ruiz' matches 2 contacts: 1 Marta Ruiz <marta@sanitas.es>; 2 Luis Ruiz <no email>. "
+                        "Give the id or more of the name.\n")
+
+
+def test_lead_add_company_still_creates_when_no_name_is_exactly_it(seeded, db):
+    """A part is accepted only where a miss cannot create a record: `Hospitales` is a new company here."""
+    r = seeded("lead", "add", "--first-name", "Luis", "--last-name", "Vidal", "--phone", "+34 611 222 333",
+               "--company", "Hospitales", "--channel", "phone", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["new_company"] is True
+    assert db.query("SELECT name FROM company ORDER BY id") == [("Sanitas Hospitales",), ("Hospitales",)]
+
+
+def test_an_unknown_decision_maker_points_to_contact_add_too(seeded, db):
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=nobody@sanitas.es")
+    assert r.exit_code == 1
+    assert r.stderr == ("No contact with email nobody@sanitas.es. List them with `salescrm contact list`, "
+                        "or add one with `salescrm contact add`.\n")
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", "--set", "decision_maker=Pedro Gil")
+    assert r.stderr == ("No contact named 'Pedro Gil'. List them with `salescrm contact list`, "
+                        "or add one with `salescrm contact add`.\n")
+    assert db.query("SELECT stage FROM deal") == [("Prospected",)]
 
 
 def test_a_reference_of_digits_is_an_id(cli):
@@ -418,7 +650,7 @@ def test_unicode_survives_the_process_boundary(sh):
     assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[:2] == ["Added company 1: Novartis Farmacéutica (ES)",
                                          "Follow-up task 1: Call Novartis Farmacéutica, due " + r.stdout.split("due ")[1][:16]
-                                         + " (for tester, who is not a team member)"]
+                                         + " (for tester, who is not a team member: `salescrm team set-login NAME tester`)"]
     r = sh("company", "show", "NOVARTIS FARMACEUTICA", "--json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["name"] == "Novartis Farmacéutica"

@@ -40,9 +40,10 @@ def test_company_add_creates_a_call_one_hour_later_for_the_acting_user(cli):
     assert r.exit_code == 0, r.stderr
     [task] = tasks(cli)
     assert r.stdout.splitlines()[1] == (f"Follow-up task 1: Call Sanitas Hospitales, due "
-                                       f"{due_of(task).astimezone().strftime('%Y-%m-%d %H:%M')} (for tester, who is not a team member)")
+                                       f"{due_of(task).astimezone().strftime('%Y-%m-%d %H:%M')} (for tester, who is not a team member: "
+                                       "`salescrm team set-login NAME tester`)")
     assert {k: v for k, v in task.items() if k != "due"} == {
-        "id": 1, "title": "Call Sanitas Hospitales", "owner": "tester", "done": False, "deal": None,
+        "id": 1, "title": "Call Sanitas Hospitales", "owner": "tester", "done": False, "closed_as": None, "deal": None,
         "company": {"id": 1, "name": "Sanitas Hospitales"}, "contact": None, "overdue": False,
     }
     assert abs(due_of(task) - (now() + timedelta(hours=1))) < timedelta(minutes=1)

@@ -9,7 +9,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 
 app = typer.Typer(
     help="Activities: calls, emails, meetings, messages and notes, on a contact, a company and/or a deal.",
@@ -38,9 +38,14 @@ def log(
     """Log an interaction; the company's lead status follows (SP-009-001: Attempted, Connected)."""
     rt = runtime(ctx)
     needs = Needs()
+    if contact is None and company is None and deal is None:
+        needs.add("what it is about", "--contact, --company or --deal", lambda p: _ask_about(rt, p))
     if type_ is None:
         needs.add("activity type", "--type", lambda p: p.select("Type", list(process.ACTIVITY_TYPES)))
     answers = needs.resolve(rt)
+    about = answers.get("--contact, --company or --deal", {})
+    contact, company, deal = (about.get(f"--{kind}", given) for kind, given in
+                              (("contact", contact), ("company", company), ("deal", deal)))
     type_ = answers.get("--type", type_)
     needs = Needs()
     if direction is None and type_ != process.ACTIVITY_NOTE:
@@ -65,6 +70,12 @@ def log(
     output.say(f"Logged activity {obj['id']}: {obj['type']}{' ' + obj['direction'] if obj['direction'] else ''} on {on}")
 
 
+def _ask_about(rt, p) -> dict[str, str]:
+    from salescrm.cli.pick import ask_about
+
+    return ask_about(rt, p)
+
+
 @app.command("list", epilog='Example: salescrm activity list --company "Sanitas Hospitales" --since 2026-11-01 --json')
 def list_(
     ctx: typer.Context,
@@ -74,7 +85,7 @@ def list_(
     type_: Optional[str] = typer.Option(None, "--type", help="Only this type. " + TYPE_HELP),
     by: Optional[str] = typer.Option(None, "--by", "--owner", help="Only those logged by this person (team member or login)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only from this date or time on (local time)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
 ) -> None:
     """List activities, newest first."""
@@ -82,13 +93,13 @@ def list_(
 
     f = activities.ActivityFilter(company=company, contact=contact, deal=deal, type=type_, by=by, since=since)
     with runtime(ctx).reading() as session:
-        items = activities.iter_activity_objects(session, f, limit)
+        items = activities.iter_activity_objects(session, f, no_limit(limit))
         if json:
             output.print_json_array(items)
             return
         output.table(
-            ["ID", "When", "Type", "Direction", "Summary", "By", "On"],
+            [("ID", output.ID), ("When", output.TIME), "Type", "Direction", ("Summary", output.TEXT), ("By", output.NAME),
+             ("On", output.NAME)],
             ((a["id"], output.when(a["at"]), a["type"], a["direction"] or "", a["summary"], a["by"],
               ", ".join(a[k]["name"] for k in ("contact", "company", "deal") if a[k])) for a in items),
-            no_wrap=["When"],
         )

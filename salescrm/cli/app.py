@@ -82,13 +82,22 @@ class SalesCrmGroup(TyperGroup):
                 "(run with --debug to see them here).",
                 EXIT_REFUSED,
             ) from None
+        finally:
+            _close_databases()
+
+
+def _close_databases() -> None:
+    """Every way out of a command closes what it opened: the SQLite file then holds every committed change."""
+    store = sys.modules.get("salescrm.store.engine")  # imported only by commands that opened a database
+    if store is not None:
+        store.close_all()
 
 
 def _write_error_log() -> str:
-    from salescrm.store.location import data_dir
+    from salescrm.store.location import state_dir
 
     try:
-        directory = data_dir()
+        directory = state_dir()
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = directory / "error.log"
         with open(path, "a", encoding="utf-8") as f:
@@ -96,7 +105,7 @@ def _write_error_log() -> str:
             f.write(traceback.format_exc() + "\n")
         return str(path)
     except OSError:
-        return "(no log: the data directory is not writable)"
+        return "(no log: the state directory is not writable; SALESCRM_STATE_DIR moves it)"
 
 
 def _silence_stdout() -> None:
@@ -112,7 +121,8 @@ app = typer.Typer(
         "salescrm: the command-line CRM for the SP-009-001 sales procedure: companies, contacts and deals "
         f"through the Sales pipeline, each move gated by what the procedure requires.\n\n{EXIT_CODES_HELP}"
     ),
-    epilog="Example: salescrm demo && salescrm pipeline show",
+    # demo writes its own file in the data directory and prints the commands that read it (Linux's path here).
+    epilog="Example: salescrm demo && salescrm --db ~/.local/share/salescrm/demo.db deal list",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -155,6 +165,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(journal.app, name="journal")
 app.add_typer(db.app, name="db")
+app.command("init", help=db.INIT_HELP, epilog=db.INIT_EPILOG)(db.init)
 app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 
 

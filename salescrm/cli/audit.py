@@ -68,53 +68,94 @@ def _print_json(result) -> None:
 def _print_text(result, limit: int | None) -> None:
     severities = result.severities()
     output.say(f"Data-quality score {result.score:.2f} (share of companies, contacts and deals with no finding); "
-               f"{severities.get('error', 0)} errors, {severities.get('warning', 0)} warnings.")
-    output.table(["Check", "Severity", "Findings"], [(r["check"], r["severity"], r["count"]) for r in result.summary_rows()],
-                 title="Findings per check", justify={"Findings": "right"})
-    output.table(["Owner", "Records", "Findings"],
+               f"{severities.get('error', 0)} errors, {severities.get('warning', 0)} warnings.", wrap=True)
+    output.table(["Check", "Severity", ("Findings", output.COUNT)],
+                 [(r["check"], r["severity"], r["count"]) for r in result.summary_rows()],
+                 title="Findings per check", section="summary")
+    output.table([("Owner", output.NAME), ("Records", output.COUNT), ("Findings", output.COUNT)],
                  [(r["owner"] or "(no owner)", r["records"], r["findings"]) for r in result.owner_rows()],
-                 title="Per owner", justify={"Records": "right", "Findings": "right"})
+                 title="Per owner", section="owners")
     shown = limit if limit else (TERMINAL_FINDINGS if output.is_terminal() and limit is None else None)
     total = sum(result.summary.values())
     if total == 0:
         output.say("No findings.")
         return
-    rows = [(f.severity, f.check, f.owner or "", f.message, f.fix or "")
-            for f in itertools.islice(result.findings(), shown)]
-    output.heading("Findings")
-    output.table(["Severity", "Check", "Owner", "What is wrong", "Fix"], rows)
+    found = list(itertools.islice(result.findings(), shown))
+    output.heading("Findings", "findings")
+    if not output.is_terminal():  # a script reads each finding's fix on its line
+        output.table(["Severity", "Check", "Owner", "What is wrong", "Fix"],
+                     [(f.severity, f.check, f.owner or "", f.message, f.fix or "") for f in found])
+    else:
+        _print_findings(found)
     if shown is not None and total > shown:
         sys.stderr.write(f"({shown} of {total} findings shown; --limit 0 shows all, --check ID one check)\n")
+
+
+def _print_findings(found) -> None:
+    """The findings fitted to the terminal, numbered; under them each fix command whole on its line (to
+    copy), followed by the numbers of the findings it fixes."""
+    output.table([("#", output.ID), "Severity", "Check", ("Owner", output.NAME), ("What is wrong", output.TEXT)],
+                 [(n, f.severity, f.check, f.owner or "", f.message) for n, f in enumerate(found, start=1)])
+    fixes: dict[str, list[int]] = {}
+    for n, f in enumerate(found, start=1):
+        if f.fix:
+            fixes.setdefault(f.fix, []).append(n)
+    if fixes:
+        output.heading("To fix them", "fixes")
+        output.lines(f"{command}   # {', '.join(map(str, numbers))}" for command, numbers in fixes.items())
 
 
 @app.command("fix", epilog="Example: salescrm audit fix --yes --reason 'Names imported from the old CRM'")
 def fix(
     ctx: typer.Context,
     yes: bool = typer.Option(False, "--yes", help="Apply without asking (needed off a terminal)."),
+    json: bool = typer.Option(False, "--json", help="Print the renamed deals as a JSON array on stdout (each as `deal show --json`, without its timeline); "
+                              "the proposed renames go to stderr."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Apply the audit's safe fixes: rename deals to the SP-009-001 convention (the `Lost ` prefix included)."""
     from salescrm.domain import audit as checks
 
     rt = runtime(ctx)
-    with rt.reading() as session:
+    with rt.reading(create=True) as session:
         renames = checks.proposed_renames(session)
     if not renames:
+        if json:
+            output.print_json([])
+            return
         output.say("Nothing to fix: every deal name follows the convention.")
         return
     for r in renames:
-        output.say(f"Deal {r.deal_id}: '{r.old}' -> '{r.new}'")
+        line = f"Deal {r.deal_id}: '{r.old}' -> '{r.new}'"
+        if json:
+            sys.stderr.write(line + "\n")
+        else:
+            output.say(line)
     if not yes:
         if not rt.can_prompt():
             from salescrm.errors import InvalidValue
 
             raise InvalidValue(f"{len(renames)} renames proposed and none applied: pass --yes to apply them off a terminal.")
         if not rt.ask().confirm(f"Rename these {len(renames)} deals?", default=False):
+            if json:
+                output.print_json([])
+                return
             output.say("Nothing changed.")
             return
     with rt.writing(reason or "salescrm audit fix: SP-009-001 deal naming") as session:
         done = checks.apply_renames(session, renames)
+        objects = [_deal_object(session, r.deal_id) for r in done] if json else None
+    if json:
+        output.print_json(objects)
+        return
     output.say(f"Renamed {len(done)} deal{'s' if len(done) != 1 else ''}.")
+
+
+def _deal_object(session, deal_id: int) -> dict:
+    from salescrm.domain import views
+    from salescrm.store.models import Deal
+
+    return views.deal_object(session, session.get(Deal, deal_id))
 
 
 @app.command("survey", epilog="Example: salescrm audit survey --scores 5,6,4,7 --reports cycle,pipeline")
@@ -138,9 +179,9 @@ def survey(
         if json:
             output.print_json(answers)
             return
-        output.table(["Date", "By", "Score", "", "Verdict"],
-                     [(output.when(a["at"])[:10], a["by"], a["score"], "█" * a["score"], a["verdict"]) for a in answers],
-                     justify={"Score": "right"})
+        output.table([("Date", output.DATE), ("By", output.NAME), ("Score", output.COUNT), ("", output.BAR),
+                      ("Verdict", output.TEXT)],
+                     [(output.when(a["at"])[:10], a["by"], a["score"], "█" * a["score"], a["verdict"]) for a in answers])
         return
     needs = Needs()
     if scores is None:
@@ -168,7 +209,6 @@ def _ask_reports(p) -> str:
     from salescrm.domain.audit import SURVEY_REPORTS
 
     labels = {label: key for key, label in SURVEY_REPORTS}
-    # Pre-filled with what salescrm itself provides: `salescrm report ...` makes each of them.
-    chosen = p.checkbox("On which of these topics do we run regular reports out of our CRM?", list(labels),
-                        checked=list(labels))
+    # None ticked: a point is claimed by ticking the report the team really runs, never by pressing Enter.
+    chosen = p.checkbox("On which of these topics do we run regular reports out of our CRM?", list(labels))
     return ",".join(labels[c] for c in chosen) or "none"

@@ -9,7 +9,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).",
@@ -21,15 +21,27 @@ NAME_HELP = (
 )
 COUNTRY_HELP = "ISO 3166-1 alpha-2 or alpha-3 code, or English name, of the legal entity's country."
 JSON_HELP = "Print JSON on stdout."
+WRITE_JSON_HELP = "Print the company as JSON on stdout, in the shape of `company show --json` (without its timeline)."
 
 def country_need(needs: Needs, label: str = "country", option: str = "--country") -> None:
     def ask(p) -> str:
-        from salescrm.domain.countries import country_index, country_name, parse_country
+        from salescrm.domain.countries import country_candidates, parse_country
 
-        names = sorted({country_name(code) for code in country_index().codes.values()})
-        return p.autocomplete("Country (of the legal entity that contracts)", names, validate=parse_country)
+        # A code typed (ES) offers its country (Spain) first, then the names that begin with or contain it.
+        return p.autocomplete("Country (of the legal entity that contracts)", country_candidates(""), validate=parse_country,
+                              complete=country_candidates)
 
     needs.add(label, option, ask)
+
+
+DISTINCT_HELP = (
+    "A company that this name looks like (as its local entity or branch, or the other way round) but that "
+    "really is another company (Merck Sharp & Dohme beside Merck); needs --reason, kept as the decision."
+)
+
+
+def distinct_from_option():
+    return typer.Option(None, "--distinct-from", help=DISTINCT_HELP, show_default=False)
 
 
 @app.command("add", epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website https://www.sanitas.es')
@@ -39,34 +51,70 @@ def add(
     country: Optional[str] = typer.Option(None, "--country", help=COUNTRY_HELP),
     website: Optional[str] = typer.Option(None, "--website", help="Website; https:// is added when no scheme is given."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="Registered legal name, e.g. Novartis Farmacéutica, S.A."),
+    distinct_from: Optional[List[str]] = distinct_from_option(),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP + " The follow-up task is under `follow_up`."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a company (SP-009-001 requires name, country and website), with a follow-up call task for you."""
     rt = runtime(ctx)
     delay = follow_up_delay(no_follow_up, follow_up_in)
+    distinct_from = distinct_from or []
+    need_reason(distinct_from, reason)
     needs = Needs()
     if name is None:
-        needs.add("company name", "the NAME argument", lambda p: p.text("Company name", validate=required("Company name"), instruction=f"({NAME_HELP})"))
+        needs.add("company name", "the NAME argument", lambda p: p.text(
+            "Company name", validate=lambda answer: _name_free(rt, answer, distinct_from), instruction=f"({NAME_HELP})"))
     if country is None:
         country_need(needs)
     if website is None:
         needs.add("website", "--website", lambda p: p.text("Website", validate=_website))
+    if rt.can_prompt() and name is not None and needs.items:
+        _name_free(rt, name, distinct_from)  # a refused name is said before asking for the rest
     answers = needs.resolve(rt)
-    from salescrm.domain import companies, tasks
+    from salescrm.domain import companies, tasks, views
     from salescrm.domain.activities import Linked
 
     with rt.writing(reason) as session:
         outcome = companies.add_company(
-            session, answers.get("the NAME argument", name), answers.get("--country", country), answers.get("--website", website), legal_name
+            session, answers.get("the NAME argument", name), answers.get("--country", country), answers.get("--website", website),
+            legal_name, distinct_from=distinct_from,
         )
         company = outcome.record
         task = tasks.follow_up(session, Linked(None, company, None), delay) if delay is not None else None
+        obj = {**views.company_object(session, company), "follow_up": tasks.shown_task(session, task.id) if task else None} if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Added company {company.id}: {company.name} ({company.country})")
     say_follow_up(task)
+
+
+def need_reason(distinct_from: list[str], reason: str | None) -> None:
+    """`--distinct-from` is a decision, and a decision says why."""
+    if distinct_from and not (reason or "").strip():
+        from salescrm.domain.companies import DISTINCT_NEEDS_REASON
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue(DISTINCT_NEEDS_REASON)
+
+
+def _name_free(rt, name: str, distinct_from: list[str]) -> None:
+    """Refuse, before any other question, a name that stands for an existing company (the one-company rule)."""
+    required("Company name")(name)
+    from salescrm.domain import companies, refs
+    from salescrm.errors import EXIT_DATABASE, SalesCrmError
+
+    try:
+        with rt.reading() as session:
+            ignore = [refs.company(session, other).id for other in distinct_from]
+            companies.check_name_free(session, name.strip(), ignore=ignore)
+    except SalesCrmError as error:
+        if error.exit_code != EXIT_DATABASE:  # no database yet: nothing to clash with; the write says the rest
+            raise
 
 
 def _website(answer: str) -> None:
@@ -80,19 +128,20 @@ def list_(
     ctx: typer.Context,
     country: Optional[str] = typer.Option(None, "--country", help="Only companies of this country."),
     status: Optional[str] = typer.Option(None, "--status", help="Only companies with this lead status."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List companies by name."""
     from salescrm.domain import companies, views
 
     with runtime(ctx).reading() as session:
-        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=limit)]
+        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=no_limit(limit))]
     if json:
         output.print_json(objects)
         return
     output.table(
-        ["ID", "Name", "Country", "Lead status", "Contacts", "Deals", "Website"],
+        [("ID", output.ID), ("Name", output.NAME), "Country", "Lead status", ("Contacts", output.COUNT),
+         ("Deals", output.COUNT), ("Website", output.NAME)],
         [(c["id"], c["name"], c["country"], c["lead_status"], len(c["contacts"]), len(c["deals"]), c["website"]) for c in objects],
     )
 
@@ -115,18 +164,20 @@ def show(
         output.print_json(obj)
         return
     output.details(
-        [
+        section="company", pairs=[
             ("Company", f"{obj['name']} (id {obj['id']})"),
             ("Country", obj["country"] or "- (unknown: salescrm company edit --country)"),
             ("Website", obj["website"] or "- (unknown: salescrm company edit --website)"),
             ("Legal name", obj["legal_name"] or "-"),
-            ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {obj['lead_status_set_at']})"),
+            ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {output.when(obj['lead_status_set_at'])})"),
         ]
     )
-    output.heading("Contacts")
-    output.table(["ID", "Name", "Email"], [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
-    output.heading("Deals")
-    output.table(["ID", "Name", "Stage", "Amount"], [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
+    output.heading("Contacts", "contacts")
+    output.table([("ID", output.ID), ("Name", output.NAME), ("Email", output.EMAIL)],
+                 [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
+    output.heading("Deals", "deals")
+    output.table([("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT)],
+                 [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
     output.timeline(obj["timeline"], all_)
 
 
@@ -138,19 +189,28 @@ def edit(
     website: Optional[str] = typer.Option(None, "--website", help="New website."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
     country: Optional[str] = typer.Option(None, "--country", help="New country. " + COUNTRY_HELP),
+    distinct_from: Optional[List[str]] = distinct_from_option(),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Change a company's name, website, legal name or country."""
-    if name is None and website is None and legal_name is None and country is None:
+    """Change a company's name, website, legal name or country, or declare it distinct from a look-alike."""
+    distinct_from = distinct_from or []
+    if name is None and website is None and legal_name is None and country is None and not distinct_from:
         from salescrm.errors import InvalidValue
 
-        raise InvalidValue("Nothing to change: give --name, --website, --legal-name or --country.")
-    from salescrm.domain import companies
+        raise InvalidValue("Nothing to change: give --name, --website, --legal-name, --country or --distinct-from.")
+    need_reason(distinct_from, reason)
+    from salescrm.domain import companies, views
 
     with runtime(ctx).writing(reason) as session:
-        outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country)
+        outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country,
+                                         distinct_from=distinct_from)
+        obj = views.company_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Updated company {outcome.record.id}: {outcome.record.name}")
 
 
@@ -159,11 +219,16 @@ def set_status(
     ctx: typer.Context,
     company: str = typer.Argument(..., help="Company id or name."),
     status: str = typer.Argument(..., help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + "."),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Set a company's lead status by hand (New, Open deal, Attempted and Connected follow from the data)."""
-    from salescrm.domain import companies
+    from salescrm.domain import companies, views
 
     with runtime(ctx).writing(reason) as session:
         found = companies.set_status(session, company, status)
+        obj = views.company_object(session, found) if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Company {found.id} {found.name}: lead status {found.lead_status}")

@@ -8,13 +8,14 @@ import typer
 
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(help="Contacts: the people we sell to, linked to one or more companies.",
                   epilog='Example: salescrm contact list --company "Sanitas Hospitales"', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
+WRITE_JSON_HELP = "Print the contact as JSON on stdout, in the shape of `contact show --json` (without its timeline)."
 
 @app.command(
     "add",
@@ -31,6 +32,7 @@ def add(
     phone: Optional[str] = typer.Option(None, "--phone", help="Phone; read with the first company's country as default region."),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP + " The follow-up task is under `follow_up`."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Add a contact (SP-009-001 requires first name, last name and job title), with a follow-up call task
@@ -42,8 +44,19 @@ def add(
                                  (job_title, "job title", "--job-title")):
         if value is None:
             needs.add(label, option, lambda p, label=label: p.text(label.capitalize(), validate=required(label.capitalize())))
+    chosen: dict[str, str | None] = {}
+    if not company:
+        needs.offer("company", "--company", lambda p: chosen.setdefault("company", _ask_company(rt, p)))
+    if email is None:
+        needs.offer("email", "--email", lambda p: p.text("Email", validate=_optional_email, instruction="(empty for none)"))
+    if phone is None:
+        needs.offer("phone", "--phone", lambda p: p.text(
+            "Phone", validate=_phone_check(rt, chosen.get("company") or (company[0] if company else None)),
+            instruction="(empty for none)"))
     answers = needs.resolve(rt)
-    from salescrm.domain import contacts, tasks
+    if answers.get("--company"):
+        company = [answers["--company"]]
+    from salescrm.domain import contacts, tasks, views
     from salescrm.domain.activities import Linked
 
     with rt.writing(reason) as session:
@@ -52,16 +65,52 @@ def add(
             answers.get("--first-name", first_name),
             answers.get("--last-name", last_name),
             answers.get("--job-title", job_title),
-            email=email,
-            phone=phone,
+            email=answers.get("--email", email),
+            phone=answers.get("--phone", phone),
             companies=company,
         )
         linked = contacts.companies_of(session, contact.id)
         task = None
         if delay is not None:
             task = tasks.follow_up(session, Linked(contact, linked[0] if len(linked) == 1 else None, None), delay)
+        obj = {**views.contact_object(session, contact), "follow_up": tasks.shown_task(session, task.id) if task else None} if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Added contact {contact.id}: {contact.first_name} {contact.last_name}")
     say_follow_up(task)
+
+
+def _ask_company(rt, p) -> str | None:
+    """The contact's company, with completion; skipped when left empty (or when there is none yet)."""
+    from salescrm.cli.pick import ask_record, named
+
+    return ask_record(p, "Company (Tab completes; empty for none)", "company", named(rt, "company"), optional=True)
+
+
+def _optional_email(answer: str) -> None:
+    from salescrm.domain.values import parse_email
+
+    if answer.strip():
+        parse_email(answer)
+
+
+def _phone_check(rt, company: str | None):
+    """A phone is read with the company's country as its default region, as `--phone` is."""
+    region = None
+    if company:
+        from salescrm.domain import refs
+
+        with rt.reading() as session:
+            region = refs.company(session, company).country
+
+    def check(answer: str) -> None:
+        from salescrm.domain.values import parse_phone
+
+        if answer.strip():
+            parse_phone(answer, region)
+
+    return check
 
 
 @app.command("list", epilog='Example: salescrm contact list --company "Sanitas Hospitales" --json')
@@ -70,20 +119,21 @@ def list_(
     company: Optional[str] = typer.Option(None, "--company", help="Only contacts of this company."),
     channel: Optional[str] = typer.Option(None, "--channel", help="Only leads that came by this channel (web-form, phone, ...)."),
     source: Optional[str] = typer.Option(None, "--source", help="Only leads whose search engine, keyword or source page contains this."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List contacts with their lifecycle stage."""
     from salescrm.domain import contacts, views
 
     with runtime(ctx).reading() as session:
-        found = contacts.list_contacts(session, company=company, channel=channel, source=source, limit=limit)
+        found = contacts.list_contacts(session, company=company, channel=channel, source=source, limit=no_limit(limit))
         objects = views.contact_objects(session, found)
     if json:
         output.print_json(objects)
         return
     output.table(
-        ["ID", "Name", "Job title", "Email", "Lifecycle stage", "Companies"],
+        [("ID", output.ID), ("Name", output.NAME), ("Job title", output.NAME), ("Email", output.EMAIL), "Lifecycle stage",
+         ("Companies", output.NAME)],
         [(c["id"], f"{c['first_name']} {c['last_name']}", c["job_title"], c["email"], c["lifecycle_stage"],
           ", ".join(x["name"] for x in c["companies"])) for c in objects],
     )
@@ -107,7 +157,7 @@ def show(
         output.print_json(obj)
         return
     output.details(
-        [
+        section="contact", pairs=[
             ("Contact", f"{obj['first_name']} {obj['last_name']} (id {obj['id']})"),
             ("Job title", obj["job_title"] or "-"),
             ("Email", obj["email"] or "-"),
@@ -118,8 +168,8 @@ def show(
         ]
     )
     if obj["deals"]:
-        output.heading("Deals")
-        output.table(["ID", "Name", "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
+        output.heading("Deals", "deals")
+        output.table([("ID", output.ID), ("Name", output.NAME), "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
     output.timeline(obj["timeline"], all_)
 
 
@@ -140,6 +190,7 @@ def edit(
     phone: Optional[str] = typer.Option(None, "--phone", help="New phone (empty to clear)."),
     add_company: List[str] = typer.Option([], "--add-company", help="Link to this company (repeatable)."),
     remove_company: List[str] = typer.Option([], "--remove-company", help="Unlink from this company (repeatable)."),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change a contact's names, job title, email, phone or companies."""
@@ -149,11 +200,15 @@ def edit(
         raise InvalidValue(
             "Nothing to change: give --first-name, --last-name, --job-title, --email, --phone, --add-company or --remove-company."
         )
-    from salescrm.domain import contacts
+    from salescrm.domain import contacts, views
 
     with runtime(ctx).writing(reason) as session:
         found = contacts.edit_contact(
             session, contact, first_name=first_name, last_name=last_name, job_title=job_title, email=email,
             phone=phone, add_companies=add_company, remove_companies=remove_company,
         )
+        obj = views.contact_object(session, found) if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Updated contact {found.id}: {found.first_name} {found.last_name}")

@@ -14,11 +14,18 @@ app = typer.Typer(help="The database: schema status and upgrade, backup, restore
                   epilog="Example: salescrm db check", no_args_is_help=True)
 
 
-def _engine(ctx: typer.Context):
+def _engine(ctx: typer.Context, write: bool = False):
+    """The database's engine, for reading (a SQLite file opened read-only) unless `write`; the
+    database must exist either way (only `init` and the commands that add records create one)."""
+    from salescrm.store import sqlite_file
     from salescrm.store.engine import engine_for
 
     location = runtime(ctx).location()
-    return location, engine_for(location)
+    if write and location.path is not None:
+        sqlite_file.check_directory(location.path, location.explicit)
+        if not sqlite_file.exists(location.path):
+            raise sqlite_file.no_database(location.path)
+    return location, engine_for(location, write=write)
 
 
 def _revision(location, engine) -> str | None:
@@ -42,7 +49,9 @@ def status(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="
     if revision == HEAD_REVISION:
         state = "current"
     elif revision is None:
-        state = "empty: created on first use"
+        from salescrm.store.engine import has_tables
+
+        state = "not a salescrm database" if has_tables(engine) else "empty: run `salescrm init`"
     elif revision in KNOWN_REVISIONS:
         state = "older: run `salescrm db upgrade`"
     else:
@@ -62,7 +71,7 @@ def upgrade(ctx: typer.Context) -> None:
     from salescrm.errors import DatabaseUnavailable
     from salescrm.store import engine as store
 
-    location, engine = _engine(ctx)
+    location, engine = _engine(ctx, write=True)
     revision = _revision(location, engine)
     if revision == store.HEAD_REVISION:
         output.say(f"The database {location.display} is already at schema revision {revision}.")
@@ -117,10 +126,14 @@ def restore(
     from salescrm.store import engine as store
     from salescrm.store.backup import copy_beside, inspect_backup, restore_database
 
+    from salescrm.store import sqlite_file
+
     rt = runtime(ctx)
-    location, engine = _engine(ctx)
+    location = rt.location()
     if location.path is None:
         raise Refused("salescrm restores SQLite files only; restore a PostgreSQL database with pg_restore.")
+    sqlite_file.check_directory(location.path, location.explicit)
+    existed = sqlite_file.exists(location.path)  # a directory, a device or another file is refused (exit 3)
     file = file.expanduser().absolute()
     revision = inspect_backup(file)
     if revision not in store.KNOWN_REVISIONS:
@@ -128,8 +141,10 @@ def restore(
     if not force:
         if not rt.can_prompt() or not rt.ask().confirm(f"Replace {location.display} with {file}?", default=False):
             raise Refused(f"Restoring replaces {location.display}: pass --force to do it; nothing was restored.")
-    safety = copy_beside(location.path, "before-restore") if location.path.exists() else None
-    store.dispose_all()
+    safety = copy_beside(location.path, "before-restore") if existed else None
+    store.close_all()
+    if not existed:
+        sqlite_file.create(location.path)
     restore_database(file, location.path)
     output.say(f"Restored {location.display} from {file}."
                + (f" The database as it was before is kept in {safety}." if safety else ""))
@@ -163,3 +178,68 @@ def check(ctx: typer.Context) -> None:
     if problems:
         raise Refused("\n".join(f"Problem: {p}" for p in problems))
     output.say(f"Database {location.display} is sound: integrity, foreign keys, journal and schema revision {revision}.")
+
+
+INIT_HELP = ("Create an empty salescrm database on purpose, at --db / SALESCRM_DB or the default location, and say "
+             "where. Refuses an existing salescrm database (exit 1) and a file that is not one (exit 3).")
+INIT_EPILOG = "Example: salescrm --db ~/crm/team.db init --currency EUR"
+
+
+def init(
+    ctx: typer.Context,
+    currency: str = typer.Option("EUR", "--currency", metavar="CODE",
+                                 help="The database's currency, an ISO 4217 code (EUR, USD, GBP, CHF, ...)."),
+    json: bool = typer.Option(False, "--json", help='Print {"database": ..., "currency": ...} on stdout.'),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal)."),
+) -> None:
+    from salescrm.store import sqlite_file
+
+    code = _currency(currency)
+    rt = runtime(ctx)
+    location = rt.location()
+    if location.path is None or sqlite_file.exists(location.path):
+        _refuse_existing(ctx, location)
+    with rt.writing(reason) as session:  # creates the file and the schema ("Created a new database at PATH")
+        from salescrm.store.models import Setting
+
+        session.get(Setting, "currency").value = code
+    if json:
+        output.print_json({"database": location.display, "currency": code})
+        return
+    prefix = "salescrm " + (f"--db {_quote(location.display)} " if rt.db else "")
+    output.say(f"Database {location.display} ready; its currency is {code}.\n"
+               f"Next: {prefix}team add NAME --role ROLE, then {prefix}company add NAME")
+
+
+def _currency(value: str) -> str:
+    """An ISO 4217 code (any case) in capitals; exit 2 for anything else."""
+    from salescrm.errors import InvalidValue
+
+    code = value.strip().upper()
+    if len(code) == 3 and code.isascii() and code.isalpha():
+        import pycountry
+
+        if pycountry.currencies.get(alpha_3=code) is not None:
+            return code
+    raise InvalidValue(f"--currency '{value}' is not an ISO 4217 currency code: give one such as EUR, USD, GBP or CHF.")
+
+
+def _refuse_existing(ctx: typer.Context, location) -> None:
+    """An existing database is never initialised again: exit 1 for salescrm's, 3 for anything else."""
+    from salescrm.errors import DatabaseUnavailable, Refused
+    from salescrm.store.engine import has_tables
+
+    location, engine = _engine(ctx)
+    revision = _revision(location, engine)
+    if revision is not None:
+        raise Refused(f"There is already a salescrm database at {location.display} (schema revision {revision}); "
+                      "nothing was changed.")
+    if has_tables(engine):
+        raise DatabaseUnavailable(f"The database at {location.display} holds tables that are not salescrm's; "
+                                  "nothing was changed. Give init a new file.")
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

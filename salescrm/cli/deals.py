@@ -12,8 +12,8 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
-from salescrm.cli.prompts import one_of, pick, required
-from salescrm.cli.runtime import Needs, Runtime, reason_option, runtime
+from salescrm.cli.prompts import pick, required
+from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP
 
 app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
@@ -84,6 +84,9 @@ def create(
         choices = _create_choices(session) if rt.can_prompt() else {}
     typed_fields: list[tuple[str, str]] = []
     draft = _ask_missing_fields(rt, draft, choices, typed_fields)
+    if not draft.contacts:
+        draft.contacts = _ask_contacts(rt, draft.company)
+        typed_fields += [("--contact", c) for c in draft.contacts]
     target = process.stage(_parse_stage(stage)) if stage else process.stage(process.FIRST_STAGE)
     entering = process.stages_between(process.FIRST_STAGE, target.name) if target.name != process.LOST_STAGE else []
     typed: dict[str, str] = {}
@@ -120,17 +123,18 @@ def _create_choices(session) -> dict:
     from salescrm.store.models import Company, TeamMember
 
     return {
-        "companies": list(session.exec(select(Company.name).order_by(Company.name_key)).all()),
+        "companies": [(r.id, r.name) for r in session.exec(select(Company.id, Company.name).order_by(Company.name_key)).all()],
         "owners": [m.name for m in session.exec(select(TeamMember).where(TeamMember.role.in_(process.OWNER_ROLES))).all()],
     }
 
 
 def _ask_missing_fields(rt: Runtime, draft, choices: dict, typed: list[tuple[str, str]]):
+    from salescrm.cli.pick import ask_record
     from salescrm.domain.values import parse_amount, parse_date
 
     needs = Needs()
     if draft.company is None:
-        needs.add("company", "--company", lambda p: p.autocomplete("Company", choices["companies"], validate=one_of(choices["companies"], "Company")))
+        needs.add("company", "--company", lambda p: ask_record(p, "Company", "company", choices["companies"]))
     if draft.description is None:
         needs.add("description", "--description", lambda p: p.text("Brief description", validate=required("Description"), instruction="(the name will be <country> <company> <description>)"))
     if draft.amount is None:
@@ -150,6 +154,20 @@ def _ask_missing_fields(rt: Runtime, draft, choices: dict, typed: list[tuple[str
             setattr(draft, attr, answers[option])
             typed.append((option, answers[option]))
     return draft
+
+
+def _ask_contacts(rt: Runtime, company: str) -> list[str]:
+    """While the deal is being asked for: its contacts, ticked among the company's (none ticked; may stay empty)."""
+
+    def ask(p) -> list[str]:
+        from salescrm.cli.pick import ask_contacts, named
+
+        records = named(rt, "contact", company=company)
+        return ask_contacts(p, "Contacts on this deal (none is fine)", records) if records else []
+
+    needs = Needs()
+    needs.offer("contacts", "--contact", ask)
+    return needs.resolve(rt).get("--contact") or []
 
 
 # --- advance -----------------------------------------------------------------------------
@@ -204,9 +222,11 @@ def lose(
         None, "--reason", help="The lost reason's details, in free text (kept as the journal's reason too)."
     ),
     keep_tasks: bool = typer.Option(False, "--keep-tasks", help=KEEP_TASKS_HELP),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its "
+                              "timeline), with the tasks closed with it under `closed_tasks`."),
 ) -> None:
     """Lose a deal: it is kept, renamed `Lost ...`, and never moves again; its open tasks are closed."""
-    from salescrm.domain import moves, refs, tasks
+    from salescrm.domain import moves, refs, tasks, views
 
     rt = runtime(ctx)
     with rt.reading() as session:
@@ -226,6 +246,10 @@ def lose(
         )
         lost = moved.deal
         closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
+        obj = {**views.deal_object(session, lost), "closed_tasks": closed} if json else None
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
     from salescrm.cli.deal_moves import say_closed_tasks
 
@@ -279,10 +303,10 @@ def _render_deal(obj: dict) -> None:
     ]
     if obj["lost_reason_category"]:
         pairs.append(("Lost reason", f"{obj['lost_reason_category']}: {obj['lost_reason']}"))
-    output.details(pairs)
+    output.details(pairs, section="deal")
     if obj["gates"]:
-        output.heading("Gate values")
-        output.table(["Key", "Value"], list(obj["gates"].items()))
+        output.heading("Gate values", "gates")
+        output.table(["Key", ("Value", output.TEXT)], list(obj["gates"].items()))
 
 
 @app.command("next-steps", epilog='Example: salescrm deal next-steps --owner "Ana García" --json')
@@ -305,11 +329,20 @@ def render_next_steps(items, json: bool) -> None:
         output.print_json_array(items)
         return
     flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
+    if not output.is_terminal():
+        output.table(
+            ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
+            ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
+              output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
+        )
+        return
+    # On a terminal the flag leads the next step's column, which leaves the names room at 80 columns.
     output.table(
-        ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
-        ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
-          output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
-        no_wrap=["Due"],
+        [("Deal", output.ID), ("Name", output.NAME), "Stage", ("Owner", output.NAME), ("Next step", output.NAME),
+         ("Due", output.TIME)],
+        ((d["deal"], d["name"], d["stage"], d["owner"],
+          (f"{flags[d['flag']]}: " if d["flag"] == "overdue" else "") + d["next_task"]["title"] if d["next_task"] else flags["missing"],
+          output.when(d["next_task"]["due"]) if d["next_task"] else "-") for d in items),
     )
 
 
@@ -323,7 +356,7 @@ def list_(
     open_: bool = typer.Option(False, "--open", help="Only open deals (not won, not lost)."),
     won: bool = typer.Option(False, "--won", help="Only won deals (Payment Done)."),
     lost: bool = typer.Option(False, "--lost", help="Only lost deals."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List deals, newest first (lost and won included unless filtered)."""
@@ -331,16 +364,14 @@ def list_(
 
     filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)
     with runtime(ctx).reading() as session:
-        objects = views.iter_deal_objects(session, filters, limit)
+        objects = views.iter_deal_objects(session, filters, no_limit(limit))
         if json:
             output.print_json_array(objects)
             return
         output.table(
-            ["ID", "Name", "Stage", "Amount", "Close date", "Owner"],
+            [("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), ("Close date", output.DATE),
+             ("Owner", output.NAME)],
             ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["close_date"], d["owner"]) for d in objects),
-            justify={"Amount": "right"},
-            no_wrap=("ID", "Amount", "Close date"),
-            min_width={"Name": 24, "Owner": 8},
         )
 
 
@@ -363,10 +394,11 @@ def edit(
     lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
     lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
     set_: List[str] = typer.Option([], "--set", help=EDIT_SET_HELP),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its timeline)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Change the fields a rep keeps up to date (stages change only through advance and lose)."""
-    from salescrm.domain import deals
+    from salescrm.domain import deals, views
     from salescrm.errors import InvalidValue
 
     rt = runtime(ctx)
@@ -381,8 +413,12 @@ def edit(
         )
     with rt.writing(reason) as session:
         outcome = deals.edit_deal(session, deal, changes)
+        obj = views.deal_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
         output.warn(warning)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Updated deal {outcome.record.id}: {outcome.record.name}")
 
 

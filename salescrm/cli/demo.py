@@ -63,6 +63,11 @@ def _remove_earlier_demo(path) -> None:
 
 
 def _quote(text: str) -> str:
+    """The path as a shell word to copy: `~/...` under the home directory (the root --help shows it so)."""
     import shlex
+    from pathlib import Path
 
+    home = str(Path.home())
+    if text.startswith(home + os.sep):
+        return "~/" + shlex.quote(text[len(home) + 1:])
     return shlex.quote(text)

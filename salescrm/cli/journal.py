@@ -34,15 +34,40 @@ def show(
         if json:
             output.print_json_array(changes)
             return
-        output.table(
-            ["Seq", "At", "By", "Record", "Field", "Old", "New", "Reason"],
-            ((c["seq"], c["at"], c["by"], f"{c['record_type']} {c['record_id'] or ''}".strip(), c["field"] or "-",
-              _text(c["old"]), _text(c["new"]), c["reason"] or "") for c in changes),
-        )
+        if not output.is_terminal():
+            output.table(
+                ["Seq", "At", "By", "Record", "Field", "Old", "New", "Reason"],
+                ((c["seq"], c["at"], c["by"], _record(c), c["field"] or "-", _text(c["old"]), _text(c["new"]),
+                  c["reason"] or "") for c in changes),
+            )
+            return
+        output.table([("Seq", output.ID), ("At", output.TIME), ("By", output.NAME), ("Record and change", output.TEXT)],
+                     _grouped(changes))
 
 
 def _text(value) -> str:
     return "" if value is None else str(value)
+
+
+def _record(change: dict) -> str:
+    return f"{change['record_type']} {change['record_id'] or ''}".strip()
+
+
+def _grouped(changes):
+    """On a terminal, each change as a row naming its record (and a row with its reason), then one row
+    per changed field, `field: old → new`, so that four columns fit the terminal."""
+    last = None
+    for c in changes:
+        head = (c["seq"], output.when(c["at"]), c["by"], _record(c))
+        if head != last:
+            yield (*head[:3], head[3])
+            if c["reason"]:
+                yield ("", "", "", f"reason: {c['reason']}")
+        last = head
+        change = c["field"] or "-"
+        if c["old"] is not None or c["new"] is not None:
+            change += ": " + (f"{_text(c['old'])} → " if c["old"] is not None else "") + (_text(c["new"]) if c["new"] is not None else "(none)")
+        yield ("", "", "", "  " + change)
 
 
 @app.command("verify", epilog="Example: salescrm journal verify --head 1042:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")

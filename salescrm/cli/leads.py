@@ -39,11 +39,11 @@ def add(
     search_engine: Optional[str] = typer.Option(None, "--search-engine", help="Web form: the search engine the visitor came from."),
     keyword: Optional[str] = typer.Option(None, "--keyword", help="Web form: the ad's keyword."),
     source_page: Optional[str] = typer.Option(None, "--source-page", help="Web form: the page the form was on."),
-    note: Optional[str] = typer.Option(None, "--note", help="What the lead wrote or said."),
+    note: Optional[str] = typer.Option(None, "--note", help="What the lead wrote or said (kept as a note activity on a new contact, in the inbound activity of a known one)."),
     owner: Optional[str] = typer.Option(None, "--owner", help="Team member who calls back (default: you)."),
     from_json: Optional[str] = typer.Option(None, "--from-json", metavar="FILE",
                                             help="Read leads from a file of JSON (one object, an array, or one object per line); - for stdin."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="With --from-json: register the valid leads and report the others."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="With --from-json: register the valid leads and report the others (exit 1 when any was skipped)."),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
     json: bool = typer.Option(False, "--json", help="Print what was registered as JSON."),
@@ -67,9 +67,19 @@ def add(
     for value, label, option in ((first_name, "first name", "--first-name"), (last_name, "last name", "--last-name")):
         if value is None:
             needs.add(label, option, lambda p, label=label: p.text(label.capitalize(), validate=_required(label)))
+    seen = {"channel": channel}
+
+    def ask_channel(p) -> str:
+        seen["channel"] = p.select("Channel", list(process.LEAD_CHANNELS))
+        return seen["channel"]
+
     if channel is None:
-        needs.add("channel", "--channel", lambda p: p.select("Channel", list(process.LEAD_CHANNELS)))
+        needs.add("channel", "--channel", ask_channel)
+    if not (email or "").strip() and not (phone or "").strip():
+        needs.add("phone or email", "--phone or --email",
+                  lambda p: _ask_phone_or_email(p, seen["channel"], _phone_region(rt, company, country)))
     answers = needs.resolve(rt)
+    phone, email = answers.get("--phone or --email", (phone, email))
     lead = leads.Lead(
         first_name=answers.get("--first-name", first_name), last_name=answers.get("--last-name", last_name), email=email,
         phone=phone, job_title=job_title, company=company, country=country, website=website,
@@ -80,6 +90,54 @@ def add(
         result = leads.add_lead(session, lead, delay)
         obj = _result_object(session, 1, result)
     _report([obj], [result], json)
+
+
+def _ask_phone_or_email(p, channel: str, region: str | None) -> tuple[str | None, str | None]:
+    """(phone, email): first the one the channel brings (an email for email and web-form leads, a phone
+    otherwise), which may be left empty; then, if it was, the other, which is then required. A phone is
+    read with `region` (the lead's company's country) as the contact's phone is."""
+    from salescrm.domain import leads
+    from salescrm.domain.values import parse_email, parse_phone
+    from salescrm.errors import InvalidValue
+
+    def check(field: str, required: bool):
+        def validate(answer: str) -> None:
+            if not answer.strip():
+                if required:
+                    raise InvalidValue("A lead needs a phone or an email to be called back: give one of them.")
+                return
+            parse_phone(answer, region) if field == "phone" else parse_email(answer)
+
+        return validate
+
+    first, other = ("email", "phone") if leads.channel_brings_email(channel) else ("phone", "email")
+    given = {first: p.text(first.capitalize(), validate=check(first, False),
+                           instruction=f"(empty to give {'a phone' if other == 'phone' else 'an email'} instead)").strip()}
+    if not given[first]:
+        given[other] = p.text(other.capitalize(), validate=check(other, True)).strip()
+    return given.get("phone") or None, given.get("email") or None
+
+
+def _phone_region(rt, company: str | None, country: str | None) -> str | None:
+    """The default region a lead's phone is read with: its company's country (an existing company of
+    that exact name, or the --country of the new one)."""
+    from salescrm.domain.countries import parse_country
+    from salescrm.errors import InvalidValue
+
+    if (company or "").strip():
+        from sqlmodel import select
+
+        from salescrm.domain.naming import name_key
+        from salescrm.store.models import Company
+
+        with rt.reading() as session:
+            existing = session.exec(select(Company.country).where(Company.name_key == name_key(company))).first()
+        if existing:
+            return existing
+    try:
+        return parse_country(country) if country else None
+    except InvalidValue:
+        return None  # the lead's own check says what is wrong with the country
 
 
 def _required(label: str):
@@ -127,6 +185,8 @@ def _add_from_file(rt, source: str, skip_invalid: bool, delay, json: bool, reaso
             results.append(result)
             objects.append(_result_object(session, line.line, result))
     _report(objects, results, json, skipped, as_array=True)
+    if skipped:  # the valid leads are saved; cron sees that some were not
+        raise typer.Exit(1)
 
 
 def _result_object(session, line: int, result) -> dict:
@@ -160,7 +220,8 @@ def _report(objects: list[dict], results: list, json: bool, skipped: list[tuple[
             company = ""
             if obj["company"]:
                 company = f" at {obj['company']['name']}" + (" (new company, lead status New)" if obj["new_company"] else "")
-            output.say(f"Registered lead: contact {contact['id']} {contact['name']}{company}, a Marketing Qualified Lead")
+            note = f"; its note is activity {obj['activity']}" if obj["activity"] else ""
+            output.say(f"Registered lead: contact {contact['id']} {contact['name']}{company}, a Marketing Qualified Lead{note}")
         else:
             output.say(f"{contact['name']} (contact {contact['id']}) is already known: logged the lead as inbound "
                        f"activity {obj['activity']}")

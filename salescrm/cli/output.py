@@ -10,6 +10,7 @@ import itertools
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 
 def is_terminal() -> bool:
@@ -72,8 +73,14 @@ class progress:
             self.bar.stop()
 
 
-def say(text: str) -> None:
-    """A confirmation of what was done, on stdout."""
+def say(text: str, *, wrap: bool = False) -> None:
+    """A confirmation of what was done, on stdout; with `wrap`, wrapped at spaces to a terminal's width."""
+    if wrap and is_terminal():
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(highlight=False).print(Text(text))
+        return
     sys.stdout.write(text + "\n")
 
 
@@ -94,32 +101,137 @@ def _cell(value) -> str:
     return str(value).replace("\t", " ").replace("\n", " ")
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence], *, title: str | None = None,
-          justify: dict[str, str] | None = None, no_wrap: Sequence[str] = (),
-          min_width: dict[str, int] | None = None) -> None:
-    """Aligned table on a terminal; tab-separated lines (no header) in a pipe."""
+# --- Tables at the terminal's width ----------------------------------------------------------
+#
+# Each column has a kind, and the kind alone decides what happens when a table is wider than the
+# terminal: ids, amounts, counts, dates, times, emails and phones are never shortened (one line, their
+# full width); labels (stages, statuses, codes) wrap at spaces and never break a word; names and
+# titles stay on one line and are shortened with an ellipsis; texts (summaries, messages) wrap at
+# spaces and shorten with an ellipsis only a word longer than their column. Headers wrap at spaces.
+# The widest shortenable columns give way first (a text keeps twice a name's room), down to a floor; a
+# table whose whole columns cannot fit is drawn wider than the terminal rather than broken.
+
+
+@dataclass(frozen=True)
+class Kind:
+    whole: bool = False  # never shortened
+    wrap: bool = True  # wrapped at spaces (else one line)
+    ellipsis: bool = False  # a value (or a word of it) too long for the column ends in …
+    floor: int = 0  # narrowest width it gives way to (0: its longest word)
+    justify: str = "left"
+    share: int = 1  # how much room it keeps, against the others, when all give way
+
+
+ID = Kind(whole=True, wrap=False)
+AMOUNT = Kind(whole=True, wrap=False, justify="right")
+COUNT = Kind(whole=True, wrap=False, justify="right")
+DATE = Kind(whole=True, wrap=False)
+TIME = Kind(whole=True, wrap=False)
+EMAIL = Kind(whole=True, wrap=False)
+PHONE = Kind(whole=True, wrap=False)
+LABEL = Kind()
+NAME = Kind(wrap=False, ellipsis=True, floor=8)
+TEXT = Kind(ellipsis=True, floor=12, share=2)  # a summary wrapped narrow is a column of single words
+BAR = Kind(wrap=False, floor=1)
+LAST_RESORT_FLOOR = 4  # names and texts, when the floors above do not fit
+
+
+
+def _words(text: str) -> list[str]:
+    return text.split() or [""]
+
+
+def _widths(headers: list[str], kinds: list[Kind], rows: list[list[str]], budget: int) -> list[int]:
+    from rich.cells import cell_len
+
+    desired, floors, lowest = [], [], []
+    shares = [kind.share for kind in kinds]
+    for i, (header, kind) in enumerate(zip(headers, kinds)):
+        cells = [row[i] for row in rows]
+        header_word = max(cell_len(w) for w in _words(header))
+        longest = max([cell_len(c) for c in cells] + [cell_len(header)])
+        if kind.whole:
+            width = max([cell_len(c) for c in cells] + [header_word])
+            desired.append(width), floors.append(width), lowest.append(width)
+            continue
+        desired.append(longest)
+        if kind.floor == 0:  # labels: their longest word
+            word = max([cell_len(w) for c in cells for w in _words(c)] + [header_word])
+            floors.append(word), lowest.append(word)
+        else:
+            floors.append(max(header_word, min(longest, kind.floor)))
+            lowest.append(max(header_word, min(longest, min(kind.floor, LAST_RESORT_FLOOR))))
+    if sum(desired) <= budget:
+        return desired
+    if sum(floors) > budget:
+        floors = lowest
+        if sum(floors) >= budget:
+            return floors
+    low, high = 0, max(desired)  # the largest cap (times each column's share) that fits
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(max(f, min(d, cap * s)) for d, f, s in zip(desired, floors, shares)) <= budget:
+            low = cap
+        else:
+            high = cap - 1
+    widths = [max(f, min(d, low * s)) for d, f, s in zip(desired, floors, shares)]
+    spare = budget - sum(widths)
+    for i in sorted(range(len(widths)), key=lambda i: -desired[i]):
+        if spare <= 0:
+            break
+        if widths[i] < desired[i]:
+            widths[i] += 1
+            spare -= 1
+    return widths
+
+
+def _text(value: str, kind: Kind, justify: str):
+    from rich.text import Text
+
+    return Text(value, justify=justify, no_wrap=not kind.wrap, overflow="ellipsis" if kind.ellipsis else "fold")
+
+
+def table(columns: Sequence, rows: Iterable[Sequence], *, title: str | None = None,
+          justify: dict[str, str] | None = None, section: str | None = None) -> None:
+    """Aligned table on a terminal, fitted to its width by each column's kind (a column is a header,
+    a LABEL, or (header, kind)); tab-separated lines (no header) in a pipe, after a `# section` line
+    when the command prints several tables."""
     if not is_terminal():
         write = sys.stdout.write
+        if section:
+            write(f"# {section}\n")
         for row in rows:
             write("\t".join(_cell(v) for v in row) + "\n")
         return
     from rich import box
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
-    t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
-    for column in columns:
-        t.add_column(column, justify=(justify or {}).get(column, "left"), overflow="fold", no_wrap=column in no_wrap,
-                     min_width=(min_width or {}).get(column))
-    for row in rows:
-        t.add_row(*(Text(_cell(v)) for v in row))
-    Console(highlight=False).print(t)
+    headers = [c if isinstance(c, str) else c[0] for c in columns]
+    kinds = [LABEL if isinstance(c, str) else c[1] for c in columns]
+    cells = [[_cell(v) for v in row] for row in rows]
+    console = Console(highlight=False)
+    gaps = 2 * (len(headers) - 1)  # a space of padding and the column rule between two columns
+    widths = _widths(headers, kinds, cells, console.width - gaps)
+    needed = sum(widths) + gaps
+    if needed > console.width:  # whole values that cannot fit: wider than the terminal, never broken
+        console = Console(highlight=False, width=needed)
+    t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
+              pad_edge=False, collapse_padding=True)
+    aligned = [(justify or {}).get(h, k.justify) for h, k in zip(headers, kinds)]
+    for header, width, how in zip(headers, widths, aligned):
+        t.add_column(_text(header, LABEL, how), width=width, justify=how)
+    for row in cells:
+        t.add_row(*(_text(v, k, how) for v, k, how in zip(row, kinds, aligned)))
+    console.print(t)
 
 
-def details(pairs: Sequence[tuple[str, object]], *, title: str | None = None) -> None:
-    """A record as `field: value` lines (aligned on a terminal, tab-separated in a pipe)."""
+def details(pairs: Sequence[tuple[str, object]], *, title: str | None = None, section: str | None = None) -> None:
+    """A record as `field: value` lines (aligned on a terminal, tab-separated in a pipe, after a
+    `# section` line when the command prints several tables)."""
     if not is_terminal():
+        if section:
+            sys.stdout.write(f"# {section}\n")
         for key, value in pairs:
             sys.stdout.write(f"{key}\t{_cell(value)}\n")
         return
@@ -128,22 +240,30 @@ def details(pairs: Sequence[tuple[str, object]], *, title: str | None = None) ->
     from rich.text import Text
 
     t = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
+    t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
     for key, value in pairs:
         t.add_row(key, Text(_cell(value)))
     Console(highlight=False).print(t)
 
 
-def heading(text: str) -> None:
+def heading(text: str | None, section: str) -> None:
+    """A section's heading: bold text on a terminal (none when `text` is None), and one `# section`
+    line in a pipe, so that a script can tell the tables of one output apart."""
     if is_terminal():
-        from rich.console import Console
+        if text is not None:
+            from rich.console import Console
+            from rich.text import Text
 
-        from rich.text import Text
-
-        Console(highlight=False).print(Text("\n" + text, style="bold"))
+            Console(highlight=False).print(Text("\n" + text, style="bold"))
     else:
-        sys.stdout.write(f"\n# {text}\n")
+        sys.stdout.write(f"# {section}\n")
+
+
+def lines(texts: Iterable[str]) -> None:
+    """Lines written whole, never wrapped or cut (commands to copy), whatever the terminal's width."""
+    for text in texts:
+        sys.stdout.write(text + "\n")
 
 
 def when(iso_time: str | None) -> str:
@@ -172,11 +292,11 @@ def timeline(items: list[dict], shown_all: bool) -> None:
     """The timeline of a `show`: newest first; a hint when it was cut."""
     from salescrm.domain.views import TIMELINE_LIMIT
 
-    heading("Timeline")
+    heading("Timeline", "timeline")
     rows = []
     for item in items:
         at, what, text = _timeline_text(item)
         rows.append((when(at), what, text))
-    table(["When", "What", "Details"], rows, no_wrap=["When"])
+    table([("When", TIME), "What", ("Details", TEXT)], rows)
     if not shown_all and len(items) >= TIMELINE_LIMIT:
         sys.stderr.write(f"(the {TIMELINE_LIMIT} newest; --all shows everything)\n")

@@ -40,11 +40,10 @@ def show(
     if not output.is_terminal():
         rows = [row[:5] for row in rows]
     output.table(
-        ["Stage", "Prob. %", "Deals", "Amount", "Weighted", ""],
+        ["Stage", ("Prob. %", output.COUNT), ("Deals", output.COUNT), ("Amount", output.AMOUNT),
+         ("Weighted", output.AMOUNT), ("", output.BAR)],
         rows,
         title=f"Pipeline {summary['pipeline']} (open deals)",
-        justify={"Prob. %": "right", "Deals": "right", "Amount": "right", "Weighted": "right"},
-        no_wrap=("Stage", ""),
     )
 
 

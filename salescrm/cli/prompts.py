@@ -20,7 +20,10 @@ class Prompter(Protocol):
 
     def select(self, message: str, choices: Sequence[str], *, default: str | None = None) -> str: ...
 
-    def autocomplete(self, message: str, choices: Sequence[str], *, validate: Validator | None = None) -> str: ...
+    def autocomplete(self, message: str, choices: Sequence[str], *, validate: Validator | None = None,
+                     complete: Callable[[str], Sequence[str]] | None = None) -> str:
+        """Free text with completion from `choices`; `complete`, when given, ranks the completions for
+        what was typed (best first) instead of matching it anywhere in a choice."""
 
     # default None: no default, the person must answer yes or no (a yes a stage gate requires).
     def confirm(self, message: str, *, default: bool | None = False) -> bool: ...
@@ -54,30 +57,39 @@ def _yes_or_no(answer: str) -> None:
 
 
 class QuestionaryPrompter:
-    """Prompts on the terminal. `unsafe_ask` lets Ctrl-C reach the CLI, which exits 130 saying nothing was saved."""
+    """Prompts on the terminal.
+
+    `unsafe_ask` lets Ctrl-C reach the CLI, which exits 130 saying nothing was saved; Ctrl-D (end of
+    input) at any prompt is turned into the same interruption. A typed answer is checked when it is
+    submitted (not at every key), and a validation message wraps to the terminal's width instead of
+    being cut at its edge.
+    """
 
     def text(self, message, *, validate=None, instruction=None, default=""):
         import questionary
 
-        return questionary.text(
-            message, validate=_as_questionary_validator(validate), instruction=instruction, default=default
-        ).unsafe_ask()
+        return _ask(questionary.text(
+            message, validate=_as_questionary_validator(validate), instruction=instruction, default=default,
+            validate_while_typing=False,
+        ))
 
     def select(self, message, choices, *, default=None):
         import questionary
 
-        return questionary.select(message, choices=list(choices), default=default).unsafe_ask()
+        return _ask(questionary.select(message, choices=list(choices), default=default), bind_ctrl_d=True)
 
-    def autocomplete(self, message, choices, *, validate=None):
+    def autocomplete(self, message, choices, *, validate=None, complete=None):
         import questionary
 
-        return questionary.autocomplete(
+        return _ask(questionary.autocomplete(
             message,
             choices=list(choices),
+            completer=_ranked_completer(complete) if complete else None,
             validate=_as_questionary_validator(validate),
             match_middle=True,
             ignore_case=True,
-        ).unsafe_ask()
+            validate_while_typing=False,
+        ))
 
     def confirm(self, message, *, default=False):
         import questionary
@@ -85,18 +97,83 @@ class QuestionaryPrompter:
         if default is None:  # Enter alone answers nothing: questionary's confirm would take its default
             from salescrm.domain.values import parse_yes_no
 
-            answer = questionary.text(message, instruction="(yes/no)", validate=_as_questionary_validator(_yes_or_no)).unsafe_ask()
+            answer = _ask(questionary.text(message, instruction="(yes/no)", validate=_as_questionary_validator(_yes_or_no),
+                                           validate_while_typing=False))
             return parse_yes_no(answer, "The answer")
-        return questionary.confirm(message, default=default).unsafe_ask()
+        return _ask(questionary.confirm(message, default=default), bind_ctrl_d=True)
 
     def checkbox(self, message, choices, *, checked=()):
         import questionary
 
         options = [questionary.Choice(c, checked=c in checked) for c in choices]
-        return questionary.checkbox(message, choices=options).unsafe_ask()
+        return _ask(questionary.checkbox(message, choices=options), bind_ctrl_d=True)
 
     def say(self, text):
         print(text, file=sys.stderr)
+
+
+def _ask(question, *, bind_ctrl_d: bool = False):
+    """Ask `question`; Ctrl-D (or the end of input) interrupts it exactly as Ctrl-C does.
+
+    A text prompt raises EOFError for Ctrl-D on an empty line (with text, Ctrl-D deletes forward, as in
+    readline); selects, checkboxes and confirms ignore Ctrl-D unless `bind_ctrl_d` binds it.
+    """
+    if bind_ctrl_d:
+        _cancel_on_ctrl_d(question.application)
+    _wrap_validation_message(question.application)
+    try:
+        return question.unsafe_ask()
+    except EOFError:
+        raise KeyboardInterrupt from None
+
+
+def _cancel_on_ctrl_d(application) -> None:
+    """Ctrl-D ends the question as questionary's own Ctrl-C binding does."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+    extra = KeyBindings()
+
+    @extra.add("c-d", eager=True)
+    def _(event):
+        event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
+    application.key_bindings = merge_key_bindings([application.key_bindings, extra]) if application.key_bindings else extra
+
+
+def _wrap_validation_message(application) -> None:
+    """prompt_toolkit's validation toolbar is one line high and cuts a longer message at the terminal's
+    edge: give it a window as high as the message, wrapped between words at the terminal's width."""
+    import textwrap
+
+    from prompt_toolkit.application import get_app
+    from prompt_toolkit.filters import has_validation_error
+    from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, Window
+
+    def wrapped():
+        app = get_app()
+        error = app.current_buffer.validation_error
+        if error is None:
+            return []
+        width = max(app.output.get_size().columns, 20)
+        return [("class:validation-toolbar", "\n".join(textwrap.wrap(error.message, width)))]
+
+    for container in application.layout.walk():
+        if isinstance(container, ConditionalContainer) and container.filter is has_validation_error \
+                and isinstance(container.content, Window):
+            container.content = Window(FormattedTextControl(wrapped), wrap_lines=True, dont_extend_height=True)
+
+
+def _ranked_completer(complete: Callable[[str], Sequence[str]]):
+    """A completer offering `complete(typed text)` in its order (best first), replacing the whole text."""
+    from prompt_toolkit.completion import Completer, Completion
+
+    class Ranked(Completer):
+        def get_completions(self, document, complete_event):
+            typed = document.text_before_cursor
+            for choice in complete(typed):
+                yield Completion(choice, start_position=-len(typed))
+
+    return Ranked()
 
 
 def required(label: str) -> Validator:
@@ -104,15 +181,6 @@ def required(label: str) -> Validator:
         from salescrm.domain.values import clean_text
 
         clean_text(answer, label)
-
-    return check
-
-
-def one_of(choices: Sequence[str], label: str) -> Validator:
-    def check(answer: str) -> None:
-        from salescrm.domain.values import parse_choice
-
-        parse_choice(answer, choices, label)
 
     return check
 

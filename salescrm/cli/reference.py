@@ -41,7 +41,26 @@ These go before the command group, e.g. `salescrm --db team.db deal list`.
 On a terminal (stdin and stdout both terminals, no `--no-input`), a required value not given as an
 option is asked for. Anywhere else nothing is asked: a missing value exits 2 naming the option that
 supplies it. `--json` writes JSON on stdout and nothing else there; without it, output is a table on a
-terminal and tab-separated lines (ISO dates, no header) in a pipe.
+terminal and tab-separated lines (ISO dates, no header) in a pipe. A command that prints more than one
+table (`deal show`, `company show`, `contact show`, `audit`, `report cycle`, `report conversion`,
+`report pipeline --compare`) precedes each of them, in a pipe, with one line `# name`, named after its
+section on the terminal and, where there is one, after its key in the command's JSON: `# deal` (or
+`# company`, `# contact`), `# gates`, `# contacts`, `# deals`, `# timeline`; for the audit `# summary`,
+`# owners`, `# findings`; for the reports `# cycle`, `# by_class`, `# by_owner`, `# stage_median_days`,
+`# stages`, `# entered`, `# moved`, `# won`, `# lost`, `# missing`, `# rates`, `# lost_reasons`.
+
+On a terminal, tables fit its width without breaking a word or a number: ids, amounts, counts, dates,
+times, emails and phones are never shortened; names and titles may be, with an ellipsis (…); stages,
+statuses and texts wrap between words. Times in tables are local (`2026-11-30 14:02`). The audit's fix
+commands are printed whole under its table, one per line (followed by `# ` and the numbers of the
+findings they fix), so that they can be copied. `--limit 0`, like no `--limit`, lists everything.
+
+A command that asks for a missing value also asks for the optional values not given (Enter skips
+them: a contact's company, email and phone, a deal's contacts, a team member's login); a command
+given every required value runs without a question. Every question comes before the command writes
+anything. Ctrl-C or Ctrl-D at a prompt cancels the command: "Interrupted; nothing was saved.", exit
+130. A company, a contact or a deal may be named by its id, its name (any case, accents optional) or a
+unique part of the name; a part that matches several exits 1 and lists them.
 
 ## JSON objects
 
@@ -68,9 +87,19 @@ Linked records are `{id, name}` objects (contacts also carry `email`), or null.
   `"kind": "activity"` or `"kind": "task"`, and stage changes `{"kind": "stage change", id, at, deal, from, to, by}`.
 - `deal next-steps --json`: `[{"deal": id, "name", "stage", "owner", "next_task": {"id", "title", "due",
   "owner"} or null, "flag": null | "missing" | "overdue"}]`, deals with no next step first.
+- Every write command takes `--json` and prints the record it names, in the shape of its `show --json`
+  without `timeline` (a team member as in `team list --json`), so that a script can read the new id:
+  `team add|set-login`, `company add|edit|set-status`, `contact add|edit`, `deal create|advance|edit|lose`,
+  `task add`, `activity log`, `audit survey`. Other records it created or closed go under keys of that
+  object: `follow_up` (the follow-up task of `company add` and `contact add`, or null), `closed_tasks`
+  (`deal lose`: the tasks closed with the deal). `task done --json` prints an array of the tasks done,
+  and `audit fix --json` an array of the renamed deals (its proposals then go to stderr).
 - `lead add --json`: `{line, contact, company, new_contact, new_company, activity, follow_up}` (an array
-  of them with `--from-json`), where `activity` is the id of the inbound activity a repeat lead was
-  logged as, and `follow_up` the follow-up task or null.
+  of them with `--from-json`), where `activity` is the id of the activity the lead was logged as: the
+  inbound activity of a repeat lead, or, for a new contact, the `note` activity that keeps its `--note`
+  (null without a note); `follow_up` is the follow-up task or null. With `--from-json --skip-invalid`,
+  the command exits 1 when it skipped any lead, after registering the valid ones, whose JSON is still
+  printed.
 - `pipeline show --json`: `{"stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
   "total": {"count", "amount", "weighted_amount"}}` over open deals.
 """

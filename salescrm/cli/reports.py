@@ -53,15 +53,17 @@ def _bar(value, largest) -> str:
     return "█" * max(1, round(BAR_WIDTH * value / largest))
 
 
-def _table(columns: list[str], rows: list[tuple], *, title: str | None = None, right: tuple[str, ...] = (),
-           bars: tuple[int, ...] = ()) -> None:
+def _table(columns: list, rows, *, title: str | None = None, bars: tuple[int, ...] = (), section: str | None = None) -> None:
     """A table whose bar columns (by index) are dropped in a pipe."""
+    columns = [(c, output.BAR) if i in bars else c for i, c in enumerate(columns)]
     if not output.is_terminal() and bars:
         keep = [i for i in range(len(columns)) if i not in bars]
         columns = [columns[i] for i in keep]
         rows = [tuple(row[i] for i in keep) for row in rows]
-    output.table(columns, rows, title=title, justify={c: "right" for c in right},
-                 no_wrap=tuple(c for i, c in enumerate(columns) if i == 0 or i in bars))
+    output.table(columns, rows, title=title, section=section)
+
+
+N, AMT, DAYS = output.COUNT, output.AMOUNT, output.COUNT  # the kinds of the reports' number columns
 
 
 def _days(value) -> str:
@@ -99,28 +101,26 @@ def cycle(
         output.print_json(report)
         return
     period = _period(report)
-    output.details([
+    output.details(section="cycle", title="Sales cycle", pairs=[
         ("Cycle", f"days from creation to {report['won_at']}" + (" (won)" if report["won_at"] == process.WON_STAGE else "")),
         ("Deals", f"{report['deals']} reaching {report['won_at']}{period}, as of the end of {report['at']}"),
         ("Median days", _days(report["median_days"])),
         ("Middle half", f"{_days(report['p25_days'])} to {_days(report['p75_days'])} days (25th to 75th percentile)"),
-    ], title="Sales cycle")
+    ])
     for key, label in (("by_class", "class"), ("by_owner", "owner")):
         groups = report[key]
         if not groups:
             continue
-        output.heading(f"By {label}")
+        output.heading(f"By {label}", key)
         largest = max((g["median_days"] or 0) for g in groups)
-        _table([label.capitalize(), "Deals", "Median", "25th", "75th", ""],
+        _table([(label.capitalize(), output.NAME), ("Deals", N), ("Median", DAYS), ("25th", DAYS), ("75th", DAYS), ""],
                [(g[label], g["deals"], _days(g["median_days"]), _days(g["p25_days"]), _days(g["p75_days"]),
-                 _bar(g["median_days"], largest)) for g in groups],
-               right=("Deals", "Median", "25th", "75th"), bars=(5,))
-    output.heading("Median days in each stage (stays that ended" + (period or "") + ")")
+                 _bar(g["median_days"], largest)) for g in groups], bars=(5,))
+    output.heading("Median days in each stage (stays that ended" + (period or "") + ")", "stage_median_days")
     stages = report["stage_median_days"]
     largest = max((s["median_days"] or 0) for s in stages)
-    _table(["Stage", "Stays", "Median days", ""],
-           [(s["stage"], s["stays"], _days(s["median_days"]), _bar(s["median_days"], largest)) for s in stages],
-           right=("Stays", "Median days"), bars=(3,))
+    _table(["Stage", ("Stays", N), ("Median days", DAYS), ""],
+           [(s["stage"], s["stays"], _days(s["median_days"]), _bar(s["median_days"], largest)) for s in stages], bars=(3,))
 
 
 def _period(report: dict) -> str:
@@ -168,9 +168,8 @@ def _render_pipeline(report: dict) -> None:
                  output.money(s["weighted_amount"]), _bar(s["amount"], largest)) for s in report["stages"]]
         total = report["total"]
         rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
-        _table(["Stage", "Prob. %", "Deals", "Amount", "Weighted", ""], rows,
-               title=f"Pipeline {process.PIPELINE} at the end of {report['at']} (open deals)",
-               right=("Prob. %", "Deals", "Amount", "Weighted"), bars=(5,))
+        _table(["Stage", ("Prob. %", N), ("Deals", N), ("Amount", AMT), ("Weighted", AMT), ""], rows,
+               title=f"Pipeline {process.PIPELINE} at the end of {report['at']} (open deals)", bars=(5,))
         return
     then, now = sorted((earlier, report), key=lambda r: r["at"])
     pairs = list(zip(then["stages"], now["stages"])) + [(then["total"], now["total"])]
@@ -181,19 +180,20 @@ def _render_pipeline(report: dict) -> None:
                      output.money(after["amount"]), _signed(after["count"] - before["count"]),
                      _signed(after["amount"] - before["amount"], money=True),
                      _bar(after["amount"], largest) if i < len(pairs) - 1 else ""))
-    _table(["Stage", "Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount", ""], rows,
+    _table(["Stage", ("Deals then", N), ("Amount then", AMT), ("Deals now", N), ("Amount now", AMT), ("Δ deals", N),
+            ("Δ amount", AMT), ""], rows,
            title=f"Pipeline {process.PIPELINE} (open deals): then = the end of {then['at']}, now = the end of {now['at']}",
-           right=("Deals then", "Amount then", "Deals now", "Amount now", "Δ deals", "Δ amount"), bars=(7,))
+           bars=(7,), section="stages")
     changes = report["changes"]
     period = f"after {changes['from']} up to {changes['to']}"
     for key, label in (("entered", "Entered (created)"), ("moved", "Moved to another open stage"), ("won", "Won"),
                        ("lost", "Lost")):
-        output.heading(f"{label} {period}")
-        _table(["ID", "Name", "From", "To", "Amount", "Owner"],
+        output.heading(f"{label} {period}", key)
+        _table([("ID", output.ID), ("Name", output.NAME), "From", "To", ("Amount", AMT), ("Owner", output.NAME)],
                ((d["id"], d["name"], d["from_stage"] or "-", d["to_stage"], output.money(d["amount"]), d["owner"])
-                for d in changes[key]), right=("Amount",))
-    output.heading(f"Companies created {period} with no deal by the end of {changes['to']}")
-    _table(["ID", "Company", "Lead status", "Created"],
+                for d in changes[key]))
+    output.heading(f"Companies created {period} with no deal by the end of {changes['to']}", "missing")
+    _table([("ID", output.ID), ("Company", output.NAME), "Lead status", ("Created", output.TIME)],
            ((c["id"], c["name"], c["lead_status"], output.when(c["created_at"])) for c in changes["missing"]))
 
 
@@ -260,9 +260,8 @@ def forecast(
     total = report["total"]
     rows.append(("Total", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]),
                  output.money(total["won_amount"]), ""))
-    _table(["Month", "Open deals", "Amount", "Weighted", "Won", "█ won ░ weighted"], rows,
-           title=f"Forecast at the end of {report['at']}: open deals by close month, amount won by month",
-           right=("Open deals", "Amount", "Weighted", "Won"), bars=(5,))
+    _table([("Month", output.DATE), ("Open deals", N), ("Amount", AMT), ("Weighted", AMT), ("Won", AMT), "█ won ░ weighted"], rows,
+           title=f"Forecast at the end of {report['at']}: open deals by close month, amount won by month", bars=(5,))
 
 
 def _stacked(won, weighted, largest) -> str:
@@ -302,23 +301,22 @@ def conversion(
     stages = report["stages"]
     largest = max(s["entered"] for s in stages)
     following = dict(zip(process.OPEN_STAGES, process.OPEN_STAGES[1:] + (process.WON_STAGE,)))
-    _table(["Stage", "Entered", "Reached next", "Next stage", "Rate", ""],
+    _table(["Stage", ("Entered", N), ("Reached next", N), "Next stage", ("Rate", N), ""],
            [(s["stage"], s["entered"], s["reached_next"], following[s["stage"]], _percent(s["rate"]),
              _bar(s["entered"], largest)) for s in stages],
            title=f"Conversion of the deals created{_period(report) or ' (all)'}, as of the end of {report['at']}",
-           right=("Entered", "Reached next", "Rate"), bars=(5,))
+           bars=(5,), section="stages")
     leads = report["leads"]
-    output.details([
+    output.details(section="rates", pairs=[
         ("Win rate", f"{_percent(report['win_rate'])} ({report['won']} won, {report['lost']} lost)"),
         ("Leads to won", f"{_percent(leads['rate'])} ({leads['won']} of {leads['companies']} companies created"
                          f"{_period(report)} have a won deal)"),
     ])
     if report["lost_reasons"]:
-        output.heading("Lost deals by reason category")
+        output.heading("Lost deals by reason category", "lost_reasons")
         largest = max(r["count"] for r in report["lost_reasons"])
-        _table(["Category", "Deals", ""],
-               [(r["category"] or "-", r["count"], _bar(r["count"], largest)) for r in report["lost_reasons"]],
-               right=("Deals",), bars=(2,))
+        _table(["Category", ("Deals", N), ""],
+               [(r["category"] or "-", r["count"], _bar(r["count"], largest)) for r in report["lost_reasons"]], bars=(2,))
 
 
 # --- report next-steps ------------------------------------------------------------------------------

@@ -31,6 +31,10 @@ class Runtime:
     prompter: "Prompter | None" = None
     default_file: str | None = None
     argv: list[str] = field(default_factory=list)  # the command line, for the journal
+    # Set once a question was asked: the command is then filled in as a form, optional values included.
+    asked: bool = False
+    # Set when the write transaction opens: no question may follow (or hold the database while it waits).
+    wrote: bool = False
 
     def location(self) -> "DatabaseLocation":
         from salescrm.store.location import DEFAULT_FILE, resolve
@@ -46,6 +50,10 @@ class Runtime:
         return sys.stdin.isatty() and sys.stdout.isatty()
 
     def ask(self) -> "Prompter":
+        """The prompter; asking after the command's write began is a programming error (no prompt follows a commit)."""
+        if self.wrote:
+            raise RuntimeError("a prompt after the write transaction began: ask every question before writing")
+        self.asked = True
         if self.prompter is None:
             from salescrm.cli.prompts import QuestionaryPrompter
 
@@ -53,10 +61,12 @@ class Runtime:
         return self.prompter
 
     @contextmanager
-    def reading(self) -> Iterator:
+    def reading(self, create: bool = False) -> Iterator:
+        """A read-only snapshot: the database must exist (a typo never creates one). `create`: a write
+        command that reads first makes a missing database, as its write would."""
         from salescrm.store.engine import read_session
 
-        with read_session(self.location()) as session:
+        with read_session(self.location(), create=create) as session:
             yield session
 
     def command_line(self) -> str:
@@ -76,6 +86,7 @@ class Runtime:
         from salescrm.store.engine import write_session
 
         reason = clean_text(reason, "Reason (--reason)", required=False)
+        self.wrote = True
         with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
             yield session
 
@@ -83,6 +94,16 @@ class Runtime:
 def reason_option():
     """`--reason TEXT`, which every write command takes (quality systems ask why a record changed)."""
     return typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal).")
+
+
+def limit_option():
+    """`--limit N` of the list commands; 0, like no --limit, lists everything."""
+    return typer.Option(None, "--limit", min=0, help="At most this many (0: no limit).")
+
+
+def no_limit(limit: int | None) -> int | None:
+    """The row limit a list asks the domain for: None for none (no --limit, or --limit 0)."""
+    return limit or None
 
 
 def runtime(ctx: typer.Context) -> Runtime:
@@ -94,25 +115,35 @@ def runtime(ctx: typer.Context) -> Runtime:
 
 @dataclass
 class Need:
-    """A required value not given as an option: asked for on a terminal, else named in the error."""
+    """A value not given as an option: a required one is asked for on a terminal, else named in the
+    error; an optional one is asked only while the command is asking anyway."""
 
     label: str
     option: str
-    ask: Callable[["Prompter"], str]
+    ask: Callable[["Prompter"], object]
+    required: bool = True
 
 
 @dataclass
 class Needs:
     items: list[Need] = field(default_factory=list)
 
-    def add(self, label: str, option: str, ask: Callable[["Prompter"], str]) -> None:
+    def add(self, label: str, option: str, ask: Callable[["Prompter"], object]) -> None:
         self.items.append(Need(label, option, ask))
 
-    def resolve(self, rt: Runtime) -> dict[str, str]:
-        """Ask for each missing value (keyed by option), or fail naming every option to pass."""
-        if not self.items:
+    def offer(self, label: str, option: str, ask: Callable[["Prompter"], object]) -> None:
+        """An optional value (may be skipped): asked when a required value is asked, or was, in this
+        command; a command given every required value as options runs without a question."""
+        self.items.append(Need(label, option, ask, required=False))
+
+    def resolve(self, rt: Runtime) -> dict[str, object]:
+        """Ask for each missing value (keyed by option), or fail naming every required option to pass."""
+        required = [n for n in self.items if n.required]
+        if not required and not rt.asked:
             return {}
         if not rt.can_prompt():
-            raise MissingValues([(n.label, n.option) for n in self.items])
+            if required:
+                raise MissingValues([(n.label, n.option) for n in required])
+            return {}
         prompter = rt.ask()
         return {n.option: n.ask(prompter) for n in self.items}

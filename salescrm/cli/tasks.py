@@ -10,7 +10,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 
 app = typer.Typer(
     help="Tasks: what a team member must do by when (follow-up calls, a deal's next step).",
@@ -46,11 +46,14 @@ def say_follow_up(task) -> None:
     """One line about the follow-up task a command created (nothing when an open one already existed)."""
     if task is None:
         return
+    import shlex
+
     from salescrm.domain.views import iso
 
     owner = task.owner_login if task.owner_id is None else None
     output.say(f"Follow-up task {task.id}: {task.title}, due {output.when(iso(task.due))}"
-               + (f" (for {owner}, who is not a team member)" if owner else ""))
+               + (f" (for {owner}, who is not a team member: `salescrm team set-login NAME {shlex.quote(owner)}`)"
+                  if owner else ""))
 
 
 @app.command("add", epilog='Example: salescrm task add "Send the pricing calculator" --deal 1 --due 2027-01-15 --owner "Ana García"')
@@ -95,11 +98,10 @@ def validate_due(answer: str) -> None:
 
 def _table(items) -> None:
     output.table(
-        ["ID", "Due", "Title", "Owner", "On", "State"],
+        [("ID", output.ID), ("Due", output.TIME), ("Title", output.NAME), ("Owner", output.NAME), ("On", output.NAME), "State"],
         ((t["id"], output.when(t["due"]), t["title"], t["owner"],
           next((t[k]["name"] for k in ("deal", "company", "contact") if t[k]), ""),  # the most specific link
           "done" if t["done"] else ("overdue" if t["overdue"] else "open")) for t in items),
-        no_wrap=["Due"],
     )
 
 
@@ -112,7 +114,7 @@ def list_(
     deal: Optional[str] = typer.Option(None, "--deal", help="Only those of this deal."),
     company: Optional[str] = typer.Option(None, "--company", help="Only those of this company."),
     all_: bool = typer.Option(False, "--all", help="Include done tasks."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many."),
+    limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
 ) -> None:
     """List open tasks of every owner, soonest due first."""
@@ -121,7 +123,7 @@ def list_(
 
     f = tasks.TaskFilter(owner=owner, mine=mine, overdue=overdue, deal=deal, company=company, include_done=all_)
     with runtime(ctx).reading() as session:
-        items = tasks.iter_task_objects(session, f, limit)
+        items = tasks.iter_task_objects(session, f, no_limit(limit))
         if json:
             output.print_json_array(items)
         else:
@@ -139,6 +141,7 @@ def _check_owner_options(mine: bool, owner: str | None) -> None:
 def done(
     ctx: typer.Context,
     task_ids: List[int] = typer.Argument(..., help="Task id (several for several).", show_default=False),
+    json: bool = typer.Option(False, "--json", help="Print the tasks done as a JSON array on stdout (as `task list --json`)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Mark tasks done (all of them, or none when one cannot be)."""
@@ -146,6 +149,10 @@ def done(
 
     with runtime(ctx).writing(reason) as session:
         finished = [tasks.complete_task(session, task_id) for task_id in task_ids]
+        objects = [tasks.shown_task(session, task.id) for task in finished] if json else None
+    if json:
+        output.print_json(objects)
+        return
     for task in finished:
         output.say(f"Done: task {task.id} {task.title}")
 

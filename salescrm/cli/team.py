@@ -14,30 +14,48 @@ app = typer.Typer(help="Team members and their GP-009 roles (deal owners are JD-
                   epilog='Example: salescrm team add "Ana García" --role JD-019', no_args_is_help=True)
 
 LOGIN_HELP = "The name they act under: their operating-system login, or SALESCRM_USER (for --mine and their tasks)."
+JSON_HELP = "Print the team member as JSON on stdout (the shape of `team list --json`'s items)."
 ROLE_HELP = "GP-009 job description, by code or title: " + ", ".join(f"{r.code} {r.title}" for r in process.ROLES) + "."
 
 
 @app.command("add", epilog='Example: salescrm team add "Ana García" --role JD-019')
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Full name."),
+    name: Optional[str] = typer.Argument(None, help="Full name.", show_default=False),
     role: Optional[str] = typer.Option(None, "--role", help=ROLE_HELP),
     login: Optional[str] = typer.Option(None, "--login", help=LOGIN_HELP),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Add a team member with a GP-009 role."""
+    """Add a team member with a GP-009 role (and the login they act under, if they use salescrm)."""
     rt = runtime(ctx)
     needs = Needs()
+    if name is None:
+        needs.add("name", "the NAME argument", lambda p: p.text("Full name", validate=_name))
     if role is None:
         choices = [f"{r.code} {r.title}" for r in process.ROLES]
         needs.add("role", "--role", lambda p: p.select("Role (GP-009 job description)", choices).split(" ")[0])
-    role = needs.resolve(rt).get("--role", role)
-    from salescrm.domain import team
+    if login is None:
+        needs.offer("login", "--login", lambda p: p.text(
+            "Login", instruction="(their operating-system login or SALESCRM_USER; empty for none)").strip() or None)
+    answers = needs.resolve(rt)
+    from salescrm.domain import team, views
 
     with rt.writing(reason) as session:
-        member = team.add_member(session, name, role, login)
+        member = team.add_member(session, answers.get("the NAME argument", name), answers.get("--role", role),
+                                 answers.get("--login", login))
+        obj = views.team_object(member)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})"
                + (f", login {member.login}" if member.login else ""))
+
+
+def _name(answer: str) -> None:
+    from salescrm.domain.values import clean_name
+
+    clean_name(answer, "Name")
 
 
 @app.command("set-login", epilog='Example: salescrm team set-login "Ana García" ana')
@@ -45,13 +63,18 @@ def set_login(
     ctx: typer.Context,
     member: str = typer.Argument(..., help="Team member id or name."),
     login: str = typer.Argument(..., help=LOGIN_HELP + " Empty to remove."),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Give a team member the login they act under."""
-    from salescrm.domain import team
+    from salescrm.domain import team, views
 
     with runtime(ctx).writing(reason) as session:
         found = team.set_login(session, member, login)
+        obj = views.team_object(found)
+    if json:
+        output.print_json(obj)
+        return
     output.say(f"Team member {found.id} {found.name}: " + (f"login {found.login}" if found.login else "no login"))
 
 
@@ -65,4 +88,4 @@ def list_(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="P
     if json:
         output.print_json(members)
         return
-    output.table(["ID", "Name", "Role", "Title", "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])
+    output.table([("ID", output.ID), ("Name", output.NAME), "Role", ("Title", output.NAME), "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])

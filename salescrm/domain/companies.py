@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from salescrm import process
-from salescrm.domain import lifecycle, naming, refs
+from salescrm.domain import legalforms, lifecycle, naming, refs
+from salescrm.domain.company_names import CompanyNames
 from salescrm.domain.actors import actor_of
 from salescrm.domain.countries import country_name, parse_country
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_website
 from salescrm.domain.records import check_version, touch
-from salescrm.errors import Refused
-from salescrm.store.models import Company, Deal
+from salescrm.errors import InvalidValue, Refused
+from salescrm.store.models import Company, Deal, DistinctCompanies
 
 BRAND_RULE = "SP-009-001 names a company by its best-known brand (Novartis, not Novartis Farmacéutica, S.A.)"
 
 
 def add_company(
     session: Session, name: str, country: str | None, website: str | None, legal_name: str | None = None,
-    *, required: bool = True,
+    *, required: bool = True, distinct_from: Sequence[str] = (),
 ) -> Outcome[Company]:
-    """A new company; country and website may be unknown only for a lead (`required=False`)."""
+    """A new company; country and website may be unknown only for a lead (`required=False`).
+
+    `distinct_from` names existing companies that the new name looks like but that are other companies
+    (Merck Sharp & Dohme beside Merck); the decision is kept with the session's reason.
+    """
     name = clean_name(name, "Company name")
+    others = distinct_companies(session, distinct_from)
     company = Company(
         name=name,
         name_key=naming.name_key(name),
@@ -32,28 +42,95 @@ def add_company(
         lead_status=process.LEAD_NEW,
         lead_status_set_by=actor_of(session),
     )
-    check_name_free(session, name)
+    check_name_free(session, name, ignore=[o.id for o in others])
     session.add(company)
     session.flush()
+    record_distinct(session, company, others)
     return Outcome(company, name_warnings(name))
 
 
-def check_name_free(session: Session, name: str, exclude_id: int | None = None) -> None:
-    """Refuse a duplicate (ignoring case and accents) or a local-branch name of an existing company."""
+def check_name_free(session: Session, name: str, exclude_id: int | None = None, ignore: Iterable[int] = ()) -> None:
+    """Refuse a name that stands for an existing company (SP-009-001's one-company rule): the same name
+    ignoring case and accents, a local branch (`Novartis España`) or a local entity (`Novartis Farmacéutica,
+    S.A.`) of it, or a name that an existing one begins with; `company_names` says how.
+
+    `exclude_id` is the company being renamed; `ignore`, the companies declared distinct from it. Any
+    command that names a company into existence calls this (add, rename, a lead's new company, imports).
+    """
     key = naming.name_key(name)
     same = session.exec(select(Company).where(Company.name_key == key)).first()
     if same is not None and same.id != exclude_id:
         raise Refused(f"Company '{same.name}' (id {same.id}) already exists; use it instead of adding '{name}'.")
-    splits = naming.branch_splits(name)
-    if not splits:
-        return
-    bases = {base: code for base, code in splits}
-    parent = session.exec(select(Company).where(Company.name_key.in_(list(bases)))).first()
-    if parent is not None and parent.id != exclude_id:
-        raise Refused(
-            f"'{name}' looks like the {country_name(bases[parent.name_key])} branch of '{parent.name}' (id {parent.id}): "
-            f"SP-009-001 keeps one company for the global entity, so use '{parent.name}' and link the local contacts to it."
-        )
+    skip = set(ignore) | ({exclude_id} if exclude_id is not None else set())
+    if exclude_id is not None:
+        skip |= distinct_ids(session, exclude_id)
+    index = CompanyNames((cid, other) for cid, other in _candidates(session, name) if cid not in skip)
+    clash = index.conflict(name)
+    if clash is not None:
+        raise Refused(clash.message)
+
+
+def _candidates(session: Session, name: str) -> list[tuple[int, str]]:
+    """The companies whose names could begin like `name`: their key starts with its first word (or with
+    its first letter and a dot, for initials such as `S.A.C.`). `company_names` decides."""
+    first = re.match(r"\w+", naming.name_key(name))
+    if first is None:
+        return []
+    start = first.group()
+    like = start.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    initial = start[0].replace("_", "\\_")
+    stmt = sa.select(Company.id, Company.name).where(sa.or_(
+        Company.name_key.like(f"{like}%", escape="\\"),
+        Company.name_key.like(f"{initial}.%", escape="\\"),
+        Company.name_key.like(f"{initial}'%", escape="\\"),
+    ))
+    # A first word such as `Hospital` can match thousands: compare brand keys (a few microseconds each)
+    # before building the index, which keeps what the rule needs, the written words, for the few left.
+    key = legalforms.brand_key(name)
+    parts = key.split(" ")
+    starts = {" ".join(parts[:end]) for end in range(1, len(parts) + 1)}
+    rows = session.connection().execute(stmt.execution_options(yield_per=2000))
+    return [(cid, other) for cid, other in rows
+            if (other_key := legalforms.brand_key(other)) in starts or other_key.startswith(key + " ")]
+
+
+def distinct_companies(session: Session, refs_: Sequence[str]) -> list[Company]:
+    """The companies named by `--distinct-from`; the session's `--reason` must say why."""
+    if not refs_:
+        return []
+    if not (session.info.get("reason") or "").strip():
+        raise InvalidValue(DISTINCT_NEEDS_REASON)
+    return [refs.company(session, r) for r in refs_]
+
+
+DISTINCT_NEEDS_REASON = ("--distinct-from needs --reason: say why they are other companies "
+                         "(e.g. --reason \"MSD is Merck & Co., not Merck KGaA\").")
+
+
+def record_distinct(session: Session, company: Company, others: Iterable[Company]) -> None:
+    """Keep the decision that `company` and each of `others` are distinct (one row per pair, lower id first)."""
+    for other in others:
+        if other.id == company.id:
+            raise InvalidValue(f"--distinct-from '{other.name}' names the company itself: name another company.")
+        low, high = sorted((company.id, other.id))
+        if session.get(DistinctCompanies, (low, high)) is None:
+            session.add(DistinctCompanies(company_id=low, other_company_id=high, reason=session.info["reason"].strip(),
+                                          decided_by=actor_of(session)))
+    session.flush()
+
+
+def distinct_ids(session: Session, company_id: int) -> set[int]:
+    """The companies declared distinct from `company_id`."""
+    rows = session.connection().execute(
+        sa.select(DistinctCompanies.company_id, DistinctCompanies.other_company_id).where(
+            sa.or_(DistinctCompanies.company_id == company_id, DistinctCompanies.other_company_id == company_id)))
+    return {b if a == company_id else a for a, b in rows}
+
+
+def distinct_pairs(session: Session) -> set[tuple[int, int]]:
+    """Every pair declared distinct, lower id first (the audit skips them)."""
+    return {(a, b) for a, b in session.connection().execute(
+        sa.select(DistinctCompanies.company_id, DistinctCompanies.other_company_id))}
 
 
 def name_warnings(name: str) -> list[str]:
@@ -71,15 +148,18 @@ def edit_company(
     website: str | None = None,
     legal_name: str | None = None,
     country: str | None = None,
+    distinct_from: Sequence[str] = (),
     expected_version: int | None = None,
 ) -> Outcome[Company]:
     company = refs.company(session, ref, for_update=True)
     check_version(company, expected_version, "company")
+    others = distinct_companies(session, distinct_from)
+    record_distinct(session, company, others)
     warnings: list[str] = []
     if name is not None:
         name = clean_name(name, "Company name")
         if name != company.name:
-            check_name_free(session, name, exclude_id=company.id)
+            check_name_free(session, name, exclude_id=company.id, ignore=[o.id for o in others])
             company.name = name
             company.name_key = naming.name_key(name)
             warnings += name_warnings(name)

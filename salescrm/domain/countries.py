@@ -145,3 +145,32 @@ def _catalogue(locale_name: str) -> gettext.NullTranslations:
     import pycountry
 
     return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale_name], fallback=True)
+
+
+def country_candidates(typed: str) -> list[str]:
+    """The country names to offer for what a person typed, best first: the country whose code it is
+    (`ES` -> Spain, `DEU` -> Germany), then names that begin with it, then names that contain it,
+    English and local names alike (`Españ` -> Spain). Everything, by name, for nothing typed."""
+    names = _offered_names()
+    key = name_key(typed)
+    if not key:
+        return [display for display, _ in names]
+    index = country_index()
+    by_code = index.codes.get(typed.strip().upper()) or CODE_ALIASES.get(typed.strip().upper())
+    first = [country_name(by_code)] if by_code else []
+    starting = [display for display, keys in names if any(k.startswith(key) for k in keys)]
+    containing = [display for display, keys in names if any(key in k for k in keys)]
+    return list(dict.fromkeys(first + starting + containing))
+
+
+@lru_cache(maxsize=1)
+def _offered_names() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(display name, the folded names it goes by) for every country, by display name."""
+    import pycountry
+
+    offered = []
+    for country in pycountry.countries:
+        alpha2 = country.alpha_2
+        keys = {name_key(n) for n in _english_names(country)} | {name_key(n) for n in _local_names(alpha2)}
+        offered.append((country_name(alpha2), tuple(sorted(keys))))
+    return tuple(sorted(offered))

@@ -101,6 +101,11 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
     return problems
 
 
+def channel_brings_email(channel: str | None) -> bool:
+    """Whether a lead of this channel comes with an email rather than a phone (email, web form)."""
+    return _channel_or_none(channel or "") in ("email", "web-form")
+
+
 def _parse_channel(value: str) -> str:
     return parse_choice(value, process.LEAD_CHANNELS, "Channel", slugs=True)
 
@@ -139,8 +144,18 @@ def add_lead(session: Session, lead: Lead, follow_up_delay: timedelta | None) ->
         setattr(contact, name, clean_text(getattr(lead, name), name, required=False, max_length=500))
     session.add(contact)
     session.flush()
+    note = _note(session, contact, lead.note)
     task = tasks.follow_up(session, Linked(contact, company, None), follow_up_delay, owner) if follow_up_delay is not None else None
-    return LeadResult(contact, company, True, new_company, task, None, warnings)
+    return LeadResult(contact, company, True, new_company, task, note, warnings)
+
+
+def _note(session: Session, contact: Contact, text: str | None) -> Activity | None:
+    """What a new lead wrote or said, kept as a `note` activity on the contact (and its company)."""
+    if not (text or "").strip():
+        return None
+    from salescrm.domain.activities import Links, log_activity
+
+    return log_activity(session, type=process.ACTIVITY_NOTE, summary=text, links=Links(contact=str(contact.id))).record
 
 
 def _contact_by_email(session: Session, email: str | None) -> Contact | None:

@@ -2,15 +2,14 @@
 and branch names ("Novartis Spain") that point at an existing company.
 
 Standard library only at import: `countries` (and so pycountry) is imported lazily by
-`branch_splits`, the one function that needs it.
+`countries_named`, and cleanco by `legalforms` when its terms are first needed.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from functools import lru_cache
 
+from salescrm.domain import legalforms
 from salescrm.process import LOST_PREFIX
 
 # --- Comparison keys ---------------------------------------------------------------
@@ -45,42 +44,12 @@ def without_lost_prefix(name: str) -> str:
     return name[len(LOST_PREFIX) :] if name.startswith(LOST_PREFIX) else name
 
 
-# --- Legal forms -----------------------------------------------------------------------
-
-# Written without dots; each is matched with or without a dot after each letter.
-LEGAL_FORMS = (
-    "SA", "SAU", "SL", "SLU", "GmbH", "AG", "KG", "Inc", "Ltd", "Limited", "LLC", "PLC",
-    "SpA", "Srl", "SAS", "BV", "NV", "Co", "Corp", "Corporation", "Oy", "AB", "A/S", "ApS",
-)  # fmt: skip
-
-
-def _dotted(form: str) -> str:
-    """A pattern for `form` with an optional dot after each letter: `SA`, `S.A.`, `S. A.`."""
-    if not form.isalpha():
-        return re.escape(form)
-    return r"(?:\.\s*)?".join(re.escape(letter) for letter in form) + r"\.?"
-
-
-@lru_cache(maxsize=1)
-def _trailing_legal_form() -> re.Pattern[str]:
-    """A legal form standing as the last word(s) of a name, after a space or a comma."""
-    # Compiled on first use: a couple of milliseconds that `--help` need not pay.
-    forms = "|".join(_dotted(f) for f in sorted(LEGAL_FORMS, key=len, reverse=True))
-    return re.compile(rf"(?:^|[\s,])(?:{forms})[\s,]*$", re.IGNORECASE)
-
-
-_TRAILING_JUNK = " ,&"
+# --- Legal forms (salescrm.domain.legalforms: cleanco's term data) ----------------------
 
 
 def legal_form_brand(name: str) -> str | None:
     """`name` without its trailing legal form(s) (`Bayer AG` -> `Bayer`); None if it has none."""
-    brand = name.strip()
-    while (match := _trailing_legal_form().search(brand)) and match.start() > 0:
-        # `Samsung Co., Ltd.` and `Foo GmbH & Co. KG` carry more than one form.
-        brand = brand[: match.start()].rstrip(_TRAILING_JUNK)
-    if brand == name.strip() or not brand:
-        return None
-    return brand
+    return legalforms.legal_form_brand(name)
 
 
 # --- Branches: a company name plus a country --------------------------------------------
@@ -99,19 +68,20 @@ def branch_splits(name: str) -> list[tuple[str, str]]:
         base = name_key(" ".join(words[:cut]))
         if not base:
             continue
-        for alpha2 in _countries_named(words[cut:]):
+        for alpha2 in countries_named(words[cut:]):
             if (base, alpha2) not in splits:
                 splits.append((base, alpha2))
     return splits
 
 
-def _countries_named(words: list[str]) -> list[str]:
-    """The alpha-2 codes of the countries that `words` name (a code only if upper case)."""
+def countries_named(words: list[str]) -> list[str]:
+    """The alpha-2 codes of the countries that `words` name (a code only if upper case, and not a
+    legal form: `AG` is Aktiengesellschaft, not Antigua and Barbuda)."""
     from salescrm.domain import countries
 
     index = countries.country_index()
     found = []
-    if len(words) == 1 and words[0].isalpha() and words[0].isupper():
+    if len(words) == 1 and words[0].isalpha() and words[0].isupper() and not legalforms.is_legal_form(words[0]):
         code = index.codes.get(words[0])
         if code:
             found.append(code)

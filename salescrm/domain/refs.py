@@ -1,6 +1,10 @@
 """Finding records from what a person typed: an id (digits only), a name, or an email.
 
-Unknown and ambiguous references raise NotFound listing the candidates.
+A company, a contact and a deal may also be named by a unique part of the name (`sanitas`): the
+exact name (ignoring case, accents and spacing) is tried first, then the names that contain the part.
+Only look-ups that cannot create a record accept a part; `lead add --company` matches exact names
+itself, since a miss there creates the company. Unknown and ambiguous references raise NotFound
+listing the candidates.
 """
 
 from __future__ import annotations
@@ -31,30 +35,61 @@ def _by_id(session: Session, model, ref: str, kind: str, for_update: bool):
     return record
 
 
-def _not_found(kind: str, ref: str, names: list[str], command: str) -> NotFound:
+def _not_found(kind: str, ref: str, names: list[str], command: str, add: bool = False) -> NotFound:
+    """No record named `ref`: the close names, else the list command; `add` points to the add command too."""
     close = difflib.get_close_matches(ref, names, n=MAX_CANDIDATES, cutoff=0.6)
-    hint = f" Did you mean: {'; '.join(close)}?" if close else f" List them with `salescrm {command} list`."
-    return NotFound(f"No {kind} named '{ref}'.{hint}")
+    adding = f"`salescrm {command} add`"
+    if close:
+        hint = f"Did you mean: {'; '.join(close)}?" + (f" Or add them with {adding}." if add else "")
+    else:
+        hint = f"List them with `salescrm {command} list`" + (f", or add one with {adding}." if add else ".")
+    return NotFound(f"No {kind} named '{ref}'. {hint}")
 
 
-def _ambiguous(kind: str, ref: str, labels: list[str], count: int | None = None) -> NotFound:
+def part_matches(ref: str, named: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Of `named` (id, name) pairs, those `ref` names: the exact folded name if any has it, else every
+    name that contains `ref` folded (the rule of `company`, `contact` and `deal`, for prompts that
+    hold the names already)."""
+    key = name_key(str(ref))
+    if not key:
+        return []
+    exact = [(i, n) for i, n in named if name_key(n) == key]
+    return exact or [(i, n) for i, n in named if key in name_key(n)]
+
+
+def _ambiguous(kind: str, ref: str, labels: list[str], count: int | None = None, plural: str | None = None) -> NotFound:
     count = len(labels) if count is None else count
     shown = "; ".join(labels[:MAX_CANDIDATES]) + ("; ..." if count > MAX_CANDIDATES else "")
-    return NotFound(f"'{ref}' matches {count} {kind}s: {shown}. Give the id or more of the name.")
+    return NotFound(f"'{ref}' matches {count} {plural or kind + 's'}: {shown}. Give the id or more of the name.")
 
 
 def company(session: Session, ref: str, *, for_update: bool = False) -> Company:
+    """A company by id, by its exact name (any case), or by a unique part of its name."""
     ref = str(ref).strip()
     if _is_id(ref):
         return _by_id(session, Company, ref, "company", for_update)
-    stmt = select(Company).where(Company.name_key == name_key(ref))
+    key = name_key(ref)
+    stmt = select(Company).where(Company.name_key == key)
     if for_update:
         stmt = stmt.with_for_update()
     found = session.exec(stmt).first()
-    if found is None:
-        names = list(session.exec(select(Company.name)).all())
-        raise _not_found("company", ref, names, "company")
-    return found
+    if found is not None:
+        return found
+    if key:
+        pattern = f"%{escape_like(key)}%"
+        matches = session.exec(
+            select(Company.id, Company.name).where(Company.name_key.like(pattern, escape="\\"))
+            .order_by(Company.name_key).limit(MAX_CANDIDATES + 1)
+        ).all()
+        if len(matches) == 1:
+            return _by_id(session, Company, str(matches[0].id), "company", for_update)
+        if matches:
+            count = session.exec(
+                select(func.count()).select_from(Company).where(Company.name_key.like(pattern, escape="\\"))
+            ).one()
+            raise _ambiguous("company", ref, [f"{m.id} {m.name}" for m in matches], count, plural="companies")
+    names = list(session.exec(select(Company.name)).all())
+    raise _not_found("company", ref, names, "company")
 
 
 def team_member(session: Session, ref: str) -> TeamMember:
@@ -72,23 +107,25 @@ def team_member(session: Session, ref: str) -> TeamMember:
 
 
 def contact(session: Session, ref: str, *, for_update: bool = False) -> Contact:
-    """A contact by id, email (any case) or full name ("Marta Ruiz")."""
+    """A contact by id, email (any case), full name ("Marta Ruiz") or a unique part of it ("marta")."""
     ref = str(ref).strip()
     if _is_id(ref):
         return _by_id(session, Contact, ref, "contact", for_update)
     if "@" in ref:
         found = session.exec(select(Contact).where(Contact.email_key == ref.lower())).first()
         if found is None:
-            raise NotFound(f"No contact with email {ref}. List them with `salescrm contact list`.")
-        return found
-    wanted = name_key(ref)
-    matches = [c for c in session.exec(select(Contact)).all() if name_key(f"{c.first_name} {c.last_name}") == wanted]
+            raise NotFound(f"No contact with email {ref}. List them with `salescrm contact list`, "
+                           "or add one with `salescrm contact add`.")
+        return _lock(session, found) if for_update else found
+    rows = session.exec(select(Contact.id, Contact.first_name, Contact.last_name, Contact.email).order_by(Contact.id)).all()
+    names = {r.id: f"{r.first_name} {r.last_name}" for r in rows}
+    matches = part_matches(ref, list(names.items()))
     if len(matches) == 1:
-        return matches[0]
+        return _by_id(session, Contact, str(matches[0][0]), "contact", for_update)
     if matches:
-        raise _ambiguous("contact", ref, [f"{c.id} {c.first_name} {c.last_name} <{c.email or 'no email'}>" for c in matches])
-    names = [f"{c.first_name} {c.last_name}" for c in session.exec(select(Contact)).all()]
-    raise _not_found("contact", ref, names, "contact")
+        emails = {r.id: r.email for r in rows}
+        raise _ambiguous("contact", ref, [f"{i} {n} <{emails[i] or 'no email'}>" for i, n in matches])
+    raise _not_found("contact", ref, list(names.values()), "contact", add=True)
 
 
 def deal(session: Session, ref: str, *, for_update: bool = False) -> Deal:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from salescrm.errors import InvalidValue, Refused
+from salescrm.store.sqlite_file import read_only_uri
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -20,7 +21,7 @@ def copy_database(source: Path, target: Path) -> None:
         raise Refused(f"{target} already exists; choose a new file name for the backup.")
     fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(read_only_uri(source), uri=True, timeout=30)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
@@ -47,7 +48,7 @@ def inspect_backup(path: Path) -> str | None:
     if not path.is_file():
         raise InvalidValue(f"No backup file at {path}.")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -62,7 +63,7 @@ def inspect_backup(path: Path) -> str | None:
 
 def restore_database(backup: Path, target: Path) -> None:
     """Replace the content of the live database `target` with `backup`, in one step, via the backup API."""
-    src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    src = sqlite3.connect(read_only_uri(backup), uri=True)
     dst = sqlite3.connect(target, timeout=30)
     try:
         src.backup(dst)

@@ -9,7 +9,6 @@ default runs the first SELECT outside any transaction) or failing with
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from sqlmodel import Session
 
 from salescrm import interrupts
 from salescrm.errors import DatabaseUnavailable, Refused
+from salescrm.store import sqlite_file
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
@@ -30,46 +30,68 @@ KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 BUSY_TIMEOUT_MS = 30_000
 _WRITE = "salescrm_write"
 
-_engines: dict[str, sa.Engine] = {}
+_engines: dict[tuple[str, bool], sa.Engine] = {}  # (url, write): a read opens a SQLite file read-only
 _checked: set[str] = set()
+_warned: set[Path] = set()
 
 
-def engine_for(location: DatabaseLocation) -> sa.Engine:
-    engine = _engines.get(location.url)
+def engine_for(location: DatabaseLocation, write: bool = True) -> sa.Engine:
+    """The engine of a database, opened for writing or for reading only; the one way in.
+
+    A SQLite file is looked at first (store/sqlite_file.py): a read needs a database there, a write
+    creates a missing file readable by its owner only. Everything opened here is closed by close_all().
+    """
+    key = (location.url, write)
+    engine = _engines.get(key)
     if engine is None:
         if location.path is not None:
-            create_private_file(location.path)
-            warn_if_shared(location.path)
-        engine = _create_engine(location)
-        _engines[location.url] = engine
+            _open_file(location, write)
+        engine = _create_engine(location, write)
+        _engines[key] = engine
     return engine
 
 
-def dispose_all() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
-    _checked.clear()
-
-
-def create_private_file(path: Path) -> None:
-    """Create a new SQLite file readable by its owner only, before SQLite opens it.
-
-    SQLite gives its -wal and -shm files the mode of the database file.
-    """
-    if path.exists():
-        return
-    try:
-        _make_private_dirs(path.parent)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(fd)
-    except FileExistsError:
-        pass
-    except OSError as e:
+def _open_file(location: DatabaseLocation, write: bool) -> None:
+    path = location.path
+    sqlite_file.check_directory(path, location.explicit)
+    if not sqlite_file.exists(path):
+        if not write:
+            raise sqlite_file.no_database(path)
+        sqlite_file.create(path)  # a 0-byte file is made private too: it is about to hold personal data
+    elif write and not sqlite_file.writable(path):
         raise DatabaseUnavailable(
-            f"Cannot create the database file {path}: {e.strerror}. "
-            "Choose another location with --db or SALESCRM_DB."
-        ) from None
+            f"The database {path} is read-only for you: commands that read it work, and changing it needs write "
+            "access to the file and its directory."
+        )
+    if path not in _warned:
+        _warned.add(path)
+        warn_if_shared(path)
+
+
+def close_all() -> None:
+    """Close every engine this process opened, and checkpoint each SQLite file it touched.
+
+    Runs when a command ends, whichever way (success, refusal, error, Ctrl-C, SIGTERM): afterwards
+    the file alone holds every committed change. Read-only engines close first, so that the last
+    connection to close is one that may checkpoint; a log a read left behind, or one a killed command
+    left, is checkpointed after. A failure here changes nothing that was committed, so it is not shown.
+    """
+    paths = {key[0]: engine.url.database for key, engine in _engines.items() if engine.dialect.name == "sqlite"}
+    with interrupts.deferred():
+        for key in sorted(_engines, key=lambda k: k[1]):  # read-only (False) first
+            try:
+                _engines[key].dispose()
+            except Exception:
+                pass
+        _engines.clear()
+        _checked.clear()
+        _warned.clear()
+        for database in paths.values():
+            if database:
+                sqlite_file.checkpoint(Path(database))
+
+
+dispose_all = close_all  # the name tests and benches use
 
 
 def warn_if_shared(path: Path) -> None:
@@ -82,17 +104,13 @@ def warn_if_shared(path: Path) -> None:
         notice(f"Warning: the database {path} can be read by other users (mode {mode:o}); run: chmod 600 {path}")
 
 
-def _make_private_dirs(directory: Path) -> None:
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for d in reversed(missing):
-        d.mkdir(mode=0o700)
-
-
-def _create_engine(location: DatabaseLocation) -> sa.Engine:
-    if location.is_sqlite:
+def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
+    if location.is_sqlite and not write:
+        path = location.path
+        engine = sa.create_engine(location.url, creator=lambda: sqlite_file.connect_read_only(path, BUSY_TIMEOUT_MS / 1000))
+        event.listen(engine, "connect", _sqlite_read_only_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    elif location.is_sqlite:
         engine = sa.create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -133,6 +151,16 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_read_only_on_connect(dbapi_connection, _record) -> None:
+    # Opened with mode=ro: no journal mode switch (a backup stays as it is), and nothing can be written.
+    dbapi_connection.isolation_level = None
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
@@ -143,8 +171,14 @@ def _sqlite_on_begin(connection) -> None:
 
 
 @contextmanager
-def read_session(location: DatabaseLocation) -> Iterator[Session]:
-    """A session over one consistent snapshot, for commands that only read."""
+def read_session(location: DatabaseLocation, create: bool = False) -> Iterator[Session]:
+    """A session over one consistent snapshot, for commands that only read.
+
+    A SQLite file is opened read-only, and must be there. `create`: a write command reading first
+    (`audit fix`) creates a missing database, as its write would.
+    """
+    if create:
+        ensure_schema(engine_for(location, write=True), location, write=True)
     with _session(location, write=False) as session:
         yield session
 
@@ -174,8 +208,8 @@ def write_session(
 
 @contextmanager
 def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
-    engine = engine_for(location)
-    ensure_schema(engine, location)
+    engine = engine_for(location, write=write)
+    ensure_schema(engine, location, write=write)
     bind = engine.execution_options(**{_WRITE: True}) if write else engine
     try:
         with Session(bind, expire_on_commit=False, autoflush=True) as session:
@@ -230,10 +264,10 @@ def _first_line(error: object) -> str:
 # --- Schema revision ----------------------------------------------------------------
 
 
-def ensure_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
+def ensure_schema(engine: sa.Engine, location: DatabaseLocation, write: bool = True) -> None:
     """Make sure the database is at the schema this release uses, or say what to do.
 
-    An empty database is created at the latest revision. An older SQLite file (one user's own) is
+    An empty database is created at the latest revision by a write; a read says there is no database. An older SQLite file (one user's own) is
     upgraded after a backup copy next to it; an older shared PostgreSQL database is left to the
     team's administrator (`salescrm db upgrade`). A newer one is refused. Costs one plain query
     when the database is current; Alembic is imported only when there is something to do.
@@ -247,8 +281,29 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
             raise
         raise _unavailable(location, e) from None
     if revision != HEAD_REVISION:
+        if not write:
+            engine = _engine_to_upgrade_for_a_read(engine, location, revision)
         _bring_to_head(engine, location, revision)
     _checked.add(location.url)
+
+
+def _engine_to_upgrade_for_a_read(engine: sa.Engine, location: DatabaseLocation, revision: str | None) -> sa.Engine:
+    """A read never creates a database; it upgrades an older file it may write, as the first use does."""
+    if revision is None and not has_tables(engine):
+        if location.path is not None:
+            raise sqlite_file.no_database(location.path)
+        raise DatabaseUnavailable(
+            f"The database at {location.display} has no salescrm tables yet: create them with `salescrm init`."
+        )
+    if revision not in KNOWN_REVISIONS or location.path is None:
+        return engine  # refused below with the reason
+    if not sqlite_file.writable(location.path):
+        raise DatabaseUnavailable(
+            f"The database {location.display} is at schema revision {revision} and this salescrm needs "
+            f"{HEAD_REVISION}; it is read-only for you, so it cannot be upgraded: copy it where you may write, "
+            "or use the salescrm release that made it."
+        )
+    return engine_for(location, write=True)
 
 
 def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str | None) -> None:
@@ -258,7 +313,11 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
                 f"The database at {location.display} holds tables that are not salescrm's. "
                 "Point --db or SALESCRM_DB at a salescrm database or an empty one."
             )
-        upgrade_schema(engine, location)
+        if upgrade_schema(engine, location) is None:  # this process made it (not a concurrent first use)
+            if location.path is not None:
+                notice(f"Created a new database at {location.path}")
+            else:
+                notice(f"Created salescrm's tables in the database at {location.display}")
         return
     if revision not in KNOWN_REVISIONS:
         raise DatabaseUnavailable(
@@ -280,12 +339,13 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
     )
 
 
-def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> None:
-    """Apply pending migrations in one transaction, with a message when the role may not."""
+def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> str | None:
+    """Apply pending migrations in one transaction, with a message when the role may not; return the
+    revision the database was at (None: the schema was created)."""
     from salescrm.store.migrate import upgrade
 
     try:
-        upgrade(engine)
+        return upgrade(engine)
     except exc.ProgrammingError as e:
         if "permission denied" not in str(e.orig):
             raise

@@ -18,8 +18,9 @@ def config(connection=None):
 _MIGRATION_LOCK = 73_009_001
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Apply pending migrations in one transaction, one process at a time.
+def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
+    """Apply pending migrations in one transaction, one process at a time; return the revision found
+    once this process had the database to itself (None: it created the schema).
 
     On SQLite the transaction begins IMMEDIATE (store.engine); on PostgreSQL an advisory lock
     makes a second process wait, after which Alembic finds the schema current and does nothing.
@@ -34,12 +35,20 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
             with connection.execution_options(salescrm_write=True).begin():
                 if not sqlite:
                     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+                found = _revision(connection)
                 command.upgrade(config(connection), revision)
                 if sqlite:
                     _check_foreign_keys(connection)
         finally:
             if sqlite:
                 _sqlite_foreign_keys(connection, True)
+    return found
+
+
+def _revision(connection: sa.Connection) -> str | None:
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def _sqlite_foreign_keys(connection: sa.Connection, on: bool) -> None:
