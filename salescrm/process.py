@@ -81,6 +81,16 @@ QUOTATION_TEMPLATES = {
     "T-009-004": "Quotation for Clinical Trials",
 }
 
+# GP-009: "T-009-002 Quotation for API or T-009-004 Quotation for Clinical Trials, depending on the
+# nature of the request": the template a quotation prompt offers first, by deal class.
+QUOTATION_TEMPLATE_BY_CLASS = {"Pharma clinical trials": "T-009-004"}
+DEFAULT_QUOTATION_TEMPLATE = "T-009-002"
+
+
+def quotation_template_for(deal_class: str | None) -> str:
+    return QUOTATION_TEMPLATE_BY_CLASS.get(deal_class or "", DEFAULT_QUOTATION_TEMPLATE)
+
+
 STAGES: tuple[Stage, ...] = (
     Stage(
         "Prospected",
@@ -313,6 +323,10 @@ TASK = "task"
 FOLLOW_UP = "follow-up"  # the automatic call after a new lead (one per company while open)
 # The implementation article: "registration of the lead + 1 hour".
 FOLLOW_UP_DELAY = "1h"
+# When a deal becomes final, the open tasks linked to it that were created before the move are
+# closed, marked with why (a task closed by hand has none).
+CLOSED_AS_WON = "deal won"
+CLOSED_AS_LOST = "deal lost"
 
 # Where a lead came from (`lead add --channel`), and the activity a repeat lead is logged as.
 LEAD_CHANNELS = ("web-form", "phone", "email", "event", "referral", "linkedin")

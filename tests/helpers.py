@@ -14,7 +14,9 @@ YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 NEXT_YEAR = (TODAY + timedelta(days=365)).isoformat()
 
-# The --set values that meet each gate after Discovered (QUALIFIED and BANT are in conftest).
+# The --set values that meet each gate after Discovered (QUALIFIED and BANT are in conftest). Gate dates
+# are today's: a gate date may not be before the day the deal was created, and the tests' deals are new.
+GATE_DAY = TODAY.isoformat()
 IMPLEMENTATION = [
     "--set", "implementation_method=API",
     "--set", "success_metrics=Waiting list down 20%",
@@ -22,13 +24,13 @@ IMPLEMENTATION = [
     "--set", "implementation_timeline=Q2 2027",
 ]
 OFFER_SENT = ["--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-2027-001"]
-OFFER_APPROVED = ["--set", f"offer_approved_on={YESTERDAY}"]
+OFFER_APPROVED = ["--set", f"offer_approved_on={GATE_DAY}"]
 CONTRACT_SIGNED = [
-    "--set", f"contract_signed_on={YESTERDAY}",
+    "--set", f"contract_signed_on={GATE_DAY}",
     "--set", "healthcare_provider_clause=yes",
     "--set", "signed_by=Elena Ortiz",
 ]
-PAYMENT_DONE = ["--set", f"payment_received_on={YESTERDAY}"]
+PAYMENT_DONE = ["--set", f"payment_received_on={GATE_DAY}"]
 
 # Each stage after Prospected with the values that meet its gate, in pipeline order.
 STEPS = [
@@ -68,6 +70,19 @@ def walk_to(cli, stage: str, deal: str = "1") -> None:
         r = cli("deal", "advance", deal, *values)
         assert r.exit_code == 0, (name, r.stderr)
     assert show(cli, deal)["stage"] == stage
+
+
+def backdate_deal(db, days: int, deal_id: int = 1) -> None:
+    """Make a deal look created `days` ago (the floor of its gate dates), as a deal recorded earlier is."""
+    from datetime import datetime, timezone
+
+    import sqlalchemy as sa
+
+    when = datetime.now(timezone.utc) - timedelta(days=days)
+    with db.engine.begin() as conn:
+        update = sa.text("UPDATE deal SET created_at = :at WHERE id = :id").bindparams(
+            sa.bindparam("at", type_=sa.DateTime(timezone=True)))
+        conn.execute(update, {"at": when, "id": deal_id})
 
 
 def new_database(request, backend: str, tmp_path, *, schema: bool = True) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import BANT, DEAL, QUALIFIED
-from tests.helpers import IMPLEMENTATION, NEXT_YEAR, TODAY, sets_until, show, walk_to
+from tests.helpers import GATE_DAY, IMPLEMENTATION, NEXT_YEAR, PAYMENT_DONE, TODAY, ok, sets_until, show, walk_to
 
 
 def deal_list(cli) -> list[dict]:
@@ -167,11 +167,22 @@ def test_create_with_an_invalid_gate_value_creates_nothing(seeded):
     assert deal_list(seeded) == before
 
 
-def test_create_with_a_set_key_for_a_stage_not_entered_is_invalid(seeded):
-    before = deal_list(seeded)
+def test_create_with_a_set_key_for_a_stage_not_entered_records_it(seeded, db):
+    """Issue 10: any gate key may be recorded as soon as it is known (this test asserted exit 2)."""
     r = create(seeded, "Rollout", *QUALIFIED)
+    assert r.exit_code == 0, r.stderr
+    assert show(seeded, "2")["stage"] == "Prospected"
+    assert db.query("SELECT key, value, stage, set_by FROM gate_value WHERE deal_id = 2 ORDER BY key") == [
+        ("decision_maker", "marta@sanitas.es", "Qualified", "tester"), ("segment_verified", "yes", "Qualified", "tester")]
+    ok(seeded("deal", "advance", "2"))  # checked, and met, when its gate is entered
+    assert show(seeded, "2")["stage"] == "Qualified"
+
+
+def test_create_with_a_malformed_value_for_a_later_gate_is_invalid(seeded):
+    before = deal_list(seeded)
+    r = create(seeded, "Rollout", "--set", "segment_verified=maybe")
     assert r.exit_code == 2
-    assert "belongs to the Qualified gate" in r.stderr
+    assert "--set segment_verified 'maybe' is neither yes nor no" in r.stderr
     assert deal_list(seeded) == before
 
 
@@ -534,3 +545,116 @@ def test_weighted_amount_in_deal_list(seeded):
     walk_to(seeded, "Offer Sent")
     [obj] = deal_list(seeded)
     assert obj["weighted_amount"] == 7200
+
+
+# --- Values for later gates: deal edit --set -----------------------------------------------------------
+
+
+def test_edit_records_a_value_for_a_later_gate_with_its_stage_and_setter(seeded, db):
+    r = seeded("deal", "edit", "1", "--set", "quotation_ref=Q-2027-001")
+    assert r.exit_code == 0, r.stderr
+    assert show(seeded)["gates"] == {"quotation_ref": "Q-2027-001"}
+    assert db.query("SELECT stage, set_by FROM gate_value WHERE key = 'quotation_ref'") == [("Offer Sent", "tester")]
+    assert show(seeded)["stage"] == "Prospected"
+
+
+@pytest.mark.parametrize("bad, code, message", [
+    ("quotation_template=T-1", 2, "Unknown quotation template 'T-1'"),
+    (f"payment_received_on={(TODAY + timedelta(days=1)).isoformat()}", 2, "is in the future"),
+    ("payment_received_on=2020-01-01", 2, "is before"),
+    ("decision_maker=nobody@nowhere.es", 1, "No contact with email nobody@nowhere.es"),
+])
+def test_edit_format_checks_a_value_for_a_later_gate(seeded, db, bad, code, message):
+    r = seeded("deal", "edit", "1", "--set", bad)
+    assert r.exit_code == code
+    assert message in r.stderr
+    assert db.count("gate_value") == 0
+
+
+def test_edit_correcting_a_passed_gate_must_still_meet_it(seeded):
+    walk_to(seeded, "Qualified")
+    r = seeded("deal", "edit", "1", "--set", "segment_verified=no", "--reason", "Wrong segment")
+    assert r.exit_code == 1
+    assert "segment_verified is no" in r.stderr
+    assert show(seeded)["gates"]["segment_verified"] == "yes"
+
+
+def test_edit_set_help_says_any_gate_key_is_accepted():
+    import typer
+
+    from salescrm.cli.app import app
+
+    edit = typer.main.get_command(app).commands["deal"].commands["edit"]
+    [option] = [p for p in edit.params if "--set" in p.opts]
+    assert option.help.startswith("A gate value KEY=VALUE (repeatable), any gate key. A value of a later stage is "
+                                  "recorded as soon as it is known and checked when its gate is entered")
+
+
+# --- A final deal closes its open tasks --------------------------------------------------------------------
+
+
+def tasks_of(db):
+    return db.query("SELECT id, done, done_by, closed_as FROM task ORDER BY id")
+
+
+def add_tasks(cli):
+    """Task 2 on the deal (open), task 3 on the deal (done by hand), task 4 on the company; task 1 is the company's
+    follow-up call."""
+    ok(cli("task", "add", "Send the pricing calculator", "--deal", "1", "--due", "2099-01-15"))
+    ok(cli("task", "add", "Call back", "--deal", "1", "--due", "2099-01-16"))
+    ok(cli("task", "done", "3"))
+    ok(cli("task", "add", "Yearly review", "--company", "Sanitas Hospitales", "--due", "2099-01-17"))
+
+
+def test_winning_closes_the_deals_open_tasks(seeded, db):
+    add_tasks(seeded)
+    walk_to(seeded, "Contract Signed")
+    r = seeded("deal", "advance", "1", *PAYMENT_DONE)
+    assert r.exit_code == 0, r.stderr
+    assert "Closed task 2 (deal won): Send the pricing calculator" in r.stdout.splitlines()
+    assert [(t, bool(d), by, c) for t, d, by, c in tasks_of(db)] == [
+        (1, False, None, None), (2, True, "tester", "deal won"), (3, True, "tester", None), (4, False, None, None)]
+
+
+def test_losing_closes_the_deals_open_tasks(seeded, db):
+    add_tasks(seeded)
+    r = seeded("deal", "lose", "1", "--category", "Bad timing", "--reason", "Budget frozen")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == ("Deal 1 lost (Bad timing): Lost ES Sanitas Hospitales Proof of Concept\n"
+                        "Closed task 2 (deal lost): Send the pricing calculator\n")
+    assert [(t, bool(d), c) for t, d, _, c in tasks_of(db)] == [
+        (1, False, None), (2, True, "deal lost"), (3, True, None), (4, False, None)]
+    tasks = json.loads(seeded("task", "list", "--deal", "1", "--all", "--json").stdout)
+    assert {t["id"]: t["closed_as"] for t in tasks} == {2: "deal lost", 3: None}
+
+
+def test_keep_tasks_leaves_them_open(seeded, db):
+    add_tasks(seeded)
+    ok(seeded("deal", "lose", "1", "--category", "Bad timing", "--reason", "Budget frozen", "--keep-tasks"))
+    assert [(t, bool(d)) for t, d, _, _ in tasks_of(db)] == [(1, False), (2, False), (3, True), (4, False)]
+
+
+def test_keep_tasks_when_winning(seeded, db):
+    add_tasks(seeded)
+    walk_to(seeded, "Contract Signed")
+    r = seeded("deal", "advance", "1", *PAYMENT_DONE, "--keep-tasks", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["closed_tasks"] == []
+    assert [(t, bool(d)) for t, d, _, _ in tasks_of(db)] == [(1, False), (2, False), (3, True), (4, False)]
+
+
+def test_advance_json_lists_the_closed_tasks(seeded):
+    add_tasks(seeded)
+    walk_to(seeded, "Contract Signed")
+    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={GATE_DAY}", "--json")
+    assert r.exit_code == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["stage"] == "Payment Done"
+    assert [(t["id"], t["done"], t["closed_as"]) for t in obj["closed_tasks"]] == [(2, True, "deal won")]
+
+
+def test_a_task_added_to_a_final_deal_afterwards_stays_open(seeded, db):
+    ok(seeded("deal", "lose", "1", "--category", "Other", "--reason", "r"))
+    ok(seeded("task", "add", "Send the close-out letter", "--deal", "1", "--due", "2099-01-15"))
+    assert [(bool(done), closed_as) for done, closed_as in db.query("SELECT done, closed_as FROM task WHERE deal_id = 1")] \
+        == [(False, None)]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from tests.conftest import BANT, QUALIFIED
 from tests.helpers import (
-    CONTRACT_SIGNED, IMPLEMENTATION, OFFER_SENT, PAYMENT_DONE, TODAY, TOMORROW, YESTERDAY, show, walk_to,
+    CONTRACT_SIGNED, GATE_DAY, IMPLEMENTATION, OFFER_SENT, PAYMENT_DONE, TODAY, TOMORROW, YESTERDAY, backdate_deal, show,
+    walk_to,
 )
 
 
@@ -224,14 +226,46 @@ def test_offer_sent_with_amount_zero_is_refused(seeded):
 # --- Offer Approved ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("when", [TODAY.isoformat(), YESTERDAY, "2020-01-15"])
-def test_offer_approved_with_a_date_up_to_today(seeded, when):
+@pytest.mark.parametrize("when", [TODAY.isoformat(), YESTERDAY, (TODAY - timedelta(days=30)).isoformat()])
+def test_offer_approved_with_a_date_from_the_deals_creation_up_to_today(seeded, db, when):
     walk_to(seeded, "Offer Sent")
+    backdate_deal(db, 30)
     r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={when}")
     assert r.exit_code == 0, r.stderr
     obj = show(seeded)
     assert obj["stage"] == "Offer Approved"
     assert obj["gates"]["offer_approved_on"] == when
+
+
+def test_a_gate_date_before_the_day_the_deal_was_created_is_invalid(seeded, db):
+    """Issue 10: a gate date may not be before the local date on which the deal was created (exit 2)."""
+    walk_to(seeded, "Offer Sent")
+    backdate_deal(db, 30)
+    created = (TODAY - timedelta(days=30)).isoformat()
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={(TODAY - timedelta(days=31)).isoformat()}")
+    assert r.exit_code == 2
+    assert r.stderr == (f"--set offer_approved_on {(TODAY - timedelta(days=31)).isoformat()} is before {created}, the day "
+                        f"deal 1 was created; give a date from {created} to {TODAY.isoformat()}.\n")
+    assert snapshot(seeded) == before
+
+
+def test_a_gate_date_before_today_is_invalid_for_a_deal_created_today(seeded):
+    walk_to(seeded, "Offer Sent")
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={YESTERDAY}")
+    assert r.exit_code == 2
+    assert f"is before {TODAY.isoformat()}, the day deal 1 was created" in r.stderr
+    assert show(seeded)["stage"] == "Offer Sent"
+
+
+def test_a_deal_created_further_along_takes_gate_dates_of_today_only(seeded):
+    r = seeded("deal", "create", "--company", "Sanitas Hospitales", "--description", "Licence", "--amount", "1",
+               "--close-date", "2027-03-31", "--class", "Insurance", "--source", "Event", "--owner", "Ana García",
+               "--stage", "offer-approved", *QUALIFIED, *BANT, *IMPLEMENTATION, *OFFER_SENT,
+               "--set", f"offer_approved_on={YESTERDAY}")
+    assert r.exit_code == 2
+    assert f"is before {TODAY.isoformat()}, the day the new deal was created" in r.stderr
+    assert len(json.loads(seeded("deal", "list", "--json").stdout)) == 1
 
 
 def test_offer_approved_without_a_date_is_refused(seeded):
@@ -270,7 +304,7 @@ def test_contract_signed_by_the_general_manager(seeded):
     assert r.exit_code == 0, r.stderr
     obj = show(seeded)
     assert obj["stage"] == "Contract Signed"
-    assert obj["gates"]["contract_signed_on"] == YESTERDAY
+    assert obj["gates"]["contract_signed_on"] == GATE_DAY
     assert obj["gates"]["healthcare_provider_clause"] == "yes"
     assert obj["gates"]["signed_by"] == "Elena Ortiz"
 
@@ -278,7 +312,7 @@ def test_contract_signed_by_the_general_manager(seeded):
 def test_contract_without_the_healthcare_provider_clause_is_refused(seeded):
     walk_to(seeded, "Offer Approved")
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={YESTERDAY}",
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}",
                "--set", "healthcare_provider_clause=no", "--set", "signed_by=Elena Ortiz")
     assert r.exit_code == 1
     assert "healthcare_provider_clause is no" in r.stderr
@@ -289,7 +323,7 @@ def test_contract_without_the_healthcare_provider_clause_is_refused(seeded):
 def test_contract_signed_by_a_jd_019_is_refused(seeded):
     walk_to(seeded, "Offer Approved")
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={YESTERDAY}",
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}",
                "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Ana García")
     assert r.exit_code == 1
     assert "Ana García is JD-019" in r.stderr
@@ -299,7 +333,7 @@ def test_contract_signed_by_a_jd_019_is_refused(seeded):
 
 def test_contract_signed_by_an_unknown_person_is_not_found(seeded):
     walk_to(seeded, "Offer Approved")
-    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={YESTERDAY}",
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}",
                "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Nobody Known")
     assert r.exit_code == 1
     assert "No team member named 'Nobody Known'" in r.stderr
@@ -333,7 +367,7 @@ def test_payment_done_wins_the_deal(seeded):
     assert r.exit_code == 0, r.stderr
     obj = show(seeded)
     assert obj["stage"] == "Payment Done"
-    assert obj["gates"]["payment_received_on"] == YESTERDAY
+    assert obj["gates"]["payment_received_on"] == GATE_DAY
     listed = json.loads(seeded("deal", "list", "--won", "--json").stdout)
     assert [d["id"] for d in listed] == [1]
 
@@ -365,20 +399,67 @@ def test_set_without_equals_is_invalid(seeded):
     assert snapshot(seeded) == before
 
 
-def test_set_key_of_a_later_stage_is_invalid(seeded):
-    before = snapshot(seeded)
+def test_set_key_of_a_later_stage_is_recorded_for_its_gate(seeded, db):
+    """Issue 10: values for later gates can be recorded as soon as they are known (this test asserted exit 2)."""
     r = seeded("deal", "advance", "1", *QUALIFIED, "--set", "budget=Approved")
+    assert r.exit_code == 0, r.stderr
+    obj = show(seeded)
+    assert obj["stage"] == "Qualified"
+    assert obj["gates"]["budget"] == "Approved"
+    assert db.query("SELECT stage, set_by FROM gate_value WHERE key = 'budget'") == [("Discovered", "tester")]
+
+
+def test_a_recorded_value_counts_when_its_gate_is_entered(seeded):
+    assert seeded("deal", "advance", "1", *QUALIFIED, "--set", "budget=Approved").exit_code == 0
+    r = seeded("deal", "advance", "1", "--set", "authority=Head of service", "--set", "need=Waiting list")
+    assert r.exit_code == 0, r.stderr
+    assert show(seeded)["stage"] == "Discovered"
+
+
+def test_a_recorded_value_is_checked_when_its_gate_is_entered(seeded):
+    walk_to(seeded, "Offer Approved")
+    assert seeded("deal", "edit", "1", "--set", "signed_by=Ana García").exit_code == 0
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}", "--set", "healthcare_provider_clause=yes")
+    assert r.exit_code == 1
+    assert "signed_by Ana García is JD-019 (Business Development), not JD-001" in r.stderr
+    assert show(seeded)["stage"] == "Offer Approved"
+
+
+@pytest.mark.parametrize("bad, message", [
+    (f"offer_approved_on={TOMORROW}", f"--set offer_approved_on {TOMORROW} is in the future"),
+    ("quotation_template=T-009-001", "Unknown quotation template 'T-009-001'"),
+    ("healthcare_provider_clause=maybe", "--set healthcare_provider_clause 'maybe' is neither yes nor no"),
+])
+def test_a_value_for_a_later_gate_is_format_checked_when_set(seeded, bad, message):
+    before = snapshot(seeded)
+    r = seeded("deal", "advance", "1", *QUALIFIED, "--set", bad)
     assert r.exit_code == 2
-    assert "--set budget belongs to the Discovered gate" in r.stderr
+    assert message in r.stderr
     assert snapshot(seeded) == before
 
 
-def test_set_key_of_a_stage_already_passed_is_invalid(seeded):
+def test_a_refused_advance_records_no_value_for_a_later_gate(seeded, db):
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=no", "--set", "decision_maker=marta@sanitas.es",
+               "--set", "budget=Approved")
+    assert r.exit_code == 1
+    assert db.count("gate_value") == 0
+
+
+def test_set_key_of_a_stage_already_passed_corrects_it(seeded):
+    """Any gate key is accepted (this test asserted exit 2): a passed gate's value is corrected, and that gate must
+    still be met."""
+    walk_to(seeded, "Qualified")
+    r = seeded("deal", "advance", "1", *BANT, "--set", "segment_verified=y")
+    assert r.exit_code == 0, r.stderr
+    assert show(seeded)["gates"]["segment_verified"] == "yes"
+
+
+def test_set_key_of_a_stage_already_passed_must_still_meet_its_gate(seeded):
     walk_to(seeded, "Qualified")
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", *BANT, "--set", "segment_verified=yes")
-    assert r.exit_code == 2
-    assert "--set segment_verified belongs to the Qualified gate" in r.stderr
+    r = seeded("deal", "advance", "1", *BANT, "--set", "segment_verified=no")
+    assert r.exit_code == 1
+    assert "Cannot move deal 1 into Qualified: segment_verified is no" in r.stderr
     assert snapshot(seeded) == before
 
 

@@ -17,6 +17,7 @@ OPPORTUNITY = "Opportunity"
 CUSTOMER = "Customer"
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+GATE_DAY = date.today().isoformat()  # a gate date may not be before the day the deal was created
 
 STEPS = [
     ("Qualified", QUALIFIED),
@@ -24,10 +25,10 @@ STEPS = [
     ("Implementation Defined", ["--set", "implementation_method=API", "--set", "success_metrics=Fewer visits",
                                 "--set", "pricing_basis=Per report", "--set", "implementation_timeline=Q2"]),
     ("Offer Sent", ["--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-1"]),
-    ("Offer Approved", ["--set", f"offer_approved_on={YESTERDAY}"]),
-    ("Contract Signed", ["--set", f"contract_signed_on={YESTERDAY}", "--set", "healthcare_provider_clause=yes",
+    ("Offer Approved", ["--set", f"offer_approved_on={GATE_DAY}"]),
+    ("Contract Signed", ["--set", f"contract_signed_on={GATE_DAY}", "--set", "healthcare_provider_clause=yes",
                          "--set", "signed_by=Elena Ortiz"]),
-    ("Payment Done", ["--set", f"payment_received_on={YESTERDAY}"]),
+    ("Payment Done", ["--set", f"payment_received_on={GATE_DAY}"]),
 ]
 
 

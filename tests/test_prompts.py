@@ -26,6 +26,12 @@ def gate_values(db, deal_id=1):
     return dict(db.query("SELECT key, value FROM gate_value WHERE deal_id = ?", deal_id))
 
 
+def second_contact(cli) -> None:
+    """A second contact at Sanitas, so that the decision maker is asked rather than the only one chosen."""
+    ok(cli("contact", "add", "--first-name", "Pablo", "--last-name", "Gil", "--job-title", "CIO",
+           "--company", "Sanitas Hospitales", "--email", "pablo@sanitas.es"))
+
+
 # --- no terminal: a missing value is exit 2 naming its option ------------------------------------
 
 
@@ -111,11 +117,11 @@ def test_deal_create_asks_for_every_field(cli, db):
         ("text", "close date", "2027-03-31"),
         ("select", "Deal class", "Care provider inpatient private"),
         ("text", "originated", "LinkedIn outreach"),
-        ("select", "Deal owner", "Ana García"),
     ])
     r = cli("deal", "create", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert p.script == []
+    assert p.said == ["Deal owner (JD-019 or JD-002): Ana García (the only one)"]  # one possible owner: chosen and said
     assert r.stdout == "Created deal 1: ES Sanitas Hospitales Proof of Concept (Prospected)\n"
     assert db.query("SELECT name, stage, amount_cents, CAST(close_date AS VARCHAR(10)), deal_class, source FROM deal") == [
         ("ES Sanitas Hospitales Proof of Concept", "Prospected", 1200000, "2027-03-31",
@@ -125,7 +131,7 @@ def test_deal_create_asks_for_every_field(cli, db):
 
 
 def test_deal_create_offers_only_deal_owners(cli):
-    for args in (ANA, ELENA, SANITAS):
+    for args in (ANA, ELENA, SANITAS, ["team", "add", "Luis Romero", "--role", "JD-002"]):
         ok(cli(*args))
     seen = {}
 
@@ -138,7 +144,7 @@ def test_deal_create_offers_only_deal_owners(cli):
     r = cli("deal", "create", "--company", "Sanitas Hospitales", "--description", "Pilot", "--amount", "1",
             "--close-date", "2027-01-01", "--class", "Insurance", "--source", "Event", prompter=p)
     assert r.exit_code == 0, r.stderr
-    assert seen == {"Deal owner (JD-019 or JD-002)": ["Ana García"]}
+    assert seen == {"Deal owner (JD-019 or JD-002)": ["Ana García", "Luis Romero"]}
 
 
 def test_company_add_asks_country_and_website(cli, db):
@@ -159,7 +165,8 @@ def test_company_add_prompt_rejects_what_the_option_rejects(cli, db):
 
 
 def test_deal_advance_asks_the_qualified_gate(seeded, db):
-    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP])
+    second_contact(seeded)
+    p = FakePrompter([("confirm", "Segment verified", True), ("autocomplete", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP])
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert p.script == []
@@ -169,20 +176,24 @@ def test_deal_advance_asks_the_qualified_gate(seeded, db):
 
 
 def test_deal_advance_answering_no_is_refused(seeded, db):
-    p = FakePrompter([("confirm", "Segment verified", False), ("select", "Decision maker", MARTA_CHOICE)])
+    """Issue 10: a no to a required yes stops at once, with the gate's rule (the decision maker is not asked)."""
+    second_contact(seeded)
+    p = FakePrompter([("confirm", "Segment verified", False)])
     r = seeded("deal", "advance", "1", prompter=p)
-    assert p.script == []  # refused before its next step is asked
+    assert p.script == []
     assert r.exit_code == 1
-    assert "segment_verified is no, and the gate needs yes (--set segment_verified=yes)" in r.stderr
+    assert r.stderr == ("Cannot move deal 1 into Qualified: segment_verified is no, and Qualified needs segment_verified "
+                        "yes and a decision_maker who is a contact of the deal's company.\n")
     assert deal_row(db)[0] == "Prospected"
     assert gate_values(db) == {}
 
 
 def test_deal_advance_asks_only_what_was_not_given(seeded):
-    p = FakePrompter([("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP])
+    second_contact(seeded)
+    p = FakePrompter([("autocomplete", "Decision maker", "marta@sanitas.es"), NO_NEXT_STEP])
     r = seeded("deal", "advance", "1", "--set", "segment_verified=yes", prompter=p)
     assert r.exit_code == 0, r.stderr
-    assert [a.kind for a in p.asked] == ["select", "text"]
+    assert [a.kind for a in p.asked] == ["autocomplete", "text"]
 
 
 def test_deal_advance_into_discovered_asks_bant_and_3_of_4_is_enough(seeded, db):
@@ -232,7 +243,6 @@ def test_deal_lose_asks_category_and_reason(seeded, db):
 def test_deal_create_further_along_asks_each_gate(seeded, db):
     p = FakePrompter([
         ("confirm", "Segment verified", True),
-        ("select", "Decision maker", MARTA_CHOICE),
         ("text", "Budget", "Approved"),
         ("text", "Authority", "Yes, the head of service"),
         ("text", "Need", "Waiting list"),
@@ -244,17 +254,18 @@ def test_deal_create_further_along_asks_each_gate(seeded, db):
     assert r.exit_code == 0, r.stderr
     assert deal_row(db, 2)[0] == "Discovered"
     assert len(gate_values(db, 2)) == 6
-    assert [s.split(":")[0] for s in p.said] == ["Qualified", "Discovered"]
+    assert [s.split(":")[0] for s in p.said] == ["Qualified", "Decision maker (a contact of the deal's company", "Discovered"]
 
 
 # --- the SOP's reason at each gate ------------------------------------------------------------------
 
 
 def test_gate_prompt_shows_the_reason_for_qualified(seeded):
-    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP])
+    p = FakePrompter([("confirm", "Segment verified", True), NO_NEXT_STEP])
     ok(seeded("deal", "advance", "1", prompter=p))
     assert p.said == ["Qualified: Qualified sales opportunity: the company is in one of our segments and a decision "
-                      "maker is identified."]
+                      "maker is identified.",
+                      f"Decision maker (a contact of the deal's company: email or id): {MARTA_CHOICE} (the only one)"]
 
 
 def test_gate_prompt_shows_the_reason_for_discovered(seeded):
@@ -280,7 +291,8 @@ def test_gate_reason_is_not_said_when_no_gate_value_is_asked(seeded):
 
 def test_ctrl_c_at_a_gate_prompt_saves_nothing(seeded, db):
     before = deal_row(db)
-    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", KeyboardInterrupt())])
+    second_contact(seeded)
+    p = FakePrompter([("confirm", "Segment verified", True), ("autocomplete", "Decision maker", KeyboardInterrupt())])
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 130
     assert r.stderr == INTERRUPTED
@@ -344,7 +356,7 @@ class MeddlingPrompter(FakePrompter):
 
 def test_deal_edited_meanwhile_is_refused(seeded, db):
     p = MeddlingPrompter(
-        [("confirm", "Segment verified", True), ("select", "Decision maker", MARTA_CHOICE), NO_NEXT_STEP],
+        [("confirm", "Segment verified", True), NO_NEXT_STEP],
         lambda: other_process("deal", "edit", "1", "--amount", "999"),
     )
     r = seeded("deal", "advance", "1", prompter=p)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import time
 
 import pexpect
 import pytest
@@ -180,6 +181,30 @@ def test_two_bant_notes_are_refused(qualified, spawn):
     assert "--set budget=" not in out and "--set need=" not in out
     assert "Traceback" not in out
     assert deal_1(qualified) == before
+
+
+def test_a_required_yes_has_no_default_and_the_decision_maker_completes(seeded, spawn):
+    """Issue 10: Enter alone does not answer a yes the gate requires; the decision maker is typed with completion."""
+    r = seeded("contact", "add", "--first-name", "Pablo", "--last-name", "Gil", "--job-title", "CIO",
+               "--company", "Sanitas Hospitales", "--email", "pablo@sanitas.es")
+    assert r.exit_code == 0, r.stderr
+    child = spawn("deal", "advance", "1")
+    expect(child, question("Segment verified"))
+    expect(child, re.escape("(yes/no)"))
+    child.send("\r")
+    expect(child, re.escape("Answer yes or no: this question has no default."))
+    child.send("y\r")
+    expect(child, question("Decision maker"))
+    child.send("Pab")
+    expect(child, re.escape("lo Gil <pablo@sanitas.es> (id 2)"))  # the completion menu (the typed part is styled apart)
+    child.send("\t")
+    time.sleep(0.5)  # the completion is put in the line; then Enter accepts it
+    child.send("\r")
+    answer(child, "Next step for this deal", "", re.escape("(a task for its owner"))
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    assert "moved from Prospected to Qualified" in out
+    assert deal_1(seeded)["gates"] == {"segment_verified": "yes", "decision_maker": "pablo@sanitas.es"}
 
 
 @pytest.mark.parametrize("args, phases", [

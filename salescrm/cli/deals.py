@@ -12,14 +12,19 @@ import typer
 
 from salescrm import process
 from salescrm.cli import output
-from salescrm.cli.prompts import required
+from salescrm.cli.prompts import pick, required
 from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
-from salescrm.cli.tasks import DUE_HELP, validate_due
+from salescrm.cli.tasks import DUE_HELP
 
 app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
-SET_HELP = "A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Keys: " + ", ".join(process.GATE_KEYS) + "."
+SET_HELP = ("A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Any gate key: one of a later stage "
+            "is recorded now and checked when its gate is entered. Keys: " + ", ".join(process.GATE_KEYS) + ".")
+EDIT_SET_HELP = ("A gate value KEY=VALUE (repeatable), any gate key. A value of a later stage is recorded as soon as it is "
+                 "known and checked when its gate is entered; a value of a stage already passed corrects what its gate "
+                 "accepted, and that gate must still be met. Keys: " + ", ".join(process.GATE_KEYS) + ".")
+KEEP_TASKS_HELP = "Leave the deal's open tasks open (a deal that becomes won or lost closes them, marked with why)."
 STAGE_HELP = "Stage name in any case, or a slug such as offer-sent: " + ", ".join(process.STAGE_NAMES) + "."
 CLASS_HELP = "Deal class: " + ", ".join(process.DEAL_CLASSES) + "."
 CATEGORY_HELP = "Lost reason category: " + ", ".join(process.LOST_CATEGORIES) + "."
@@ -32,63 +37,6 @@ def _complete_stage(incomplete: str) -> list[str]:
 
 def _complete_class(incomplete: str) -> list[str]:
     return [c for c in process.DEAL_CLASSES if c.lower().startswith(incomplete.lower())]
-
-
-# --- Gate prompts ----------------------------------------------------------------------
-
-
-def _gate_context(session, company_id: int) -> dict:
-    """What gate prompts offer as choices: the company's contacts and the people who may sign."""
-    from sqlmodel import select
-
-    from salescrm.store.models import Contact, ContactCompany, TeamMember
-
-    contacts = session.exec(
-        select(Contact).join(ContactCompany, ContactCompany.contact_id == Contact.id).where(ContactCompany.company_id == company_id)
-    ).all()
-    signers = session.exec(select(TeamMember).where(TeamMember.role == process.SIGNER_ROLE)).all()
-    return {
-        "contact": {f"{c.first_name} {c.last_name} <{c.email or 'no email'}> (id {c.id})": c.email or str(c.id) for c in contacts},
-        "member": {f"{m.name} ({m.role})": m.name for m in signers},
-    }
-
-
-def _ask_field(p, field: process.GateField, context: dict) -> str:
-    from datetime import date
-
-    from salescrm.domain.values import parse_past_date
-
-    if field.kind == "yes":
-        return "yes" if p.confirm(field.label + "?", default=False) else "no"
-    if field.kind == "note":
-        return p.text(field.label, instruction="(a short note; leave empty if not met)")
-    if field.kind == "date":
-        return p.text(field.label, default=date.today().isoformat(), validate=lambda a: parse_past_date(a, field.label))
-    if field.kind == "choice":
-        labels = {f"{c} {process.QUOTATION_TEMPLATES.get(c, '')}".strip(): c for c in field.choices}
-        return labels[p.select(field.label, list(labels))]
-    if field.kind in ("contact", "member") and context[field.kind]:
-        options = context[field.kind]
-        return options[p.select(field.label, list(options))]
-    return p.text(field.label, validate=required(field.label))
-
-
-def ask_gate_values(rt: Runtime, stages: list[process.Stage], values: dict[str, str], context_of) -> dict[str, str]:
-    """On a terminal, ask for every gate value not given, stage by stage, with the SOP's reason."""
-    if not rt.can_prompt():
-        return values
-    values = dict(values)
-    p = None
-    for stage in stages:
-        missing = [f for f in (stage.gate.fields if stage.gate else ()) if f.key not in values]
-        if not missing:
-            continue
-        p = p or rt.ask()
-        p.say(f"{stage.name}: {stage.reason}")
-        context = context_of()
-        for field in missing:
-            values[field.key] = _ask_field(p, field, context)
-    return values
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -125,7 +73,8 @@ def create(
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Create a deal, named <country> <company> <description>, in Prospected (or --stage)."""
-    from salescrm.domain import deals, refs, views
+    from salescrm.domain import deals, views
+    from salescrm.errors import GateNotMet
 
     rt = runtime(ctx)
     values = _parse_sets(set_)
@@ -135,19 +84,26 @@ def create(
         if from_deal:
             draft = deals.draft_from(session, from_deal, draft)
         choices = _create_choices(session) if rt.can_prompt() else {}
-    draft = _ask_missing_fields(rt, draft, choices)
+    typed_fields: list[tuple[str, str]] = []
+    draft = _ask_missing_fields(rt, draft, choices, typed_fields)
     if not draft.contacts:
         draft.contacts = _ask_contacts(rt, draft.company)
+        typed_fields += [("--contact", c) for c in draft.contacts]
     target = process.stage(_parse_stage(stage)) if stage else process.stage(process.FIRST_STAGE)
     entering = process.stages_between(process.FIRST_STAGE, target.name) if target.name != process.LOST_STAGE else []
-    if entering and rt.can_prompt():
-        with rt.reading() as session:
-            company_id = refs.company(session, draft.company).id
-            context = _gate_context(session, company_id)
-        values = ask_gate_values(rt, entering, values, lambda: context)
-    with rt.writing(reason) as session:
-        outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
-        obj = views.deal_object(session, outcome.record) if json else None
+    typed: dict[str, str] = {}
+    try:
+        if any(s.gate for s in entering) and rt.can_prompt():
+            from salescrm.cli.deal_moves import ask_create_gates
+
+            values = ask_create_gates(rt, draft, entering, values, typed)
+        with rt.writing(reason) as session:
+            outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
+            obj = views.deal_object(session, outcome.record) if json else None
+    except GateNotMet as e:
+        from salescrm.cli.gate_prompts import with_retry
+
+        raise with_retry(rt, e, typed, typed_fields) from None
     for warning in outcome.warnings:
         output.warn(warning)
     deal = outcome.record
@@ -174,7 +130,7 @@ def _create_choices(session) -> dict:
     }
 
 
-def _ask_missing_fields(rt: Runtime, draft, choices: dict):
+def _ask_missing_fields(rt: Runtime, draft, choices: dict, typed: list[tuple[str, str]]):
     from salescrm.cli.pick import ask_record
     from salescrm.domain.values import parse_amount, parse_date
 
@@ -192,12 +148,13 @@ def _ask_missing_fields(rt: Runtime, draft, choices: dict):
     if draft.source is None:
         needs.add("source", "--source", lambda p: p.text("Action that originated the deal", validate=required("Source")))
     if draft.owner is None:
-        needs.add("owner", "--owner", lambda p: p.select("Deal owner (JD-019 or JD-002)", choices["owners"]) if choices.get("owners") else p.text("Deal owner (JD-019 or JD-002)", validate=required("Owner")))
+        needs.add("owner", "--owner", lambda p: pick(p, "Deal owner (JD-019 or JD-002)", choices["owners"]) if choices.get("owners") else p.text("Deal owner (JD-019 or JD-002)", validate=required("Owner")))
     answers = needs.resolve(rt)
     for option, attr in (("--company", "company"), ("--description", "description"), ("--amount", "amount"),
                          ("--close-date", "close_date"), ("--class", "deal_class"), ("--source", "source"), ("--owner", "owner")):
         if option in answers:
             setattr(draft, attr, answers[option])
+            typed.append((option, answers[option]))
     return draft
 
 
@@ -224,67 +181,35 @@ def advance(
     deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
     to: Optional[str] = typer.Option(None, "--to", help="Skip ahead to this stage; every gate passed through must be met. " + STAGE_HELP, autocompletion=_complete_stage),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
-    next_step: Optional[str] = typer.Option(None, "--next-step", metavar="TEXT", help="Add the deal's next step as a task for its owner."),
+    next_step: Optional[str] = typer.Option(None, "--next-step", metavar="TEXT", help="Add the deal's next step as a task for its owner (not at a final stage)."),
     next_step_due: Optional[str] = typer.Option(None, "--next-step-due", metavar="DATE", help="When the next step is due. " + DUE_HELP),
-    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout."),
+    keep_tasks: bool = typer.Option(False, "--keep-tasks", help=KEEP_TASKS_HELP),
+    json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (with the tasks it closed, closed_tasks)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Move a deal into the next stage, asking for what its gate requires (and, on a terminal, its next step)."""
-    from salescrm.domain import deals, gates, refs, views
+    from salescrm.cli import deal_moves
+    from salescrm.cli.gate_prompts import with_retry
+    from salescrm.domain import gates, moves, views
+    from salescrm.errors import GateNotMet
 
     rt = runtime(ctx)
-    values = _parse_sets(set_)
-    with rt.reading() as session:
-        found = refs.deal(session, deal)
-        entering = deals.advance_target(found, to)
-        seen_version, seen_stage = found.version, found.stage
-        context = _gate_context(session, found.company_id) if rt.can_prompt() else {}
-    values = ask_gate_values(rt, entering, values, lambda: context)
-    if next_step is None and rt.can_prompt():
-        with rt.reading() as session:  # a refused move is said before asking for its next step
-            deals.check_advance(session, refs.deal(session, str(found.id)), entering, values)
-    next_step, next_step_due = _ask_next_step(rt, next_step, next_step_due)
-    from salescrm.domain import tasks
-    from salescrm.domain.activities import Links
-
-    with rt.writing(reason) as session:
-        moved = deals.advance_deal(
-            session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version, expected_stage=seen_stage
-        )
-        task = None
-        if next_step:
-            owner = tasks.Owner(refs.team_member(session, str(moved.owner_id)), None)
-            task = tasks.add_task(session, next_step, next_step_due, owner=owner, links=Links(deal=str(moved.id)))
-        obj = views.deal_object(session, moved) if json else None
+    typed: dict[str, str] = {}
+    try:
+        moved, task, closed, obj = deal_moves.advance(rt, deal, to, _parse_sets(set_), next_step, next_step_due, keep_tasks, json,
+                                            reason, typed)
+    except GateNotMet as e:
+        raise with_retry(rt, e, typed) from None
     if json:
         output.print_json(obj)
         return
-    output.say(f"Deal {moved.id} moved from {seen_stage} to {moved.stage}: {moved.name}")
+    output.say(f"Deal {moved.deal.id} moved from {moved.from_stage} to {moved.deal.stage}: {moved.deal.name}")
     if task is not None:
         output.say(f"Next step: task {task.id} {task.title}, due {output.when(views.iso(task.due))}")
-    following = deals.next_stage(moved)
+    deal_moves.say_closed_tasks(closed)
+    following = moves.next_stage(moved.deal)
     if following is not None:
         output.say("Next: " + gates.describe_gate(following))
-
-
-def _ask_next_step(rt: Runtime, text: str | None, due: str | None) -> tuple[str | None, str | None]:
-    """The next step's title and due: from the options, else asked on a terminal (empty: none)."""
-    if due is not None and text is None:
-        from salescrm.errors import InvalidValue
-
-        raise InvalidValue("--next-step-due needs --next-step TEXT: the task to add.")
-    if text is None:
-        if not rt.can_prompt():
-            return None, None
-        text = rt.ask().text("Next step for this deal", instruction="(a task for its owner; empty for none)").strip() or None
-        if text is None:
-            return None, None
-    if due is None:
-        needs = Needs()
-        needs.add("next step's due date", "--next-step-due",
-                  lambda p: p.text("Due", validate=validate_due, instruction="(2027-01-15, 2027-01-15 10:00, 2h, 3d)"))
-        due = needs.resolve(rt)["--next-step-due"]
-    return text, due
 
 
 # --- lose --------------------------------------------------------------------------------
@@ -298,11 +223,12 @@ def lose(
     reason: Optional[str] = typer.Option(
         None, "--reason", help="The lost reason's details, in free text (kept as the journal's reason too)."
     ),
+    keep_tasks: bool = typer.Option(False, "--keep-tasks", help=KEEP_TASKS_HELP),
     json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its "
                               "timeline), with the tasks closed with it under `closed_tasks`."),
 ) -> None:
-    """Lose a deal: it is kept, renamed `Lost ...`, and never moves again."""
-    from salescrm.domain import deals, refs, views
+    """Lose a deal: it is kept, renamed `Lost ...`, and never moves again; its open tasks are closed."""
+    from salescrm.domain import moves, refs, tasks, views
 
     rt = runtime(ctx)
     with rt.reading() as session:
@@ -316,15 +242,20 @@ def lose(
     answers = needs.resolve(rt)
     reason = answers.get("--reason", reason)
     with rt.writing(reason) as session:  # the lost reason's details are the journal's reason too
-        lost = deals.lose_deal(
+        moved = moves.lose_deal(
             session, str(found.id), answers.get("--category", category), reason,
-            expected_version=seen_version,
+            expected_version=seen_version, keep_tasks=keep_tasks,
         )
-        obj = {**views.deal_object(session, lost), "closed_tasks": []} if json else None
+        lost = moved.deal
+        closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
+        obj = {**views.deal_object(session, lost), "closed_tasks": closed} if json else None
     if json:
         output.print_json(obj)
         return
     output.say(f"Deal {lost.id} lost ({lost.lost_reason_category}): {lost.name}")
+    from salescrm.cli.deal_moves import say_closed_tasks
+
+    say_closed_tasks(closed)
 
 
 # --- show / list ---------------------------------------------------------------------------
@@ -338,7 +269,7 @@ def show(
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show a deal: its fields, gate values, timeline (activities, tasks, stage changes), and what the next stage needs."""
-    from salescrm.domain import deals, gates, refs, views
+    from salescrm.domain import gates, moves, refs, views
 
     with runtime(ctx).reading() as session:
         found = refs.deal(session, deal)
@@ -349,7 +280,7 @@ def show(
         return
     _render_deal(obj)
     output.timeline(obj["timeline"], all_)
-    following = deals.next_stage(found)
+    following = moves.next_stage(found)
     if following is not None:
         output.say("\nNext: " + gates.describe_gate(following))
     elif found.stage == process.LOST_STAGE:
@@ -466,7 +397,7 @@ def edit(
     remove_contact: List[str] = typer.Option([], "--remove-contact", help="Remove a contact (repeatable)."),
     lost_category: Optional[str] = typer.Option(None, "--lost-category", help="A lost deal's new lost reason category."),
     lost_reason: Optional[str] = typer.Option(None, "--lost-reason", help="A lost deal's new lost reason details."),
-    set_: List[str] = typer.Option([], "--set", help="Correct a value a stage gate already accepted, KEY=VALUE (repeatable); the gate must still be met."),
+    set_: List[str] = typer.Option([], "--set", help=EDIT_SET_HELP),
     json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its timeline)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
@@ -480,7 +411,7 @@ def edit(
                                 currency=currency)
     if not changes.business_fields() and lost_category is None and lost_reason is None:
         raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
-    if changes.gate_values and reason is None and rt.can_prompt():
+    if changes.gate_values and reason is None and rt.can_prompt() and _corrects_a_passed_gate(rt, deal, changes.gate_values):
         reason = rt.ask().text(
             "Reason for changing a value the stage gate already accepted", validate=required("Reason"),
             instruction="(kept in the journal)",
@@ -494,3 +425,15 @@ def edit(
         output.print_json(obj)
         return
     output.say(f"Updated deal {outcome.record.id}: {outcome.record.name}")
+
+
+def _corrects_a_passed_gate(rt: Runtime, deal: str, values: dict[str, str]) -> bool:
+    """Whether `deal edit --set` changes a value of a stage the deal already entered (its reason is asked)."""
+    from salescrm.domain import refs
+
+    with rt.reading() as session:
+        found = refs.deal(session, deal)
+    if found.stage == process.LOST_STAGE:
+        return False
+    entered = {k for s in process.stages_between(process.FIRST_STAGE, found.stage) if s.gate for k in s.gate.keys}
+    return bool(entered & set(values))

@@ -25,7 +25,8 @@ class Prompter(Protocol):
         """Free text with completion from `choices`; `complete`, when given, ranks the completions for
         what was typed (best first) instead of matching it anywhere in a choice."""
 
-    def confirm(self, message: str, *, default: bool = False) -> bool: ...
+    # default None: no default, the person must answer yes or no (a yes a stage gate requires).
+    def confirm(self, message: str, *, default: bool | None = False) -> bool: ...
 
     def checkbox(self, message: str, choices: Sequence[str], *, checked: Sequence[str] = ()) -> list[str]: ...
 
@@ -44,6 +45,15 @@ def _as_questionary_validator(validate: Validator | None):
         return True
 
     return check
+
+
+def _yes_or_no(answer: str) -> None:
+    from salescrm.domain.values import parse_yes_no
+    from salescrm.errors import InvalidValue
+
+    if not answer.strip():
+        raise InvalidValue("Answer yes or no: this question has no default.")
+    parse_yes_no(answer, "The answer")
 
 
 class QuestionaryPrompter:
@@ -84,6 +94,12 @@ class QuestionaryPrompter:
     def confirm(self, message, *, default=False):
         import questionary
 
+        if default is None:  # Enter alone answers nothing: questionary's confirm would take its default
+            from salescrm.domain.values import parse_yes_no
+
+            answer = _ask(questionary.text(message, instruction="(yes/no)", validate=_as_questionary_validator(_yes_or_no),
+                                           validate_while_typing=False))
+            return parse_yes_no(answer, "The answer")
         return _ask(questionary.confirm(message, default=default), bind_ctrl_d=True)
 
     def checkbox(self, message, choices, *, checked=()):
@@ -167,3 +183,11 @@ def required(label: str) -> Validator:
         clean_text(answer, label)
 
     return check
+
+
+def pick(p: Prompter, message: str, choices: Sequence[str], *, default: str | None = None) -> str:
+    """A select; with one possible answer, that answer is chosen and said instead of asked."""
+    if len(choices) == 1:
+        p.say(f"{message}: {choices[0]} (the only one)")
+        return choices[0]
+    return p.select(message, choices, default=default)

@@ -1,8 +1,7 @@
-"""Deals through the SP-009-001 pipeline: create, advance, lose, edit.
+"""Deals of the SP-009-001 pipeline: create and edit (moves between stages are in moves.py).
 
 A deal's name is built, never typed (`<country> <company> <description>`); a lost
-deal's name gets the prefix `Lost `; lost is final ("Deals can't be resurrected,
-we create a new one"), and so is won (Payment Done).
+deal's name gets the prefix `Lost `.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import gates, lifecycle, naming, refs
-from salescrm.domain.actors import actor_of
 from salescrm.domain.countries import parse_country
 from salescrm.domain.currency import database_currency, parse_currency
+from salescrm.domain.moves import record_stage_change
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.team import owner as owner_member
@@ -29,8 +28,8 @@ from salescrm.domain.values import (
     parse_lost_category,
     parse_stage,
 )
-from salescrm.errors import InvalidValue, Refused, StaleRecord
-from salescrm.store.models import Company, Deal, DealContact, GateValue, StageChange, utcnow
+from salescrm.errors import InvalidValue, Refused
+from salescrm.store.models import Company, Deal, DealContact
 
 
 MAX_NAME = 700  # the deal name's column
@@ -106,17 +105,15 @@ def create_deal(
     contacts = [refs.contact(session, ref) for ref in draft.contacts]
     _set_name(session, deal, company)
     entering = process.stages_between(process.FIRST_STAGE, target)
-    values = gate_values or {}
-    gates.check_keys_belong(entering, values, f"creating the deal in {target}")
-    to_store = gates.check_gates(
-        session, entering, values, company_id=company.id, amount_cents=deal.amount_cents, subject="the new deal", today=today
+    to_store = gates.check_values(
+        session, None, gate_values or {}, gates.new_deal_facts(company.id, deal.amount_cents, today), entering=entering
     )
     session.add(deal)
     session.flush()
     for contact in contacts:
         session.add(DealContact(deal_id=deal.id, contact_id=contact.id))
-    _store_gate_values(session, deal, entering, to_store)
-    _record_stage_change(session, deal, None, target)
+    gates.store_values(session, deal.id, to_store)
+    record_stage_change(session, deal, None, target)
     if process.stage(target).open:
         lifecycle.on_deal_opened(session, company)
     else:
@@ -171,123 +168,6 @@ def rebuild_name(session: Session, deal: Deal, company: Company | None = None) -
     _set_name(session, deal, company)
     if deal.name != old:
         touch(session, deal)
-
-
-def _store_gate_values(session: Session, deal: Deal, stages: list[process.Stage], values: dict[str, str]) -> None:
-    actor = actor_of(session)
-    stage_of = {k: s.name for s in stages if s.gate for k in s.gate.keys}
-    for key, value in values.items():
-        existing = session.get(GateValue, (deal.id, key))
-        if existing is None:
-            session.add(GateValue(deal_id=deal.id, key=key, value=value, stage=stage_of[key], set_by=actor))
-        elif existing.value != value:
-            existing.value, existing.set_at, existing.set_by = value, utcnow(), actor
-            session.add(existing)
-
-
-def _record_stage_change(session: Session, deal: Deal, from_stage: str | None, to_stage: str) -> None:
-    session.add(StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session)))
-
-
-def _check_unchanged(deal: Deal, expected_version: int | None, expected_stage: str | None) -> None:
-    if expected_stage is not None and deal.stage != expected_stage:
-        raise StaleRecord(
-            f"Deal {deal.id} was moved to {deal.stage} by someone else while you were answering; nothing was saved. "
-            f"Run `salescrm deal show {deal.id}` and try again."
-        )
-    check_version(deal, expected_version, "deal")
-
-
-def _refuse_if_final(deal: Deal) -> None:
-    if deal.stage == process.LOST_STAGE:
-        raise Refused(
-            f"Deal {deal.id} '{deal.name}' is lost, and deals can't be resurrected (SP-009-001): "
-            f"create a new one with `salescrm deal create --from {deal.id}`."
-        )
-    if deal.stage == process.WON_STAGE:
-        raise Refused(f"Deal {deal.id} '{deal.name}' is won (Payment Done), which is final.")
-
-
-def advance_target(deal: Deal, to: str | None) -> list[process.Stage]:
-    """The stages `deal` enters moving to `to` (default: the next stage); refuses final deals and backward moves."""
-    _refuse_if_final(deal)
-    if to is None:
-        return process.stages_between(deal.stage, process.PIPELINE_STAGES[process.rank(deal.stage) + 1].name)
-    target = parse_stage(to)
-    if target == process.LOST_STAGE:
-        raise InvalidValue(f"To lose a deal, use `salescrm deal lose {deal.id} --category ... --reason ...`.")
-    if process.rank(target) <= process.rank(deal.stage):
-        raise Refused(
-            f"Deal {deal.id} is in {deal.stage}; moving it to {target} is not forward, and stages record what "
-            "already happened, so they never move back."
-        )
-    return process.stages_between(deal.stage, target)
-
-
-def advance_deal(
-    session: Session,
-    ref: str,
-    *,
-    to: str | None = None,
-    values: dict[str, str] | None = None,
-    expected_version: int | None = None,
-    expected_stage: str | None = None,
-    today: date | None = None,
-) -> Deal:
-    """Move a deal forward into the next stage, or skip ahead to `to` when every gate passed through is met."""
-    deal = refs.deal(session, ref, for_update=True)
-    _check_unchanged(deal, expected_version, expected_stage)
-    entering = advance_target(deal, to)
-    target = entering[-1].name
-    to_store = check_advance(session, deal, entering, values or {}, today)
-    _store_gate_values(session, deal, entering, to_store)
-    from_stage = deal.stage
-    deal.stage = target
-    touch(session, deal)
-    _record_stage_change(session, deal, from_stage, target)
-    if entering[-1].won:
-        lifecycle.on_deal_closed(session, refs.company(session, str(deal.company_id), for_update=True), None)
-    return deal
-
-
-def check_advance(
-    session: Session, deal: Deal, entering: list[process.Stage], values: dict[str, str], today: date | None = None
-) -> dict[str, str]:
-    """Refuse the move unless every gate entered is met; the values to store. Writes nothing."""
-    gates.check_keys_belong(entering, values, f"moving deal {deal.id} to {entering[-1].name}")
-    return gates.check_gates(
-        session, entering, values, company_id=deal.company_id, amount_cents=deal.amount_cents,
-        subject=f"deal {deal.id}", today=today,
-    )
-
-
-def lose_deal(
-    session: Session,
-    ref: str,
-    category: str,
-    reason: str,
-    *,
-    expected_version: int | None = None,
-) -> Deal:
-    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
-    category = parse_lost_category(category)
-    reason = clean_text(reason, "Lost reason (--reason)")
-    deal = refs.deal(session, ref, for_update=True)
-    check_version(deal, expected_version, "deal")
-    if deal.stage == process.LOST_STAGE:
-        raise Refused(f"Deal {deal.id} '{deal.name}' is already lost.")
-    _refuse_if_final(deal)
-    from_stage = deal.stage
-    deal.stage = process.LOST_STAGE
-    deal.lost_from_stage = from_stage
-    deal.lost_reason_category = category
-    deal.lost_reason = reason
-    deal.name = naming.lost_name(deal.name)
-    deal.name_key = naming.name_key(deal.name)
-    touch(session, deal)
-    _record_stage_change(session, deal, from_stage, process.LOST_STAGE)
-    lifecycle.on_deal_closed(session, refs.company(session, str(deal.company_id), for_update=True), category)
-    return deal
 
 
 @dataclass
@@ -358,25 +238,11 @@ def edit_deal(
 
 
 def _edit_gate_values(session: Session, deal: Deal, values: dict[str, str], today: date | None) -> None:
-    """Correct values a stage gate already accepted; the gate must still be met with them."""
+    """Record gate values: a value of a stage already passed is a correction, and that gate must still be
+    met with it; a value of a later stage is format-checked now and checked when its gate is entered."""
     passed = process.stages_between(process.FIRST_STAGE, deal.stage)
-    for key in values:
-        stage, _ = process.gate_field(key)
-        if stage not in passed:
-            raise Refused(
-                f"--set {key} belongs to the {stage.name} gate, which deal {deal.id} has not passed: "
-                f"give it with `salescrm deal advance {deal.id}`."
-            )
-    touched = [s for s in passed if s.gate and set(s.gate.keys) & set(values)]
-    current = {gv.key: gv.value for gv in session.exec(select(GateValue).where(GateValue.deal_id == deal.id)).all()}
-    merged = {**current, **values}
-    for stage in touched:
-        stage_values = {k: merged[k] for k in stage.gate.keys if k in merged}
-        to_store = gates.check_gates(
-            session, [stage], stage_values, company_id=deal.company_id, amount_cents=deal.amount_cents,
-            subject=f"deal {deal.id}", today=today,
-        )
-        _store_gate_values(session, deal, [stage], {k: v for k, v in to_store.items() if k in values})
+    to_store = gates.check_values(session, deal.id, values, gates.facts_of(deal, today), passed=passed)
+    gates.store_values(session, deal.id, to_store)
 
 
 def _edit_lost_reason(deal: Deal, changes: DealChanges) -> None:
@@ -406,10 +272,3 @@ def _edit_contacts(session: Session, deal: Deal, changes: DealChanges) -> None:
 
 def contact_ids(session: Session, deal_id: int) -> list[int]:
     return list(session.exec(select(DealContact.contact_id).where(DealContact.deal_id == deal_id)).all())
-
-
-def next_stage(deal: Deal) -> process.Stage | None:
-    """The stage a deal would enter next, or None for a final deal."""
-    if process.stage(deal.stage).final:
-        return None
-    return process.PIPELINE_STAGES[process.rank(deal.stage) + 1]

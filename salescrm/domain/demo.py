@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from salescrm import process
-from salescrm.domain import activities, companies, contacts, deals, naming, tasks, team
+from salescrm.domain import activities, companies, contacts, deals, moves, naming, tasks, team
 from salescrm.errors import Refused
 from salescrm.store import journal
 from salescrm.store.models import Company, Deal, GateValue, StageChange, TeamMember
@@ -86,7 +86,7 @@ NEXT_STEPS = [
 DEMO_ACTOR = "demo"
 
 
-def gate_values_for(stage: str, contact_email: str, today: date) -> dict[str, str]:
+def gate_values_for(stage: str, contact_email: str, today: date, deal_class: str | None = None) -> dict[str, str]:
     """Values that meet every gate up to `stage` (dates a few weeks back)."""
     every = {
         "segment_verified": "yes",
@@ -99,7 +99,7 @@ def gate_values_for(stage: str, contact_email: str, today: date) -> dict[str, st
         "success_metrics": "Waiting-list reduction and referrals avoided",
         "pricing_basis": "Per diagnostic report",
         "implementation_timeline": "Three months from signature",
-        "quotation_template": "T-009-002",
+        "quotation_template": process.quotation_template_for(deal_class),
         "quotation_ref": "Q-2026-014",
         "offer_approved_on": (today - timedelta(days=21)).isoformat(),
         "contract_signed_on": (today - timedelta(days=14)).isoformat(),
@@ -133,15 +133,17 @@ def build_examples(session: Session, today: date | None = None) -> None:
         contacts.add_contact(session, first, last, title, email=email, phone=phone, companies=[company])
         email_of[company] = email
     close = today + timedelta(days=120)
-    for company, description, deal_class, owner, stage, amount, country, _ in DEALS:
+    morning = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=9)
+    for company, description, deal_class, owner, stage, amount, country, days_ago in DEALS:
         draft = deals.DealDraft(company, description, str(amount), close.isoformat(), deal_class, "LinkedIn outreach",
                                 owner, country, [email_of[company]])
-        deals.create_deal(session, draft, today=today)
+        deal = deals.create_deal(session, draft, today=today).record
+        deal.created_at = morning - timedelta(days=days_ago)  # gate dates lie between its creation and today
         if stage != process.FIRST_STAGE:
-            name = naming.deal_name(country or _country(company), company, description)
-            deals.advance_deal(session, name, to=stage, values=gate_values_for(stage, email_of[company], today), today=today)
+            values = gate_values_for(stage, email_of[company], today, deal_class)
+            moves.advance_deal(session, str(deal.id), to=stage, values=values, today=today)
     name, category, reason = LOST
-    lost = deals.lose_deal(session, name, category, reason)
+    lost = moves.lose_deal(session, name, category, reason).deal
     recreated = deals.create_deal(
         session, deals.DealDraft(amount="15000", close_date=(today + timedelta(days=200)).isoformat()),
         from_deal=str(lost.id), today=today,

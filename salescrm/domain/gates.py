@@ -1,25 +1,54 @@
-"""Stage gates: checking the values a deal needs to move into a stage (declared in process.py).
+"""Stage gates: checking and recording the values a deal needs to move into a stage (declared in process.py).
 
 A value outside a gate's allowed choices, or a malformed one, is invalid (exit 2);
 well-formed values that do not meet the gate are refused (exit 1) with a message
 naming each missing or failing key and the `--set KEY=VALUE` that supplies it.
+
+Any gate key may be recorded as soon as it is known (issue 10, "Values for later gates"):
+a value is format-checked when it is set, stored with the stage whose gate it belongs to and
+with its setter, and checked against its gate when the deal enters that stage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 
 from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import refs
+from salescrm.domain.actors import actor_of
 from salescrm.domain.values import clean_text, note_met, parse_choice, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
 from salescrm.process import GateField, Stage
-from salescrm.store.models import ContactCompany
+from salescrm.store.models import ContactCompany, GateValue, utcnow
 
 PLACEHOLDER = "…"
+
+
+@dataclass(frozen=True)
+class DealFacts:
+    """What gate checks read about the deal: its company and amount, how messages name it, and the
+    dates a gate date must lie between (the local day the deal was created, and today)."""
+
+    company_id: int
+    amount_cents: int
+    subject: str  # "deal 4", "the new deal"
+    created_on: date
+    today: date
+
+
+def facts_of(deal, today: date | None = None) -> DealFacts:
+    """The facts of a stored deal (its creation time is UTC; the gate-date floor is that day, local time)."""
+    created = deal.created_at if deal.created_at.tzinfo else deal.created_at.replace(tzinfo=timezone.utc)
+    return DealFacts(deal.company_id, deal.amount_cents, f"deal {deal.id}", created.astimezone().date(),
+                     today or date.today())
+
+
+def new_deal_facts(company_id: int, amount_cents: int, today: date | None = None) -> DealFacts:
+    today = today or date.today()
+    return DealFacts(company_id, amount_cents, "the new deal", today, today)
 
 
 @dataclass
@@ -37,17 +66,22 @@ def describe_gate(stage: Stage) -> str:
     return f"{stage.name} needs {stage.gate.rule}: {options}"
 
 
-def check_keys_belong(stages: list[Stage], values: dict[str, str], move: str) -> None:
-    entered = {k for s in stages if s.gate for k in s.gate.keys}
-    for key in values:
-        if key not in entered:
-            owner_stage, _ = process.gate_field(key)
-            raise InvalidValue(
-                f"--set {key} belongs to the {owner_stage.name} gate, which {move} does not enter; remove it."
-            )
+def stage_of_key(key: str) -> Stage:
+    return process.gate_field(key)[0]
 
 
-def normalize(session: Session, field: GateField, raw: str, company_id: int, today: date | None = None) -> Checked:
+def parse_gate_date(raw: str, label: str, facts: DealFacts) -> date:
+    """A gate date: not in the future, and not before the day the deal was created."""
+    day = parse_past_date(raw, label, facts.today)
+    if day < facts.created_on:
+        raise InvalidValue(
+            f"{label} {day.isoformat()} is before {facts.created_on.isoformat()}, the day {facts.subject} was "
+            f"created; give a date from {facts.created_on.isoformat()} to {facts.today.isoformat()}."
+        )
+    return day
+
+
+def normalize(session: Session, field: GateField, raw: str, facts: DealFacts) -> Checked:
     """Check one gate value: raises InvalidValue for a malformed value, reports whether it meets the gate."""
     label = f"--set {field.key}"
     if field.kind == "yes":
@@ -55,7 +89,7 @@ def normalize(session: Session, field: GateField, raw: str, company_id: int, tod
         problem = None if yes else f"{field.key} is no, and the gate needs yes (--set {field.key}=yes)"
         return Checked("yes" if yes else "no", yes, problem)
     if field.kind == "date":
-        return Checked(parse_past_date(raw, label, today).isoformat(), True)
+        return Checked(parse_gate_date(raw, label, facts).isoformat(), True)
     if field.kind == "choice":
         return Checked(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()), True)
     text = clean_text(raw, label, required=False)
@@ -66,7 +100,7 @@ def normalize(session: Session, field: GateField, raw: str, company_id: int, tod
     if field.kind == "text":
         return Checked(text, True)
     if field.kind == "contact":
-        return _check_contact(session, field, text, company_id)
+        return _check_contact(session, field, text, facts.company_id)
     if field.kind == "member":
         return _check_member(session, field, text)
     raise AssertionError(field.kind)  # pragma: no cover - the kinds are declared in process.py
@@ -100,33 +134,27 @@ def _check_member(session: Session, field: GateField, ref: str) -> Checked:
     return Checked(member.name, True)
 
 
-def check_gates(
-    session: Session,
-    stages: list[Stage],
-    values: dict[str, str],
-    *,
-    company_id: int,
-    amount_cents: int,
-    subject: str,
-    today: date | None = None,
-) -> dict[str, str]:
-    """Check the values for every stage entered; return what to store, or raise GateNotMet.
+def refuse_no(stage: Stage, field: GateField, subject: str) -> GateNotMet:
+    """A no to a yes the gate requires: the move stops there, with the gate's rule."""
+    problem = f"{field.key} is no, and {stage.name} needs {stage.gate.rule}"
+    return GateNotMet(f"Cannot move {subject} into {stage.name}: {problem}.", [problem])
 
-    `subject` names the move in messages ("deal 4", "the new deal").
-    """
+
+def check_gates(session: Session, stages: list[Stage], values: dict[str, str], facts: DealFacts) -> dict[str, str]:
+    """Check the values for every stage entered; return what to store, or raise GateNotMet."""
     to_store: dict[str, str] = {}
     problems: list[str] = []
     for stage in stages:
         if stage.gate is None:
             continue
         checked = {
-            f.key: normalize(session, f, values[f.key], company_id, today) if f.key in values else Checked(None, False)
+            f.key: normalize(session, f, values[f.key], facts) if f.key in values else Checked(None, False)
             for f in stage.gate.fields
         }
         to_store.update({k: c.value for k, c in checked.items() if c.value is not None})
-        problems += _stage_problems(stage, checked, amount_cents)
+        problems += _stage_problems(stage, checked, facts.amount_cents)
     if problems:
-        raise GateNotMet(f"Cannot move {subject} into {stages[-1].name}: " + "; ".join(problems) + ".", problems)
+        raise GateNotMet(f"Cannot move {facts.subject} into {stages[-1].name}: " + "; ".join(problems) + ".", problems)
     return to_store
 
 
@@ -145,3 +173,65 @@ def _stage_problems(stage: Stage, checked: dict[str, Checked], amount_cents: int
     if gate.amount_positive and amount_cents <= 0:
         problems.append(f"{stage.name} needs an amount above 0 (set it with `salescrm deal edit --amount`)")
     return problems
+
+
+# --- Recorded values --------------------------------------------------------------------------
+
+
+def recorded_values(session: Session, deal_id: int | None) -> dict[str, str]:
+    """The gate values stored for a deal, whichever stage they belong to."""
+    if deal_id is None:
+        return {}
+    return {gv.key: gv.value for gv in session.exec(select(GateValue).where(GateValue.deal_id == deal_id)).all()}
+
+
+def values_for(stages: list[Stage], recorded: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+    """The values the gates of `stages` are checked with: those recorded earlier, overridden by those given."""
+    keys = {k for s in stages if s.gate for k in s.gate.keys}
+    return {k: v for k, v in {**recorded, **given}.items() if k in keys}
+
+
+def check_values(
+    session: Session,
+    deal_id: int | None,
+    given: dict[str, str],
+    facts: DealFacts,
+    *,
+    entering: list[Stage] = (),
+    passed: list[Stage] = (),
+) -> dict[str, str]:
+    """Check `given` (any gate keys) for a deal; return the values to store. Writes nothing.
+
+    Keys of the stages `entering` are checked with their gates, with the values recorded earlier;
+    keys of stages already `passed` correct a value that gate accepted, and that gate must still be
+    met; keys of later stages are format-checked only, and checked when their gate is entered.
+    """
+    entering_keys = {k for s in entering if s.gate for k in s.gate.keys}
+    passed_keys = {k for s in passed if s.gate for k in s.gate.keys}
+    to_store: dict[str, str] = {}
+    for key, raw in given.items():  # later gates first: a malformed value is exit 2 before any refusal
+        if key not in entering_keys and key not in passed_keys:
+            stage, field = process.gate_field(key)
+            value = normalize(session, field, raw, facts).value
+            if value is not None:
+                to_store[key] = value
+    recorded = recorded_values(session, deal_id)
+    if entering:
+        to_store.update(check_gates(session, list(entering), values_for(list(entering), recorded, given), facts))
+    for stage in passed:
+        if stage.gate and set(stage.gate.keys) & set(given):
+            accepted = check_gates(session, [stage], values_for([stage], recorded, given), facts)
+            to_store.update({k: v for k, v in accepted.items() if k in given})
+    return to_store
+
+
+def store_values(session: Session, deal_id: int, values: dict[str, str]) -> None:
+    """Store gate values, each with the stage whose gate it belongs to and its setter."""
+    actor = actor_of(session)
+    for key, value in values.items():
+        existing = session.get(GateValue, (deal_id, key))
+        if existing is None:
+            session.add(GateValue(deal_id=deal_id, key=key, value=value, stage=stage_of_key(key).name, set_by=actor))
+        elif existing.value != value:
+            existing.value, existing.set_at, existing.set_by = value, utcnow(), actor
+            session.add(existing)
