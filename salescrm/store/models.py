@@ -197,49 +197,15 @@ class Task(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-class SurveyAnswer(SQLModel, table=True):
-    """One answer set of the life-science article's CRM self-assessment (`audit survey`)."""
-
-    __tablename__ = "survey_answer"
-    id: int | None = Field(default=None, primary_key=True)
-    taken_at: datetime = _time(default_factory=utcnow)
-    taken_by: str = Field(max_length=200)
-    capture: int  # 1-7: how completely we capture what we need
-    qualifying_defined: int  # 1-7: how clearly the lead qualification process is defined
-    qualifying_understood: int  # 1-7: how well the whole team understands it
-    clean_data: int  # 1-7: how clean the database is
-    reports: str = Field(max_length=200)  # the regular reports the team runs, comma-separated ids
-    score: int  # 4-33
-
-
-class Setting(SQLModel, table=True):
-    """The database's own settings, one row each: `currency` (ISO 4217, set by `init`)."""
-
-    __tablename__ = "setting"
-    key: str = Field(max_length=40, primary_key=True)
-    value: str = Field(max_length=200)
-
-
-class DistinctCompanies(SQLModel, table=True):
-    """A decision that two companies whose names look alike are distinct (`--distinct-from`).
-
-    Kept with the lower id first, so that a pair has one row; the audit honours it.
-    """
-
-    __tablename__ = "distinct_companies"
-    company_id: int = Field(foreign_key="company.id", primary_key=True)
-    other_company_id: int = Field(foreign_key="company.id", primary_key=True, index=True)
-    reason: str = Field(max_length=2000)
-    decided_by: str = Field(max_length=200)
-    decided_at: datetime = _time(default_factory=utcnow)
-
-
 def declare_partial_indexes() -> None:
-    """Add the partial indexes to the metadata (the migrations and the schema comparison need them).
+    """Add the partial indexes, and the tables declared on demand, to the metadata (the migrations and
+    the schema comparison need the whole schema).
 
     Declared apart because dialect-specific arguments make SQLAlchemy import every dialect they
     name, which costs each command 35 ms at start-up; commands never need indexes declared.
     """
+    from salescrm.store import tables_on_demand  # noqa: F401  (declares its tables)
+
     table = Deal.__table__
     if any(index.name == "uq_deal_open_name" for index in table.indexes):
         return
@@ -253,40 +219,16 @@ def declare_partial_indexes() -> None:
     )
 
 
-class JournalEntry(SQLModel, table=True):
-    """One change of one record, chained to the previous entry by its hash (the audit trail)."""
-
-    __tablename__ = "journal"
-    __table_args__ = (sa.Index("ix_journal_record", "record_type", "record_id"),)
-    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    at: datetime = _time()
-    actor: str = Field(max_length=200)  # "by" in JSON: a reserved word in PostgreSQL
-    command: str = Field(max_length=2000)
-    reason: str | None = Field(default=None, max_length=2000)
-    record_type: str = Field(max_length=40)
-    record_id: int | None = Field(default=None)
-    action: str = Field(max_length=20)
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+# Each table costs start-up time to declare (about 5 ms with SQLModel), and these are used by few
+# commands: the journal's (written by every write, read by `journal`), the survey's, the settings, the
+# distinct-companies decisions. They are declared in store/tables_on_demand.py when first named here,
+# so `from salescrm.store.models import Setting` works as for any other table.
+ON_DEMAND = ("SurveyAnswer", "Setting", "DistinctCompanies", "JournalEntry", "JournalField", "JournalHead")
 
 
-class JournalField(SQLModel, table=True):
-    """A changed field of a journal entry. Values are stored as JSON `[salt, value]` beside a digest
-    of them, so that erasing a person's value (setting it to NULL) leaves the chain verifiable."""
+def __getattr__(name: str):
+    if name in ON_DEMAND:
+        from salescrm.store import tables_on_demand
 
-    __tablename__ = "journal_field"
-    seq: int = Field(foreign_key="journal.seq", primary_key=True)
-    field: str = Field(max_length=80, primary_key=True)
-    old_value: str | None = Field(default=None)
-    new_value: str | None = Field(default=None)
-    old_digest: str | None = Field(default=None, max_length=64)
-    new_digest: str | None = Field(default=None, max_length=64)
-
-
-class JournalHead(SQLModel, table=True):
-    """The chain's head, one row: appends lock it, so that concurrent writers cannot fork the chain."""
-
-    __tablename__ = "journal_head"
-    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    seq: int
-    hash: str = Field(max_length=64)
+        return getattr(tables_on_demand, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,91 @@
+"""The tables few commands use, declared when salescrm.store.models first names one (see ON_DEMAND there).
+
+The journal's tables (every write appends to them; `journal show|verify` reads them), the CRM
+self-assessment's answers (`audit survey`), the database's settings (its currency) and the decisions
+that two companies are distinct (`--distinct-from`). Same metadata, same rules as store/models.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from salescrm.store.models import _time, utcnow
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One answer set of the life-science article's CRM self-assessment (`audit survey`)."""
+
+    __tablename__ = "survey_answer"
+    id: int | None = Field(default=None, primary_key=True)
+    taken_at: datetime = _time(default_factory=utcnow)
+    taken_by: str = Field(max_length=200)
+    capture: int  # 1-7: how completely we capture what we need
+    qualifying_defined: int  # 1-7: how clearly the lead qualification process is defined
+    qualifying_understood: int  # 1-7: how well the whole team understands it
+    clean_data: int  # 1-7: how clean the database is
+    reports: str = Field(max_length=200)  # the regular reports the team runs, comma-separated ids
+    score: int  # 4-33
+
+
+class Setting(SQLModel, table=True):
+    """The database's own settings, one row each: `currency` (ISO 4217, set by `init`)."""
+
+    __tablename__ = "setting"
+    key: str = Field(max_length=40, primary_key=True)
+    value: str = Field(max_length=200)
+
+
+class DistinctCompanies(SQLModel, table=True):
+    """A decision that two companies whose names look alike are distinct (`--distinct-from`).
+
+    Kept with the lower id first, so that a pair has one row; the audit honours it.
+    """
+
+    __tablename__ = "distinct_companies"
+    company_id: int = Field(foreign_key="company.id", primary_key=True)
+    other_company_id: int = Field(foreign_key="company.id", primary_key=True, index=True)
+    reason: str = Field(max_length=2000)
+    decided_by: str = Field(max_length=200)
+    decided_at: datetime = _time(default_factory=utcnow)
+
+
+class JournalEntry(SQLModel, table=True):
+    """One change of one record, chained to the previous entry by its hash (the audit trail)."""
+
+    __tablename__ = "journal"
+    __table_args__ = (sa.Index("ix_journal_record", "record_type", "record_id"),)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = _time()
+    actor: str = Field(max_length=200)  # "by" in JSON: a reserved word in PostgreSQL
+    command: str = Field(max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000)
+    record_type: str = Field(max_length=40)
+    record_id: int | None = Field(default=None)
+    action: str = Field(max_length=20)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class JournalField(SQLModel, table=True):
+    """A changed field of a journal entry. Values are stored as JSON `[salt, value]` beside a digest
+    of them, so that erasing a person's value (setting it to NULL) leaves the chain verifiable."""
+
+    __tablename__ = "journal_field"
+    seq: int = Field(foreign_key="journal.seq", primary_key=True)
+    field: str = Field(max_length=80, primary_key=True)
+    old_value: str | None = Field(default=None)
+    new_value: str | None = Field(default=None)
+    old_digest: str | None = Field(default=None, max_length=64)
+    new_digest: str | None = Field(default=None, max_length=64)
+
+
+class JournalHead(SQLModel, table=True):
+    """The chain's head, one row: appends lock it, so that concurrent writers cannot fork the chain."""
+
+    __tablename__ = "journal_head"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    hash: str = Field(max_length=64)
