@@ -255,6 +255,7 @@ def stages(counts: dict[str, tuple[int, int, int]]) -> list[dict]:
 
 def test_pipeline_show_json_exact(seeded, sh):
     assert json_out(sh("pipeline", "show", "--json")) == {
+        "currency": "EUR",
         "stages": stages({"Prospected": (1, 12000, 600)}),
         "total": {"count": 1, "amount": 12000, "weighted_amount": 600},
     }
@@ -262,6 +263,7 @@ def test_pipeline_show_json_exact(seeded, sh):
 
 def test_pipeline_counts_open_deals_only(five_deals, sh):
     assert json_out(sh("pipeline", "show", "--json")) == {
+        "currency": "EUR",
         "stages": stages({"Prospected": (2, 32000, 1600), "Qualified": (1, 5000, 500)}),
         "total": {"count": 3, "amount": 37000, "weighted_amount": 2100},
     }
@@ -270,6 +272,7 @@ def test_pipeline_counts_open_deals_only(five_deals, sh):
 @pytest.mark.parametrize("filters", [["--owner", "Luis Pérez"], ["--class", "Insurance"], ["--owner", "luis perez"]])
 def test_pipeline_filters(five_deals, sh, filters):
     assert json_out(sh("pipeline", "show", *filters, "--json")) == {
+        "currency": "EUR",
         "stages": stages({"Prospected": (1, 20000, 1000)}),
         "total": {"count": 1, "amount": 20000, "weighted_amount": 1000},
     }
@@ -324,8 +327,8 @@ def test_piped_deal_list_is_tab_separated(five_deals, sh):
     assert r.stderr == ""
     lines = r.stdout.splitlines()
     assert len(lines) == 5
-    assert all(len(line.split("\t")) == 6 for line in lines)
-    assert lines[-1] == "1\tES Sanitas Hospitales Proof of Concept\tProspected\t12000\t2027-03-31\tAna García"
+    assert all(len(line.split("\t")) == 7 for line in lines)
+    assert lines[-1] == "1\tES Sanitas Hospitales Proof of Concept\tProspected\t12000\tEUR\t2027-03-31\tAna García"
     assert not any(ch in r.stdout for ch in BOX_CHARS)
     assert not r.stdout.lstrip().startswith(("[", "{"))
 
@@ -377,7 +380,8 @@ def deal_with(**override):
         (tuple(deal_with(close_date="31/03/2027")), 2,
          "Close date '31/03/2027' is not a date: give it as YYYY-MM-DD, e.g. 2026-11-02.\n"),
         (tuple(deal_with(amount="-5")), 2, "Amount cannot be negative: give 0 or more, e.g. 12000.\n"),
-        (tuple(deal_with(amount="12,000")), 2, "Amount '12,000' is not an amount"),
+        (tuple(deal_with(amount="12.000")), 2,
+         "Amount '12.000' is ambiguous: write 12000 (twelve thousand) or 12.00 (twelve).\n"),
         (tuple(deal_with(**{"class": "Hospitals"})), 2, "Unknown deal class 'Hospitals': choose one of "),
         (("deal", "list", "--frobnicate"), 2, "No such option"),
         (("deal", "lose", "1", "--category", "Too expensive", "--reason", "x"), 2, "Unknown lost reason category"),

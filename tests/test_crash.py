@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from salescrm.store.engine import HEAD_REVISION
+from tests.conftest import copy_sqlite_template
 
 SEED = int(os.environ.get("SALESCRM_CRASH_SEED", "20260418"))
 KILLS = 24
@@ -208,7 +209,7 @@ def writing(backend, db_url):
 
 def _fresh_database(backend: str, request, tmp_path: Path, name: str) -> str:
     if backend == "sqlite":
-        return str(tmp_path / f"{name}.db")
+        return copy_sqlite_template(request, tmp_path / f"{name}.db")
     return request.getfixturevalue("pg_server").create_database(f"t{os.getpid()}_{name}_{time.monotonic_ns()}",
                                                                  template="salescrm_template")
 

@@ -345,3 +345,24 @@ def test_importing_naming_and_countries_does_not_load_pycountry():
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# --- The one-company rule on names alone (what an import calls once per row) ------------------
+
+
+def test_company_names_index_finds_local_entities_branches_and_the_reverse():
+    from salescrm.domain.company_names import CompanyNames
+
+    index = CompanyNames([(1, "Novartis"), (2, "Merck Sharp & Dohme"), (3, "Bayer AG")])
+    clash = index.conflict("Novartis Farmacéutica, S.A.")
+    assert (clash.how, clash.other_id, clash.message) == ("local-entity", 1, (
+        "Novartis Farmacéutica, S.A. looks like a local entity of Novartis: record it as Novartis "
+        "(keep the legal name with --legal-name)"))
+    assert (index.conflict("Novartis España").how, index.conflict("Novartis España").country) == ("branch", "ES")
+    assert index.conflict("Bayer Spain").other_id == 3  # its legal form aside, Bayer AG is Bayer
+    assert index.conflict("Merck").how == "has-local-entity"
+    assert index.conflict("Merck", ignore=[2]) is None  # declared distinct
+    assert index.conflict("Novo Nordisk") is None
+    assert index.conflict("Novartisbank") is None
+    assert list(CompanyNames([(1, "Novartis"), (2, "Novartis Pharma"), (3, "Novartis ES"), (4, "Novo")]).prefix_pairs()) \
+        == [(1, 2, None), (1, 3, "ES")]

@@ -646,3 +646,14 @@ def test_lead_add_prompt_refuses_a_phone_the_lead_would_refuse(cli, db):
             "--country", "ES", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert db.query("SELECT phone FROM contact") == [("+34611222333",)]
+
+
+def test_two_contacts_of_one_name_are_told_apart_by_their_id(seeded, db):
+    for _ in range(2):
+        ok(seeded("contact", "add", "--first-name", "Luis", "--last-name", "Ruiz", "--job-title", "Nurse", "--company", "1",
+                  "--no-follow-up"))
+    p = FakePrompter([("text", "Brief description", "Pilot"), ("checkbox", "Contacts on this deal", ["Luis Ruiz (id 3)"])])
+    r = seeded("deal", "create", "--company", "Sanitas Hospitales", "--amount", "1", "--close-date", "2027-01-31",
+               "--class", "Insurance", "--source", "Event", "--owner", "Ana García", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert db.query("SELECT contact_id FROM deal_contact WHERE deal_id = 2") == [(3,)]

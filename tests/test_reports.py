@@ -130,7 +130,7 @@ def test_pipeline_at_past_dates_is_rebuilt_from_the_history(world):
                                                    "Offer Sent", "Offer Approved", "Contract Signed"]
     assert stages_of(jan) == {"Qualified": (1, 12000, 1200), "Discovered": (1, 5000, 1000)}
     assert jan["total"] == {"count": 2, "amount": 17000, "weighted_amount": 2200}
-    assert set(jan) == {"at", "stages", "total"}
+    assert set(jan) == {"at", "currency", "stages", "total"}
 
     feb = report(world, "pipeline", "--at", "2026-02-28")
     assert stages_of(feb) == {"Discovered": (1, 12000, 2400), "Offer Sent": (1, 20000, 12000),
@@ -148,7 +148,7 @@ def test_pipeline_at_past_dates_is_rebuilt_from_the_history(world):
 def test_pipeline_today_matches_pipeline_show(world):
     now = report(world, "pipeline")
     shown = json.loads(ok(world("pipeline", "show", "--json")).stdout)
-    assert {k: now[k] for k in ("stages", "total")} == shown
+    assert {k: now[k] for k in ("currency", "stages", "total")} == shown
     assert stages_of(now) == {"Prospected": (1, 10000, 500), "Discovered": (1, 12000, 2400)}
 
 
@@ -176,7 +176,7 @@ def test_pipeline_compare_lists_what_changed_and_the_companies_missing(world):
     assert moves("won") == [(2, "Contract Signed", "Payment Done"), (4, "Offer Sent", "Payment Done")]
     assert moves("lost") == [(5, None, "Lost")]
     assert changes["won"][1] == {"id": 4, "name": "ES DKV Claims triage", "company": "DKV", "owner": "Luis Pérez",
-                                 "amount": 20000, "from_stage": "Offer Sent", "to_stage": "Payment Done"}
+                                 "amount": 20000, "currency": "EUR", "from_stage": "Offer Sent", "to_stage": "Payment Done"}
     assert changes["missing"] == [{"id": 3, "name": "HM Hospitales", "lead_status": "New",
                                    "created_at": "2026-03-05T12:00:00Z"}]
 
@@ -213,7 +213,7 @@ def test_pipeline_table_in_a_pipe(world):
     assert "Prospected\t0\t0\t1\t10000\t+1\t+10000" in r.stdout.splitlines()
     assert [line for line in r.stdout.splitlines() if line.startswith("#")] == [
         "# stages", "# entered", "# moved", "# won", "# lost", "# missing"]
-    assert "4\tES DKV Claims triage\tOffer Sent\tPayment Done\t20000\tLuis Pérez" in r.stdout
+    assert "4\tES DKV Claims triage\tOffer Sent\tPayment Done\t20000\tEUR\tLuis Pérez" in r.stdout
     assert "3\tHM Hospitales\tNew\t" in r.stdout
 
 
@@ -462,7 +462,7 @@ def test_bad_values(seeded, args, code, message):
 
 def test_reports_on_an_empty_database(cli):
     assert report(cli, "pipeline")["total"] == {"count": 0, "amount": 0, "weighted_amount": 0}
-    assert report(cli, "forecast") == {"at": report(cli, "forecast")["at"], "months": [],
+    assert report(cli, "forecast") == {"at": report(cli, "forecast")["at"], "currency": "EUR", "months": [],
                                        "total": {"count": 0, "amount": 0, "weighted_amount": 0, "won_amount": 0}}
     conversion = report(cli, "conversion")
     assert conversion["win_rate"] is None and conversion["leads"] == {"companies": 0, "won": 0, "rate": None}
@@ -474,13 +474,13 @@ def test_reports_on_an_empty_database(cli):
 @pytest.mark.no_database
 @pytest.mark.parametrize("args", [["report", "--help"], ["report", "pipeline", "--help"]])
 def test_report_help_imports_nothing_heavy(tmp_path, args):
-    from tests.test_startup import heavy_imports, imported_modules, run
+    from tests.test_startup import SALESCRM, loaded, not_allowed
 
-    p = run([sys.executable, "-X", "importtime", "-m", "salescrm", *args], cwd=tmp_path)
+    p, modules = loaded(tmp_path, args)
     assert p.returncode == 0, p.stderr
     assert "Example: salescrm report" in p.stdout
-    assert "salescrm.cli.reports" in imported_modules(p.stderr)
-    assert heavy_imports(p.stderr) == set()
+    assert "salescrm.cli.reports" in modules
+    assert not_allowed(modules, SALESCRM | {"salescrm.cli.reports", "salescrm.process"}) == set()
 
 
 def test_conversion_of_leads_by_channel_and_source(cli):

@@ -12,7 +12,6 @@ from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 
 app = typer.Typer(
-    help="Activities: calls, emails, meetings, messages and notes, on a contact, a company and/or a deal.",
     epilog='Example: salescrm activity log --contact marta@sanitas.es --type call --direction outbound --summary "Intro call"',
     no_args_is_help=True,
 )

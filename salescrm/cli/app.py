@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import activities, audit, companies, contacts, db, deals, demo, journal, leads, pipeline, reports, tasks, team
+from salescrm.cli import db, demo, placeholders
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -42,8 +42,73 @@ def _first_bad_argument(args: list[str]) -> int | None:
     return None
 
 
-class SalesCrmGroup(TyperGroup):
-    """Maps every error to one message on stderr and the documented exit code."""
+# The command groups, in the order of `--help`: (name, module, the one line `salescrm --help` shows).
+# A group's module is imported, and its commands built, only when a command line names the group, so
+# that `--help`, completion and every command pay for one group, not for all of them.
+GROUPS = (
+    ("team", "salescrm.cli.team", "Team members and their GP-009 roles (deal owners are JD-019 or JD-002)."),
+    ("company", "salescrm.cli.companies", "Companies: one per best-known brand, one for a global group (SP-009-001)."),
+    ("contact", "salescrm.cli.contacts", "Contacts: the people we sell to, linked to one or more companies."),
+    ("deal", "salescrm.cli.deals", "Deals: create, advance through the stage gates, lose, show, list, edit."),
+    ("lead", "salescrm.cli.leads", "Leads: an incoming contact, its company if new, and a follow-up call one hour later."),
+    ("activity", "salescrm.cli.activities",
+     "Activities: calls, emails, meetings, messages and notes, on a contact, a company and/or a deal."),
+    ("task", "salescrm.cli.tasks", "Tasks: what a team member must do by when (follow-up calls, a deal's next step)."),
+    ("report", "salescrm.cli.reports", "Reports: sales cycle, pipeline at a date, forecast, conversion, next steps."),
+    ("audit", "salescrm.cli.audit",
+     "Audit: every record checked against SP-009-001's rules (read-only), safe fixes, and the CRM self-assessment."),
+    ("pipeline", "salescrm.cli.pipeline", "The Sales pipeline: open deals per stage."),
+    ("journal", "salescrm.cli.journal",
+     "The change journal: who changed what, when, from what to what, and why (append-only, hash-chained)."),
+    ("db", "salescrm.cli.db", "The database: schema status and upgrade, backup, restore, and integrity checks."),
+)
+_built: dict[str, TyperGroup] = {}  # groups already built in this process (tests run many commands)
+
+
+def command_group(name: str) -> TyperGroup:
+    """The `salescrm NAME` group: its module's Typer app, built into a command with its placeholders."""
+    if name not in _built:
+        import importlib
+
+        [(module, help_text)] = [(m, h) for n, m, h in GROUPS if n == name]
+        group = typer.main.get_group(importlib.import_module(module).app)
+        group.name, group.help = name, help_text
+        placeholders.apply(group)
+        _built[name] = group
+    return _built[name]
+
+
+class SalesCrmGroup(placeholders.Group):
+    """Maps every error to one message on stderr and the documented exit code; loads command groups lazily."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        placeholders.apply(self)
+        self._listing = False
+
+    def list_commands(self, ctx):
+        return [name for name, _, _ in GROUPS if name not in self.commands] + super().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name in self.commands or cmd_name not in {name for name, _, _ in GROUPS}:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:  # a list of the groups needs their names and help only, not their commands
+            return TyperGroup(name=cmd_name, help=next(h for n, _, h in GROUPS if n == cmd_name))
+        return command_group(cmd_name)
+
+    def format_help(self, ctx, formatter):
+        self._listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def shell_complete(self, ctx, incomplete):
+        self._listing = True
+        try:
+            return super().shell_complete(ctx, incomplete)
+        finally:
+            self._listing = False
 
     def parse_args(self, ctx, args):
         bad = _first_bad_argument(args)
@@ -153,18 +218,6 @@ def root(
     rt.argv = ctx.meta.get("salescrm.argv", [])
 
 
-app.add_typer(team.app, name="team")
-app.add_typer(companies.app, name="company")
-app.add_typer(contacts.app, name="contact")
-app.add_typer(deals.app, name="deal")
-app.add_typer(leads.app, name="lead")
-app.add_typer(activities.app, name="activity")
-app.add_typer(tasks.app, name="task")
-app.add_typer(reports.app, name="report")
-app.add_typer(audit.app, name="audit")
-app.add_typer(pipeline.app, name="pipeline")
-app.add_typer(journal.app, name="journal")
-app.add_typer(db.app, name="db")
 app.command("init", help=db.INIT_HELP, epilog=db.INIT_EPILOG)(db.init)
 app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 

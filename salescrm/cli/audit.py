@@ -13,7 +13,6 @@ from salescrm.cli import output
 from salescrm.cli.runtime import Needs, reason_option, runtime
 
 app = typer.Typer(
-    help="Audit: every record checked against SP-009-001's rules (read-only), safe fixes, and the CRM self-assessment.",
     epilog="Example: salescrm audit --json > audit.json || mail -s 'CRM audit' sales@example.com < audit.json",
     invoke_without_command=True,
 )

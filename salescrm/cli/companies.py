@@ -12,8 +12,7 @@ from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
-app = typer.Typer(help="Companies: one per best-known brand, one for a global group (SP-009-001).",
-                  epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website sanitas.es', no_args_is_help=True)
+app = typer.Typer(epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website sanitas.es', no_args_is_help=True)
 
 NAME_HELP = (
     "The name it is best known by: its brand, one company for a global group, the group's name when it owns "
@@ -176,8 +175,8 @@ def show(
     output.table([("ID", output.ID), ("Name", output.NAME), ("Email", output.EMAIL)],
                  [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
     output.heading("Deals", "deals")
-    output.table([("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT)],
-                 [(d["id"], d["name"], d["stage"], d["amount"]) for d in obj["deals"]])
+    output.table([("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), "Cur."],
+                 [(d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"]) for d in obj["deals"]])
     output.timeline(obj["timeline"], all_)
 
 

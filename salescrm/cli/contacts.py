@@ -11,8 +11,7 @@ from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
-app = typer.Typer(help="Contacts: the people we sell to, linked to one or more companies.",
-                  epilog='Example: salescrm contact list --company "Sanitas Hospitales"', no_args_is_help=True)
+app = typer.Typer(epilog='Example: salescrm contact list --company "Sanitas Hospitales"', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
 WRITE_JSON_HELP = "Print the contact as JSON on stdout, in the shape of `contact show --json` (without its timeline)."

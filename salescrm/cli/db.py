@@ -10,8 +10,7 @@ import typer
 from salescrm.cli import output
 from salescrm.cli.runtime import runtime
 
-app = typer.Typer(help="The database: schema status and upgrade, backup, restore, and integrity checks.",
-                  epilog="Example: salescrm db check", no_args_is_help=True)
+app = typer.Typer(epilog="Example: salescrm db check", no_args_is_help=True)
 
 
 def _engine(ctx: typer.Context, write: bool = False):
@@ -194,34 +193,21 @@ def init(
 ) -> None:
     from salescrm.store import sqlite_file
 
-    code = _currency(currency)
+    from salescrm.domain.currency import parse_currency, set_database_currency
+
+    code = parse_currency(currency)
     rt = runtime(ctx)
     location = rt.location()
     if location.path is None or sqlite_file.exists(location.path):
         _refuse_existing(ctx, location)
     with rt.writing(reason) as session:  # creates the file and the schema ("Created a new database at PATH")
-        from salescrm.store.models import Setting
-
-        session.get(Setting, "currency").value = code
+        set_database_currency(session, code)
     if json:
         output.print_json({"database": location.display, "currency": code})
         return
     prefix = "salescrm " + (f"--db {_quote(location.display)} " if rt.db else "")
     output.say(f"Database {location.display} ready; its currency is {code}.\n"
                f"Next: {prefix}team add NAME --role ROLE, then {prefix}company add NAME")
-
-
-def _currency(value: str) -> str:
-    """An ISO 4217 code (any case) in capitals; exit 2 for anything else."""
-    from salescrm.errors import InvalidValue
-
-    code = value.strip().upper()
-    if len(code) == 3 and code.isascii() and code.isalpha():
-        import pycountry
-
-        if pycountry.currencies.get(alpha_3=code) is not None:
-            return code
-    raise InvalidValue(f"--currency '{value}' is not an ISO 4217 currency code: give one such as EUR, USD, GBP or CHF.")
 
 
 def _refuse_existing(ctx: typer.Context, location) -> None:

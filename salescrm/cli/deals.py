@@ -16,8 +16,7 @@ from salescrm.cli.prompts import pick, required
 from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP
 
-app = typer.Typer(help="Deals: create, advance through the stage gates, lose, show, list, edit.",
-                  epilog='Example: salescrm deal advance 1', no_args_is_help=True)
+app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 
 JSON_HELP = "Print JSON on stdout."
 SET_HELP = ("A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Any gate key: one of a later stage "
@@ -29,6 +28,7 @@ KEEP_TASKS_HELP = "Leave the deal's open tasks open (a deal that becomes won or 
 STAGE_HELP = "Stage name in any case, or a slug such as offer-sent: " + ", ".join(process.STAGE_NAMES) + "."
 CLASS_HELP = "Deal class: " + ", ".join(process.DEAL_CLASSES) + "."
 CATEGORY_HELP = "Lost reason category: " + ", ".join(process.LOST_CATEGORIES) + "."
+AMOUNT_HELP = "Amount in currency units: 12000, 12,000 or 12 000, and cents after a point (12000.50)."
 
 
 def _complete_stage(incomplete: str) -> list[str]:
@@ -58,7 +58,8 @@ def create(
     ctx: typer.Context,
     company: Optional[str] = typer.Option(None, "--company", help="Company id or name."),
     description: Optional[str] = typer.Option(None, "--description", help="Brief description (the deal's name is <country> <company> <description>)."),
-    amount: Optional[str] = typer.Option(None, "--amount", help="Amount in currency units, e.g. 12000 or 12000.50."),
+    amount: Optional[str] = typer.Option(None, "--amount", help=AMOUNT_HELP),
+    currency: Optional[str] = typer.Option(None, "--currency", help="The amount's currency, an ISO 4217 code such as USD (default: the database's; with --from, that deal's)."),
     close_date: Optional[str] = typer.Option(None, "--close-date", help="Expected close date, YYYY-MM-DD (a forecast)."),
     deal_class: Optional[str] = typer.Option(None, "--class", help=CLASS_HELP, autocompletion=_complete_class),
     source: Optional[str] = typer.Option(None, "--source", help="The action that originated the deal, e.g. 'LinkedIn outreach'."),
@@ -67,7 +68,7 @@ def create(
     country: Optional[str] = typer.Option(None, "--country", help="Country of the contracting legal entity (default: the company's)."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Create further along than Prospected, when every gate up to it is met. " + STAGE_HELP, autocompletion=_complete_stage),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
-    from_deal: Optional[str] = typer.Option(None, "--from", help="Copy company, country, description, class, source, owner and contacts from this (lost) deal."),
+    from_deal: Optional[str] = typer.Option(None, "--from", help="Copy company, country, description, class, source, owner, contacts and currency from this (lost) deal."),
     json: bool = typer.Option(False, "--json", help="Print the new deal as JSON on stdout."),
     reason: Optional[str] = reason_option(),
 ) -> None:
@@ -77,7 +78,8 @@ def create(
 
     rt = runtime(ctx)
     values = _parse_sets(set_)
-    draft = deals.DealDraft(company, description, amount, close_date, deal_class, source, owner, country, list(contact))
+    draft = deals.DealDraft(company, description, amount, close_date, deal_class, source, owner, country, list(contact),
+                            currency=currency)
     with rt.reading() as session:
         if from_deal:
             draft = deals.draft_from(session, from_deal, draft)
@@ -294,7 +296,7 @@ def _render_deal(obj: dict) -> None:
         ("Company", obj["company"]),
         ("Country", obj["country"]),
         ("Description", obj["description"]),
-        ("Amount", f"{output.money(obj['amount'])} (weighted {output.money(obj['weighted_amount'])})"),
+        ("Amount", f"{output.money(obj['amount'])} {obj['currency']} (weighted {output.money(obj['weighted_amount'])})"),
         ("Close date", obj["close_date"]),
         ("Class", obj["deal_class"]),
         ("Source", obj["source"]),
@@ -369,9 +371,10 @@ def list_(
             output.print_json_array(objects)
             return
         output.table(
-            [("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), ("Close date", output.DATE),
-             ("Owner", output.NAME)],
-            ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["close_date"], d["owner"]) for d in objects),
+            [("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), "Cur.",
+             ("Close date", output.DATE), ("Owner", output.NAME)],
+            ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"], d["close_date"], d["owner"])
+             for d in objects),
         )
 
 
@@ -382,7 +385,8 @@ def list_(
 def edit(
     ctx: typer.Context,
     deal: str = typer.Argument(..., help="Deal id or name."),
-    amount: Optional[str] = typer.Option(None, "--amount", help="New amount."),
+    amount: Optional[str] = typer.Option(None, "--amount", help="New amount. " + AMOUNT_HELP),
+    currency: Optional[str] = typer.Option(None, "--currency", help="New currency of the amount, an ISO 4217 code such as USD."),
     close_date: Optional[str] = typer.Option(None, "--close-date", help="New expected close date, YYYY-MM-DD."),
     country: Optional[str] = typer.Option(None, "--country", help="New country (the name is rebuilt)."),
     description: Optional[str] = typer.Option(None, "--description", help="New description (the name is rebuilt)."),
@@ -403,7 +407,8 @@ def edit(
 
     rt = runtime(ctx)
     changes = deals.DealChanges(amount, close_date, country, description, deal_class, source, owner,
-                                list(add_contact), list(remove_contact), lost_category, lost_reason, _parse_sets(set_))
+                                list(add_contact), list(remove_contact), lost_category, lost_reason, _parse_sets(set_),
+                                currency=currency)
     if not changes.business_fields() and lost_category is None and lost_reason is None:
         raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
     if changes.gate_values and reason is None and rt.can_prompt() and _corrects_a_passed_gate(rt, deal, changes.gate_values):

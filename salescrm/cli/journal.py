@@ -10,7 +10,6 @@ from salescrm.cli import output
 from salescrm.cli.runtime import runtime
 
 app = typer.Typer(
-    help="The change journal: who changed what, when, from what to what, and why (append-only, hash-chained).",
     epilog="Example: salescrm journal show --deal 1", no_args_is_help=True,
 )
 

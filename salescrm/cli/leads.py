@@ -14,7 +14,6 @@ from salescrm.cli.runtime import Needs, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(
-    help="Leads: an incoming contact, its company if new, and a follow-up call one hour later.",
     epilog="Example: salescrm lead add --first-name Marta --last-name Ruiz --email marta@sanitas.es "
            '--company "Sanitas Hospitales" --channel web-form --keyword "dermatology triage"',
     no_args_is_help=True,

@@ -89,10 +89,12 @@ def warn(text: str) -> None:
 
 
 def money(amount: int | float) -> str:
-    """An amount in currency units: `12,000.50` on a terminal, `12000.5` in a pipe."""
-    if not is_terminal():
-        return str(amount)
-    return f"{amount:,.2f}" if isinstance(amount, float) else f"{amount:,}"
+    """An amount in currency units as text: `12,000` and `12,000.50` on a terminal, `12000` and `12000.50`
+    in a pipe (whole amounts without decimals, others with two; JSON keeps the number)."""
+    grouping = "," if is_terminal() else ""
+    if isinstance(amount, float) and not amount.is_integer():
+        return f"{amount:{grouping}.2f}"
+    return f"{int(amount):{grouping}}"
 
 
 def _cell(value) -> str:
@@ -136,7 +138,6 @@ BAR = Kind(wrap=False, floor=1)
 LAST_RESORT_FLOOR = 4  # names and texts, when the floors above do not fit
 
 
-
 def _words(text: str) -> list[str]:
     return text.split() or [""]
 
@@ -152,15 +153,15 @@ def _widths(headers: list[str], kinds: list[Kind], rows: list[list[str]], budget
         longest = max([cell_len(c) for c in cells] + [cell_len(header)])
         if kind.whole:
             width = max([cell_len(c) for c in cells] + [header_word])
-            desired.append(width), floors.append(width), lowest.append(width)
-            continue
-        desired.append(longest)
-        if kind.floor == 0:  # labels: their longest word
-            word = max([cell_len(w) for c in cells for w in _words(c)] + [header_word])
-            floors.append(word), lowest.append(word)
+            least = last_resort = longest = width
+        elif kind.floor == 0:  # labels: their longest word
+            least = last_resort = max([cell_len(w) for c in cells for w in _words(c)] + [header_word])
         else:
-            floors.append(max(header_word, min(longest, kind.floor)))
-            lowest.append(max(header_word, min(longest, min(kind.floor, LAST_RESORT_FLOOR))))
+            least = max(header_word, min(longest, kind.floor))
+            last_resort = max(header_word, min(longest, kind.floor, LAST_RESORT_FLOOR))
+        desired.append(longest)
+        floors.append(least)
+        lowest.append(last_resort)
     if sum(desired) <= budget:
         return desired
     if sum(floors) > budget:

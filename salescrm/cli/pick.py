@@ -19,7 +19,15 @@ PLURAL = {"contact": "contacts", "company": "companies", "deal": "deals"}
 
 def named(rt: "Runtime", kind: str, company: str | None = None) -> list[tuple[int, str]]:
     """(id, label) of every record of `kind` (a contact's label carries the email), by name; with
-    `company`, only that company's contacts."""
+    `company`, only that company's contacts. A label that two records share carries the id too."""
+    from collections import Counter
+
+    records = _named(rt, kind, company)
+    shared = {label for label, count in Counter(label for _, label in records).items() if count > 1}
+    return [(i, f"{label} (id {i})" if label in shared else label) for i, label in records]
+
+
+def _named(rt: "Runtime", kind: str, company: str | None) -> list[tuple[int, str]]:
     from sqlmodel import select
 
     from salescrm.store.models import Company, Contact, ContactCompany, Deal

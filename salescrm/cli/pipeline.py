@@ -8,8 +8,7 @@ import typer
 
 from salescrm.cli import output
 
-app = typer.Typer(help="The Sales pipeline: open deals per stage.",
-                  epilog='Example: salescrm pipeline show', no_args_is_help=True)
+app = typer.Typer(epilog='Example: salescrm pipeline show', no_args_is_help=True)
 
 BAR_WIDTH = 12
 
@@ -21,21 +20,34 @@ def show(
     deal_class: Optional[str] = typer.Option(None, "--class", help="Only deals of this class."),
     json: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
 ) -> None:
-    """Show open deals per stage: count, amount, weighted amount (won and lost deals are not open)."""
+    """Show open deals per stage: count, amount, weighted amount (won and lost deals are not open), per currency."""
+    from salescrm import process
     from salescrm.cli.runtime import runtime
     from salescrm.domain import views
 
     with runtime(ctx).reading() as session:
         summary = views.pipeline_summary(session, owner=owner, deal_class=deal_class)
     if json:
-        output.print_json({"stages": [_public(s) for s in summary["stages"]], "total": summary["total"]})
+        output.print_json(summary)
         return
+    figures = summary.get("by_currency", [summary])
+    for figure in figures:
+        if len(figures) > 1:  # one table per currency: `# EUR` before each in a pipe, in its title on a terminal
+            output.heading(None, figure["currency"])
+        render_stages(figure, f"Pipeline {process.PIPELINE} (open deals, {figure['currency']})")
+
+
+def render_stages(figure: dict, title: str) -> None:
+    """One currency's open deals per stage, with a total and (on a terminal) bars."""
+    from salescrm import process
+
+    stages = figure["stages"]
     rows = [
-        (s["stage"], s["probability"], s["count"], output.money(s["amount"]), output.money(s["weighted_amount"]),
-         _bar(s["amount"], summary["stages"]))
-        for s in summary["stages"]
+        (s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
+         output.money(s["weighted_amount"]), _bar(s["amount"], stages))
+        for s in stages
     ]
-    total = summary["total"]
+    total = figure["total"]
     rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
     if not output.is_terminal():
         rows = [row[:5] for row in rows]
@@ -43,12 +55,8 @@ def show(
         ["Stage", ("Prob. %", output.COUNT), ("Deals", output.COUNT), ("Amount", output.AMOUNT),
          ("Weighted", output.AMOUNT), ("", output.BAR)],
         rows,
-        title=f"Pipeline {summary['pipeline']} (open deals)",
+        title=title,
     )
-
-
-def _public(stage: dict) -> dict:
-    return {k: stage[k] for k in ("stage", "count", "amount", "weighted_amount")}
 
 
 def _bar(amount, stages: list[dict]) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import typer
 
+from salescrm.cli import placeholders
 from salescrm.errors import EXIT_CODES_HELP
 
 HEADER = """# salescrm command reference
@@ -66,16 +67,17 @@ unique part of the name; a part that matches several exits 1 and lists them.
 
 `show --json` prints one object; `list --json` prints an array of every matching record (all of them
 unless `--limit` is given), each with the fields of its `show` object except `history`. Amounts are in
-currency units; dates are ISO (`2027-03-31`), times ISO 8601 in UTC (`2026-11-23T09:00:00Z`).
+currency units (`12000`, `12000.5`), beside the ISO 4217 code of their `currency`; dates are ISO
+(`2027-03-31`), times ISO 8601 in UTC (`2026-11-23T09:00:00Z`).
 
 Linked records are `{id, name}` objects (contacts also carry `email`), or null.
 
-- deal: `id, name, stage, pipeline, country, company, company_id, description, amount, weighted_amount,
-  probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
+- deal: `id, name, stage, pipeline, country, company, company_id, description, amount, currency,
+  weighted_amount, probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
   lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`, `history [{from, to, at, by}]`
   and `timeline`.
 - company: `id, name, country, website, legal_name, lead_status, lead_status_set_by, lead_status_set_at,
-  contacts [{id, name, email}], deals [{id, name, stage, amount}], created_at, updated_at`, and in
+  contacts [{id, name, email}], deals [{id, name, stage, amount, currency}], created_at, updated_at`, and in
   `company show`, `timeline`.
 - contact: `id, first_name, last_name, job_title, email, phone, channel, search_engine, keyword,
   source_page, lifecycle_stage, companies [{id, name}], created_at, updated_at`, and in `contact show`,
@@ -100,8 +102,10 @@ Linked records are `{id, name}` objects (contacts also carry `email`), or null.
   (null without a note); `follow_up` is the follow-up task or null. With `--from-json --skip-invalid`,
   the command exits 1 when it skipped any lead, after registering the valid ones, whose JSON is still
   printed.
-- `pipeline show --json`: `{"stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
-  "total": {"count", "amount", "weighted_amount"}}` over open deals.
+- `pipeline show --json`: `{"currency", "stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
+  "total": {"count", "amount", "weighted_amount"}}` over open deals, when they are in one currency (or
+  none: the database's). Amounts of different currencies are never added: with several,
+  `{"currency": null, "by_currency": [{"currency", "stages", "total"}, ...]}`, the database's first.
 """
 
 
@@ -130,11 +134,12 @@ def _option_rows(cmd) -> list[str]:
     for param in cmd.params:
         if getattr(param, "hidden", False) or param.name in ("help",):
             continue
+        shown = placeholders.placeholder(param)  # as `--help` shows it
         if param.param_type_name == "argument":
-            name = f"`{(param.metavar or param.name).upper()}`"
+            name = f"`{shown}`"
             required = "required" if param.required else "optional"
         else:
-            name = ", ".join(f"`{o}`" for o in param.opts)
+            name = ", ".join(f"`{o}`" for o in param.opts) + (f" `{shown}`" if shown else "")
             required = "repeatable" if param.multiple else ("flag" if param.is_flag else "")
         help_text = (getattr(param, "help", None) or "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| {name} | {required} | {help_text} |")

@@ -13,8 +13,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 
-app = typer.Typer(help="Reports: sales cycle, pipeline at a date, forecast, conversion, next steps.",
-                  epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
+app = typer.Typer(epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
 
 BAR_WIDTH = 12
 CLASS_HELP = "Only deals of this class: " + ", ".join(process.DEAL_CLASSES) + "."
@@ -160,41 +159,73 @@ def pipeline(
             _render_pipeline(report)
 
 
+def _figures(report: dict) -> list[dict]:
+    """A report's figures per currency (one, or those under `by_currency`): amounts are never added across them."""
+    return report.get("by_currency", [report])
+
+
+def _each_currency(report: dict, section: str | None):
+    """The figures of each currency with the `# section` line of its table in a pipe: `section` for one
+    currency, and with several, the currency (`# EUR`, or `# stages EUR`). A terminal names the currency
+    in each table's title."""
+    figures = _figures(report)
+    for figure in figures:
+        if len(figures) == 1:
+            yield figure, section
+        else:
+            yield figure, f"{section} {figure['currency']}" if section else figure["currency"]
+
+
 def _render_pipeline(report: dict) -> None:
     earlier = report.get("compare")
-    largest = max(s["amount"] for s in report["stages"])
     if earlier is None:
-        rows = [(s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
-                 output.money(s["weighted_amount"]), _bar(s["amount"], largest)) for s in report["stages"]]
-        total = report["total"]
-        rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
-        _table(["Stage", ("Prob. %", N), ("Deals", N), ("Amount", AMT), ("Weighted", AMT), ""], rows,
-               title=f"Pipeline {process.PIPELINE} at the end of {report['at']} (open deals)", bars=(5,))
+        for figure, section in _each_currency(report, None):
+            largest = max(s["amount"] for s in figure["stages"])
+            rows = [(s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
+                     output.money(s["weighted_amount"]), _bar(s["amount"], largest)) for s in figure["stages"]]
+            total = figure["total"]
+            rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
+            _table(["Stage", ("Prob. %", N), ("Deals", N), ("Amount", AMT), ("Weighted", AMT), ""], rows,
+                   title=f"Pipeline {process.PIPELINE} at the end of {report['at']} (open deals, {figure['currency']})",
+                   bars=(5,), section=section)
         return
     then, now = sorted((earlier, report), key=lambda r: r["at"])
-    pairs = list(zip(then["stages"], now["stages"])) + [(then["total"], now["total"])]
-    largest = max(s["amount"] for s in now["stages"])
-    rows = []
-    for i, (before, after) in enumerate(pairs):
-        rows.append((before.get("stage", "Total"), before["count"], output.money(before["amount"]), after["count"],
-                     output.money(after["amount"]), _signed(after["count"] - before["count"]),
-                     _signed(after["amount"] - before["amount"], money=True),
-                     _bar(after["amount"], largest) if i < len(pairs) - 1 else ""))
-    _table(["Stage", ("Deals then", N), ("Amount then", AMT), ("Deals now", N), ("Amount now", AMT), ("Δ deals", N),
-            ("Δ amount", AMT), ""], rows,
-           title=f"Pipeline {process.PIPELINE} (open deals): then = the end of {then['at']}, now = the end of {now['at']}",
-           bars=(7,), section="stages")
+    then_by = {f["currency"]: f for f in _figures(then)}
+    now_by = {f["currency"]: f for f in _figures(now)}
+    currencies = list(now_by) + [c for c in then_by if c not in now_by]
+    for currency in currencies:
+        before_fig, after_fig = then_by.get(currency), now_by.get(currency)
+        before_fig, after_fig = before_fig or _zero(after_fig), after_fig or _zero(before_fig)
+        pairs = list(zip(before_fig["stages"], after_fig["stages"])) + [(before_fig["total"], after_fig["total"])]
+        largest = max(s["amount"] for s in after_fig["stages"])
+        rows = []
+        for i, (before, after) in enumerate(pairs):
+            rows.append((before.get("stage", "Total"), before["count"], output.money(before["amount"]), after["count"],
+                         output.money(after["amount"]), _signed(after["count"] - before["count"]),
+                         _signed(after["amount"] - before["amount"], money=True),
+                         _bar(after["amount"], largest) if i < len(pairs) - 1 else ""))
+        _table(["Stage", ("Deals then", N), ("Amount then", AMT), ("Deals now", N), ("Amount now", AMT), ("Δ deals", N),
+                ("Δ amount", AMT), ""], rows,
+               title=f"Pipeline {process.PIPELINE} (open deals, {currency}): then = the end of {then['at']}, "
+                     f"now = the end of {now['at']}",
+               bars=(7,), section="stages" if len(currencies) == 1 else f"stages {currency}")
     changes = report["changes"]
     period = f"after {changes['from']} up to {changes['to']}"
     for key, label in (("entered", "Entered (created)"), ("moved", "Moved to another open stage"), ("won", "Won"),
                        ("lost", "Lost")):
         output.heading(f"{label} {period}", key)
-        _table([("ID", output.ID), ("Name", output.NAME), "From", "To", ("Amount", AMT), ("Owner", output.NAME)],
-               ((d["id"], d["name"], d["from_stage"] or "-", d["to_stage"], output.money(d["amount"]), d["owner"])
-                for d in changes[key]))
+        _table([("ID", output.ID), ("Name", output.NAME), "From", "To", ("Amount", AMT), "Cur.", ("Owner", output.NAME)],
+               ((d["id"], d["name"], d["from_stage"] or "-", d["to_stage"], output.money(d["amount"]), d["currency"],
+                 d["owner"]) for d in changes[key]))
     output.heading(f"Companies created {period} with no deal by the end of {changes['to']}", "missing")
     _table([("ID", output.ID), ("Company", output.NAME), "Lead status", ("Created", output.TIME)],
            ((c["id"], c["name"], c["lead_status"], output.when(c["created_at"])) for c in changes["missing"]))
+
+
+def _zero(figure: dict) -> dict:
+    """The figure of a currency with no open deal that day: the same stages, all zero."""
+    zero = {"count": 0, "amount": 0, "weighted_amount": 0}
+    return {"stages": [{"stage": s["stage"], **zero} for s in figure["stages"]], "total": dict(zero)}
 
 
 def _print_json_streamed(obj, indent: int = 0) -> None:
@@ -252,16 +283,19 @@ def forecast(
     if json:
         output.print_json(report)
         return
-    months = report["months"]
-    largest = max([m["weighted_amount"] + m["won_amount"] for m in months] + [0])
-    rows = [(m["month"], m["count"], output.money(m["amount"]), output.money(m["weighted_amount"]),
-             output.money(m["won_amount"]), _stacked(m["won_amount"], m["weighted_amount"], largest))
-            for m in months]
-    total = report["total"]
-    rows.append(("Total", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]),
-                 output.money(total["won_amount"]), ""))
-    _table([("Month", output.DATE), ("Open deals", N), ("Amount", AMT), ("Weighted", AMT), ("Won", AMT), "█ won ░ weighted"], rows,
-           title=f"Forecast at the end of {report['at']}: open deals by close month, amount won by month", bars=(5,))
+    for figure, section in _each_currency(report, None):
+        months = figure["months"]
+        largest = max([m["weighted_amount"] + m["won_amount"] for m in months] + [0])
+        rows = [(m["month"], m["count"], output.money(m["amount"]), output.money(m["weighted_amount"]),
+                 output.money(m["won_amount"]), _stacked(m["won_amount"], m["weighted_amount"], largest))
+                for m in months]
+        total = figure["total"]
+        rows.append(("Total", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]),
+                     output.money(total["won_amount"]), ""))
+        _table([("Month", output.DATE), ("Open deals", N), ("Amount", AMT), ("Weighted", AMT), ("Won", AMT),
+                "█ won ░ weighted"], rows,
+               title=f"Forecast at the end of {report['at']} ({figure['currency']}): open deals by close month, "
+                     "amount won by month", bars=(5,), section=section)
 
 
 def _stacked(won, weighted, largest) -> str:

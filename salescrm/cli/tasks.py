@@ -13,7 +13,6 @@ from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 
 app = typer.Typer(
-    help="Tasks: what a team member must do by when (follow-up calls, a deal's next step).",
     epilog="Example: salescrm task list --mine --overdue",
     no_args_is_help=True,
 )

@@ -10,8 +10,7 @@ from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.runtime import Needs, reason_option, runtime
 
-app = typer.Typer(help="Team members and their GP-009 roles (deal owners are JD-019 or JD-002).",
-                  epilog='Example: salescrm team add "Ana García" --role JD-019', no_args_is_help=True)
+app = typer.Typer(epilog='Example: salescrm team add "Ana García" --role JD-019', no_args_is_help=True)
 
 LOGIN_HELP = "The name they act under: their operating-system login, or SALESCRM_USER (for --mine and their tasks)."
 JSON_HELP = "Print the team member as JSON on stdout (the shape of `team list --json`'s items)."

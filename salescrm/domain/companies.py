@@ -12,7 +12,7 @@ from salescrm import process
 from salescrm.domain import legalforms, lifecycle, naming, refs
 from salescrm.domain.company_names import CompanyNames
 from salescrm.domain.actors import actor_of
-from salescrm.domain.countries import country_name, parse_country
+from salescrm.domain.countries import parse_country
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_website
 from salescrm.domain.records import check_version, touch

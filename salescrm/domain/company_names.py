@@ -35,9 +35,9 @@ class Brand:
 
 def brand(name: str) -> Brand:
     ws = legalforms.words(name)
-    kept = legalforms.brand_words(name)
-    return Brand(name, tuple(w.folded for w in kept), tuple(w.text for w in kept),
-                 legalforms.brand_length(ws) < len(ws))
+    end = legalforms.brand_length(ws)
+    kept = [w for w in ws[:end] if w.folded not in legalforms.CONNECTORS] or ws[:1]
+    return Brand(name, tuple(w.folded for w in kept), tuple(w.text for w in kept), end < len(ws))
 
 
 @dataclass(frozen=True)
@@ -109,37 +109,48 @@ _ORDER = ("same", "branch", "local-entity", "has-branch", "has-local-entity")
 
 
 class CompanyNames:
-    """An index of company names by their brand words, for the rule in both directions."""
+    """An index of company names by their brand words, for the rule in both directions. Names are
+    indexed by their brand key (a fast path); the words as written are read only for the few that
+    clash, to decide how."""
 
     def __init__(self, names: Iterable[tuple[int, str]] = ()):
-        self.brands: dict[int, Brand] = {}
+        self.names: dict[int, str] = {}
+        self._brands: dict[int, Brand] = {}
         self._whole: dict[tuple[str, ...], list[int]] = {}  # brand words -> ids
         self._longer: dict[tuple[str, ...], list[int]] = {}  # a proper prefix of brand words -> ids
         for cid, name in names:
             self.add(cid, name)
 
     def add(self, cid: int, name: str) -> None:
-        b = brand(name)
-        self.brands[cid] = b
-        self._whole.setdefault(b.words, []).append(cid)
-        for end in range(1, len(b.words)):
-            self._longer.setdefault(b.words[:end], []).append(cid)
+        self.names[cid] = name
+        words = tuple(legalforms.brand_key(name).split(" "))
+        self._whole.setdefault(words, []).append(cid)
+        for end in range(1, len(words)):
+            self._longer.setdefault(words[:end], []).append(cid)
+
+    def brand(self, cid: int) -> Brand:
+        if cid not in self._brands:
+            self._brands[cid] = brand(self.names[cid])
+        return self._brands[cid]
 
     def conflict(self, name: str, ignore: Iterable[int] = ()) -> Conflict | None:
         """The clash of `name` with an indexed company (not one in `ignore`): the global entity first."""
         new = brand(name)
+        words = tuple(legalforms.brand_key(name).split(" "))
         skip = set(ignore)
         candidates: list[int] = []
-        for end in range(1, len(new.words) + 1):  # shorter names first: the global entity
-            candidates += self._whole.get(new.words[:end], [])
-        candidates += self._longer.get(new.words, [])
-        found = [c for c in (conflict_between(new, cid, self.brands[cid]) for cid in candidates if cid not in skip) if c]
+        for end in range(1, len(words) + 1):  # shorter names first: the global entity
+            candidates += self._whole.get(words[:end], [])
+        candidates += self._longer.get(words, [])
+        found = [c for c in (conflict_between(new, cid, self.brand(cid)) for cid in candidates if cid not in skip) if c]
         return min(found, key=lambda c: _ORDER.index(c.how)) if found else None
 
     def prefix_pairs(self) -> Iterator[tuple[int, int, str | None]]:
         """(global id, local id, country or None) for each company whose brand words begin with another's
         whole brand words; equal brand words are duplicates, not branches (the duplicate check's)."""
-        for cid, b in self.brands.items():
-            for end in range(1, len(b.words)):
-                for parent in self._whole.get(b.words[:end], ()):
-                    yield parent, cid, _country_of(b.texts[end:])
+        for words, ids in self._whole.items():
+            for end in range(1, len(words)):
+                for parent in self._whole.get(words[:end], ()):
+                    for cid in ids:
+                        local = self.brand(cid)
+                        yield parent, cid, _country_of(local.texts[end:]) if local.words[:end] == words[:end] else None

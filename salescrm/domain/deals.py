@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.domain import gates, lifecycle, naming, refs
 from salescrm.domain.countries import parse_country
+from salescrm.domain.currency import database_currency, parse_currency
 from salescrm.domain.moves import record_stage_change
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.records import check_version, touch
@@ -47,6 +48,7 @@ class DealDraft:
     owner: str | None = None
     country: str | None = None
     contacts: list[str] = field(default_factory=list)
+    currency: str | None = None  # ISO 4217; None: the database's
 
 
 def draft_from(session: Session, ref: str, draft: DealDraft) -> DealDraft:
@@ -63,6 +65,7 @@ def draft_from(session: Session, ref: str, draft: DealDraft) -> DealDraft:
         owner=draft.owner or str(source.owner_id),
         country=draft.country or source.country,
         contacts=draft.contacts or [str(cid) for cid in contact_ids(session, source.id)],
+        currency=draft.currency or source.currency,
     )
 
 
@@ -93,6 +96,7 @@ def create_deal(
         company_id=company.id,
         description=clean_text(draft.description, "Description", max_length=400),
         amount_cents=parse_amount(_required(draft.amount, "Amount")),
+        currency=parse_currency(draft.currency) if draft.currency else database_currency(session),
         close_date=parse_date(_required(draft.close_date, "Close date"), "Close date"),
         deal_class=parse_deal_class(_required(draft.deal_class, "Deal class")),
         source=clean_text(draft.source, "Source", max_length=300),
@@ -182,9 +186,10 @@ class DealChanges:
     lost_category: str | None = None
     lost_reason: str | None = None
     gate_values: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None
 
     def business_fields(self) -> list[str]:
-        names = ["amount", "close_date", "country", "description", "deal_class", "source", "owner"]
+        names = ["amount", "currency", "close_date", "country", "description", "deal_class", "source", "owner"]
         given = [n for n in names if getattr(self, n) is not None]
         return (given + (["contacts"] if self.add_contacts or self.remove_contacts else [])
                 + (["gates"] if self.gate_values else []))
@@ -207,6 +212,8 @@ def edit_deal(
         if cents <= 0 and process.rank(deal.stage) >= process.rank("Offer Sent"):
             raise Refused(f"Deal {deal.id} is past Offer Sent, whose gate needs an amount above 0.")
         deal.amount_cents = cents
+    if changes.currency is not None:
+        deal.currency = parse_currency(changes.currency)
     if changes.close_date is not None:
         deal.close_date = parse_date(changes.close_date, "Close date")
         if deal.close_date < (today or date.today()):

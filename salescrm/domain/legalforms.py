@@ -27,7 +27,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Written bare, these two-letter codes are legal forms (the issue's list), not countries.
+# Written bare (without dots), these ISO 3166-1 codes are read as legal forms, not countries: the
+# two-letter forms everyone writes so (AG, SA, SE, AS, AB, NV, BV, KK) and Spain's SAU (not Saudi Arabia).
 BARE_CODES_THAT_ARE_FORMS = frozenset({"ag", "sa", "se", "as", "ab", "nv", "bv", "kk", "sau"})
 DROPPED_WORDS = frozenset({"company", "private", "unlimited"})
 EXTRA_FORMS = (
@@ -36,7 +37,8 @@ EXTRA_FORMS = (
     "& Co. KG", "& Co. KGaA", "SE", "BV", "KK",
 )  # fmt: skip
 MAX_FORM_WORDS = 4
-# Words that join two parts of a brand: "Smith & Nephew", "Smith and Nephew", "Dohme y Cía".
+# Words that join two parts of a brand, set aside when names are compared: "Smith & Nephew", "Smith and
+# Nephew", "Ruiz y Vidal".
 CONNECTORS = frozenset({"&", "and", "y", "und", "et"})
 
 # A name splits into pieces at whitespace, commas and brackets, hyphens and dashes; `&` is a piece of

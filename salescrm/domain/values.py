@@ -15,7 +15,13 @@ from salescrm import process
 from salescrm.errors import InvalidValue
 
 MAX_TEXT = 2000
-_AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
+# An amount: digits, optionally grouped by three with one kind of thousands separator (a comma, a space,
+# a no-break space U+00A0 or a narrow no-break space U+202F), and optionally a point with one or two
+# decimals: 12000, 12,000, 12 000, 12,000.50, 12000.5.
+_AMOUNT = re.compile(r"^(?:\d+|\d{1,3}(?P<sep>[, \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*)(?:\.\d{1,2})?$")
+_SEPARATORS = str.maketrans("", "", ", \u00a0\u202f")
+# Either a thousands point or a decimal comma (12.000, 12,50): what was meant cannot be told.
+_AMBIGUOUS = re.compile(r"\.\d{3}(?!\d)|,\d{1,2}(?!\d)")
 
 
 def clean_text(value: str | None, label: str, *, required: bool = True, max_length: int = MAX_TEXT) -> str | None:
@@ -56,16 +62,20 @@ def check_key_length(key: str, label: str, max_length: int) -> None:
 
 
 def parse_amount(value: str | int | float | Decimal, label: str = "Amount") -> int:
-    """An amount in currency units (`12000`, `12000.50`) to cents."""
-    text = str(value).strip().replace("_", "")
+    """An amount in currency units (`12000`, `12,000`, `12 000`, `12000.50`) to cents."""
+    text = str(value).strip()
     if not _AMOUNT.match(text):
         if text.startswith("-"):
             raise InvalidValue(f"{label} cannot be negative: give 0 or more, e.g. 12000.")
+        if _AMBIGUOUS.search(text):
+            raise InvalidValue(
+                f"{label} '{value}' is ambiguous: write 12000 (twelve thousand) or 12.00 (twelve)."
+            )
         raise InvalidValue(
-            f"{label} '{value}' is not an amount: give digits, e.g. 12000 or 12000.50."
+            f"{label} '{value}' is not an amount: give digits, e.g. 12000, 12,000 or 12000.50."
         )
     try:
-        cents = int(Decimal(text) * 100)
+        cents = int(Decimal(text.translate(_SEPARATORS)) * 100)
     except InvalidOperation:  # pragma: no cover - the pattern already rules this out
         raise InvalidValue(f"{label} '{value}' is not an amount.") from None
     if cents >= 10**15:

@@ -6,7 +6,7 @@ from two queries ordered the same way, so memory stays flat however many match.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -307,33 +307,48 @@ def team_object(member: TeamMember) -> dict:
 # --- Pipeline ---------------------------------------------------------------------------
 
 
+def stage_totals(by_stage: dict[str, tuple[int, int]]) -> dict:
+    """Per open stage and in total: count, amount and weighted amount, from {stage: (count, cents)} of
+    one currency (the `pipeline show --json` shape)."""
+    stages, count, cents, weighted = [], 0, 0, 0
+    for name in process.OPEN_STAGES:
+        n, c = by_stage.get(name, (0, 0))
+        w = c * process.stage(name).probability // 100
+        stages.append({"stage": name, "count": n, "amount": amount_units(c), "weighted_amount": amount_units(w)})
+        count, cents, weighted = count + n, cents + c, weighted + w
+    return {"stages": stages, "total": {"count": count, "amount": amount_units(cents),
+                                        "weighted_amount": amount_units(weighted)}}
+
+
+def by_currency(session: Session, figures: dict[str, dict], empty: Callable[[], dict]) -> dict:
+    """Figures of several currencies, never summed across them. One currency in use (or none: the
+    database's, with the `empty()` figure) gives its figure with `"currency"` first; several give
+    `{"currency": null, "by_currency": [{"currency", ...figure}, ...]}`, the database's currency first."""
+    from salescrm.domain.currency import database_currency, ordered
+
+    home = database_currency(session)
+    listed = [{"currency": c, **(figures[c] if c in figures else empty())} for c in ordered(figures, home) or [home]]
+    return listed[0] if len(listed) == 1 else {"currency": None, "by_currency": listed}
+
+
 def pipeline_summary(session: Session, owner: str | None = None, deal_class: str | None = None) -> dict:
-    """Open deals per stage: count, amount and weighted amount, aggregated in SQL."""
+    """Open deals per stage: count, amount and weighted amount, aggregated in SQL, per currency."""
     conditions = [Deal.pipeline == process.PIPELINE, Deal.stage.in_(process.OPEN_STAGES)]
     conditions += _deal_conditions(session, DealFilter(owner=owner, deal_class=deal_class))
     rows = session.exec(
-        select(Deal.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
+        select(Deal.currency, Deal.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
         .where(*conditions)
-        .group_by(Deal.stage)
+        .group_by(Deal.currency, Deal.stage)
     ).all()
-    by_stage = {stage: (count, int(cents)) for stage, count, cents in rows}  # PostgreSQL sums to Decimal
-    stages = []
-    for stage in process.STAGES:
-        if not stage.open:
-            continue
-        count, cents = by_stage.get(stage.name, (0, 0))
-        weighted = cents * stage.probability // 100
-        stages.append({"stage": stage.name, "probability": stage.probability, "count": count,
-                       "amount": amount_units(cents), "weighted_amount": amount_units(weighted), "_cents": cents,
-                       "_weighted": weighted})
-    total_cents = sum(s.pop("_cents") for s in stages)
-    total_weighted = sum(s.pop("_weighted") for s in stages)
-    return {
-        "pipeline": process.PIPELINE,
-        "stages": stages,
-        "total": {"count": sum(s["count"] for s in stages), "amount": amount_units(total_cents),
-                  "weighted_amount": amount_units(total_weighted)},
-    }
+    return stages_by_currency(session, rows)
+
+
+def stages_by_currency(session: Session, rows) -> dict:
+    """(currency, stage, count, cents) rows as per-stage figures for each currency."""
+    grouped: dict[str, dict[str, tuple[int, int]]] = {}
+    for currency, stage, count, cents in rows:
+        grouped.setdefault(currency, {})[stage] = (count, int(cents))  # PostgreSQL sums to Decimal
+    return by_currency(session, {c: stage_totals(s) for c, s in grouped.items()}, lambda: stage_totals({}))
 
 
 # --- Timeline ---------------------------------------------------------------------------

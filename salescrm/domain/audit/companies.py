@@ -33,13 +33,12 @@ def duplicate_company_pairs(names: dict[int, str], distinct: set[tuple[int, int]
     (how: 'same' or 'close'); pairs in `distinct` (lower id first) are left out.
 
     Names are compared without their spaces, so that a space moved or dropped (`Vírge Rämeigrú`,
-    `VírgeRämeigrú`) changes nothing. Fuzzy matches are searched only within blocks, so that 100,000
-    names take about a second where all pairs would take half an hour: names sharing the first three
-    letters, or, for a typo among those three letters, four letters after them. A typo at position 0-2
-    leaves `key[3:7]` in place when it replaces a letter, moves it to `key[2:6]` when it drops one and to
-    `key[4:8]` when it adds one, so each name is filed under those three windows and a typo pair always
-    shares a block. Names whose numbers differ are other companies (`Clinica 12` and `Clinica 13`), so a
-    block also holds one set of numbers only. rapidfuzz compares within blocks, in C.
+    `VírgeRämeigrú`) changes nothing. All pairs of 100,000 names would take half an hour; this takes
+    about a second. A typo after the first three letters leaves them in place: names sharing them are
+    compared with rapidfuzz, in C. A typo among them leaves the rest of the name as it was (a letter
+    replaced), or one letter off (a letter dropped or added): each name is looked up by `key[3:]`,
+    `key[2:]` and `key[4:]` in a dictionary of the names by `key[3:]`. Names whose numbers differ are
+    other companies (`Clinica 12` and `Clinica 13`), so those are never paired.
     """
     from rapidfuzz import process as fuzzy
     from rapidfuzz.distance import Levenshtein
@@ -52,19 +51,24 @@ def duplicate_company_pairs(names: dict[int, str], distinct: set[tuple[int, int]
         for other in ids[1:]:
             pairs[(ids[0], other)] = "same"
     representatives = {key: ids[0] for key, ids in by_key.items() if len(key) >= FUZZY_MIN_LENGTH}
-    blocks: dict[tuple[int, str, str], list[str]] = {}
+    blocks: dict[tuple[str, str], list[str]] = {}
+    tails: dict[str, list[str]] = {}
     for key in representatives:
-        numbers = _numbers(key)
-        blocks.setdefault((0, key[:_BLOCK], numbers), []).append(key)
-        for window in {key[2:6], key[3:7], key[4:8]}:
-            if len(window) >= _BLOCK:  # `key[4:8]` of six letters pairs with five, which are not compared
-                blocks.setdefault((1, window, numbers), []).append(key)
-    for block in blocks.values():
+        blocks.setdefault((key[:_BLOCK], _numbers(key)), []).append(key)
+        tails.setdefault(key[_BLOCK:], []).append(key)
+    for block in blocks.values():  # a typo after the first three letters
         for i in range(len(block) - 1):
             for match, _, _ in fuzzy.extract(block[i], block[i + 1:], scorer=Levenshtein.distance,
                                              score_cutoff=FUZZY_MAX_DISTANCE, limit=None):
                 a, b = sorted((representatives[block[i]], representatives[match]))
                 pairs.setdefault((a, b), "close")
+    for key in representatives:  # a typo among them: the rest stands as it was, or one letter off
+        for tail in {key[_BLOCK:], key[_BLOCK - 1:], key[_BLOCK + 1:]}:
+            for other in tails.get(tail, ()):
+                if other != key and Levenshtein.distance(key, other, score_cutoff=FUZZY_MAX_DISTANCE) <= \
+                        FUZZY_MAX_DISTANCE and _numbers(key) == _numbers(other):
+                    a, b = sorted((representatives[key], representatives[other]))
+                    pairs.setdefault((a, b), "close")
     return sorted((a, b, how) for (a, b), how in pairs.items() if (a, b) not in distinct)
 
 
