@@ -584,7 +584,9 @@ def test_edit_set_help_says_any_gate_key_is_accepted():
 
     from salescrm.cli.app import app
 
-    edit = typer.main.get_command(app).commands["deal"].commands["edit"]
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root)
+    edit = root.get_command(ctx, "deal").get_command(ctx, "edit")
     [option] = [p for p in edit.params if "--set" in p.opts]
     assert option.help.startswith("A gate value KEY=VALUE (repeatable), any gate key. A value of a later stage is "
                                   "recorded as soon as it is known and checked when its gate is entered")
