@@ -263,3 +263,15 @@ def test_an_explicit_next_step_at_a_final_stage_is_invalid_off_a_terminal_too(se
     r = sh("deal", "advance", "1", "--set", f"payment_received_on={GATE_DAY}", "--next-step-due", "1d")
     assert r.exit_code == 2
     assert "remove --next-step-due" in r.stderr
+
+
+def test_a_failing_value_given_as_an_option_is_said_before_any_question(seeded, db):
+    ok(seeded("company", "add", "DKV", "--country", "ES", "--website", "https://dkv.es"))
+    ok(seeded("contact", "add", "--first-name", "Luis", "--last-name", "Pardo", "--job-title", "CMO", "--company", "DKV",
+              "--email", "luis@dkv.es"))
+    r = seeded("deal", "advance", "1", "--set", "decision_maker=luis@dkv.es", prompter=FakePrompter([]))
+    assert r.exit_code == 1
+    assert "decision_maker Luis Pardo is not a contact of the deal's company" in r.stderr
+    r = seeded("deal", "advance", "1", "--set", "segment_verified=maybe", prompter=FakePrompter([]))
+    assert r.exit_code == 2
+    assert db.count("gate_value") == 0

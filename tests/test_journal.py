@@ -350,7 +350,7 @@ def test_invalid_value_writes_no_journal_rows(seeded, db):
 
 def test_ctrl_c_at_a_prompt_writes_no_journal_rows(seeded, db):
     before = journal_counts(db)
-    p = FakePrompter([("confirm", "Segment verified", True), ("select", "Decision maker", KeyboardInterrupt())])
+    p = FakePrompter([("confirm", "Segment verified", KeyboardInterrupt())])  # the only contact is chosen, not asked
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 130
     assert journal_counts(db) == before

@@ -58,9 +58,10 @@ def test_contact_writes_print_the_contact_in_its_show_shape(cli):
 def test_deal_edit_and_lose_print_the_deal_in_its_show_shape(seeded):
     edited = as_json(seeded("deal", "edit", "1", "--amount", "15000", "--json"))
     assert edited == shown(seeded, "deal", "1") and edited["amount"] == 15000
+    ok(seeded("task", "add", "Send the pricing", "--deal", "1", "--due", "2099-01-15"))
     lost = as_json(seeded("deal", "lose", "1", "--category", "Bad timing", "--reason", "Budget frozen", "--json"))
     closed = lost.pop("closed_tasks")
-    assert isinstance(closed, list)
+    assert [(t["title"], t["done"], t["closed_as"]) for t in closed] == [("Send the pricing", True, "deal lost")]
     assert lost == shown(seeded, "deal", "1") and lost["stage"] == "Lost"
 
 

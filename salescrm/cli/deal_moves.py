@@ -24,7 +24,7 @@ def advance(rt: Runtime, deal: str, to, values, next_step, next_step_due, keep_t
             moves.refuse_next_step_at_final(entering[-1], "--next-step" if next_step is not None else "--next-step-due")
         seen_version, seen_stage = found.version, found.stage
         context = gate_context(session, gates.facts_of(found), company_id=found.company_id, deal_class=found.deal_class,
-                               stages=entering, deal_id=found.id) if rt.can_prompt() else None
+                               stages=entering, given=values, deal_id=found.id) if rt.can_prompt() else None
     values = ask_gate_values(rt, entering, values, context, typed) if context else values
     if next_step is None and rt.can_prompt() and not entering[-1].final:
         with rt.reading() as session:  # a refused move is said before asking for its next step
@@ -80,5 +80,6 @@ def ask_create_gates(rt: Runtime, draft, entering, values: dict[str, str], typed
     with rt.reading() as session:
         company_id = refs.company(session, draft.company).id
         facts = gates.new_deal_facts(company_id, parse_amount(draft.amount))
-        context = gate_context(session, facts, company_id=company_id, deal_class=draft.deal_class, stages=entering)
+        context = gate_context(session, facts, company_id=company_id, deal_class=draft.deal_class, stages=entering,
+                               given=values)
     return ask_gate_values(rt, entering, values, context, typed)

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from salescrm import process
 from salescrm.cli.prompts import pick, required
 from salescrm.cli.runtime import Runtime
 from salescrm.errors import GateNotMet, SalesCrmError
+
+if TYPE_CHECKING:
+    from salescrm.domain.gates import DealFacts
 
 RETRY = "To retry without typing them again: "
 
@@ -27,16 +31,18 @@ RETRY = "To retry without typing them again: "
 class GateContext:
     """What the prompts of one move offer and check, read before any question (no transaction open)."""
 
-    facts: object  # gates.DealFacts
+    facts: "DealFacts"
     company: str
     deal_class: str | None
     contacts: dict[str, str]  # the company's contacts: label -> the stored value (email, else id)
     accepted: dict[str, str]  # every accepted answer (label, email, id), folded -> stored value
     signers: dict[str, str]  # label -> team member name
     recorded: dict[str, str] = field(default_factory=dict)  # values recorded earlier that meet their gate field
+    given_problems: list[str] = field(default_factory=list)  # why values given as options fail their field
 
 
-def gate_context(session, facts, *, company_id: int, deal_class: str | None, stages, deal_id: int | None = None) -> GateContext:
+def gate_context(session, facts, *, company_id: int, deal_class: str | None, stages, given: dict[str, str],
+                 deal_id: int | None = None) -> GateContext:
     from sqlmodel import select
 
     from salescrm.domain import gates
@@ -62,9 +68,12 @@ def gate_context(session, facts, *, company_id: int, deal_class: str | None, sta
                     recorded[key] = value
             except SalesCrmError:  # a contact or member gone since: ask again
                 pass
+    # A value given as an option is checked now (a malformed one is exit 2), so that a failing one is said
+    # before any question rather than after them.
+    problems = [gates.normalize(session, keys[k], v, facts).problem for k, v in given.items() if k in keys]
     return GateContext(
         facts, session.get(Company, company_id).name, deal_class, labels, accepted,
-        {f"{m.name} ({m.role})": m.name for m in signers}, recorded,
+        {f"{m.name} ({m.role})": m.name for m in signers}, recorded, [p for p in problems if p],
     )
 
 
@@ -81,7 +90,7 @@ def _unanswerable(stage: process.Stage, fld: process.GateField, ctx: GateContext
 
 def precheck(stages: list[process.Stage], given: dict[str, str], ctx: GateContext) -> None:
     """Refuse, before any question, a move whose gates no answer can meet."""
-    problems = []
+    problems = list(ctx.given_problems)
     for stage in stages:
         if stage.gate is None:
             continue

@@ -211,7 +211,7 @@ def check_values(
     to_store: dict[str, str] = {}
     for key, raw in given.items():  # later gates first: a malformed value is exit 2 before any refusal
         if key not in entering_keys and key not in passed_keys:
-            stage, field = process.gate_field(key)
+            _, field = process.gate_field(key)
             value = normalize(session, field, raw, facts).value
             if value is not None:
                 to_store[key] = value
