@@ -275,3 +275,12 @@ def test_a_failing_value_given_as_an_option_is_said_before_any_question(seeded, 
     r = seeded("deal", "advance", "1", "--set", "segment_verified=maybe", prompter=FakePrompter([]))
     assert r.exit_code == 2
     assert db.count("gate_value") == 0
+
+
+def test_the_retry_line_never_echoes_a_database_password():
+    from salescrm.cli.gate_prompts import retry_line
+    from salescrm.cli.runtime import Runtime
+
+    rt = Runtime(argv=["--db", "postgresql+psycopg://ana:s3cret@db.example/crm", "deal", "advance", "12"])
+    assert retry_line(rt, {"budget": "Approved"}) == (
+        "salescrm --db 'postgresql+psycopg://ana:***@db.example/crm' deal advance 12 --set budget=Approved")
