@@ -51,6 +51,18 @@ def sets_until(stage: str, start: str = "Prospected") -> list[str]:
     return [a for name, values in STEPS[first:last] for a in values]
 
 
+def with_options(args: list[str], **options: str) -> list[str]:
+    """`args` with each option (`close_date="2027-01-01"` is `--close-date`) replaced or added."""
+    args = list(args)
+    for option, value in options.items():
+        flag = "--" + option.replace("_", "-")
+        if flag in args:
+            args[args.index(flag) + 1] = value
+        else:
+            args += [flag, value]
+    return args
+
+
 def ok(run):
     """The run of a command that must succeed."""
     assert run.exit_code == 0, run.stderr or run.stdout

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import BANT, DEAL, QUALIFIED
-from tests.helpers import GATE_DAY, IMPLEMENTATION, NEXT_YEAR, PAYMENT_DONE, TODAY, ok, sets_until, show, walk_to
+from tests.helpers import GATE_DAY, IMPLEMENTATION, NEXT_YEAR, PAYMENT_DONE, TODAY, ok, sets_until, show, walk_to, with_options
 
 
 def deal_list(cli) -> list[dict]:
@@ -20,15 +20,7 @@ def deal_list(cli) -> list[dict]:
 
 def deal_args(description: str, **options: str) -> list[str]:
     """The seeded deal's `deal create` arguments with another description and, e.g., owner="Pablo Gil"."""
-    args = list(DEAL)
-    args[args.index("--description") + 1] = description
-    for option, value in options.items():
-        flag = "--" + option.replace("_", "-")
-        if flag in args:
-            args[args.index(flag) + 1] = value
-        else:
-            args += [flag, value]
-    return args
+    return with_options(DEAL, description=description, **options)
 
 
 def create(cli, description: str, *extra: str, **options: str):

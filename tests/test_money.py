@@ -8,21 +8,14 @@ import pytest
 
 from salescrm.cli import output
 from tests.conftest import ANA, DEAL, SANITAS
-from tests.helpers import ok, show
+from tests.helpers import ok, show, with_options
 
 AMBIGUOUS = "is ambiguous: write 12000 (twelve thousand) or 12.00 (twelve).\n"
 
 
 def deal_with(**changes) -> list[str]:
     """`deal create` with the README's values (but no contact), some of them changed or added."""
-    args = DEAL[:DEAL.index("--contact")]
-    for option, value in changes.items():
-        flag = "--" + option.replace("_", "-")
-        if flag in args:
-            args[args.index(flag) + 1] = value
-        else:
-            args += [flag, value]
-    return args
+    return with_options(DEAL[:DEAL.index("--contact")], **changes)
 
 
 @pytest.fixture

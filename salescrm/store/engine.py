@@ -138,14 +138,8 @@ def _check_interrupts(*_args) -> None:
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
-    # Take BEGIN over from pysqlite (SQLAlchemy's documented recipe).
-    dbapi_connection.isolation_level = None
-    # SQLite's lower() folds ASCII only; PostgreSQL's folds every letter. Filters that ignore case
-    # (contact list --source) must find `CLÍNICA` by `clínica` on both.
-    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+    _sqlite_read_only_on_connect(dbapi_connection, _record)
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
@@ -153,7 +147,10 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 def _sqlite_read_only_on_connect(dbapi_connection, _record) -> None:
     # Opened with mode=ro: no journal mode switch (a backup stays as it is), and nothing can be written.
+    # Take BEGIN over from pysqlite (SQLAlchemy's documented recipe).
     dbapi_connection.isolation_level = None
+    # SQLite's lower() folds ASCII only; PostgreSQL's folds every letter. Filters that ignore case
+    # (contact list --source) must find `CLÍNICA` by `clínica` on both.
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
