@@ -148,19 +148,6 @@ def test_a_validation_message_wider_than_the_terminal_wraps(seeded, spawn):
     assert "Added company 2: DKV (ES)" in out
 
 
-def test_an_instruction_wider_than_the_terminal_is_said_above_its_question(seeded, spawn):
-    """prompt_toolkit folded the company name's instruction in the middle of words ("glob|al")."""
-    child = spawn("company", "add", columns=80)
-    shown = ANSI.sub("", expect(child, question("Company name")))
-    assert ("The name it is best known by: its brand, one company for a global group, the\r\n"
-            "group's name when it owns several famous brands (Novartis, not Novartis\r\n"
-            "Farmacéutica, S.A.; Pierre Fabre, not Avène).") in shown
-    child.sendcontrol("c")
-    out = finish(child)
-    assert child.exitstatus == 130, out
-    assert "Interrupted; nothing was saved." in out
-
-
 def test_activity_log_is_asked_as_a_form(seeded, spawn):
     child = spawn("activity", "log")
     expect(child, question("What is it about?"))

@@ -12,7 +12,6 @@ from typing import Callable, Protocol, Sequence
 from salescrm.errors import SalesCrmError
 
 Validator = Callable[[str], object]
-_ROOM_FOR_THE_ANSWER = 24  # columns left on the question's line for what the person types
 
 
 class Prompter(Protocol):
@@ -69,7 +68,6 @@ class QuestionaryPrompter:
     def text(self, message, *, validate=None, instruction=None, default=""):
         import questionary
 
-        instruction = self._fitted(message, instruction)
         return _ask(questionary.text(
             message, validate=_as_questionary_validator(validate), instruction=instruction, default=default,
             validate_while_typing=False,
@@ -112,18 +110,6 @@ class QuestionaryPrompter:
 
     def say(self, text):
         print(text, file=sys.stderr)
-
-    def _fitted(self, message: str, instruction: str | None) -> str | None:
-        """An instruction that would run past the terminal's edge is said above its question, wrapped
-        between words (prompt_toolkit would fold the question line in the middle of a word)."""
-        import shutil
-        import textwrap
-
-        width = shutil.get_terminal_size().columns
-        if not instruction or len(message) + len(instruction) + _ROOM_FOR_THE_ANSWER <= width:
-            return instruction
-        self.say(textwrap.fill(instruction.strip().removeprefix("(").removesuffix(")"), width=max(width - 1, 20)))
-        return None
 
 
 def _ask(question, *, bind_ctrl_d: bool = False):
