@@ -23,13 +23,22 @@ from tests.conftest import Database
 FIXTURES = Path(__file__).parent / "fixtures"
 _numbers = itertools.count(1)
 # Each schema revision's fixture database, with its records as its `show --json` printed them (capture.py).
-FIXTURE_REVISIONS = ("0001", "0002", "0003")
+FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004")
 # Fields that `show --json` gained with later revisions, and what an upgraded record holds in them.
 ADDED_FIELDS = {
     "team": {"login": None},
     "contacts": {"channel": None, "search_engine": None, "keyword": None, "source_page": None},
     "deals": {"currency": "EUR"},
     "tasks": {"closed_as": None},
+}
+# Migration 0005 writes one baseline journal entry per record the journal did not explain: every
+# record of a 0001 file (its journal began empty), and the deals made before 0004 gave them a currency.
+BASELINE_COMMAND = "salescrm (schema upgrade to revision 0005)"
+_DEALS = {("deal", n) for n in range(1, 13)}
+BASELINES = {
+    "0001": {("team_member", n) for n in range(1, 5)} | {("company", n) for n in range(1, 9)}
+    | {("contact", n) for n in range(1, 10)} | _DEALS,
+    "0002": _DEALS, "0003": _DEALS, "0004": _DEALS,
 }
 # Lists of other records nested in a record's JSON, and the kind of record they hold.
 NESTED = {"companies": {"deals": "deals"}}
@@ -87,7 +96,9 @@ def test_fixture_is_at_its_revision(revision):
     assert sizes == {"0001": {"companies": 8, "contacts": 9, "deals": 12, "team": 4},
                      "0002": {"companies": 9, "contacts": 9, "deals": 12, "team": 4, "journal": 363},
                      "0003": {"companies": 9, "contacts": 9, "deals": 12, "team": 4, "journal": 435,
-                              "tasks": 5, "activities": 5}}[revision]
+                              "tasks": 5, "activities": 5},
+                     "0004": {"companies": 10, "contacts": 10, "deals": 13, "team": 4, "journal": 470,
+                              "tasks": 6, "activities": 5}}[revision]
 
 
 @pytest.mark.sqlite_only
@@ -132,7 +143,10 @@ def test_upgrade_loses_and_changes_nothing(cli, tmp_path, monkeypatch, revision)
             assert same_record(kind, now, captured), (kind, captured["id"], now, captured)
         listed = shown(cli, command, "list")
         assert sorted(obj["id"] for obj in listed) == sorted(ids), kind  # nothing added either
-    assert shown(cli, "journal", "show") == records.get("journal", [])
+    journal = shown(cli, "journal", "show")
+    assert [c for c in journal if c["command"] != BASELINE_COMMAND] == records.get("journal", [])
+    baseline = {(c["record_type"], c["record_id"]) for c in journal if c["command"] == BASELINE_COMMAND}
+    assert baseline == BASELINES[revision]
     tasks = shown(cli, "task", "list", "--all")
     assert len(tasks) == len(records.get("tasks", []))
     for now, captured in zip(tasks, records.get("tasks", [])):
@@ -140,8 +154,10 @@ def test_upgrade_loses_and_changes_nothing(cli, tmp_path, monkeypatch, revision)
     assert shown(cli, "activity", "list") == records.get("activities", [])
     v = cli("journal", "verify")
     assert v.exit_code == 0, v.stderr
-    assert v.stdout.startswith(f"Journal intact: {len({e['seq'] for e in records.get('journal', [])})} rows.")
-    assert cli("db", "check").exit_code == 0
+    rows = len({e["seq"] for e in records.get("journal", [])}) + len(baseline)
+    assert v.stdout.startswith(f"Journal intact: {rows} rows.")
+    check = cli("db", "check")
+    assert check.exit_code == 0, check.stderr
 
 
 @pytest.mark.sqlite_only
@@ -170,7 +186,7 @@ def test_upgraded_file_journals_new_changes(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("SALESCRM_DB", str(path))
     r = cli("deal", "edit", "12", "--amount", "16000", "--reason", "After the upgrade")
     assert r.exit_code == 0, r.stderr
-    rows = shown(cli, "journal", "show")
+    rows = [c for c in shown(cli, "journal", "show") if c["command"] != BASELINE_COMMAND]
     assert [(c["record_type"], c["record_id"], c["field"], c["old"], c["new"], c["reason"]) for c in rows] == [
         ("deal", 12, "amount", 15000, 16000, "After the upgrade"),
     ]

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from salescrm.domain import refs
 from salescrm.domain.values import parse_date
 from salescrm.errors import InvalidValue
-from salescrm.store.journal import GENESIS, canonical_time, entry_hash, unseal, value_digest
+from salescrm.store.journal_chain import GENESIS, canonical_time, entry_hash, text_problem, unseal, value_digest
 from salescrm.store.models import JournalEntry, JournalField, JournalHead
 
 _CHUNK = 5000
@@ -73,6 +73,9 @@ def verify(session: Session, head: str | None = None) -> Verification:
             problem = _value_problem(f)
             if problem:
                 return Verification(count, prev, f"Journal row {seq}, field {f['field']}: {problem}.")
+        problem = text_problem(entry)
+        if problem:
+            return Verification(count, prev, f"Journal row {seq}: {problem}.")
         digests = [(f["field"], f["old_digest"], f["new_digest"]) for f in fields]
         if entry_hash(prev, entry, digests) != entry["hash"]:
             return Verification(count, prev, f"Journal row {seq} does not match its hash: it was changed after it was written.")

@@ -10,9 +10,6 @@ NULL) keeps the chain verifiable.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
@@ -38,7 +35,19 @@ from salescrm.store.models import (
     TeamMember,
 )
 
-GENESIS = "0" * 64
+from salescrm.store.journal_chain import (  # noqa: F401  (the names readers import from here)
+    CHAIN_VERSION,
+    GENESIS,
+    canonical_time,
+    entry_hash,
+    field_salt,
+    new_row_salt,
+    seal,
+    text_digest,
+    unseal,
+    value_digest,
+)
+
 _JOURNAL = JournalEntry.__table__
 _FIELDS = JournalField.__table__
 _HEAD = JournalHead.__table__
@@ -193,55 +202,25 @@ def _convert(session: Session, convert, value):
 # --- Appending ----------------------------------------------------------------------------
 
 
-def seal(value) -> tuple[str | None, str | None]:
-    """A value as stored (`[salt, value]` JSON) and its digest; (None, None) for no value."""
-    if value is None:
-        return None, None
-    salt = secrets.token_hex(8)
-    return json.dumps([salt, value], ensure_ascii=False), value_digest(salt, value)
-
-
-def value_digest(salt: str, value) -> str:
-    return hashlib.sha256((salt + json.dumps(value, ensure_ascii=False, sort_keys=True)).encode()).hexdigest()
-
-
-def unseal(stored: str | None):
-    """The value of a stored field (None when there is none or it was erased)."""
-    return None if stored is None else json.loads(stored)[1]
-
-
-def canonical_time(at: datetime) -> str:
-    """One text for a time, whatever the backend hands back (SQLite: naive UTC; PostgreSQL: aware)."""
-    if at.tzinfo is not None:
-        at = at.astimezone(timezone.utc).replace(tzinfo=None)
-    return at.isoformat(timespec="microseconds")
-
-
-def entry_hash(prev_hash: str, entry: dict, digests: list[tuple[str, str | None, str | None]]) -> str:
-    content = [
-        entry["seq"], canonical_time(entry["at"]), entry["actor"], entry["command"], entry["reason"],
-        entry["record_type"], entry["record_id"], entry["action"], sorted(digests),
-    ]
-    payload = prev_hash + json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
 def append(conn: sa.Connection, info: dict, changes: list[Change]) -> None:
-    """Append entries after the chain's head, which stays locked until the transaction ends."""
+    """Append entries (chain v2) after the chain's head, which stays locked until the transaction ends."""
     seq, prev = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()).one()
     at = datetime.now(timezone.utc)
+    command, reason = info.get("command") or "", info.get("reason")
     entries, fields = [], []
     for change in changes:
         seq += 1
+        salt = new_row_salt()
         entry = {
-            "seq": seq, "at": at, "actor": info.get("actor") or "unknown", "command": info.get("command") or "",
-            "reason": info.get("reason"), "record_type": change.record_type, "record_id": change.record_id,
-            "action": change.action,
+            "seq": seq, "at": at, "actor": info.get("actor") or "unknown", "command": command, "reason": reason,
+            "record_type": change.record_type, "record_id": change.record_id, "action": change.action,
+            "version": CHAIN_VERSION, "salt": salt, "command_digest": text_digest(salt, "command", command),
+            "reason_digest": text_digest(salt, "reason", reason),
         }
         digests = []
         for name, (old, new) in change.fields.items():
-            old_value, old_digest = seal(old)
-            new_value, new_digest = seal(new)
+            old_value, old_digest = seal(old, field_salt(salt, name, "old"))
+            new_value, new_digest = seal(new, field_salt(salt, name, "new"))
             fields.append({"seq": seq, "field": name, "old_value": old_value, "new_value": new_value,
                            "old_digest": old_digest, "new_digest": new_digest})
             digests.append((name, old_digest, new_digest))
@@ -254,6 +233,7 @@ def append(conn: sa.Connection, info: dict, changes: list[Change]) -> None:
     conn.execute(sa.update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev))
 
 
-def record_bulk(conn: sa.Connection, info: dict, record_type: str, what: str, count: int) -> None:
-    """One entry for a bulk write that is not a business record (the synthetic deals of `demo --size`)."""
-    append(conn, info, [Change(record_type, None, "bulk insert", {what: (None, count)})])
+def record_bulk(conn: sa.Connection, info: dict, record_type: str, fields: dict[str, object]) -> None:
+    """One entry for records written in bulk (the synthetic deals of `demo --size`): `fields` say how
+    many, which id ranges and the digests of what was written (store/reconcile.py checks them)."""
+    append(conn, info, [Change(record_type, None, "bulk insert", {k: (None, v) for k, v in fields.items()})])

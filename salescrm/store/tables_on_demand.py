@@ -67,6 +67,11 @@ class JournalEntry(SQLModel, table=True):
     action: str = Field(max_length=20)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # Chain v2 (store/journal_chain.py): the row's salt, and the digests that cover command and reason.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    salt: str | None = Field(default=None, max_length=16)
+    command_digest: str | None = Field(default=None, max_length=64)
+    reason_digest: str | None = Field(default=None, max_length=64)
 
 
 class JournalField(SQLModel, table=True):
