@@ -151,31 +151,17 @@ def restore(
 
 @app.command("check", epilog="Example: salescrm db check")
 def check(ctx: typer.Context) -> None:
-    """Check integrity, foreign keys, the journal chain and the schema revision; exit 1 listing each problem."""
-    from salescrm.domain import journal
+    """Check integrity, foreign keys, the journal chain and its protection, that the journal explains every record, and the schema revision; exit 1 listing each problem."""
+    from salescrm.domain import dbcheck
     from salescrm.errors import Refused
     from salescrm.store.engine import HEAD_REVISION
 
     rt = runtime(ctx)
     location, engine = _engine(ctx)
-    problems = []
     revision = _revision(location, engine)
-    if revision != HEAD_REVISION:
-        problems.append(f"schema revision is {revision}, salescrm needs {HEAD_REVISION}")
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            integrity = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-            if integrity != ["ok"]:
-                problems += [f"integrity: {line}" for line in integrity]
-            for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
-                problems.append(f"foreign key: {table} row {rowid} points at a missing {parent}")
-    if revision == HEAD_REVISION:
-        with rt.reading() as session:
-            result = journal.verify(session)
-        if not result.intact:
-            problems.append(f"journal: {result.problem}")
-    if problems:
-        raise Refused("\n".join(f"Problem: {p}" for p in problems))
+    report = dbcheck.run(dbcheck.CheckContext(engine, revision, rt.reading, HEAD_REVISION))
+    if report.problems:
+        raise Refused("\n".join(f"Problem: {p}" for p in report.problems))
     output.say(f"Database {location.display} is sound: integrity, foreign keys, journal and schema revision {revision}.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
@@ -74,13 +75,55 @@ def verify(
     ctx: typer.Context,
     head: Optional[str] = typer.Option(None, "--head", help="A head recorded earlier (COUNT:HASH) that must still be part of the chain."),
 ) -> None:
-    """Recompute the journal's hash chain and value digests; exit 0 if intact, 1 naming the first row that is not."""
-    from salescrm.domain import journal
+    """Recompute the journal's hash chain and value digests, and check this database's anchors (`journal anchor`); exit 0 if intact, 1 naming the first row or anchor that is not."""
+    from salescrm.domain import anchors, journal
+    from salescrm.errors import Refused
+
+    path = anchors.anchor_file()
+    with runtime(ctx).reading() as session:
+        dbid = anchors.database_id(session)
+        kept = anchors.read(path, dbid)
+        result = journal.verify(session, head, tuple((a.count, a.hash) for a in kept))
+        judged = anchors.judge(kept, result.unmatched, anchors.restores(session))
+    if not result.intact:
+        raise Refused(result.problem)
+    failed = [r for r in judged if r.problem and r.superseded_by is None]
+    if failed:
+        raise Refused("\n".join(
+            f"The anchor {r.anchor.head} taken {_time(r.anchor.at)} (in {path}) fails: {r.problem}." for r in failed))
+    output.say(f"Journal intact: {result.count} rows. Head {result.head}")
+    superseded = [r for r in judged if r.superseded_by is not None]
+    if kept:
+        output.say(f"Checked {len(kept)} anchors of database {dbid} in {path}: "
+                   f"{len(kept) - len(superseded)} part of this chain"
+                   + (f", {len(superseded)} superseded." if superseded else "."))
+        for r in superseded:
+            output.say(f"The anchor {r.anchor.head} taken {_time(r.anchor.at)} is superseded by the restore of "
+                       f"{_time(r.superseded_by)}.")
+    else:
+        output.say(f"No anchors of database {dbid} in {path}: record the head with `salescrm journal anchor`, "
+                   "and keep its line elsewhere too (a ticket, mail, git): a chain cannot show that its newest rows were cut off.")
+
+
+@app.command("anchor", epilog="Example: salescrm journal anchor >> ~/crm-anchors.txt")
+def anchor(ctx: typer.Context) -> None:
+    """Print the journal's head as `DBID COUNT:HASH`, for keeping outside (mail, a ticket, git), and append it with the time to the anchor file in your data directory, after verifying the chain."""
+    from salescrm.domain import anchors, journal
     from salescrm.errors import Refused
 
     with runtime(ctx).reading() as session:
-        result = journal.verify(session, head)
+        dbid = anchors.database_id(session)
+        result = journal.verify(session)
     if not result.intact:
-        raise Refused(result.problem)
-    output.say(f"Journal intact: {result.count} rows. Head {result.head}")
-    output.say("Record the head elsewhere (a weekly report, a ticket): a chain cannot show that its newest rows were cut off.")
+        raise Refused(f"{result.problem} Nothing was anchored.")
+    path = anchors.anchor_file()
+    try:
+        anchors.append(path, dbid, result.head)
+    except OSError as e:
+        raise Refused(f"Cannot write the anchor file {path}: {e.strerror}; nothing was anchored.") from None
+    output.say(f"{dbid} {result.head}")
+    sys.stderr.write(f"Appended to {path}; `salescrm journal verify` checks it.\n")
+
+
+def _time(at) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 
 import sqlalchemy as sa
@@ -30,6 +30,8 @@ class Verification:
     count: int
     head_hash: str
     problem: str | None = None  # the first row that does not match, said in words
+    # Heads recorded elsewhere (anchors) that are not part of this chain: (count, hash) -> why, in words.
+    unmatched: dict = field(default_factory=dict)
 
     @property
     def intact(self) -> bool:
@@ -58,10 +60,15 @@ def _entries(session: Session) -> Iterator[tuple[dict, list[dict]]]:
         last = rows[-1]["seq"]
 
 
-def verify(session: Session, head: str | None = None) -> Verification:
-    """Recompute the chain and every value still present against its digest."""
+def verify(session: Session, head: str | None = None, anchors: tuple[tuple[int, str], ...] = ()) -> Verification:
+    """Recompute the chain and every value still present against its digest. `head` must be part of
+    the chain; each of `anchors` (count, hash) that is not is listed in the result's `unmatched`."""
     expected_head = _parse_head(head) if head else None
     prev, count, head_found = GENESIS, 0, expected_head is None
+    wanted: dict[int, set[str]] = {}
+    for anchor_count, anchor_hash in anchors:
+        wanted.setdefault(anchor_count, set()).add(anchor_hash)
+    unmatched = {(0, h): "it is not part of this chain" for h in wanted.pop(0, set()) if h != GENESIS}
     for entry, fields in _entries(session):
         count += 1
         seq = entry["seq"]
@@ -80,11 +87,17 @@ def verify(session: Session, head: str | None = None) -> Verification:
         if entry_hash(prev, entry, digests) != entry["hash"]:
             return Verification(count, prev, f"Journal row {seq} does not match its hash: it was changed after it was written.")
         prev = entry["hash"]
+        for anchor_hash in wanted.pop(seq, ()):
+            if anchor_hash != prev:
+                unmatched[(seq, anchor_hash)] = f"it is not part of this chain: row {seq} has hash {prev}"
         if expected_head and seq == expected_head[0]:
             if prev != expected_head[1]:
                 return Verification(count, prev, f"The recorded head {head} is not part of this chain: row {seq} has hash {prev}.")
             head_found = True
-    result = Verification(count, prev)
+    for anchor_count, hashes in wanted.items():
+        for anchor_hash in hashes:
+            unmatched[(anchor_count, anchor_hash)] = f"it is past the end of the journal ({count} rows): rows were cut off"
+    result = Verification(count, prev, unmatched=unmatched)
     stored = session.connection().execute(sa.select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)).first()
     if stored is not None and (stored.seq, stored.hash) != (count, prev):
         result.problem = f"The journal's head says {stored.seq} rows but {count} are there: rows were removed or added outside salescrm."
