@@ -28,7 +28,7 @@ from salescrm.store.journal_chain import field_salt, unseal, value_digest
 from salescrm.store.reconcile_bulk import at_bulk_time, bulk_rows
 from salescrm.store.models import JournalEntry, JournalField, TeamMember
 
-WINDOW = 2000
+WINDOW = 1000
 BASELINE = "baseline"
 _J = JournalEntry.__table__
 _F = JournalField.__table__
@@ -127,7 +127,10 @@ class _State:
 
 
 def _norm(value):
-    return None if value is None else json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    """A live value as the journal's JSON gives it back."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _matches(live, journaled) -> bool:
