@@ -356,3 +356,15 @@ def test_an_anchor_before_a_journaled_restore_is_superseded(seeded, db, location
     assert out[1] == f"Checked 2 anchors of database {dbid} in {path}: 1 part of this chain, 1 superseded."
     assert re.fullmatch(rf"The anchor {n}:b{{64}} taken 2020-01-01 00:00 UTC is superseded by the restore of {when} "
                         r"\d\d:\d\d UTC\.", out[2])
+
+
+@pytest.mark.no_database
+def test_docs_list_the_fields_reconciled():
+    from pathlib import Path
+
+    from salescrm.store.reconcile import journaled_fields
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "journal.md").read_text(encoding="utf-8")
+    for record_type, names in journaled_fields().items():
+        line = next(line for line in text.splitlines() if line.startswith(f"| {record_type} |"))
+        assert line == f"| {record_type} | " + ", ".join(f"`{n}`" for n in names) + " |"
