@@ -126,6 +126,9 @@ class _State:
     later: list = field(default_factory=list)  # (seq, action, {field: (old, new)}) after a bulk row
 
 
+_SIMPLE = (str, int, float, bool)
+
+
 def _norm(value):
     """A live value as the journal's JSON gives it back."""
     if value is None or type(value) in (str, int, float, bool):
@@ -175,12 +178,18 @@ class Reconciler:
         query = (sa.select(t.c.id, *(t.c[c] for c, _n, _v in columns))
                  .where(t.c.id > low, t.c.id <= high).order_by(t.c.id))
         records = {}
+        converters = [(i, name, convert) for i, (_c, name, convert) in enumerate(columns, start=1)]
         for row in self.conn.execute(query):
             values = {}
-            for (_c, name, convert), value in zip(columns, row[1:]):
-                value = self._convert(convert, value)
-                if value is not None:
-                    values[name] = value
+            for i, name, convert in converters:
+                value = row[i]
+                if value is None:
+                    continue
+                if convert is not None:
+                    value = self._convert(convert, value)
+                elif type(value) not in _SIMPLE:
+                    value = _norm(value)
+                values[name] = value
             records[row[0]] = values
         for part in spec.parts:
             if part.table.name not in self.present:

@@ -21,6 +21,8 @@ _F = JournalField.__table__
 
 def at_bulk_time(live, state, bulk_seq: int, sets: set[str]) -> dict:
     """A bulk-written record's values as the bulk row saw them: the live ones, with each later change undone."""
+    if live is not None and (state is None or not state.later or state.later[-1][0] <= bulk_seq):
+        return live  # nothing journaled since: the live values are those the bulk row saw
     values = {k: (list(v) if isinstance(v, list) else v) for k, v in (live or {}).items()}
     for seq, _action, changes in reversed(state.later if state else []):
         if seq <= bulk_seq:
@@ -38,7 +40,7 @@ def at_bulk_time(live, state, bulk_seq: int, sets: set[str]) -> dict:
 
 
 def record_digest_line(record_id: int, values: dict) -> bytes:
-    items = sorted((k, sorted(v) if isinstance(v, list) else v) for k, v in values.items() if v not in (None, []))
+    items = sorted((k, sorted(v) if type(v) is list else v) for k, v in values.items() if v is not None and v != [])
     return (json.dumps([record_id, items], ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
