@@ -94,7 +94,7 @@ def verify(
     output.say(f"Journal intact: {result.count} rows. Head {result.head}")
     superseded = [r for r in judged if r.superseded_by is not None]
     if kept:
-        output.say(f"Checked {len(kept)} anchors of database {dbid} in {path}: "
+        output.say(f"Checked {len(kept)} anchor{'s' if len(kept) != 1 else ''} of database {dbid} in {path}: "
                    f"{len(kept) - len(superseded)} part of this chain"
                    + (f", {len(superseded)} superseded." if superseded else "."))
         for r in superseded:
