@@ -81,6 +81,7 @@ def verify(
 
     path = anchors.anchor_file()
     with runtime(ctx).reading() as session:
+        journal.snapshot(session)
         dbid = anchors.database_id(session)
         kept = anchors.read(path, dbid)
         result = journal.verify(session, head, tuple((a.count, a.hash) for a in kept))
@@ -112,6 +113,7 @@ def anchor(ctx: typer.Context) -> None:
     from salescrm.errors import Refused
 
     with runtime(ctx).reading() as session:
+        journal.snapshot(session)
         dbid = anchors.database_id(session)
         result = journal.verify(session)
     if not result.intact:

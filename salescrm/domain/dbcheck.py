@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from salescrm.domain.journal import snapshot
+
 # At most this many records changed outside salescrm are listed; the rest are counted.
 MAX_LISTED = 50
 
@@ -65,6 +67,7 @@ def journal_chain(ctx: CheckContext) -> list[str] | None:
     from salescrm.domain import journal
 
     with ctx.session_factory() as session:
+        snapshot(session)
         result = journal.verify(session)
     return [] if result.intact else [f"journal: {result.problem}"]
 
@@ -117,6 +120,7 @@ def reconciliation(ctx: CheckContext) -> list[str] | None:
 
     problems, more = [], 0
     with ctx.session_factory() as session:
+        snapshot(session)
         for difference in Reconciler(session.connection()).differences():
             if len(problems) < MAX_LISTED:
                 problems.append(f"reconciliation: {difference.message()}")

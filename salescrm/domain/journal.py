@@ -60,6 +60,15 @@ def _entries(session: Session) -> Iterator[tuple[dict, list[dict]]]:
         last = rows[-1]["seq"]
 
 
+def snapshot(session: Session) -> None:
+    """Read one snapshot, as the session's first statement. On PostgreSQL the default READ COMMITTED
+    gives each query its own, and a write committed between two queries of a check would look like a
+    journal cut short or a record changed outside salescrm. (A SQLite read transaction is one snapshot.)"""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
 def verify(session: Session, head: str | None = None, anchors: tuple[tuple[int, str], ...] = ()) -> Verification:
     """Recompute the chain and every value still present against its digest. `head` must be part of
     the chain; each of `anchors` (count, hash) that is not is listed in the result's `unmatched`."""
