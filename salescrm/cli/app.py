@@ -68,14 +68,49 @@ _built: dict[str, TyperGroup] = {}  # groups already built in this process (test
 def command_group(name: str) -> TyperGroup:
     """The `salescrm NAME` group: its module's Typer app, built into a command with its placeholders."""
     if name not in _built:
+        import copy
         import importlib
 
         [(module, help_text)] = [(m, h) for n, m, h in GROUPS if n == name]
-        group = typer.main.get_group(importlib.import_module(module).app)
+        typer_app = importlib.import_module(module).app
+        shell = copy.copy(typer_app)
+        shell.registered_commands = []
+        group = typer.main.get_group(shell)
+        group.__class__ = LazyCommands
+        group.infos = {info.name or typer.main.get_command_name(info.callback.__name__): info
+                       for info in typer_app.registered_commands}
+        group.app = typer_app
         group.name, group.help = name, help_text
         placeholders.apply(group)
         _built[name] = group
     return _built[name]
+
+
+class LazyCommands(placeholders.Group):
+    """A group whose commands are built when first named: `deal show` builds the options of `show` alone
+    (help and completion, which list them all, build them all)."""
+
+    infos: dict
+    app: typer.Typer
+
+    def list_commands(self, ctx):
+        return list(self.infos)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in self.infos:
+            command = typer.main.get_command_from_info(
+                self.infos[cmd_name], pretty_exceptions_short=self.app.pretty_exceptions_short,
+                rich_markup_mode=self.app.rich_markup_mode,
+            )
+            placeholders.apply(command)
+            self.commands[cmd_name] = command
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.infos:  # a typo: build them all, so that the error suggests the closest
+            for name in self.infos:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
 
 class SalesCrmGroup(placeholders.Group):
@@ -95,6 +130,20 @@ class SalesCrmGroup(placeholders.Group):
         if self._listing:  # a list of the groups needs their names and help only, not their commands
             return TyperGroup(name=cmd_name, help=next(h for n, _, h in GROUPS if n == cmd_name))
         return command_group(cmd_name)
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as e:  # typer's UsageError: suggest the closest group, which is not built yet
+            message = getattr(e, "message", None)
+            if _is_typer_control(e) and message and args and "Did you mean" not in message:
+                import difflib
+
+                names = [name for name, _, _ in GROUPS] + list(self.commands)
+                matches = difflib.get_close_matches(args[0], names)
+                if matches:
+                    e.message = f"{message.rstrip('.')}. Did you mean {', '.join(repr(m) for m in matches)}?"
+            raise
 
     def format_help(self, ctx, formatter):
         self._listing = True
