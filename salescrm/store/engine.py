@@ -9,6 +9,7 @@ default runs the first SELECT outside any transaction) or failing with
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from sqlalchemy import event, exc
 from sqlmodel import Session
 
 from salescrm import interrupts
-from salescrm.errors import DatabaseUnavailable, Refused
+from salescrm.errors import DatabaseUnavailable, Refused, storage_failure, storage_fault
 from salescrm.store import sqlite_file
 from salescrm.store.location import DatabaseLocation
 
@@ -28,6 +29,9 @@ HEAD_REVISION = "0004"
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 
 BUSY_TIMEOUT_MS = 30_000
+# Test hook: a SQLite file opened for writing grows to at most this many pages (`PRAGMA max_page_count`),
+# so that a test meets SQLite's "database or disk is full" without filling a disk. Unset in real use.
+ENV_TEST_MAX_PAGES = "SALESCRM_TEST_SQLITE_MAX_PAGES"
 _WRITE = "salescrm_write"
 
 _engines: dict[tuple[str, bool], sa.Engine] = {}  # (url, write): a read opens a SQLite file read-only
@@ -142,6 +146,8 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
+    if os.environ.get(ENV_TEST_MAX_PAGES):
+        cursor.execute(f"PRAGMA max_page_count={int(os.environ[ENV_TEST_MAX_PAGES])}")
     cursor.close()
 
 
@@ -218,7 +224,7 @@ def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
         # A signal can break the driver mid-statement (psycopg: "cannot exit pipeline mode while busy");
         # the person stopped the command, and that is what they are told.
         interrupts.check()
-        if not _is_unavailable(e):
+        if not (_is_unavailable(e) or storage_fault(e)):
             raise
         raise _unavailable(location, e) from None
 
@@ -246,6 +252,9 @@ def _is_unavailable(error: exc.DBAPIError) -> bool:
 
 
 def _unavailable(location: DatabaseLocation, error: Exception) -> DatabaseUnavailable:
+    full = storage_failure(error, f"the database at {location.display}")
+    if full is not None:
+        return full
     reason = _first_line(getattr(error, "orig", None) or error)
     return DatabaseUnavailable(
         f"Cannot use the database at {location.display}: {reason}. "

@@ -1,0 +1,116 @@
+"""The outcome said is the outcome on disk (issue 11).
+
+- A full or failing disk under the database is said as such (exit 3), whatever statement met it: SQLite's
+  "database or disk is full" (met through `PRAGMA max_page_count`, set by the store's test hook
+  SALESCRM_TEST_SQLITE_MAX_PAGES) even when it surfaces as "no such savepoint"; PostgreSQL's SQLSTATE
+  53100 disk_full and 58030 io_error (raised by the real server, from a trigger of the test's database).
+- stdout or stderr that cannot be written: a committed change exits 4 and says so on stderr if it can;
+  a closed pipe stays exit 0; `--help | head -1` exits 0.
+- A signal during a multi-row import says "nothing was saved" when nothing was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from salescrm.store.location import resolve
+
+LEADS = 300
+
+
+def _leads_file(tmp_path: Path, count: int = LEADS) -> Path:
+    path = tmp_path / "leads.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(count):
+            f.write(json.dumps({"first_name": f"Lead{i}", "last_name": "Person", "email": f"lead{i}@example.com",
+                                "company": f"Clinic {i}", "country": "ES", "channel": "web-form",
+                                "note": "Asked for a call back about dermatology triage. " * 4}) + "\n")
+    return path
+
+
+def _disk_full_message(db_url: str, cause: str = "the disk that holds it is full") -> str:
+    return (f"Cannot write the database at {resolve(db_url).display}: {cause}; nothing was saved. "
+            "Free space on that disk (or check it), then run the command again.\n")
+
+
+# --- Disk full is said as disk full --------------------------------------------------------------
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_disk_full_during_a_lead_import_is_said_as_disk_full(sh, db_url, db, tmp_path):
+    """Today: "no such savepoint: sa_savepoint_N" (the full disk rolled the transaction back under a lead's
+    savepoint). The file may grow by a few pages only: the import meets "database or disk is full"."""
+    pages = sqlite3.connect(db_url).execute("PRAGMA page_count").fetchone()[0]
+    run = sh("lead", "add", "--from-json", str(_leads_file(tmp_path)),
+             env={"SALESCRM_TEST_SQLITE_MAX_PAGES": str(pages + 8)})
+    assert run.exit_code == 3, run.stderr
+    assert run.stderr == _disk_full_message(db_url)
+    assert "savepoint" not in run.stderr
+    assert db.count("contact") == 0 and db.count("company") == 0 and db.count("task") == 0
+    assert db.count("journal") == 0
+
+
+_RAISE_FROM_CONTACT = """
+CREATE FUNCTION fake_storage_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT count(*) FROM contact) >= 40 THEN
+    RAISE EXCEPTION 'could not extend file "base/16384/16385": No space left on device' USING ERRCODE = '{code}';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER fake_storage_fault BEFORE INSERT ON contact FOR EACH ROW EXECUTE FUNCTION fake_storage_fault();
+"""
+
+
+@pytest.mark.parametrize("code, cause", [("disk_full", "the disk that holds it is full"),
+                                         ("io_error", "the disk that holds it reported an I/O error")])
+def test_postgresql_disk_full_during_a_lead_import_is_said_as_disk_full(backend, sh, db_url, db, tmp_path, code, cause):
+    """The server raises SQLSTATE 53100 (disk_full) or 58030 (io_error) at the 41st lead, as it would on a
+    full or failing disk: psycopg gives psycopg.errors.DiskFull / IoError, exactly the driver's error."""
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL server's SQLSTATE")
+    import psycopg
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(resolve(db_url).url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(_RAISE_FROM_CONTACT.format(code=code).replace("%", "%%"))
+    engine.dispose()
+    assert psycopg.errors.lookup(code.upper()).sqlstate in ("53100", "58030")
+    run = sh("lead", "add", "--from-json", str(_leads_file(tmp_path)))
+    assert (run.exit_code, run.stderr) == (3, _disk_full_message(db_url, cause))
+    assert db.count("contact") == 0 and db.count("company") == 0 and db.count("journal") == 0
+
+
+@pytest.mark.no_database
+def test_storage_fault_reads_every_form_of_a_full_or_failing_disk():
+    """The one mapping the store and `db backup` use: driver errors, OSErrors, and a cause found in the context."""
+    import errno
+
+    from salescrm.errors import EXIT_DATABASE, storage_failure, storage_fault
+
+    full, io = "the disk that holds it is full", "the disk that holds it reported an I/O error"
+    assert storage_fault(sqlite3.OperationalError("database or disk is full")) == full
+    assert storage_fault(sqlite3.OperationalError("disk I/O error")) == io
+    assert storage_fault(OSError(errno.ENOSPC, "No space left on device")) == full
+    assert storage_fault(OSError(errno.EDQUOT, "Disk quota exceeded")) == full
+    assert storage_fault(OSError(errno.EIO, "Input/output error")) == io
+    assert storage_fault(OSError(errno.EACCES, "Permission denied")) is None
+    assert storage_fault(sqlite3.OperationalError("database is locked")) is None
+    try:
+        try:
+            raise sqlite3.OperationalError("database or disk is full")
+        except sqlite3.OperationalError:
+            raise sqlite3.OperationalError("no such savepoint: sa_savepoint_3")
+    except sqlite3.OperationalError as e:
+        assert storage_fault(e) == full
+    failure = storage_failure(OSError(errno.ENOSPC, "No space left on device"), "the backup /b/crm.bak",
+                              "no backup was written")
+    assert failure.exit_code == EXIT_DATABASE
+    assert failure.message == ("Cannot write the backup /b/crm.bak: the disk that holds it is full; no backup was "
+                               "written. Free space on that disk (or check it), then run the command again.")
+    assert storage_failure(ValueError("x"), "the database at crm.db") is None
