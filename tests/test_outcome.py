@@ -12,7 +12,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -114,3 +119,37 @@ def test_storage_fault_reads_every_form_of_a_full_or_failing_disk():
     assert failure.message == ("Cannot write the backup /b/crm.bak: the disk that holds it is full; no backup was "
                                "written. Free space on that disk (or check it), then run the command again.")
     assert storage_failure(ValueError("x"), "the database at crm.db") is None
+
+
+# --- Interrupting a multi-row command tells the truth ----------------------------------------------
+
+
+@pytest.mark.parametrize("signum, status, message", [
+    (signal.SIGTERM, 143, "Terminated; nothing was saved.\n"),
+    (signal.SIGINT, 130, "Interrupted; nothing was saved.\n"),
+], ids=["SIGTERM", "SIGINT"])
+def test_signal_during_a_lead_import_says_nothing_was_saved(backend, db_url, db, tmp_path, signum, status, message):
+    """Today "the change was already saved", 12 times out of 12: each lead's savepoint set the flag."""
+    from tests.test_crash import _probe
+
+    writing, close = _probe(backend, db_url)
+    proc = subprocess.Popen([sys.executable, "-m", "salescrm", "lead", "add", "--from-json",
+                             str(_leads_file(tmp_path, 2000))], cwd=tmp_path, env=dict(os.environ),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        start = time.perf_counter()
+        while not writing():
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.perf_counter() - start < 60, "the import's transaction did not start within 60 s"
+            time.sleep(0.01)
+        time.sleep(1.5)  # a dozen leads' savepoints released, the outermost transaction still open
+        assert proc.poll() is None and writing(), "the import ended before the signal"
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, err) == (status, message)
+    assert db.count("contact") == 0 and db.count("company") == 0 and db.count("journal") == 0

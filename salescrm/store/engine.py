@@ -132,8 +132,11 @@ def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
     return engine
 
 
-def _after_commit(_session) -> None:
-    interrupts.note_commit()
+def _after_commit(session) -> None:
+    # SQLAlchemy sends after_commit for a savepoint's release too (a lead of `lead add --from-json`):
+    # only the outermost transaction's commit saves anything.
+    if not session.in_nested_transaction():
+        interrupts.note_commit()
     interrupts.release()
 
 
