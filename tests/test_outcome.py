@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import os
 import signal
 import sqlite3
@@ -153,3 +154,75 @@ def test_signal_during_a_lead_import_says_nothing_was_saved(backend, db_url, db,
             proc.wait()
     assert (proc.returncode, err) == (status, message)
     assert db.count("contact") == 0 and db.count("company") == 0 and db.count("journal") == 0
+
+
+# --- When stdout or stderr cannot be written ---------------------------------------------------
+
+SAVED = "The change was saved, but its output could not be written (stdout: {})."
+QUIET = ["company", "add", "Quiet Clinic", "--country", "ES", "--website", "q.es"]
+
+
+def _shell(tmp_path: Path, args: list[str], redirect: str) -> subprocess.CompletedProcess:
+    """`salescrm ARGS REDIRECT` through bash (`>&-` closes stdout before the program starts)."""
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "salescrm", *args])
+    return subprocess.run(["bash", "-c", f"set -o pipefail; {command} {redirect}"], capture_output=True, text=True,
+                          env=dict(os.environ), cwd=tmp_path, timeout=300)
+
+
+@pytest.mark.parametrize("redirect, error", [(">&-", "Bad file descriptor"), (">/dev/full", "No space left on device")],
+                         ids=["closed", "full"])
+def test_a_saved_change_whose_output_cannot_be_written_exits_4(backend, db, tmp_path, redirect, error):
+    """Today: exit 1, "Unexpected error: AttributeError (OSError); nothing was saved", yet the company exists."""
+    run = _shell(tmp_path, QUIET, redirect)
+    assert (run.returncode, run.stderr) == (4, SAVED.format(error) + "\n")
+    assert db.query("SELECT name, website FROM company") == [("Quiet Clinic", "https://q.es")]
+
+
+def test_a_warning_into_a_closed_stderr_exits_4(backend, db, tmp_path):
+    """The legal form in the name gives a warning on stderr, which is closed: nothing can say so, exit 4."""
+    run = _shell(tmp_path, ["company", "add", "Quiet Clinic S.L.", "--country", "ES", "--website", "q.es"], "2>&-")
+    assert run.returncode == 4
+    assert run.stdout.startswith("Added company 1: Quiet Clinic S.L. (ES)\n")
+    assert db.query("SELECT name FROM company") == [("Quiet Clinic S.L.",)]
+
+
+def test_neither_stream_writable_still_exits_4(backend, db, tmp_path):
+    run = _shell(tmp_path, QUIET, ">/dev/full 2>&-")
+    assert (run.returncode, run.stdout) == (4, "")
+    assert db.count("company") == 1
+
+
+def test_a_lead_import_whose_json_cannot_be_written_exits_4(backend, db, tmp_path):
+    """Today: "Unexpected error: OSError; nothing was saved" after the leads and their activities were written."""
+    run = _shell(tmp_path, ["lead", "add", "--from-json", str(_leads_file(tmp_path)), "--json"], ">/dev/full")
+    assert (run.returncode, run.stderr) == (4, SAVED.format("No space left on device") + "\n")
+    assert db.count("contact") == LEADS and db.count("activity") == LEADS and db.count("task") == LEADS
+
+
+def test_a_read_whose_output_cannot_be_written_exits_4(backend, db, tmp_path):
+    assert _shell(tmp_path, QUIET, ">/dev/null").returncode == 0
+    for redirect, error in ((">/dev/full", "No space left on device"), (">&-", "Bad file descriptor")):
+        run = _shell(tmp_path, ["company", "list"], redirect)
+        assert (run.returncode, run.stderr) == (4, f"The output could not be written (stdout: {error}); nothing was changed.\n")
+
+
+def test_a_write_into_a_closed_pipe_exits_0(backend, db, tmp_path):
+    run = _shell(tmp_path, ["lead", "add", "--from-json", str(_leads_file(tmp_path)), "--json"], "| head -1")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "[\n", "")
+    assert db.count("contact") == LEADS
+
+
+@pytest.mark.no_database
+@pytest.mark.parametrize("command", [[], ["company"], ["lead", "add"], ["db", "backup"]], ids=" ".join)
+def test_help_into_a_closed_pipe_exits_0(tmp_path, command):
+    """Today exit 1: rich and Typer's Click turn the BrokenPipeError into exit 1."""
+    run = _shell(tmp_path, [*command, "--help"], "| head -1")
+    assert (run.returncode, run.stderr) == (0, "")
+    assert len(run.stdout.splitlines()) == 1
+
+
+@pytest.mark.no_database
+def test_help_into_a_full_device_exits_4(tmp_path):
+    run = _shell(tmp_path, ["--help"], ">/dev/full")
+    assert (run.returncode, run.stderr) == (4, "The output could not be written (stdout: No space left on device); "
+                                               "nothing was changed.\n")

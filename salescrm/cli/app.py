@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import db, demo, placeholders
+from salescrm.cli import db, demo, placeholders, streams
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -132,7 +132,7 @@ class SalesCrmGroup(placeholders.Group):
             raise _fail(f"{newline}Interrupted; {interrupts.outcome()}.", EXIT_INTERRUPTED) from None
         except Interrupted:
             raise _fail(f"Terminated; {interrupts.outcome()}.", EXIT_TERMINATED) from None
-        except BrokenPipeError:
+        except (BrokenPipeError, streams.OutputClosed):
             _silence_stdout()
             raise typer.Exit(0) from None
         except Exception as e:
@@ -224,8 +224,14 @@ app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 
 def main() -> None:
     interrupts.install()
+    streams.install()
+    code = 0
     try:
         app(prog_name="salescrm")
-    except BrokenPipeError:
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        if isinstance(e.code, str):
+            sys.stderr.write(e.code + "\n")
+    except (BrokenPipeError, streams.OutputClosed):  # help printed into a closed pipe
         _silence_stdout()
-        sys.exit(0)
+    sys.exit(streams.finish(code))

@@ -200,7 +200,7 @@ def write_session(
     """
     from salescrm.store import journal
 
-    with _session(location, write=True) as session:
+    with interrupts.write_transaction(), _session(location, write=True) as session:
         session.info.update(actor=actor, command=command, reason=reason)
         journal.install(session)
         event.listen(session, "before_commit", lambda _session: interrupts.hold())
