@@ -60,6 +60,15 @@ def test_sqlite_disk_full_during_a_lead_import_is_said_as_disk_full(sh, db_url, 
     assert db.count("journal") == 0
 
 
+@pytest.mark.sqlite_only
+def test_sqlite_disk_full_while_creating_the_tables(sh, tmp_path):
+    """Today "Unexpected error: OperationalError": the first command on a new file meets the full disk."""
+    path = tmp_path / "new.db"
+    run = sh("--db", str(path), *QUIET, env={"SALESCRM_TEST_SQLITE_MAX_PAGES": "5"})
+    assert (run.exit_code, run.stderr) == (3, _disk_full_message(str(path)))
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone() == (0,)
+
+
 _RAISE_FROM_CONTACT = """
 CREATE FUNCTION fake_storage_fault() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

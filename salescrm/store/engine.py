@@ -292,7 +292,12 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation, write: bool = T
     if revision != HEAD_REVISION:
         if not write:
             engine = _engine_to_upgrade_for_a_read(engine, location, revision)
-        _bring_to_head(engine, location, revision)
+        try:
+            _bring_to_head(engine, location, revision)
+        except (exc.DBAPIError, OSError) as e:  # the tables or the copy from before met a full disk
+            if storage_fault(e) is None:
+                raise
+            raise _unavailable(location, e) from None
     _checked.add(location.url)
 
 
