@@ -235,3 +235,17 @@ def test_help_into_a_full_device_exits_4(tmp_path):
     run = _shell(tmp_path, ["--help"], ">/dev/full")
     assert (run.returncode, run.stderr) == (4, "The output could not be written (stdout: No space left on device); "
                                                "nothing was changed.\n")
+
+
+def test_an_unexpected_error_after_the_commit_does_not_say_nothing_was_saved(cli, db, monkeypatch):
+    """A failure while the confirmation is printed (after the commit) says the change was saved."""
+    from salescrm.cli import output
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(output, "say", broken)
+    run = cli(*QUIET)
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Unexpected error: RuntimeError; the change was already saved. Details are in ")
+    assert db.count("company") == 1

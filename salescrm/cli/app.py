@@ -143,7 +143,7 @@ class SalesCrmGroup(placeholders.Group):
                 raise
             log = _write_error_log()
             raise _fail(
-                f"Unexpected error: {type(e).__name__}; nothing was saved. Details are in {log} "
+                f"Unexpected error: {type(e).__name__}; {interrupts.outcome()}. Details are in {log} "
                 "(run with --debug to see them here).",
                 EXIT_REFUSED,
             ) from None
