@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import db, demo, placeholders
+from salescrm.cli import db, demo, placeholders, streams
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -181,7 +181,7 @@ class SalesCrmGroup(placeholders.Group):
             raise _fail(f"{newline}Interrupted; {interrupts.outcome()}.", EXIT_INTERRUPTED) from None
         except Interrupted:
             raise _fail(f"Terminated; {interrupts.outcome()}.", EXIT_TERMINATED) from None
-        except BrokenPipeError:
+        except (BrokenPipeError, streams.OutputClosed):
             _silence_stdout()
             raise typer.Exit(0) from None
         except Exception as e:
@@ -192,7 +192,7 @@ class SalesCrmGroup(placeholders.Group):
                 raise
             log = _write_error_log()
             raise _fail(
-                f"Unexpected error: {type(e).__name__}; nothing was saved. Details are in {log} "
+                f"Unexpected error: {type(e).__name__}; {interrupts.outcome()}. Details are in {log} "
                 "(run with --debug to see them here).",
                 EXIT_REFUSED,
             ) from None
@@ -273,8 +273,14 @@ app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 
 def main() -> None:
     interrupts.install()
+    streams.install()
+    code = 0
     try:
         app(prog_name="salescrm")
-    except BrokenPipeError:
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        if isinstance(e.code, str):
+            sys.stderr.write(e.code + "\n")
+    except (BrokenPipeError, streams.OutputClosed):  # help printed into a closed pipe
         _silence_stdout()
-        sys.exit(0)
+    sys.exit(streams.finish(code))
