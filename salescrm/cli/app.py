@@ -25,7 +25,9 @@ from salescrm.errors import (
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(message.rstrip() + "\n")
+    from salescrm.store.masking import redact  # a driver's message may quote what it was given
+
+    sys.stderr.write(redact(message).rstrip() + "\n")
     return typer.Exit(code)
 
 
@@ -160,6 +162,7 @@ def _close_databases() -> None:
 
 def _write_error_log() -> str:
     from salescrm.store.location import state_dir
+    from salescrm.store.masking import redact
 
     try:
         directory = state_dir()
@@ -167,7 +170,7 @@ def _write_error_log() -> str:
         path = directory / "error.log"
         with open(path, "a", encoding="utf-8") as f:
             os.chmod(path, 0o600)
-            f.write(traceback.format_exc() + "\n")
+            f.write(redact(traceback.format_exc()) + "\n")
         return str(path)
     except OSError:
         return "(no log: the state directory is not writable; SALESCRM_STATE_DIR moves it)"
