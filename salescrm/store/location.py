@@ -16,7 +16,7 @@ ENV_STATE_DIR = "SALESCRM_STATE_DIR"
 DEFAULT_FILE = "salescrm.db"
 DEMO_FILE = "demo.db"
 
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_URL = re.compile(r"^[a-z][\w+.-]*://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def resolve(db: str | None, default_file: str = DEFAULT_FILE) -> DatabaseLocatio
 
 
 # `postgresql:/user:pw@host/db`, `postgresql:user@host`: a URL mistyped, not a file's path.
-_LOOKS_LIKE_URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_LOOKS_LIKE_URL = re.compile(r"^[a-z][\w+.-]*:", re.IGNORECASE)
 
 
 def _check_url(value: str, source: str) -> None:

@@ -32,7 +32,7 @@ SECRET_PARAMETERS = ("password", "sslpassword")  # libpq's connection parameters
 UNSHOWN = "<the database URL>"  # in place of a URL that cannot be shown safely
 MIN_REDACTED = 4  # shorter secrets are masked in URLs, but not searched for in free text
 
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][\w+.-]*://", re.IGNORECASE)
 # SQLAlchemy's own pattern (sqlalchemy/engine/url.py, _parse_url), so that the parts named here are
 # the parts the driver is given.
 _SQLALCHEMY_URL = re.compile(
@@ -55,7 +55,7 @@ _SQLALCHEMY_URL = re.compile(
     re.X,
 )
 # A URL inside a longer argument (`--reason "moved to postgresql://..."`).
-_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"]*", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(r"[a-z][\w+.-]*://[^\s'\"]*[^\s'\",.;:)]", re.IGNORECASE)
 # A shell word as shlex.quote writes it: bare text, '...' and "..." runs, backslash escapes.
 _WORD = re.compile(r"""(?:[^\s'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+""")
 
