@@ -25,7 +25,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
+
+from salescrm.store.location import ENV_DB
 
 MASK = "***"
 SECRET_PARAMETERS = ("password", "sslpassword")  # libpq's connection parameters that hold a secret
@@ -147,18 +150,21 @@ def remember(value: str | None) -> None:
 
 def redact(text: str) -> str:
     """`text` without the secrets of the database values given (remember()) or in SALESCRM_DB."""
-    from salescrm.store.location import ENV_DB
-
-    values = set(_given)
-    if os.environ.get(ENV_DB):
-        values.add(os.environ[ENV_DB])
-    secrets = {s for v in values for s in secrets_of(v) if len(s) >= MIN_REDACTED}
-    for value in values:
-        if is_url(value) and not is_sqlite_url(value) and value in text:
-            text = text.replace(value, shown_url(value))
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+    urls, secrets = _redactions(frozenset(_given | {os.environ.get(ENV_DB) or ""}))
+    for value, shown in urls:
+        text = text.replace(value, shown)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
     return text
+
+
+@lru_cache(maxsize=8)
+def _redactions(values: frozenset[str]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(each URL given and how it is shown, each secret to remove, longest first)."""
+    urls = tuple((v, shown_url(v)) for v in values if is_url(v) and not is_sqlite_url(v))
+    secrets = {s for v in values for s in secrets_of(v) if len(s) >= MIN_REDACTED}
+    return urls, tuple(sorted(secrets, key=len, reverse=True))
 
 
 # --- Command lines ----------------------------------------------------------------------------------
@@ -199,21 +205,38 @@ def shown_command(command: str | None) -> str | None:
     every form keep their text (the chain's hashes cover it): this is how they are shown."""
     if not command:
         return command
+    return redact(_urls_masked(command) if "://" in command else command)
+
+
+@lru_cache(maxsize=1024)  # a journal entry's command repeats on each of its changed fields
+def _urls_masked(command: str) -> str:
     parts, last, after_db = [], 0, False
     for m in _WORD.finditer(command):
         word = m.group(0)
-        try:
-            values = shlex.split(word)
-        except ValueError:  # a word cut short by the column's length
-            values = [word]
-        value = values[0] if len(values) == 1 else word
+        if "://" not in word and not after_db:
+            after_db = word == "--db"
+            continue
+        value = _unquoted(word)
         masked = _shown_arg(value, after_db)
         parts.append(command[last:m.start()])
         parts.append(word if masked == value else shlex.quote(masked))
         last = m.end()
         after_db = value == "--db"
     parts.append(command[last:])
-    return redact("".join(parts))
+    return "".join(parts)
+
+
+def _unquoted(word: str) -> str:
+    """A shell word's value: shlex.quote's own '...' form read directly, the rest by shlex."""
+    if len(word) >= 2 and word[0] == word[-1] == "'" and "'" not in word[1:-1]:
+        return word[1:-1]
+    if not any(ch in word for ch in "'\\\""):
+        return word
+    try:
+        values = shlex.split(word)
+    except ValueError:  # a word cut short by the column's length
+        return word
+    return values[0] if len(values) == 1 else word
 
 
 def holds_secret(command: str | None) -> bool:
