@@ -315,3 +315,21 @@ def test_db_check_says_nothing_of_passwords_when_none_was_journaled(cli, backend
     r = cli("db", "check")
     assert r.exit_code == 0
     assert r.stderr == ""
+
+
+@pytest.mark.no_database
+def test_error_log_and_messages_keep_no_secret_of_the_database(monkeypatch, tmp_path, capsys):
+    """A driver's message or a traceback that quotes the URL (or its password alone) loses the secret."""
+    from salescrm.cli import app
+
+    url = "postgresql+psycopg://ana@db.example/crm?sslpassword=S3cr3t-pw"
+    monkeypatch.setenv("SALESCRM_DB", url)
+    try:
+        raise RuntimeError(f"could not use {url}: key for S3cr3t-pw refused")
+    except RuntimeError:
+        log = app._write_error_log()
+        app._fail(f"Cannot use it: the server said {url} (S3cr3t-pw)", 3)
+    text = open(log).read()
+    assert "RuntimeError: could not use postgresql+psycopg://ana@db.example/crm?sslpassword=***: key for *** refused" in text
+    assert capsys.readouterr().err == (
+        "Cannot use it: the server said postgresql+psycopg://ana@db.example/crm?sslpassword=*** (***)\n")

@@ -101,7 +101,7 @@ def _check_url(value: str, source: str) -> None:
     if problem == masking.AMBIGUOUS:
         raise InvalidValue(
             f"The database URL in {source} holds more than one @ before its host, so where its password ends "
-            "cannot be told: percent-encode @ in the password as %40 (the URL is not shown, as it may hold it)."
+            "cannot be told: percent-encode @ in the password as %40. The URL is not shown, since it may hold the password."
         )
     if problem == masking.UNPARSABLE:
         raise _unreadable_url(source)
