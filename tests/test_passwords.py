@@ -333,3 +333,18 @@ def test_error_log_and_messages_keep_no_secret_of_the_database(monkeypatch, tmp_
     assert "RuntimeError: could not use postgresql+psycopg://ana@db.example/crm?sslpassword=***: key for *** refused" in text
     assert capsys.readouterr().err == (
         "Cannot use it: the server said postgresql+psycopg://ana@db.example/crm?sslpassword=*** (***)\n")
+
+
+@pytest.mark.no_database
+def test_a_url_typed_in_the_wrong_place_is_quoted_masked():
+    from typer.testing import CliRunner
+
+    from salescrm.cli.app import app
+
+    url = "postgresql+psycopg://ana:S3cr3t-pw@db.example/crm"
+    for args, said in ((["db", "status", url], "Got unexpected extra argument"), ([url], "No such command")):
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2
+        assert said in r.stderr
+        assert "postgresql+psycopg://ana:***@db.example/crm" in r.stderr
+        assert SECRET not in r.stdout + r.stderr

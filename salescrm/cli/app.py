@@ -139,6 +139,7 @@ class SalesCrmGroup(placeholders.Group):
             raise typer.Exit(0) from None
         except Exception as e:
             if _is_typer_control(e):
+                _mask_usage_error(e)
                 raise
             rt = ctx.obj if isinstance(ctx.obj, Runtime) else None
             if rt is not None and rt.debug:
@@ -151,6 +152,15 @@ class SalesCrmGroup(placeholders.Group):
             ) from None
         finally:
             _close_databases()
+
+
+def _mask_usage_error(error: Exception) -> None:
+    """Typer's usage errors quote what was typed: a database URL typed in the wrong place shows masked."""
+    message = getattr(error, "message", None)
+    if isinstance(message, str):
+        from salescrm.store.masking import shown_text
+
+        error.message = shown_text(message)
 
 
 def _close_databases() -> None:

@@ -167,6 +167,11 @@ def _redactions(values: frozenset[str]) -> tuple[tuple[tuple[str, str], ...], tu
     return urls, tuple(sorted(secrets, key=len, reverse=True))
 
 
+def shown_text(text: str) -> str:
+    """Free text (a usage error quoting a misplaced argument) with every URL in it masked, and redacted."""
+    return redact(_URL_IN_TEXT.sub(lambda m: _shown_other_url(m.group(0)), text) if "://" in text else text)
+
+
 # --- Command lines ----------------------------------------------------------------------------------
 
 
