@@ -122,15 +122,18 @@ def _masked_query(query: str) -> str:
 
 
 def secrets_of(value: str) -> set[str]:
-    """The secrets a database value holds, as typed and decoded; for a URL that cannot be parsed, every
-    part that might be one."""
+    """The secrets a database value holds, as typed and decoded; for a URL whose password cannot be told
+    apart, what lies between the first `:` and the last `@` (or, without one, the next `/`), and its parts."""
     if not is_url(value) or is_sqlite_url(value):
         return set()
     found: set[str] = set()
     if problem(value) is not None:
         rest = value.split("://", 1)[1]
-        found.add(rest)
-        found.update(rest.replace("@", ":").replace("/", ":").replace("?", ":").split(":"))
+        _, colon, after = rest.partition(":")
+        candidate = after.rsplit("@", 1)[0] if "@" in after else after.split("/", 1)[0]
+        if colon:
+            found.add(candidate)
+            found.update(re.split(r"[@/?]", candidate))
     else:
         m = _SQLALCHEMY_URL.fullmatch(value)
         if m["password"]:
