@@ -25,7 +25,9 @@ from salescrm.errors import (
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(message.rstrip() + "\n")
+    from salescrm.store.masking import redact  # a driver's message may quote what it was given
+
+    sys.stderr.write(redact(message).rstrip() + "\n")
     return typer.Exit(code)
 
 
@@ -186,6 +188,7 @@ class SalesCrmGroup(placeholders.Group):
             raise typer.Exit(0) from None
         except Exception as e:
             if _is_typer_control(e):
+                _mask_usage_error(e)
                 raise
             rt = ctx.obj if isinstance(ctx.obj, Runtime) else None
             if rt is not None and rt.debug:
@@ -200,6 +203,15 @@ class SalesCrmGroup(placeholders.Group):
             _close_databases()
 
 
+def _mask_usage_error(error: Exception) -> None:
+    """Typer's usage errors quote what was typed: a database URL typed in the wrong place shows masked."""
+    message = getattr(error, "message", None)
+    if isinstance(message, str):
+        from salescrm.store.masking import shown_text
+
+        error.message = shown_text(message)
+
+
 def _close_databases() -> None:
     """Every way out of a command closes what it opened: the SQLite file then holds every committed change."""
     store = sys.modules.get("salescrm.store.engine")  # imported only by commands that opened a database
@@ -209,6 +221,7 @@ def _close_databases() -> None:
 
 def _write_error_log() -> str:
     from salescrm.store.location import state_dir
+    from salescrm.store.masking import redact
 
     try:
         directory = state_dir()
@@ -216,7 +229,7 @@ def _write_error_log() -> str:
         path = directory / "error.log"
         with open(path, "a", encoding="utf-8") as f:
             os.chmod(path, 0o600)
-            f.write(traceback.format_exc() + "\n")
+            f.write(redact(traceback.format_exc()) + "\n")
         return str(path)
     except OSError:
         return "(no log: the state directory is not writable; SALESCRM_STATE_DIR moves it)"

@@ -102,16 +102,25 @@ def backup(ctx: typer.Context, file: Path = typer.Argument(..., help="The new ba
     if location.path is None:
         raise Refused(
             "salescrm backs up SQLite files itself; for a PostgreSQL database use pg_dump, e.g.: "
-            f"pg_dump --format=custom --file {file} '{_libpq_url(engine)}'"
+            f"pg_dump --format=custom --file {file} '{_libpq_url(location)}'"
         )
     _revision(location, engine)  # fails cleanly when the file is not a database
     copy_database(location.path, file.expanduser().absolute())
     output.say(f"Backed up {location.display} to {file}.")
 
 
-def _libpq_url(engine) -> str:
-    url = engine.url.set(drivername="postgresql", password=None)
-    return url.render_as_string(hide_password=True)
+def _libpq_url(location) -> str:
+    """The URL as libpq takes it (no SQLAlchemy driver name), shown as everywhere (store/masking.py) but
+    without the masked password, which pgpass or PGPASSWORD give pg_dump."""
+    from salescrm.store.masking import MASK
+
+    scheme, rest = location.display.split("://", 1)
+    rest = rest.replace(f":{MASK}@", "@", 1)
+    if "?" in rest:
+        rest, query = rest.split("?", 1)
+        kept = [item for item in query.split("&") if item != f"password={MASK}"]
+        rest += "?" + "&".join(kept) if kept else ""
+    return f"{scheme.split('+')[0]}://{rest}"
 
 
 @app.command("restore", epilog="Example: salescrm db restore ~/backups/crm-2026-11-23.db --force")
@@ -172,11 +181,23 @@ def check(ctx: typer.Context) -> None:
     if revision == HEAD_REVISION:
         with rt.reading() as session:
             result = journal.verify(session)
+            _warn_journaled_passwords(journal.commands_holding_passwords(session))
         if not result.intact:
             problems.append(f"journal: {result.problem}")
     if problems:
         raise Refused("\n".join(f"Problem: {p}" for p in problems))
     output.say(f"Database {location.display} is sound: integrity, foreign keys, journal and schema revision {revision}.")
+
+
+def _warn_journaled_passwords(rows: int) -> None:
+    """Rows an older salescrm journaled with a database password in their command: a warning, not a
+    problem of the database, since nothing can rewrite them (the chain's hashes cover them)."""
+    if rows:
+        output.warn(
+            f"{rows} journal row{'s' if rows > 1 else ''} hold{'' if rows > 1 else 's'} a database password in "
+            "the command recorded by an older salescrm; the journal's hashes cover them, so they cannot be "
+            "rewritten (journal show masks it): change that database password."
+        )
 
 
 INIT_HELP = ("Create an empty salescrm database on purpose, at --db / SALESCRM_DB or the default location, and say "

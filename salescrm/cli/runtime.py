@@ -70,12 +70,13 @@ class Runtime:
             yield session
 
     def command_line(self) -> str:
-        """The command as typed, with any password in a database URL hidden."""
+        """The command as typed, with any password hidden (the --db value and every URL masked, and the
+        secrets of --db and SALESCRM_DB removed wherever else they appear: store/masking.py)."""
         import shlex
 
-        from salescrm.store.location import hide_password
+        from salescrm.store.masking import shown_argv
 
-        line = " ".join(["salescrm", *(shlex.quote(hide_password(arg)) for arg in self.argv)])
+        line = " ".join(["salescrm", *(shlex.quote(arg) for arg in shown_argv(self.argv))])
         return line if len(line) <= MAX_COMMAND else line[: MAX_COMMAND - 1] + "…"
 
     @contextmanager
@@ -85,7 +86,10 @@ class Runtime:
         from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
 
+        from salescrm.store.masking import redact
+
         reason = clean_text(reason, "Reason (--reason)", required=False)
+        reason = redact(reason) if reason else reason  # a reason quoting $SALESCRM_DB keeps no password
         self.wrote = True
         with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
             yield session

@@ -121,7 +121,7 @@ def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
     else:
         try:
             engine = sa.create_engine(location.url)
-        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as e:
             raise DatabaseUnavailable(
                 f"Cannot use the database URL {location.display}: {_first_line(e)}. "
                 'For PostgreSQL, install the extra with: pip install "salescrm[postgres]".'
