@@ -81,14 +81,20 @@ class Runtime:
     @contextmanager
     def writing(self, reason: str | None = None) -> Iterator:
         """One write transaction, journaled with the acting user, this command and `reason`."""
-        from salescrm.domain.actors import current_user
-        from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
 
-        reason = clean_text(reason, "Reason (--reason)", required=False)
+        info = self.journal_info(reason)
         self.wrote = True
-        with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
+        with write_session(self.location(), **info) as session:
             yield session
+
+    def journal_info(self, reason: str | None = None) -> dict:
+        """What the journal keeps with this command's changes: the acting user, the command line, the reason."""
+        from salescrm.domain.actors import current_user
+        from salescrm.domain.values import clean_text
+
+        reason = clean_text(reason, "Reason (--reason)", required=False)
+        return {"actor": current_user(), "command": self.command_line(), "reason": reason}
 
 
 def reason_option():

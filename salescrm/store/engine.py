@@ -114,6 +114,7 @@ def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
         engine = sa.create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "commit", _before_sqlite_commit)
     else:
         try:
             engine = sa.create_engine(location.url)
@@ -162,6 +163,24 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def _before_sqlite_commit(_connection) -> None:
+    from salescrm.store import test_hook
+
+    test_hook.pause("commit")  # tests only: see store/test_hook.py
+
+
+@contextmanager
+def writer_lock(location: DatabaseLocation, write: bool = True) -> Iterator[None]:
+    """A write on a SQLite file holds the shared lock that `db restore` waits for (store/write_lock.py)."""
+    if not write or location.path is None:
+        yield
+        return
+    from salescrm.store import write_lock
+
+    with write_lock.shared(location.path):
+        yield
+
+
 def _sqlite_on_begin(connection) -> None:
     write = connection.get_execution_options().get(_WRITE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -205,6 +224,14 @@ def write_session(
 
 @contextmanager
 def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
+    engine_for(location, write=write)  # a missing file (and the default directory) is made before its lock file
+    with writer_lock(location, write):
+        with _open_session(location, write) as session:
+            yield session
+
+
+@contextmanager
+def _open_session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
     engine = engine_for(location, write=write)
     ensure_schema(engine, location, write=write)
     bind = engine.execution_options(**{_WRITE: True}) if write else engine
@@ -342,7 +369,8 @@ def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> str | None:
     from salescrm.store.migrate import upgrade
 
     try:
-        return upgrade(engine)
+        with writer_lock(location):
+            return upgrade(engine)
     except exc.ProgrammingError as e:
         if "permission denied" not in str(e.orig):
             raise
