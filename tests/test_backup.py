@@ -172,6 +172,14 @@ def test_a_backup_into_a_missing_directory_is_refused(seeded, tmp_path):
 
 
 @pytest.mark.sqlite_only
+def test_a_backup_name_too_long_for_its_temporary_file_is_refused(seeded, tmp_path):
+    r = seeded("db", "backup", str(tmp_path / ("x" * 250)))
+    assert r.exit_code == 2
+    assert r.stderr == "The backup's file name is longer than 233 bytes: choose a shorter one.\n"
+    assert [name for name in listing(tmp_path) if "xxxx" in name] == []
+
+
+@pytest.mark.sqlite_only
 def test_a_backup_leaves_only_itself(seeded, tmp_path):
     target = tmp_path / "archive" / "crm-backup.db"
     target.parent.mkdir()
@@ -249,6 +257,24 @@ def test_a_restore_is_journaled_with_its_file_and_the_restored_head(backup_file,
     assert [json.loads(new)[1] for _, _, new in fields] == [str(backup_file), head]
     assert seeded("journal", "verify").exit_code == 0
     assert seeded("db", "check").exit_code == 0
+
+
+@pytest.mark.sqlite_only
+def test_a_restored_older_backup_is_upgraded_and_journaled(seeded, db_path, tmp_path):
+    from salescrm.store.engine import HEAD_REVISION
+
+    old = tmp_path / "old.db"
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "schema-0001.db", old)
+    os.chmod(old, 0o600)
+    r = seeded("db", "restore", str(old), "--force")
+    assert r.exit_code == 0, r.stderr
+    [before] = sorted(tmp_path.glob("crm.db.before-restore-*.bak"))
+    assert r.stdout == (f"Restored {db_path} from {old}. It was upgraded from schema revision 0001 to {HEAD_REVISION}. "
+                        f"The database as it was before is kept in {before}.\n")
+    assert rows(db_path, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
+    assert rows(db_path, "SELECT record_type, action FROM journal ORDER BY seq DESC LIMIT 1") == [("database", "restore")]
+    assert rows(old, "SELECT version_num FROM alembic_version") == [("0001",)]  # the backup itself is untouched
+    assert seeded("journal", "verify").exit_code == 0
 
 
 # --- restore under writers -----------------------------------------------------------------------

@@ -150,7 +150,8 @@ def restore(
     info = rt.journal_info(reason)
     store.close_all()
     safety = restore_database(file, location.path, info)
-    output.say(f"Restored {location.display} from {file}."
+    upgraded = f" It was upgraded from schema revision {revision} to {store.HEAD_REVISION}." if revision != store.HEAD_REVISION else ""
+    output.say(f"Restored {location.display} from {file}.{upgraded}"
                + (f" The database as it was before is kept in {safety}." if safety else ""))
 
 

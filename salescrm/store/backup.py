@@ -27,6 +27,7 @@ from salescrm.store import sqlite_file, test_hook
 _SQLITE_FULL = 13
 _SQLITE_IOERR = 10
 _TEMPORARY_SUFFIXES = ("", "-journal", "-wal", "-shm")
+_LONGEST_NAME = 255 - len(".XXXXXXXX.tmp-journal") - 1  # NAME_MAX, less what the temporary file adds
 
 
 # --- Writing a copy ------------------------------------------------------------------------------
@@ -93,6 +94,10 @@ def _reason(error: BaseException) -> str:
 
 def _refuse_taken(target: Path) -> None:
     """The target is a new name: not a file, a directory or a symbolic link (even to nothing)."""
+    if "\0" in str(target):
+        raise InvalidValue("The backup's file name holds a NUL character, which no file name may hold.")
+    if len(os.fsencode(target.name)) > _LONGEST_NAME:
+        raise InvalidValue(f"The backup's file name is longer than {_LONGEST_NAME} bytes: choose a shorter one.")
     if target.is_symlink() and not target.exists():
         raise Refused(f"{target} is a symbolic link to {os.readlink(target)}, which does not exist; salescrm does not "
                       "write a backup through a link: give the backup a new file name.")
