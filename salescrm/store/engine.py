@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from salescrm import interrupts
 from salescrm.errors import DatabaseUnavailable, Refused
-from salescrm.store import sqlite_file
+from salescrm.store import sqlite_file, write_lock
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
@@ -169,18 +169,6 @@ def _before_sqlite_commit(_connection) -> None:
     test_hook.pause("commit")  # tests only: see store/test_hook.py
 
 
-@contextmanager
-def writer_lock(location: DatabaseLocation, write: bool = True) -> Iterator[None]:
-    """A write on a SQLite file holds the shared lock that `db restore` waits for (store/write_lock.py)."""
-    if not write or location.path is None:
-        yield
-        return
-    from salescrm.store import write_lock
-
-    with write_lock.shared(location.path):
-        yield
-
-
 def _sqlite_on_begin(connection) -> None:
     write = connection.get_execution_options().get(_WRITE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -225,7 +213,7 @@ def write_session(
 @contextmanager
 def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
     engine_for(location, write=write)  # a missing file (and the default directory) is made before its lock file
-    with writer_lock(location, write):
+    with write_lock.for_writes(location.path if write else None):
         with _open_session(location, write) as session:
             yield session
 
@@ -369,7 +357,7 @@ def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> str | None:
     from salescrm.store.migrate import upgrade
 
     try:
-        with writer_lock(location):
+        with write_lock.for_writes(location.path):
             return upgrade(engine)
     except exc.ProgrammingError as e:
         if "permission denied" not in str(e.orig):

@@ -38,6 +38,16 @@ def lock_file(path: Path) -> Path:
 
 
 @contextmanager
+def for_writes(path: Path | None) -> Iterator[None]:
+    """What a write transaction holds: the shared lock of a SQLite file (`path`), nothing on a server (None)."""
+    if path is None:
+        yield
+        return
+    with shared(path):
+        yield
+
+
+@contextmanager
 def shared(path: Path) -> Iterator[None]:
     """Held by one write transaction on `path`: any number of writers at once, none during a restore."""
     with _hold(path, exclusive=False):
