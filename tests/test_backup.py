@@ -328,3 +328,11 @@ def test_reads_do_not_wait_for_a_restore(backup_file, tmp_path):
     finally:
         paused.unlink()
         assert finish(restore)[0] == 0
+
+
+def test_writes_to_postgresql_take_no_lock_file(cli, backend, tmp_path):
+    if backend != "postgresql":
+        pytest.skip("about PostgreSQL: the lock is a SQLite file's")
+    r = cli("company", "add", "Sanitas Hospitales", "--country", "ES", "--website", "https://www.sanitas.es")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(tmp_path.rglob("*.lock")) == []
