@@ -82,17 +82,22 @@ class Runtime:
     @contextmanager
     def writing(self, reason: str | None = None) -> Iterator:
         """One write transaction, journaled with the acting user, this command and `reason`."""
-        from salescrm.domain.actors import current_user
-        from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
 
+        info = self.journal_info(reason)
+        self.wrote = True
+        with write_session(self.location(), **info) as session:
+            yield session
+
+    def journal_info(self, reason: str | None = None) -> dict:
+        """What the journal keeps with this command's changes: the acting user, the command line, the reason."""
+        from salescrm.domain.actors import current_user
+        from salescrm.domain.values import clean_text
         from salescrm.store.masking import redact
 
         reason = clean_text(reason, "Reason (--reason)", required=False)
         reason = redact(reason) if reason else reason  # a reason quoting $SALESCRM_DB keeps no password
-        self.wrote = True
-        with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
-            yield session
+        return {"actor": current_user(), "command": self.command_line(), "reason": reason}
 
 
 def reason_option():
