@@ -109,15 +109,23 @@ class _Bounded:
         self.line = 1  # the line (or element) being read, for messages
         self.mark: int | None = None  # where the element being read began, at the latest (arrays)
         self.pending = b""  # bytes taken but not yet handed on
+        self.over = False  # the input went on past its bound
 
     def _take(self, data: bytes) -> bytes:
+        """`data` as far as the input bound; past it, reading on (`_raw`) is refused, naming the line then read."""
+        room = self.limits.input_bytes - self.count
+        if len(data) > room:
+            data, self.over = data[:room], True
         self.count += len(data)
-        if self.count > self.limits.input_bytes:
-            raise InvalidValue(f"line {self.line}: the input is longer than {self.limits.input_bytes} bytes "
-                               f"({INPUT_VARIABLE}): split it, or raise the limit.")
         return data
 
+    def too_large(self) -> InvalidValue:
+        return InvalidValue(f"line {self.line}: the input is longer than {self.limits.input_bytes} bytes "
+                            f"({INPUT_VARIABLE}): split it, or raise the limit.")
+
     def _raw(self, call, n: int) -> bytes:
+        if self.over:
+            raise self.too_large()
         try:
             return call(n)
         except OSError as e:
@@ -160,12 +168,15 @@ class _Bounded:
         """The next line with its newline, or `line_bytes + 1` bytes of a longer one; b'' at the end."""
         limit = self.limits.line_bytes + 1
         if not self.pending:
-            return self._take(self._raw(self.raw.readline, limit))
-        end = self.pending.find(b"\n", 0, limit)
-        cut = end + 1 if end >= 0 else min(limit, len(self.pending))
-        data, self.pending = self.pending[:cut], self.pending[cut:]
-        if end < 0 and len(data) < limit:
-            data += self._take(self._raw(self.raw.readline, limit - len(data)))
+            data = self._take(self._raw(self.raw.readline, limit))
+        else:
+            end = self.pending.find(b"\n", 0, limit)
+            cut = end + 1 if end >= 0 else min(limit, len(self.pending))
+            data, self.pending = self.pending[:cut], self.pending[cut:]
+            if end < 0 and len(data) < limit:
+                data += self._take(self._raw(self.raw.readline, limit - len(data)))
+        if self.over and not self.pending and not data.endswith(b"\n") and len(data) < limit:
+            raise self.too_large()  # the bound cut this line
         return data
 
     def read_upto(self, n: int) -> bytes:
