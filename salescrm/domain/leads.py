@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from sqlmodel import Session, select
@@ -110,7 +111,22 @@ def channel_brings_email(channel: str | None) -> bool:
 
 
 def _parse_channel(value: str) -> str:
-    return parse_choice(value, process.LEAD_CHANNELS, "Channel", slugs=True)
+    found, problem = _channel_of(value) if len(value) <= 64 else _read_channel(value)
+    if problem is not None:
+        raise InvalidValue(problem)
+    return found
+
+
+def _read_channel(value: str) -> tuple[str | None, str | None]:
+    try:
+        return parse_choice(value, process.LEAD_CHANNELS, "Channel", slugs=True), None
+    except InvalidValue as e:
+        return None, e.message
+
+
+# A lead file repeats a few channel spellings thousands of times, and each is checked several times a
+# lead: remembered (short values only, so that the cache stays small).
+_channel_of = lru_cache(maxsize=128)(_read_channel)
 
 
 def _channel_or_none(value: str) -> str | None:
