@@ -35,11 +35,11 @@ def write_invalid(path: Path, megabytes: float, lines: bool) -> int:
     one = json.dumps(INVALID)
     count = int(megabytes * 1_000_000) // (len(one) + 2)
     with open(path, "w", encoding="utf-8") as f:
-        if lines:
-            for _ in range(count):
-                f.write(one + "\n")
-        else:
-            f.write("[" + ",\n".join([one] * count) + "]\n")
+        # Written piece by piece: a child's peak RSS counts the memory of the parent it was forked from.
+        f.write("" if lines else "[")
+        for i in range(count):
+            f.write(one + "\n" if lines else ("," if i else "") + one + "\n")
+        f.write("" if lines else "]\n")
     return count
 
 
