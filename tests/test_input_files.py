@@ -297,3 +297,25 @@ def test_the_reader_streams_a_large_array_element_by_element():
     with pytest.raises(InvalidValue, match="the input is longer than 10000000 bytes"):
         for _ in records:
             pass
+
+
+def test_a_lead_the_database_refuses_is_in_the_rejects_file(cli, db, tmp_path):
+    rejects = tmp_path / "rejects.jsonl"
+    nobody = {**RITA, "owner": "Nobody"}
+    r = cli("lead", "add", "--from-json", write(tmp_path, json.dumps([EVA, nobody])), "--rejects", str(rejects))
+    assert (r.exit_code, r.stderr) == (
+        1, "Line 2: No team member named 'Nobody'. List them with `salescrm team list`. No lead was registered.\n")
+    assert [json.loads(line) for line in rejects.read_text().splitlines()] == [
+        {"line": 2, "reason": "No team member named 'Nobody'. List them with `salescrm team list`.", "record": nobody}]
+    assert counts(db) == nothing(db)
+
+
+@pytest.mark.sqlite_only
+def test_a_refused_file_opens_no_database_for_writing(cli, tmp_path, monkeypatch):
+    """The leads are checked before the database is opened: a missing file is not even created."""
+    monkeypatch.setenv("SALESCRM_MAX_LINE_BYTES", "300")
+    target = tmp_path / "new.db"
+    for text in (json.dumps([EVA, invalid(2)]), "\n".join([json.dumps(EVA), json.dumps({**RITA, "note": "x" * 400})])):
+        r = cli("--db", str(target), "lead", "add", "--from-json", write(tmp_path, text))
+        assert r.exit_code == 2, r.stderr
+        assert not target.exists()
