@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import db, demo, placeholders
+from salescrm.cli import db, demo, placeholders, typed
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -25,7 +25,9 @@ from salescrm.errors import (
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(message.rstrip() + "\n")
+    from salescrm.cli.output import inert
+
+    sys.stderr.write(inert(message.rstrip()) + "\n")
     return typer.Exit(code)
 
 
@@ -74,6 +76,7 @@ def command_group(name: str) -> TyperGroup:
         group = typer.main.get_group(importlib.import_module(module).app)
         group.name, group.help = name, help_text
         placeholders.apply(group)
+        typed.apply(group)
         _built[name] = group
     return _built[name]
 
@@ -84,6 +87,7 @@ class SalesCrmGroup(placeholders.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         placeholders.apply(self)
+        typed.apply(self)
         self._listing = False
 
     def list_commands(self, ctx):

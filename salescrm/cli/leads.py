@@ -209,7 +209,7 @@ def _report(objects: list[dict], results: list, json: bool, skipped: list[tuple[
         for warning in result.warnings:
             output.warn(warning)
     for line, problem in skipped:
-        sys.stderr.write(f"Skipped line {line}: {problem}\n")
+        sys.stderr.write(output.inert(f"Skipped line {line}: {problem}") + "\n")
     if json:
         output.print_json(objects if as_array else objects[0])
         return

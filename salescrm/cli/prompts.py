@@ -109,7 +109,9 @@ class QuestionaryPrompter:
         return _ask(questionary.checkbox(message, choices=options), bind_ctrl_d=True)
 
     def say(self, text):
-        print(text, file=sys.stderr)
+        from salescrm.cli.output import inert
+
+        print(inert(text), file=sys.stderr)
 
 
 def _ask(question, *, bind_ctrl_d: bool = False):

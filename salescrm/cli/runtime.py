@@ -85,7 +85,7 @@ class Runtime:
         from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
 
-        reason = clean_text(reason, "Reason (--reason)", required=False)
+        reason = clean_text(reason, "Reason (--reason)", required=False, lines=True)
         self.wrote = True
         with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
             yield session
