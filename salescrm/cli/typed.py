@@ -19,7 +19,7 @@ MULTILINE_PARAMS = frozenset({"summary", "note", "reason", "description", "lost_
 
 def _label(param) -> str:
     if isinstance(param, TyperArgument):
-        return f"Argument {param.metavar or param.name.upper()}"
+        return f"Argument {param.name.upper()}"
     return next((o for o in param.opts if o.startswith("--")), param.opts[0])
 
 
