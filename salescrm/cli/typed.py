@@ -28,8 +28,6 @@ def _checked(callback, params):
 
     @functools.wraps(callback)
     def run(**kwargs):
-        from salescrm.domain.values import plain_text
-
         for name, value in kwargs.items():
             param = by_name.get(name)
             if param is None or value is None:
@@ -44,6 +42,12 @@ def _checked(callback, params):
 
     run.salescrm_typed = True
     return run
+
+
+def plain_text(value: str, label: str, *, lines: bool) -> str:
+    from salescrm.domain.values import plain_text  # only once a command has text to check
+
+    return plain_text(value, label, lines=lines)
 
 
 def apply(command) -> None:
