@@ -34,9 +34,9 @@ def _checked(callback, params):
                 continue
             lines = name in MULTILINE_PARAMS
             if isinstance(value, str):
-                kwargs[name] = plain_text(value, _label(param), lines=lines)
+                kwargs[name] = _plain_text(value, _label(param), lines=lines)
             elif isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
-                kwargs[name] = type(value)(plain_text(v, _label(param), lines=lines) if isinstance(v, str) else v
+                kwargs[name] = type(value)(_plain_text(v, _label(param), lines=lines) if isinstance(v, str) else v
                                            for v in value)
         return callback(**kwargs)
 
@@ -44,8 +44,8 @@ def _checked(callback, params):
     return run
 
 
-def plain_text(value: str, label: str, *, lines: bool) -> str:
-    from salescrm.domain.values import plain_text  # only once a command has text to check
+def _plain_text(value: str, label: str, *, lines: bool) -> str:
+    from salescrm.domain.values import plain_text  # imported once a command has text to check
 
     return plain_text(value, label, lines=lines)
 
