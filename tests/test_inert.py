@@ -102,11 +102,13 @@ def test_a_hostile_json_lead_is_refused_and_nothing_is_written(cli, db, tmp_path
 
 def test_a_json_lead_note_reads_crlf_as_lf(cli, db, tmp_path):
     path = tmp_path / "leads.jsonl"
-    path.write_bytes(b'{"first_name": "Luis", "last_name": "Vidal", "phone": "+34 611 222 333", "channel": "phone", '
-                     b'"note": "Wants a demo\\r\\nnext week"}\r\n')
+    lead = (b'{"first_name": "Luis", "last_name": "Vidal", "email": "luis@vidal.es", "channel": "email", '
+            b'"note": "Wants a demo\\r\\nnext week"}\r\n')
+    path.write_bytes(lead + lead)  # the second time, a known contact: the note goes into the inbound activity
     r = cli("lead", "add", "--from-json", str(path))
     assert r.exit_code == 0, r.stderr
-    assert db.query("SELECT summary FROM activity") == [("Wants a demo\nnext week",)]
+    assert db.query("SELECT summary FROM activity ORDER BY id") == [
+        ("Wants a demo\nnext week",), ("Came in again as a lead (email): Wants a demo\nnext week",)]
 
 
 def test_an_acting_user_with_a_control_character_is_refused(cli, db, monkeypatch):
