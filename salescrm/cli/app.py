@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import db, demo, placeholders, streams
+from salescrm.cli import db, demo, placeholders, streams, typed
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -25,9 +25,10 @@ from salescrm.errors import (
 
 
 def _fail(message: str, code: int) -> typer.Exit:
+    from salescrm.cli.output import inert
     from salescrm.store.masking import redact  # a driver's message may quote what it was given
 
-    sys.stderr.write(redact(message).rstrip() + "\n")
+    sys.stderr.write(inert(redact(message).rstrip()) + "\n")
     return typer.Exit(code)
 
 
@@ -84,6 +85,7 @@ def command_group(name: str) -> TyperGroup:
         group.app = typer_app
         group.name, group.help = name, help_text
         placeholders.apply(group)
+        typed.apply(group)
         _built[name] = group
     return _built[name]
 
@@ -105,6 +107,7 @@ class LazyCommands(placeholders.Group):
                 rich_markup_mode=self.app.rich_markup_mode,
             )
             placeholders.apply(command)
+            typed.apply(command)
             self.commands[cmd_name] = command
         return self.commands.get(cmd_name)
 
@@ -121,6 +124,7 @@ class SalesCrmGroup(placeholders.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         placeholders.apply(self)
+        typed.apply(self)
         self._listing = False
 
     def list_commands(self, ctx):

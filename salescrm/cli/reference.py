@@ -64,6 +64,20 @@ anything. Ctrl-C or Ctrl-D at a prompt cancels the command: "Interrupted; nothin
 130. A company, a contact or a deal may be named by its id, its name (any case, accents optional) or a
 unique part of the name; a part that matches several exits 1 and lists them.
 
+## Text that cannot drive a terminal
+
+Text typed as an option or an argument, at a prompt, or in a file (`lead add --from-json`) has CRLF read
+as LF, then is refused (exit 2, naming the option or field) when it holds a control character: the C0
+controls (tab included), DEL and the C1 controls (U+0080 to U+009F). A newline is allowed only in a
+summary, a note (a lead's note, a BANT note in `--set`), a reason (`--reason`, a lost reason) and a deal's
+description; names (companies, legal names, contacts, team members) also refuse the bidirectional controls
+U+202A to U+202E and U+2066 to U+2069, which reorder how a name reads. Text the database holds anyway (rows
+from before this rule, SQL edits) is printed escaped: `\\x1b`, `\\x9b`, `\\u202e` in tables, messages and
+errors; in tab-separated output a tab, newline and carriage return are `\\t`, `\\n` and `\\r`, and a backslash
+is doubled, so that every row stays one line. `--json` escapes DEL, the C1 and the bidirectional controls
+as `\\u007f`, `\\u009b`, `\\u202e` (JSON escapes the C0 controls itself). Nothing stored is read as rich
+markup: a name like `[bold]x[/]` prints as typed.
+
 ## JSON objects
 
 `show --json` prints one object; `list --json` prints an array of every matching record (all of them

@@ -95,7 +95,7 @@ class Runtime:
         from salescrm.domain.values import clean_text
         from salescrm.store.masking import redact
 
-        reason = clean_text(reason, "Reason (--reason)", required=False)
+        reason = clean_text(reason, "Reason (--reason)", required=False, lines=True)
         reason = redact(reason) if reason else reason  # a reason quoting $SALESCRM_DB keeps no password
         return {"actor": current_user(), "command": self.command_line(), "reason": reason}
 

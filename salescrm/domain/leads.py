@@ -79,8 +79,8 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
     for name in ("first_name", "last_name"):
         if getattr(lead, name) is None or not str(getattr(lead, name)).strip():
             problems.append((name, f"{name.replace('_', ' ').capitalize()} is required."))
-    check("first_name", lambda v: clean_text(v, "First name", max_length=200))
-    check("last_name", lambda v: clean_text(v, "Last name", max_length=200))
+    check("first_name", lambda v: clean_text(v, "First name", max_length=200, name=True))
+    check("last_name", lambda v: clean_text(v, "Last name", max_length=200, name=True))
     if not (lead.email or "").strip() and not (lead.phone or "").strip():
         problems.append(("email", "A lead needs a phone or an email to be called back: give one of them."))
     check("email", parse_email)
@@ -92,7 +92,7 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
     check("company", lambda v: clean_name(v, "Company name"))
     check("country", parse_country)
     check("website", parse_website)
-    check("note", lambda v: clean_text(v, "Note"))
+    check("note", lambda v: clean_text(v, "Note", lines=True))
     if not (lead.channel or "").strip():
         problems.append(("channel", f"Channel is required: one of {', '.join(process.LEAD_CHANNELS)}."))
     check("channel", _parse_channel)
@@ -197,7 +197,8 @@ def _repeat_lead(session, contact: Contact, lead: Lead, channel: str, owner, del
     from salescrm.domain.activities import Links, resolve_links
 
     linked = resolve_links(session, Links(contact=str(contact.id), company=lead.company if _is_company(session, lead) else None), "activity")
-    summary = f"Came in again as a lead ({channel})" + (f": {lead.note.strip()}" if (lead.note or "").strip() else "")
+    note = clean_text(lead.note, "Note", required=False, lines=True)
+    summary = f"Came in again as a lead ({channel})" + (f": {note}" if note else "")
     activity = Activity(
         type=process.ACTIVITY_TYPE_BY_CHANNEL[channel], direction=process.INBOUND, at=times.now(), summary=summary,
         actor=actor_of(session), contact_id=contact.id, company_id=linked.company.id if linked.company else None,
