@@ -117,7 +117,8 @@ def unknown_values(ctx: CheckContext) -> Ran | None:
     from salescrm.domain import known_values
 
     ran = Ran("unknown-value", "stages, classes, owners, roles, statuses and types are values salescrm knows")
-    ran.problems = [f.message for f in known_values.unknown_values(ctx.session)]
+    found = sorted(known_values.unknown_values(ctx.session), key=lambda f: (f.record_type, f.record_id))  # as `audit`
+    ran.problems = [f.message for f in found]
     return ran
 
 
