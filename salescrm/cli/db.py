@@ -184,6 +184,26 @@ def _backend_name(engine) -> str:
     return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(engine.dialect.name, engine.dialect.name)
 
 
+@app.command("grants", epilog="Example: salescrm db grants --role salescrm_rep | psql -U salescrm_owner salescrm")
+def grants(ctx: typer.Context, role: str = typer.Option(
+        "salescrm_rep", "--role", help="The PostgreSQL role to grant a rep's privileges to (created beforehand).")) -> None:
+    """Print the SQL that gives a PostgreSQL role a rep's privileges, generated from the schema: the records,
+    the ledgers insert-only (journal, stage history, survey answers), the sequences (reads no database)."""
+    from salescrm.errors import InvalidValue
+    from salescrm.store.engine import HEAD_REVISION
+    from salescrm.store.grants import rep_grants_sql
+
+    if not role.strip() or len(role.encode()) > 63 or "\x00" in role:
+        raise InvalidValue(f"--role '{role}': give a PostgreSQL role name of 1 to 63 bytes, e.g. salescrm_rep.")
+    location = runtime(ctx).location()
+    database = "salescrm"  # the name docs/teams.md uses, unless --db / SALESCRM_DB names a PostgreSQL database
+    if location.path is None:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(location.url).database or database
+    output.say(rep_grants_sql(role, database, HEAD_REVISION).rstrip("\n"))
+
+
 INIT_HELP = ("Create an empty salescrm database on purpose, at --db / SALESCRM_DB or the default location, and say "
              "where. Refuses an existing salescrm database (exit 1) and a file that is not one (exit 3).")
 INIT_EPILOG = "Example: salescrm --db ~/crm/team.db init --currency EUR"
