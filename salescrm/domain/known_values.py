@@ -83,24 +83,30 @@ def _quoted(value) -> str:
 
 
 def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
-    """Every stored value salescrm does not know, field by field, records in id order. With `owner_id`
+    """Every stored value salescrm does not know, table by table (one scan each), records in id order. With `owner_id`
     (`audit --owner`), only those of that team member's deals."""
     from salescrm.domain.audit.base import CHUNK, ERROR, Finding  # the audit's package is heavy: only when checking
 
     conn = session.connection()
-    for f in FIELDS:
-        if owner_id is not None and f.record_type != "deal":
-            continue
-        stmt = _field_select(f).where(f.column.is_not(None), f.column.not_in(f.known))
-        if f.blank_is_missing:
-            stmt = stmt.where(sa.func.trim(f.column) != "")
+    tables: dict[sa.Table, list[KnownField]] = {}
+    for f in FIELDS:  # the fields of a table in one scan
+        if owner_id is None or f.record_type == "deal":
+            tables.setdefault(f.column.table, []).append(f)
+    for fields in tables.values():
+        first = fields[0]
+        stmt = _field_select(first, [f.column.label(f"v{i}") for i, f in enumerate(fields)])
+        stmt = stmt.where(sa.or_(*(_unknown(f) for f in fields)))
         if owner_id is not None:
             stmt = stmt.where(Deal.owner_id == owner_id)
-        for row in conn.execute(stmt.order_by(f.record_id).execution_options(yield_per=CHUNK)):
-            label = _record_label(f.record_type, row.record_id, row.record_name)
-            yield Finding(CHECK, ERROR, f.record_type, row.record_id, row.record_name or label, row.owner,
-                          f"{label}: {f.column.name} {_quoted(row.value)} is not {_a(f.what)} salescrm knows.",
-                          f.fix(row.record_id) if f.fix else None)
+        for row in conn.execute(stmt.order_by(first.record_id).execution_options(yield_per=CHUNK)):
+            for i, f in enumerate(fields):
+                value = row._mapping[f"v{i}"]
+                if value is None or value in f.known or (f.blank_is_missing and not value.strip()):
+                    continue
+                label = _record_label(f.record_type, row.record_id, row.record_name)
+                yield Finding(CHECK, ERROR, f.record_type, row.record_id, row.record_name or label, row.owner,
+                              f"{label}: {f.column.name} {_quoted(value)} is not {_a(f.what)} salescrm knows.",
+                              f.fix(row.record_id) if f.fix else None)
     for ref in REFERENCES:
         target = aliased(ref.target)
         stmt = (sa.select(Deal.id.label("record_id"), Deal.name.label("record_name"), ref.column.label("value"),
@@ -116,9 +122,14 @@ def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
                           f"salescrm knows (its {ref.what} is missing).", ref.fix(row.record_id) if ref.fix else None)
 
 
-def _field_select(f: KnownField):
+def _unknown(f: KnownField):
+    condition = sa.and_(f.column.is_not(None), f.column.not_in(f.known))
+    return sa.and_(condition, sa.func.trim(f.column) != "") if f.blank_is_missing else condition
+
+
+def _field_select(f: KnownField, values: list):
     table = f.column.table
-    columns = [f.record_id.label("record_id"), f.column.label("value")]
+    columns = [f.record_id.label("record_id"), *values]
     if table is Deal.__table__:
         return sa.select(*columns, Deal.name.label("record_name"), _OWNER.name.label("owner")) \
             .select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
