@@ -49,8 +49,13 @@ def guards_down(db, backend):
 
 
 def check(cli):
+    """`db check`'s exit code and its problem lines (without the closing line naming the checks run)."""
     r = cli("db", "check")
-    return r.exit_code, r.stderr.splitlines()
+    lines = r.stderr.splitlines()
+    if r.exit_code == 1:
+        assert re.fullmatch(r"Checks run on (SQLite|PostgreSQL): .*journal-protection, reconciliation.*\.", lines[-1]), lines
+        lines = lines[:-1]
+    return r.exit_code, lines
 
 
 def reconciliation_problems(lines: list[str]) -> list[str]:
@@ -130,7 +135,7 @@ def test_three_newest_rows_cut_off_with_the_head_moved_back_are_caught(seeded, d
     assert seeded("journal", "verify").exit_code == 0  # a chain alone cannot show it
     code, lines = check(seeded)
     assert code == 1
-    assert not [line for line in lines if "journal protection" in line]  # the triggers are back
+    assert not [line for line in lines if "journal-protection" in line]  # the triggers are back
     assert reconciliation_problems(lines)
 
 
@@ -221,7 +226,7 @@ def test_a_dropped_trigger_is_reported(seeded, db, backend):
     tamper(db, backend, f"DROP TRIGGER {name}" + (f" ON {table}" if backend == "postgresql" else ""))
     code, lines = check(seeded)
     assert code == 1
-    assert lines == [f"Problem: journal protection: the trigger {name} on {table} is missing, so the journal can be "
+    assert lines == [f"Problem: journal-protection: the trigger {name} on {table} is missing, so the journal can be "
                      "changed without the database refusing it"]
 
 
@@ -231,7 +236,7 @@ def test_a_disabled_trigger_is_reported(seeded, db, backend):
     tamper(db, backend, "ALTER TABLE journal_field DISABLE TRIGGER journal_field_erase_only")
     code, lines = check(seeded)
     assert code == 1
-    assert lines == ["Problem: journal protection: the trigger journal_field_erase_only on journal_field is disabled; "
+    assert lines == ["Problem: journal-protection: the trigger journal_field_erase_only on journal_field is disabled; "
                      "enable it with: ALTER TABLE journal_field ENABLE TRIGGER journal_field_erase_only"]
 
 
