@@ -373,3 +373,24 @@ def test_docs_list_the_fields_reconciled():
     for record_type, names in journaled_fields().items():
         line = next(line for line in text.splitlines() if line.startswith(f"| {record_type} |"))
         assert line == f"| {record_type} | " + ", ".join(f"`{n}`" for n in names) + " |"
+
+
+@pytest.mark.sqlite_only
+def test_an_anchor_superseded_by_a_real_restore(seeded, db, tmp_path):
+    from datetime import datetime, timezone
+
+    backup = tmp_path / "backup.db"
+    assert seeded("db", "backup", str(backup)).exit_code == 0
+    kept = seeded("journal", "anchor").stdout.split()[1]  # the backup's head: still part of the chain
+    assert seeded("deal", "edit", "1", "--amount", "13000").exit_code == 0
+    lost = seeded("journal", "anchor").stdout.split()[1]  # the edit's head: gone with the restore
+    r = seeded("db", "restore", str(backup), "--force")
+    assert r.exit_code == 0, r.stderr
+    v = seeded("journal", "verify")
+    assert v.exit_code == 0, v.stderr
+    out = v.stdout.splitlines()
+    assert out[1].startswith("Checked 2 anchors of database ") and out[1].endswith(": 1 part of this chain, 1 superseded.")
+    assert re.fullmatch(rf"The anchor {lost} taken .* UTC is superseded by the restore of "
+                        rf"{datetime.now(timezone.utc):%Y-%m-%d} \d\d:\d\d UTC\.", out[2])
+    assert kept != lost
+    assert check(seeded) == (0, [])  # the restored records match the restored journal
