@@ -182,7 +182,7 @@ def check(ctx: typer.Context, json: bool = typer.Option(False, "--json", help=(
     with rt.reading() if revision == HEAD_REVISION else Session(engine) as session:
         ran = run_checks(CheckContext(session, engine.dialect.name, revision, HEAD_REVISION))
         if revision == HEAD_REVISION:
-            from salescrm.store import journal
+            from salescrm.domain import journal
 
             _warn_journaled_passwords(journal.commands_holding_passwords(session))
     problems = [f"Problem: {r.check}: {p}" for r in ran for p in r.problems]
