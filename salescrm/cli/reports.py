@@ -247,7 +247,6 @@ def _zero(figure: dict) -> dict:
 def _print_json_streamed(obj, indent: int = 0) -> None:
     """JSON like print_json, except that lists (and the report's streamed `Rows`) are written one item
     per line as they are read, as `print_json_array` does, so that no long list sits whole in memory."""
-    import json
     import sys
 
     write = sys.stdout.write
@@ -255,16 +254,16 @@ def _print_json_streamed(obj, indent: int = 0) -> None:
     if isinstance(obj, dict):
         write("{")
         for i, (key, value) in enumerate(obj.items()):
-            write(("," if i else "") + "\n" + pad + json.dumps(key, ensure_ascii=False) + ": ")
+            write(("," if i else "") + "\n" + pad + output.json_text(key) + ": ")
             _print_json_streamed(value, indent + 1)
         write(("\n" + "  " * indent if obj else "") + "}")
     elif isinstance(obj, (str, int, float, bool)) or obj is None:
-        write(json.dumps(obj, ensure_ascii=False))
+        write(output.json_text(obj))
     else:
         first = True
         write("[")
         for item in obj:
-            write(("\n" if first else ",\n") + pad + json.dumps(item, ensure_ascii=False))
+            write(("\n" if first else ",\n") + pad + output.json_text(item))
             first = False
         write("]" if first else "\n" + "  " * indent + "]")
     if indent == 0:

@@ -92,7 +92,7 @@ def normalize(session: Session, field: GateField, raw: str, facts: DealFacts) ->
         return Checked(parse_gate_date(raw, label, facts).isoformat(), True)
     if field.kind == "choice":
         return Checked(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()), True)
-    text = clean_text(raw, label, required=False)
+    text = clean_text(raw, label, required=False, lines=field.kind == "note")
     if field.kind == "note":
         return Checked(text, note_met(text))
     if text is None:

@@ -145,7 +145,7 @@ def lose_deal(
 ) -> Move:
     """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
     category = parse_lost_category(category)
-    reason = clean_text(reason, "Lost reason (--reason)")
+    reason = clean_text(reason, "Lost reason (--reason)", lines=True)
     deal = refs.deal(session, ref, for_update=True)
     check_version(deal, expected_version, "deal")
     if deal.stage == process.LOST_STAGE:
