@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 
 CHECK_HELP = ("Only this check (repeatable): deal-name, stage-gate, duplicate-company, local-branch, legal-name, "
-              "duplicate-contact, missing-field, orphan, owner-role, stale-deal, overdue-close, no-next-step.")
+              "duplicate-contact, missing-field, orphan, owner-role, stale-deal, overdue-close, no-next-step, unknown-value.")
 FAIL_ON = ("error", "warning", "never")
 TERMINAL_FINDINGS = 100  # a terminal shows this many findings unless --limit says otherwise
 

@@ -164,35 +164,63 @@ def restore(
                + (f" The database as it was before is kept in {safety}." if safety else ""))
 
 
-@app.command("check", epilog="Example: salescrm db check")
-def check(ctx: typer.Context) -> None:
-    """Check integrity, foreign keys, the journal chain and the schema revision; exit 1 listing each problem."""
-    from salescrm.domain import journal
+@app.command("check", epilog="Example: salescrm db check --json")
+def check(ctx: typer.Context, json: bool = typer.Option(False, "--json", help=(
+        'Print {"database", "backend", "sound", "checks": [{"check", "how", "problems"}]} on stdout.'))) -> None:
+    """Check the database and say which checks ran on its backend (SQLite: schema revision, integrity, foreign
+    keys, journal, unknown values; PostgreSQL: the same but integrity); exit 1 listing each problem."""
+    from sqlmodel import Session
+
+    from salescrm.domain.db_checks import CheckContext, run_checks
     from salescrm.errors import Refused
     from salescrm.store.engine import HEAD_REVISION
 
     rt = runtime(ctx)
     location, engine = _engine(ctx)
-    problems = []
     revision = _revision(location, engine)
-    if revision != HEAD_REVISION:
-        problems.append(f"schema revision is {revision}, salescrm needs {HEAD_REVISION}")
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            integrity = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-            if integrity != ["ok"]:
-                problems += [f"integrity: {line}" for line in integrity]
-            for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
-                problems.append(f"foreign key: {table} row {rowid} points at a missing {parent}")
-    if revision == HEAD_REVISION:
-        with rt.reading() as session:
-            result = journal.verify(session)
+    # At the revision salescrm needs, one read snapshot for every check; before it, the file as it is.
+    with rt.reading() if revision == HEAD_REVISION else Session(engine) as session:
+        ran = run_checks(CheckContext(session, engine.dialect.name, revision, HEAD_REVISION))
+        if revision == HEAD_REVISION:
+            from salescrm.domain import journal
+
             _warn_journaled_passwords(journal.commands_holding_passwords(session))
-        if not result.intact:
-            problems.append(f"journal: {result.problem}")
+    problems = [f"Problem: {r.check}: {p}" for r in ran for p in r.problems]
+    if json:
+        output.print_json({"database": location.display, "backend": engine.dialect.name, "sound": not problems,
+                           "checks": [r.as_json() for r in ran]})
+        if problems:
+            raise typer.Exit(1)
+        return
+    names = ", ".join(r.check for r in ran)
     if problems:
-        raise Refused("\n".join(f"Problem: {p}" for p in problems))
-    output.say(f"Database {location.display} is sound: integrity, foreign keys, journal and schema revision {revision}.")
+        raise Refused("\n".join(problems) + f"\nChecks run on {_backend_name(engine)}: {names}.")
+    output.say(f"Database {location.display} is sound. Checks run on {_backend_name(engine)}:\n"
+               + "\n".join(f"  {r.check}: {r.how}" for r in ran))
+
+
+def _backend_name(engine) -> str:
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(engine.dialect.name, engine.dialect.name)
+
+
+@app.command("grants", epilog="Example: salescrm db grants --role salescrm_rep | psql -U salescrm_owner salescrm")
+def grants(ctx: typer.Context, role: str = typer.Option(
+        "salescrm_rep", "--role", help="The PostgreSQL role to grant a rep's privileges to (created beforehand).")) -> None:
+    """Print the SQL that gives a PostgreSQL role a rep's privileges, generated from the schema: the records,
+    the ledgers insert-only (journal, stage history, survey answers), the sequences (reads no database)."""
+    from salescrm.errors import InvalidValue
+    from salescrm.store.engine import HEAD_REVISION
+    from salescrm.store.grants import rep_grants_sql
+
+    if not role.strip() or len(role.encode()) > 63 or "\x00" in role:
+        raise InvalidValue(f"--role '{role}': give a PostgreSQL role name of 1 to 63 bytes, e.g. salescrm_rep.")
+    location = runtime(ctx).location()
+    database = "salescrm"  # the name docs/teams.md uses, unless --db / SALESCRM_DB names a PostgreSQL database
+    if location.path is None:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(location.url).database or database
+    output.say(rep_grants_sql(role, database, HEAD_REVISION).rstrip("\n"))
 
 
 def _warn_journaled_passwords(rows: int) -> None:

@@ -265,7 +265,7 @@ def _report(objects: list[dict], results: list, json: bool, as_array: bool = Fal
             sys.stderr.write(output.inert(f"Skipped line {line}: {problem}") + "\n")
         if skipped.more:
             where = f"{rejects_path} lists every one with its reason" if rejects_path else "--rejects FILE writes every one with its reason"
-            sys.stderr.write(f"Skipped {skipped.more} more line{'' if skipped.more == 1 else 's'} ({where}).\n")
+            sys.stderr.write(output.inert(f"Skipped {skipped.more} more line{'' if skipped.more == 1 else 's'} ({where}).") + "\n")
     if json:
         output.print_json(objects if as_array else objects[0])
         return

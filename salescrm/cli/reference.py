@@ -88,9 +88,10 @@ currency units (`12000`, `12000.5`), beside the ISO 4217 code of their `currency
 Linked records are `{id, name}` objects (contacts also carry `email`), or null.
 
 - deal: `id, name, stage, pipeline, country, company, company_id, description, amount, currency,
-  weighted_amount, probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
-  lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`, `history [{from, to, at, by}]`
-  and `timeline`.
+  weighted_amount, probability, close_date, deal_class, source, owner, owner_id, contacts [{id, name, email}],
+  lost_reason_category, lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`,
+  `history [{from, to, at, by}]` and `timeline`. A stage salescrm does not know (written by SQL) has
+  `probability` and `weighted_amount` null; an `owner_id` that points at no team member has `owner` null.
 - company: `id, name, country, website, legal_name, lead_status, lead_status_set_by, lead_status_set_at,
   contacts [{id, name, email}], deals [{id, name, stage, amount, currency}], created_at, updated_at`, and in
   `company show`, `timeline`.
@@ -118,9 +119,12 @@ Linked records are `{id, name}` objects (contacts also carry `email`), or null.
   the command exits 1 when it skipped any lead, after registering the valid ones, whose JSON is still
   printed.
 - `pipeline show --json`: `{"currency", "stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
-  "total": {"count", "amount", "weighted_amount"}}` over open deals, when they are in one currency (or
+  "total": {"count", "amount", "weighted_amount"}}` over open deals (a stage salescrm does not know is
+  listed last, weighted as nothing), when they are in one currency (or
   none: the database's). Amounts of different currencies are never added: with several,
   `{"currency": null, "by_currency": [{"currency", "stages", "total"}, ...]}`, the database's first.
+- `db check --json`: `{"database", "backend", "sound", "checks": [{"check", "how", "problems": [...]}]}`, the
+  checks that ran on this backend, in order; exit 1 when any has a problem.
 """
 
 

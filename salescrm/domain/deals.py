@@ -15,7 +15,7 @@ from salescrm import process
 from salescrm.domain import gates, lifecycle, naming, refs
 from salescrm.domain.countries import parse_country
 from salescrm.domain.currency import database_currency, parse_currency
-from salescrm.domain.moves import record_stage_change
+from salescrm.domain.moves import record_stage_change, refuse_unknown_stage
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.team import owner as owner_member
@@ -200,6 +200,7 @@ def edit_deal(
 ) -> Outcome[Deal]:
     deal = refs.deal(session, ref, for_update=True)
     check_version(deal, expected_version, "deal")
+    refuse_unknown_stage(deal)
     if deal.stage == process.LOST_STAGE:
         _edit_lost_reason(deal, changes)
         touch(session, deal)

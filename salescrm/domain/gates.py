@@ -128,7 +128,7 @@ def _check_member(session: Session, field: GateField, ref: str) -> Checked:
         return Checked(
             member.name,
             False,
-            f"{field.key} {member.name} is {member.role} ({process.ROLE_TITLES[member.role]}), not "
+            f"{field.key} {member.name} is {member.role} ({process.ROLE_TITLES.get(member.role, 'a role salescrm does not know')}), not "
             f"{field.role} ({process.ROLE_TITLES[field.role]}): name one with --set {field.key}={PLACEHOLDER}",
         )
     return Checked(member.name, True)
