@@ -70,25 +70,34 @@ class Runtime:
             yield session
 
     def command_line(self) -> str:
-        """The command as typed, with any password in a database URL hidden."""
+        """The command as typed, with any password hidden (the --db value and every URL masked, and the
+        secrets of --db and SALESCRM_DB removed wherever else they appear: store/masking.py)."""
         import shlex
 
-        from salescrm.store.location import hide_password
+        from salescrm.store.masking import shown_argv
 
-        line = " ".join(["salescrm", *(shlex.quote(hide_password(arg)) for arg in self.argv)])
+        line = " ".join(["salescrm", *(shlex.quote(arg) for arg in shown_argv(self.argv))])
         return line if len(line) <= MAX_COMMAND else line[: MAX_COMMAND - 1] + "…"
 
     @contextmanager
     def writing(self, reason: str | None = None) -> Iterator:
         """One write transaction, journaled with the acting user, this command and `reason`."""
-        from salescrm.domain.actors import current_user
-        from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
 
-        reason = clean_text(reason, "Reason (--reason)", required=False)
+        info = self.journal_info(reason)
         self.wrote = True
-        with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
+        with write_session(self.location(), **info) as session:
             yield session
+
+    def journal_info(self, reason: str | None = None) -> dict:
+        """What the journal keeps with this command's changes: the acting user, the command line, the reason."""
+        from salescrm.domain.actors import current_user
+        from salescrm.domain.values import clean_text
+        from salescrm.store.masking import redact
+
+        reason = clean_text(reason, "Reason (--reason)", required=False, lines=True)
+        reason = redact(reason) if reason else reason  # a reason quoting $SALESCRM_DB keeps no password
+        return {"actor": current_user(), "command": self.command_line(), "reason": reason}
 
 
 def reason_option():

@@ -11,7 +11,9 @@ ENV_USER = "SALESCRM_USER"
 
 
 def current_user() -> str:
-    name = os.environ.get(ENV_USER, "").strip()
+    from salescrm.domain.values import plain_text
+
+    name = plain_text(os.environ.get(ENV_USER, ""), f"${ENV_USER}", name=True).strip()
     if name:
         return name
     try:

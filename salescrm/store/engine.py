@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from salescrm import interrupts
 from salescrm.errors import DatabaseUnavailable, Refused, storage_failure, storage_fault
-from salescrm.store import sqlite_file
+from salescrm.store import sqlite_file, write_lock
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
@@ -118,10 +118,11 @@ def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
         engine = sa.create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "commit", _before_sqlite_commit)
     else:
         try:
             engine = sa.create_engine(location.url)
-        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as e:
             raise DatabaseUnavailable(
                 f"Cannot use the database URL {location.display}: {_first_line(e)}. "
                 'For PostgreSQL, install the extra with: pip install "salescrm[postgres]".'
@@ -171,6 +172,12 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def _before_sqlite_commit(_connection) -> None:
+    from salescrm.store import test_hook
+
+    test_hook.pause("commit")  # tests only: see store/test_hook.py
+
+
 def _sqlite_on_begin(connection) -> None:
     write = connection.get_execution_options().get(_WRITE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -214,6 +221,14 @@ def write_session(
 
 @contextmanager
 def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
+    engine_for(location, write=write)  # a missing file (and the default directory) is made before its lock file
+    with write_lock.for_writes(location.path if write else None):
+        with _open_session(location, write) as session:
+            yield session
+
+
+@contextmanager
+def _open_session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
     engine = engine_for(location, write=write)
     ensure_schema(engine, location, write=write)
     bind = engine.execution_options(**{_WRITE: True}) if write else engine
@@ -359,7 +374,8 @@ def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> str | None:
     from salescrm.store.migrate import upgrade
 
     try:
-        return upgrade(engine)
+        with write_lock.for_writes(location.path):
+            return upgrade(engine)
     except exc.ProgrammingError as e:
         if "permission denied" not in str(e.orig):
             raise
