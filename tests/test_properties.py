@@ -3,7 +3,8 @@ and one message (never a traceback, never an unexpected error), and what it acce
 through `--json` (trimmed of surrounding whitespace, as the product trims).
 
 The expected outcome of each value follows the product's documented rules: a text is refused (exit 2) when
-it holds NUL or a lone surrogate, is empty once trimmed (required fields), or is longer than its field's
+it holds NUL or a lone surrogate, is empty once trimmed (required fields), shows nothing (only zero-width or
+other invisible characters), or is longer than its field's
 limit once trimmed; a name made only of digits is refused (it would read as an id), and so is a name whose
 comparison key (salescrm.domain.naming.name_key) outgrows its column. Exit 1 is accepted only
 for the rules that concern other records (a duplicate name).
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salescrm.domain.naming import name_key
-from salescrm.domain.values import parse_website
+from salescrm.domain.values import has_visible_character, parse_website
 
 SETTINGS = settings(
     max_examples=40,
@@ -133,7 +134,7 @@ def text_ok(value: str, limit: int, *, required: bool = True) -> bool:
     trimmed = value.strip()
     if not trimmed:
         return not required
-    return len(trimmed) <= limit
+    return has_visible_character(trimmed) and len(trimmed) <= limit
 
 
 def name_ok(value: str) -> bool:

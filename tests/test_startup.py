@@ -21,6 +21,7 @@ SALESCRM = {
     "salescrm", "salescrm.cli", "salescrm.cli.app",  # the root command; it loads one command group, by name
     "salescrm.cli.runtime", "salescrm.errors", "salescrm.interrupts",  # what every command shares
     "salescrm.cli.placeholders",  # what --help shows after each option
+    "salescrm.cli.empty_values",  # each command refuses an empty value as its options are parsed (errors only)
     "salescrm.cli.demo", "salescrm.cli.db", "salescrm.cli.output",  # `demo` and `init` are commands of the root
 }
 # ...and, once `deal` is named, the group's module and what it needs to declare its commands.

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import db, demo, placeholders
+from salescrm.cli import db, demo, empty_values, placeholders
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -74,6 +74,7 @@ def command_group(name: str) -> TyperGroup:
         group = typer.main.get_group(importlib.import_module(module).app)
         group.name, group.help = name, help_text
         placeholders.apply(group)
+        empty_values.apply(group, name)
         _built[name] = group
     return _built[name]
 
@@ -84,6 +85,8 @@ class SalesCrmGroup(placeholders.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         placeholders.apply(self)
+        for name, command in self.commands.items():  # init, demo (the groups are built when named)
+            empty_values.apply(command, name)
         self._listing = False
 
     def list_commands(self, ctx):

@@ -84,8 +84,9 @@ class Runtime:
         from salescrm.domain.actors import current_user
         from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
+        from salescrm.store.models import JournalEntry, size
 
-        reason = clean_text(reason, "Reason (--reason)", required=False)
+        reason = clean_text(reason, "Reason (--reason)", required=False, max_length=size(JournalEntry.reason))
         self.wrote = True
         with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
             yield session
@@ -96,9 +97,12 @@ def reason_option():
     return typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal).")
 
 
+MAX_LIMIT = 2**63 - 1  # what both backends take in LIMIT (a signed 64-bit integer)
+
+
 def limit_option():
     """`--limit N` of the list commands; 0, like no --limit, lists everything."""
-    return typer.Option(None, "--limit", min=0, help="At most this many (0: no limit).")
+    return typer.Option(None, "--limit", min=0, max=MAX_LIMIT, help="At most this many (0: no limit).")
 
 
 def no_limit(limit: int | None) -> int | None:
