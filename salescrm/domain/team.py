@@ -8,7 +8,7 @@ from salescrm import process
 from salescrm.domain import naming, refs
 from salescrm.domain.actors import actor_of
 from salescrm.domain.values import clean_name, clean_text, parse_role
-from salescrm.errors import Refused
+from salescrm.errors import NotFound, Refused
 from salescrm.store.models import TeamMember, size
 
 
@@ -48,7 +48,11 @@ def find_member(session: Session, ref: str) -> TeamMember | None:
     """The team member with this id, login or name; None when there is none."""
     ref = str(ref).strip()
     if ref.isdigit():
-        return session.get(TeamMember, int(ref))
+        try:
+            number = refs.id_of(ref, "team member")  # other digits (²) and ids past 2^63-1: exit 2
+        except NotFound:  # an id no record can have
+            return None
+        return session.get(TeamMember, number)
     found = session.exec(select(TeamMember).where(TeamMember.login == ref)).first()
     if found is None:
         found = session.exec(select(TeamMember).where(TeamMember.name_key == naming.name_key(ref))).first()

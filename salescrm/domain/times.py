@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-from salescrm.domain.values import FIRST_DAY, LAST_DAY, out_of_range
+from salescrm.domain.values import FIRST_DAY, LAST_DAY
 from salescrm.errors import InvalidValue
 
 _DURATION = re.compile(r"(\d+)\s*([wdhm])", re.IGNORECASE)
@@ -17,8 +17,10 @@ _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 DURATION_HELP = "a duration such as 30m, 2h, 1d or 1w (combined: 1d12h)"
 # The longest duration taken: a hundred years (no task is due, nor a follow-up made, further ahead).
 MAX_DURATION = timedelta(days=36525)
-_FIRST = datetime.combine(FIRST_DAY, time(), timezone.utc)
-_LAST = datetime.combine(LAST_DAY, time.max, timezone.utc)
+# A stored time is shown in the reader's time zone (UTC-12 to UTC+14): a day's margin inside 1900-9999 keeps
+# every reader's local time within those years too.
+FIRST_TIME = datetime.combine(FIRST_DAY + timedelta(days=1), time(), timezone.utc)
+LAST_TIME = datetime.combine(LAST_DAY - timedelta(days=1), time(23, 59, 59), timezone.utc)
 # Clocks of two machines differ a little; an activity "now" on one is not "in the future" on another.
 _CLOCK_SLACK = timedelta(minutes=5)
 
@@ -52,6 +54,11 @@ def parse_duration(value: str, label: str) -> timedelta:
     return total
 
 
+def out_of_range(label: str, value: object) -> InvalidValue:
+    return InvalidValue(f"{label} '{value}' is out of range: give a time from {FIRST_TIME:%Y-%m-%d} to "
+                        f"{LAST_TIME:%Y-%m-%d} (UTC).")
+
+
 def _local(moment: datetime, label: str = "Time", value: object = None) -> datetime:
     """A typed time to UTC (without an offset it is local time), within the days salescrm takes."""
     try:
@@ -60,7 +67,7 @@ def _local(moment: datetime, label: str = "Time", value: object = None) -> datet
         moment = moment.astimezone(timezone.utc)
     except (OverflowError, ValueError):  # the conversion leaves the years datetime holds
         raise out_of_range(label, moment if value is None else value) from None
-    if not _FIRST <= moment <= _LAST:
+    if not FIRST_TIME <= moment <= LAST_TIME:
         raise out_of_range(label, moment if value is None else value)
     return moment
 
