@@ -18,6 +18,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 CPR_REQUEST = re.escape("\x1b[6n")  # prompt_toolkit asks the terminal where the cursor is
 # The start of a BANT prompt's instruction (the rest may wrap at 100 columns): once drawn, the prompt reads keys.
 NOTE_INSTRUCTION = re.escape("(a short note")
+SHOW_CURSOR = re.escape("\x1b[?25h")
 
 
 def question(label: str) -> str:
@@ -146,6 +147,39 @@ def test_a_validation_message_wider_than_the_terminal_wraps(seeded, spawn):
     out = finish(child)
     assert child.exitstatus == 0, out
     assert "Added company 2: DKV (ES)" in out
+
+
+def test_an_instruction_wider_than_the_terminal_is_said_above_its_question(seeded, spawn):
+    """prompt_toolkit folded the company name's instruction in the middle of words ("glob|al")."""
+    child = spawn("company", "add", columns=80)
+    shown = ANSI.sub("", expect(child, question("Company name")))
+    assert ("The name it is best known by: its brand, one company for a global group, the\r\n"
+            "group's name when it owns several famous brands (Novartis, not Novartis\r\n"
+            "Farmacéutica, S.A.; Pierre Fabre, not Avène).") in shown
+    child.sendcontrol("c")
+    out = finish(child)
+    assert child.exitstatus == 130, out
+    assert "Interrupted; nothing was saved." in out
+
+
+def test_a_gate_question_wider_than_the_terminal_is_asked_by_its_head(qualified, spawn):
+    """At 80 columns "Authority: the person can make ... (a short note; ...)" folded mid-word: its explanation
+    is said above, wrapped, and the question is its head with the instruction."""
+    child = spawn("deal", "advance", "1", columns=80)
+    answer(child, "Budget", "Approved for 2027")
+    shown = ANSI.sub("", expect(child, question("Authority")))
+    assert "The person can make or strongly influence the decision.\r\n" in shown
+    assert not re.match(r"\S", ANSI.sub("", expect(child, NOTE_INSTRUCTION)))  # the head alone, then the instruction
+    child.sendline("Head of service decides")
+    answer(child, "Need", "Long waiting list")
+    answer(child, "Timeline", "")
+    assert "A task for its owner; empty for none." in ANSI.sub("", expect(child, question("Next step for this deal")))
+    expect(child, SHOW_CURSOR)  # the question is drawn: prompt_toolkit shows the cursor last
+    child.sendline("")
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    assert "moved from Qualified to Discovered" in out
+    assert deal_1(qualified)["gates"]["authority"] == "Head of service decides"
 
 
 def test_activity_log_is_asked_as_a_form(seeded, spawn):

@@ -68,7 +68,7 @@ def _print_json(result) -> None:
 def _print_text(result, limit: int | None) -> None:
     severities = result.severities()
     output.say(f"Data-quality score {result.score:.2f} (share of companies, contacts and deals with no finding); "
-               f"{severities.get('error', 0)} errors, {severities.get('warning', 0)} warnings.", wrap=True)
+               f"{severities.get('error', 0)} errors, {severities.get('warning', 0)} warnings.")
     output.table(["Check", "Severity", ("Findings", output.COUNT)],
                  [(r["check"], r["severity"], r["count"]) for r in result.summary_rows()],
                  title="Findings per check", section="summary")

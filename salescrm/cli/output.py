@@ -73,9 +73,9 @@ class progress:
             self.bar.stop()
 
 
-def say(text: str, *, wrap: bool = False) -> None:
-    """A confirmation of what was done, on stdout; with `wrap`, wrapped at spaces to a terminal's width."""
-    if wrap and is_terminal():
+def say(text: str) -> None:
+    """A confirmation of what was done, on stdout; on a terminal, wrapped at spaces to its width."""
+    if is_terminal():
         from rich.console import Console
         from rich.text import Text
 

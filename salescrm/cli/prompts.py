@@ -6,12 +6,14 @@ domain's parsers, so a prompt accepts exactly what the matching option accepts.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Callable, Protocol, Sequence
 
 from salescrm.errors import SalesCrmError
 
 Validator = Callable[[str], object]
+_ROOM_FOR_THE_ANSWER = 24  # columns left on the question's line for what the person types
 
 
 class Prompter(Protocol):
@@ -68,6 +70,7 @@ class QuestionaryPrompter:
     def text(self, message, *, validate=None, instruction=None, default=""):
         import questionary
 
+        message, instruction = self._fitted(message, instruction)
         return _ask(questionary.text(
             message, validate=_as_questionary_validator(validate), instruction=instruction, default=default,
             validate_while_typing=False,
@@ -76,11 +79,13 @@ class QuestionaryPrompter:
     def select(self, message, choices, *, default=None):
         import questionary
 
+        message, _ = self._fitted(message, None)
         return _ask(questionary.select(message, choices=list(choices), default=default), bind_ctrl_d=True)
 
     def autocomplete(self, message, choices, *, validate=None, complete=None):
         import questionary
 
+        message, _ = self._fitted(message, None)
         return _ask(questionary.autocomplete(
             message,
             choices=list(choices),
@@ -97,19 +102,66 @@ class QuestionaryPrompter:
         if default is None:  # Enter alone answers nothing: questionary's confirm would take its default
             from salescrm.domain.values import parse_yes_no
 
-            answer = _ask(questionary.text(message, instruction="(yes/no)", validate=_as_questionary_validator(_yes_or_no),
+            message, instruction = self._fitted(message, "(yes/no)")
+            answer = _ask(questionary.text(message, instruction=instruction, validate=_as_questionary_validator(_yes_or_no),
                                            validate_while_typing=False))
             return parse_yes_no(answer, "The answer")
+        message, _ = self._fitted(message, "(Y/n)")
         return _ask(questionary.confirm(message, default=default), bind_ctrl_d=True)
 
     def checkbox(self, message, choices, *, checked=()):
         import questionary
 
+        message, _ = self._fitted(message, None)
         options = [questionary.Choice(c, checked=c in checked) for c in choices]
         return _ask(questionary.checkbox(message, choices=options), bind_ctrl_d=True)
 
     def say(self, text):
-        print(text, file=sys.stderr)
+        """Said above a question on stderr, each line wrapped between words to the terminal's width."""
+        import shutil
+        import textwrap
+
+        width = max(shutil.get_terminal_size().columns - 1, 20)
+        for line in text.split("\n"):
+            print(textwrap.fill(line, width=width, break_long_words=False, break_on_hyphens=False) if line else "",
+                  file=sys.stderr)
+
+    def _fitted(self, message: str, instruction: str | None) -> tuple[str, str | None]:
+        """A question that would run past the terminal's edge (prompt_toolkit folds it in the middle of
+        a word) is asked by its head alone; its explanation, then its instruction if still too wide, are
+        said above it, wrapped between words."""
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+        if _question_width(message, instruction) <= width:
+            return message, instruction
+        head, explanation = _head_and_explanation(message)
+        above = [explanation] if explanation else []
+        if _question_width(head, instruction) > width and instruction:
+            above.append(instruction.strip().removeprefix("(").removesuffix(")"))
+            instruction = None
+        for text in above:
+            self.say(_sentence(text))
+        return head, instruction
+
+
+def _question_width(message: str, instruction: str | None) -> int:
+    return len("? ") + len(message) + (len(instruction) + 1 if instruction else 0) + _ROOM_FOR_THE_ANSWER
+
+
+def _head_and_explanation(message: str) -> tuple[str, str]:
+    """"Budget: they have funds" and "Segment verified (it exists)?" -> their head and explanation."""
+    mark = "?" if message.endswith("?") else ""
+    body = message.removesuffix("?")
+    match = re.fullmatch(r"(?P<head>[^:(]+?)(?::\s+(?P<colon>.+)|\s+\((?P<paren>.+)\))", body)
+    if not match:
+        return message, ""
+    return match["head"] + mark, match["colon"] or match["paren"]
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", ")")) else text + "."
 
 
 def _ask(question, *, bind_ctrl_d: bool = False):
