@@ -6,7 +6,7 @@ driven without a line here. Each example builds a command line from generated te
 and durations, mixed with values that mean something to the option (stages, classes, ids of the seeded
 records, boundary ids and dates), and runs it in-process with Typer's CliRunner and `--no-input`, on a
 database seeded with the README's example, under one of a few time zones (the edges of 1900-9999 move with
-the local offset).
+the local offset) and as one of a few acting users (SALESCRM_USER).
 
 SQLite only: the property is about what the edge lets through to the domain, which is the same code on both
 backends, and 20 examples for each of 40-odd commands run in a few minutes on SQLite but would take several
@@ -183,20 +183,22 @@ def command_line(draw, path: tuple[str, ...]) -> list[str]:
 
 
 ZONES = ["UTC", "America/Los_Angeles", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kolkata"]
+USERS = ["tester", "Ana García", "ana", "u" * 200, "u" * 201, "\u200b", "2"]  # SALESCRM_USER
 
 
-def run(args: list[str], zone: str):
-    """One command line in-process; the run counted, an unexpected error counted apart."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = zone
+def run(args: list[str], zone: str, user: str = "tester"):
+    """One command line in-process, in time zone `zone` as `user`; the run counted, an unexpected error apart."""
+    saved = {name: os.environ.get(name) for name in ("TZ", "SALESCRM_USER")}
+    os.environ.update(TZ=zone, SALESCRM_USER=user)
     time.tzset()
     try:
         result = CliRunner().invoke(app, args, catch_exceptions=True)
     finally:
-        if saved is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         time.tzset()
     COUNTS["runs"] += 1
     if "Unexpected error" in result.stderr or result.exit_code not in DOCUMENTED_EXITS:
@@ -226,7 +228,8 @@ def fuzzed(seeded, tmp_path, monkeypatch):
 def test_every_command_ends_with_a_documented_exit_code(fuzzed, backend, path, data):
     args = data.draw(command_line(path), label="args")
     zone = data.draw(st.sampled_from(ZONES), label="TZ")
-    result = run(args, zone)
+    user = data.draw(st.sampled_from(USERS), label="SALESCRM_USER")
+    result = run(args, zone, user)
     assert "Unexpected error" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     assert result.exit_code in DOCUMENTED_EXITS, (result.exit_code, result.stderr, repr(result.exception))

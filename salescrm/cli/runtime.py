@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from salescrm.store.location import DatabaseLocation
 
 
-MAX_COMMAND = 2000  # the journal's command column
 
 
 @dataclass
@@ -75,8 +74,11 @@ class Runtime:
 
         from salescrm.store.location import hide_password
 
+        from salescrm.store.models import JournalEntry, size
+
         line = " ".join(["salescrm", *(shlex.quote(hide_password(arg)) for arg in self.argv)])
-        return line if len(line) <= MAX_COMMAND else line[: MAX_COMMAND - 1] + "…"
+        limit = size(JournalEntry.command)
+        return line if len(line) <= limit else line[: limit - 1] + "…"
 
     @contextmanager
     def writing(self, reason: str | None = None) -> Iterator:

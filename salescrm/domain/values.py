@@ -14,7 +14,7 @@ from typing import Iterable
 from salescrm import process
 from salescrm.errors import InvalidValue
 
-MAX_TEXT = 2000
+MAX_TEXT = 2000  # the longest free text of any column (a summary, a reason): what a prompt takes before the domain checks
 # An amount: digits, optionally grouped by three with one kind of thousands separator (a comma, a space,
 # a no-break space U+00A0 or a narrow no-break space U+202F), and optionally a point with one or two
 # decimals: 12000, 12,000, 12 000, 12,000.50, 12000.5.
