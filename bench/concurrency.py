@@ -13,8 +13,12 @@ is in the journal, and `salescrm journal verify` exits 0 (the hash chain did not
 Baseline, measured in the same run on a database prepared the same way: the same commands run one after
 another by one process. Printed: commands per second of both, and their ratio.
 
+With `--restores R`, it runs the restore race instead (bench/restore_race.py): `--processes` writers log
+activities while R `db restore`s run on the SQLite file; every write that exited 0 must be in a database
+"as it was before" or in the restored one. Printed: restores run, writes acknowledged, writes lost.
+
 Usage: python bench/concurrency.py [--processes 8] [--commands 100] [--backend sqlite|postgresql|both]
-       [--seed N] [--no-baseline]
+       [--seed N] [--no-baseline] [--restores R]
 """
 
 from __future__ import annotations
@@ -413,6 +417,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-baseline", action="store_true", help="Skip the sequential baseline.")
+    parser.add_argument("--restores", type=int, default=0,
+                        help="Run R restores under --processes writers on SQLite instead (no lost write allowed).")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     if args.processes < 2:
@@ -422,9 +428,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="salescrm-concurrency-") as tmp_name:
         tmp = Path(tmp_name)
         os.environ["SALESCRM_DATA_DIR"] = str(tmp / "data")  # never the user's own data directory
-        if args.backend in ("sqlite", "both"):
+        if args.restores:
+            from restore_race import race
+
+            ok = race(tmp, args.processes, args.restores, args.seed)
+        elif args.backend in ("sqlite", "both"):
             ok &= bench_backend("SQLite", lambda mode: str(tmp / f"{mode}.db"), args, tmp)
-        if args.backend in ("postgresql", "both"):
+        if args.backend in ("postgresql", "both") and not args.restores:
             from tests.pgserver import PgServer, find_bin_dir
 
             bin_dir = find_bin_dir()

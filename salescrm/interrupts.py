@@ -61,13 +61,35 @@ def check() -> None:
 
 def begin_command() -> None:
     """Each command starts with nothing saved yet (tests run many commands in one process)."""
-    global _committed
-    _committed = False
+    global _committed, _writing
+    _committed, _writing = False, 0
 
 
 def note_commit() -> None:
+    """The command's outermost write transaction committed: its change is saved."""
     global _committed
     _committed = True
+
+
+def committed() -> bool:
+    return _committed
+
+
+_writing = 0  # write transactions open (a closed pipe does not stop a command inside one: cli/streams.py)
+
+
+@contextmanager
+def write_transaction():
+    global _writing
+    _writing += 1
+    try:
+        yield
+    finally:
+        _writing -= 1
+
+
+def writing() -> bool:
+    return _writing > 0
 
 
 def outcome() -> str:

@@ -209,6 +209,9 @@ STAGES: tuple[Stage, ...] = (
 STAGE_NAMES = tuple(s.name for s in STAGES)
 PIPELINE_STAGES = tuple(s for s in STAGES if not s.lost)  # the ordered path to won
 OPEN_STAGES = tuple(s.name for s in STAGES if s.open)
+# A stored stage that is not one of these (written by SQL) is not final either: readers count it as
+# open, show it as stored, and the check `unknown-value` reports it (domain/known_values.py).
+FINAL_STAGES = tuple(s.name for s in STAGES if s.final)
 FIRST_STAGE = STAGES[0].name
 WON_STAGE = next(s.name for s in STAGES if s.won)
 LOST_STAGE = next(s.name for s in STAGES if s.lost)

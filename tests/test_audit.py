@@ -46,7 +46,8 @@ def test_a_clean_database_scores_one_and_exits_0(seeded):
         "summary": [{"check": c, "severity": s, "count": 0} for c, s in (
             ("deal-name", "error"), ("stage-gate", "error"), ("duplicate-company", "error"), ("local-branch", "error"),
             ("legal-name", "warning"), ("duplicate-contact", "error"), ("missing-field", "warning"), ("orphan", "warning"),
-            ("owner-role", "error"), ("stale-deal", "warning"), ("overdue-close", "warning"), ("no-next-step", "warning"))],
+            ("owner-role", "error"), ("stale-deal", "warning"), ("overdue-close", "warning"), ("no-next-step", "warning"),
+            ("unknown-value", "error"))],
         "by_owner": [{"owner": "Ana García", "records": 3, "findings": 0}],
         "findings": [],
     }

@@ -307,11 +307,59 @@ def test_restore_refuses_postgresql(cli, backend, tmp_path):
 # --- check ---------------------------------------------------------------------------------------
 
 
-def test_check_on_a_sound_database(seeded, db):
+def test_check_on_a_sound_database(seeded, db, backend):
+    """`db check` names the checks it ran on this backend, and no other: PostgreSQL has no integrity_check."""
     r = seeded("db", "check")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout == (f"Database {db.location.display} is sound: integrity, foreign keys, journal and schema "
-                        f"revision {HEAD_REVISION}.\n")
+    rows = db.count("journal")
+    if backend == "sqlite":
+        ran = ["SQLite:",
+               "  integrity: PRAGMA integrity_check",
+               "  foreign-keys: PRAGMA foreign_key_check"]
+    else:
+        ran = ["PostgreSQL:",
+               "  foreign-keys: every foreign key exists, is validated (pg_constraint.convalidated) and enforced "
+               "(its triggers enabled)"]
+    assert r.stdout.splitlines() == [
+        f"Database {db.location.display} is sound. Checks run on {ran[0]}",
+        f"  schema-revision: the schema revision is {HEAD_REVISION}, the one this salescrm needs",
+        *ran[1:],
+        f"  journal: the hash chain of the journal's {rows} rows and their values",
+        "  unknown-value: stages, classes, owners, roles, statuses and types are values salescrm knows",
+    ]
+    assert "integrity" not in r.stdout or backend == "sqlite"
+
+
+def test_check_json_lists_the_checks_run(seeded, backend):
+    r = seeded("db", "check", "--json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["sound"] is True and out["backend"] == backend
+    expected = ["schema-revision", "integrity", "foreign-keys", "journal", "unknown-value"]
+    if backend == "postgresql":
+        expected.remove("integrity")
+    assert [c["check"] for c in out["checks"]] == expected
+    assert all(c["problems"] == [] and c["how"] for c in out["checks"])
+
+
+def test_check_on_postgresql_finds_a_dropped_or_unvalidated_foreign_key(seeded, db, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite: PRAGMA foreign_key_check reads the rows")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE deal DROP CONSTRAINT fk_deal_owner_id_team_member")
+        conn.exec_driver_sql("ALTER TABLE deal_contact DROP CONSTRAINT fk_deal_contact_deal_id_deal")
+        conn.exec_driver_sql("ALTER TABLE deal_contact ADD CONSTRAINT fk_deal_contact_deal_id_deal FOREIGN KEY (deal_id) "
+                             "REFERENCES deal (id) ON DELETE CASCADE NOT VALID")
+        conn.exec_driver_sql("ALTER TABLE contact_company DISABLE TRIGGER ALL")  # a superuser's: the keys go unchecked
+    r = seeded("db", "check", "--json")
+    assert r.exit_code == 1
+    [fks] = [c for c in json.loads(r.stdout)["checks"] if c["check"] == "foreign-keys"]
+    assert fks["problems"] == [
+        "the foreign key fk_contact_company_company_id_company is not enforced: a trigger of it is disabled",
+        "the foreign key fk_contact_company_contact_id_contact is not enforced: a trigger of it is disabled",
+        "the foreign key fk_deal_contact_deal_id_deal is not validated (NOT VALID): rows may break it",
+        "the foreign key fk_deal_owner_id_team_member is missing (dropped)",
+    ]
 
 
 def test_check_on_an_empty_database(cli):
@@ -348,7 +396,8 @@ def test_check_lists_an_older_revision(cli, tmp_path):
     path = old_copy(tmp_path)
     r = cli("--db", str(path), "db", "check")
     assert r.exit_code == 1
-    assert f"Problem: schema revision is 0001, salescrm needs {HEAD_REVISION}" in r.stderr
+    assert f"Problem: schema-revision: the database is at schema revision 0001, salescrm needs {HEAD_REVISION}" in r.stderr
+    assert "Checks run on SQLite: schema-revision, integrity, foreign-keys." in r.stderr
     assert baks(tmp_path) == []
 
 

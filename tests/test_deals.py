@@ -574,7 +574,7 @@ def test_edit_correcting_a_passed_gate_must_still_meet_it(seeded):
 def test_edit_set_help_says_any_gate_key_is_accepted():
     from salescrm.cli.app import command_group
 
-    edit = command_group("deal").commands["edit"]
+    edit = command_group("deal").get_command(None, "edit")
     [option] = [p for p in edit.params if "--set" in p.opts]
     assert option.help.startswith("A gate value KEY=VALUE (repeatable), any gate key. A value of a later stage is "
                                   "recorded as soon as it is known and checked when its gate is entered")

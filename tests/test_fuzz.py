@@ -41,12 +41,11 @@ def commands() -> list[tuple[str, ...]]:
     found = []
 
     def walk(command, path):
-        subs = getattr(command, "commands", None)
-        if subs:
+        if hasattr(command, "list_commands"):  # a group: its commands are built when named
             if getattr(command, "invoke_without_command", False) and path:
                 found.append(path)  # `audit` runs itself, and has subcommands
-            for name, sub in sorted(subs.items()):
-                walk(sub, (*path, name))
+            for name in sorted(command.list_commands(None)):
+                walk(command.get_command(None, name), (*path, name))
         else:
             found.append(path)
 
@@ -62,7 +61,7 @@ def commands() -> list[tuple[str, ...]]:
 def command_at(path: tuple[str, ...]):
     command = command_group(path[0]) if path[0] in {n for n, _, _ in GROUPS} else typer.main.get_group(app).commands[path[0]]
     for name in path[1:]:
-        command = command.commands[name]
+        command = command.get_command(None, name)
     return command
 
 

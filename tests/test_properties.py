@@ -3,8 +3,9 @@ and one message (never a traceback, never an unexpected error), and what it acce
 through `--json` (trimmed of surrounding whitespace, as the product trims).
 
 The expected outcome of each value follows the product's documented rules: a text is refused (exit 2) when
-it holds NUL or a lone surrogate, is empty once trimmed (required fields), shows nothing (only zero-width or
-other invisible characters), or is longer than its field's
+it holds NUL, another control character (a newline only in descriptions and reasons; CRLF reads as LF), a
+lone surrogate or, in a name, a bidirectional control, is empty once trimmed (required fields), shows nothing
+(only zero-width or other invisible characters), or is longer than its field's
 limit once trimmed; a name made only of digits is refused (it would read as an id), and so is a name whose
 comparison key (salescrm.domain.naming.name_key) outgrows its column. Exit 1 is accepted only
 for the rules that concern other records (a duplicate name).
@@ -127,11 +128,28 @@ website_text = st.one_of(st.sampled_from(WEBSITES), any_text, any_text.map(lambd
 _unique = itertools.count(1)
 
 
-def text_ok(value: str, limit: int, *, required: bool = True) -> bool:
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def characters_ok(value: str, *, lines: bool = False, name: bool = False) -> bool:
+    """The product's rule for the characters of typed text (salescrm/domain/values.py plain_text): CRLF is
+    read as LF; no C0 control (a newline only in texts that may span lines), DEL, C1 control or lone
+    surrogate; in names, no bidirectional control."""
+    for c in value.replace("\r\n", "\n"):
+        code = ord(c)
+        if c == "\n":
+            if not lines:
+                return False
+        elif code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or (name and c in BIDI_CONTROLS):
+            return False
+    return True
+
+
+def text_ok(value: str, limit: int, *, required: bool = True, lines: bool = False, name: bool = False) -> bool:
     """The product's rule for free text (salescrm/domain/values.py clean_text)."""
-    if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+    if not characters_ok(value, lines=lines, name=name):
         return False
-    trimmed = value.strip()
+    trimmed = value.replace("\r\n", "\n").strip()
     if not trimmed:
         return not required
     return has_visible_character(trimmed) and len(trimmed) <= limit
@@ -139,11 +157,11 @@ def text_ok(value: str, limit: int, *, required: bool = True) -> bool:
 
 def name_ok(value: str) -> bool:
     """Names are also compared by a normalised key (case and accents folded), which must fit its column."""
-    return text_ok(value, 200) and not value.strip().isdigit() and len(name_key(value.strip())) <= 200
+    return text_ok(value, 200, name=True) and not value.strip().isdigit() and len(name_key(value.strip())) <= 200
 
 
 def stored(value: str) -> str | None:
-    return value.strip() or None
+    return value.replace("\r\n", "\n").strip() or None
 
 
 def website_stored(value: str) -> str | None:
@@ -207,7 +225,7 @@ def check_company_add(crm, name: str, legal_name: str, website: str) -> None:
     legal = ["--legal-name", legal_name] if legal_name.strip() else []
     r = crm("company", "add", "--country", "ES", "--website", website, *legal, "--", name)
     check_run(r, DUPLICATE_COMPANY)
-    valid = name_ok(name) and text_ok(legal_name, 300, required=False) and website_stored(website) is not None
+    valid = name_ok(name) and text_ok(legal_name, 300, required=False, name=True) and website_stored(website) is not None
     assert r.exit_code == (0 if valid else 2) or (valid and r.exit_code == 1), (valid, r.exit_code, r.stderr[-2000:])
     if r.exit_code == 0:
         obj = show(crm, "company", added_id(r, "company"))
@@ -226,7 +244,7 @@ def test_contact_add_text(crm, backend, first, last, title):
 def check_contact_add(crm, first: str, last: str, title: str) -> None:
     r = crm("contact", "add", "--first-name", first, "--last-name", last, "--job-title", title)
     check_run(r)
-    valid = text_ok(first, 200) and text_ok(last, 200) and text_ok(title, 200)
+    valid = text_ok(first, 200, name=True) and text_ok(last, 200, name=True) and text_ok(title, 200)
     assert r.exit_code == (0 if valid else 2), (valid, r.exit_code, r.stderr[-2000:])
     if r.exit_code == 0:
         obj = show(crm, "contact", added_id(r, "contact"))
@@ -244,13 +262,13 @@ def test_deal_create_text(crm, backend, description, source, unique):
 def check_deal_create(crm, description: str, source: str) -> None:
     r = crm("deal", "create", "--company", COMPANY, "--description", description, "--source", source, *DEAL_ARGS, "--json")
     check_run(r, DUPLICATE_DEAL)
-    valid = (text_ok(description, 400) and text_ok(source, 300)
+    valid = (text_ok(description, 400, lines=True) and text_ok(source, 300)
              and len(name_key(" ".join(["ES", COMPANY, *description.split()]))) <= 700)
     assert r.exit_code == (0 if valid else 2) or (valid and r.exit_code == 1), (valid, r.exit_code, r.stderr[-2000:])
     if r.exit_code == 0:
         created = json.loads(r.stdout)
         obj = show(crm, "deal", created["id"])
-        assert obj["description"] == description.strip()
+        assert obj["description"] == stored(description)
         assert obj["source"] == source.strip()
         assert obj["name"] == " ".join(["ES", COMPANY, *description.split()])
 
@@ -268,13 +286,13 @@ def check_deal_lose(crm, reason: str) -> None:
     deal_id = json.loads(made.stdout)["id"]
     r = crm("deal", "lose", str(deal_id), "--category", "Bad timing", "--reason", reason)
     check_run(r)
-    valid = text_ok(reason, 2000)
+    valid = text_ok(reason, 2000, lines=True)
     assert r.exit_code == (0 if valid else 2), (valid, r.exit_code, r.stderr[-2000:])
     obj = show(crm, "deal", deal_id)
     if r.exit_code == 0:
         assert obj["stage"] == "Lost"
         assert obj["lost_reason_category"] == "Bad timing"
-        assert obj["lost_reason"] == reason.strip()
+        assert obj["lost_reason"] == stored(reason)
     else:
         assert obj["stage"] == "Prospected" and obj["lost_reason"] is None
 

@@ -254,3 +254,54 @@ def test_long_reads_show_a_progress_bar_on_a_terminal_only(seeded, spawn, args, 
     assert not re.search(r"Auditing|Reading", quiet)
     piped = seeded(*args)
     assert piped.exit_code == 0 and piped.stderr == ""
+
+
+# Issue 11, "No stored text can drive the terminal". What a terminal may receive from salescrm itself:
+# rich's colours and styles (SGR), and its progress bar's hidden cursor, line erase and cursor up (never
+# a screen clear); anything else is data.
+OWN = re.compile(r"\x1b\[(?:[0-9;]*m|\?25[lh]|2K|[0-9]*A)")
+HOSTILE_TITLE = "\x1b]0;pwned\x07"  # sets the window title
+HOSTILE_CLEAR = "\x1b[2J"  # clears the screen
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\x7f", "\x08")
+READS = [
+    ("company", "list"), ("company", "show", "1"), ("contact", "show", "1"), ("deal", "list"), ("deal", "show", "1"),
+    ("pipeline", "show"), ("report", "pipeline"), ("activity", "list"), ("journal", "show"),
+]
+
+
+def test_no_escape_byte_from_data_reaches_the_terminal(seeded, spawn, db, tmp_path):
+    import sqlalchemy as sa
+
+    from salescrm.domain.naming import name_key
+
+    leads = tmp_path / "leads.jsonl"
+    leads.write_text(json.dumps({"first_name": HOSTILE_TITLE, "last_name": HOSTILE_CLEAR, "email": "x@example.es",
+                                 "channel": "email"}) + "\n")
+    child = spawn("lead", "add", "--from-json", str(leads), columns=200)
+    out = finish(child)
+    assert child.exitstatus == 2, out
+    assert "First name holds the control character \\x1b (ESC)" in out
+    assert db.count("contact") == 1
+    # Past the input checks, as an SQL edit or an old row would be.
+    company = f"{HOSTILE_TITLE}{HOSTILE_CLEAR}[bold]Sanitas[/] \x9b31m\u202e \x7f\x08"
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE company SET name = :n, name_key = :k"), {"n": company, "k": name_key(company)})
+        conn.execute(sa.text("UPDATE contact SET first_name = :f, last_name = :l"), {"f": HOSTILE_TITLE, "l": HOSTILE_CLEAR})
+        conn.execute(sa.text("UPDATE deal SET name = :n, description = :n"), {"n": company})
+        conn.execute(sa.text("UPDATE task SET title = :n"), {"n": HOSTILE_TITLE + "Call"})
+        conn.execute(sa.text("UPDATE team_member SET name = :n WHERE id = 1"), {"n": HOSTILE_CLEAR + "Ana"})
+    assert seeded("activity", "log", "--company", "1", "--type", "note", "--summary", "Demo").exit_code == 0
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE activity SET summary = :n"), {"n": HOSTILE_CLEAR + "Demo\x9b2J"})
+    shown = {}
+    for args in READS:
+        child = spawn(*args, columns=200)
+        out = finish(child)
+        assert child.exitstatus == 0, (args, out)
+        shown[args] = text = OWN.sub("", out)
+        assert not [c for c in RAW_CONTROLS if c in text], (args, text)
+    escaped = "\\x1b]0;pwned\\x07\\x1b[2J[bold]Sanitas[/] \\x9b31m\\u202e \\x7f\\x08"  # markup as typed, too
+    for args in (("company", "list"), ("company", "show", "1"), ("deal", "list"), ("deal", "show", "1")):
+        assert escaped in shown[args], (args, shown[args])
+    assert "\\x1b]0;pwned\\x07 \\x1b[2J (id 1)" in shown["contact", "show", "1"]
+    assert "\\x1b[2JDemo\\x9b2J" in shown["activity", "list"]

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.no_database  # no test here opens a database
 SALESCRM = {
     "salescrm", "salescrm.cli", "salescrm.cli.app",  # the root command; it loads one command group, by name
     "salescrm.cli.runtime", "salescrm.errors", "salescrm.interrupts",  # what every command shares
+    "salescrm.cli.streams",  # stdout and stderr guarded from the start (exit 4; a closed pipe exits 0); stdlib only
     "salescrm.cli.placeholders",  # what --help shows after each option
     "salescrm.cli.empty_values",  # each command refuses an empty value as its options are parsed (errors only)
+    "salescrm.cli.typed",  # every command's text options checked for control characters (issue 11)
     "salescrm.cli.demo", "salescrm.cli.db", "salescrm.cli.output",  # `demo` and `init` are commands of the root
 }
 # ...and, once `deal` is named, the group's module and what it needs to declare its commands.

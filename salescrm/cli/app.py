@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import db, demo, empty_values, placeholders
+from salescrm.cli import db, demo, empty_values, placeholders, streams, typed
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -25,7 +25,10 @@ from salescrm.errors import (
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(message.rstrip() + "\n")
+    from salescrm.cli.output import inert
+    from salescrm.store.masking import redact  # a driver's message may quote what it was given
+
+    sys.stderr.write(inert(redact(message).rstrip()) + "\n")
     return typer.Exit(code)
 
 
@@ -68,15 +71,53 @@ _built: dict[str, TyperGroup] = {}  # groups already built in this process (test
 def command_group(name: str) -> TyperGroup:
     """The `salescrm NAME` group: its module's Typer app, built into a command with its placeholders."""
     if name not in _built:
+        import copy
         import importlib
 
         [(module, help_text)] = [(m, h) for n, m, h in GROUPS if n == name]
-        group = typer.main.get_group(importlib.import_module(module).app)
+        typer_app = importlib.import_module(module).app
+        shell = copy.copy(typer_app)
+        shell.registered_commands = []
+        group = typer.main.get_group(shell)
+        group.__class__ = LazyCommands
+        group.infos = {info.name or typer.main.get_command_name(info.callback.__name__): info
+                       for info in typer_app.registered_commands}
+        group.app = typer_app
         group.name, group.help = name, help_text
         placeholders.apply(group)
         empty_values.apply(group, name)
+        typed.apply(group)
         _built[name] = group
     return _built[name]
+
+
+class LazyCommands(placeholders.Group):
+    """A group whose commands are built when first named: `deal show` builds the options of `show` alone
+    (help and completion, which list them all, build them all)."""
+
+    infos: dict
+    app: typer.Typer
+
+    def list_commands(self, ctx):
+        return list(self.infos)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in self.infos:
+            command = typer.main.get_command_from_info(
+                self.infos[cmd_name], pretty_exceptions_short=self.app.pretty_exceptions_short,
+                rich_markup_mode=self.app.rich_markup_mode,
+            )
+            placeholders.apply(command)
+            empty_values.apply(command, f"{self.name} {cmd_name}")
+            typed.apply(command)
+            self.commands[cmd_name] = command
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.infos:  # a typo: build them all, so that the error suggests the closest
+            for name in self.infos:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
 
 class SalesCrmGroup(placeholders.Group):
@@ -87,6 +128,7 @@ class SalesCrmGroup(placeholders.Group):
         placeholders.apply(self)
         for name, command in self.commands.items():  # init, demo (the groups are built when named)
             empty_values.apply(command, name)
+        typed.apply(self)
         self._listing = False
 
     def list_commands(self, ctx):
@@ -98,6 +140,20 @@ class SalesCrmGroup(placeholders.Group):
         if self._listing:  # a list of the groups needs their names and help only, not their commands
             return TyperGroup(name=cmd_name, help=next(h for n, _, h in GROUPS if n == cmd_name))
         return command_group(cmd_name)
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as e:  # typer's UsageError: suggest the closest group, which is not built yet
+            message = getattr(e, "message", None)
+            if _is_typer_control(e) and message and args and "Did you mean" not in message:
+                import difflib
+
+                names = [name for name, _, _ in GROUPS] + list(self.commands)
+                matches = difflib.get_close_matches(args[0], names)
+                if matches:
+                    e.message = f"{message.rstrip('.')}. Did you mean {', '.join(repr(m) for m in matches)}?"
+            raise
 
     def format_help(self, ctx, formatter):
         self._listing = True
@@ -135,23 +191,33 @@ class SalesCrmGroup(placeholders.Group):
             raise _fail(f"{newline}Interrupted; {interrupts.outcome()}.", EXIT_INTERRUPTED) from None
         except Interrupted:
             raise _fail(f"Terminated; {interrupts.outcome()}.", EXIT_TERMINATED) from None
-        except BrokenPipeError:
+        except (BrokenPipeError, streams.OutputClosed):
             _silence_stdout()
             raise typer.Exit(0) from None
         except Exception as e:
             if _is_typer_control(e):
+                _mask_usage_error(e)
                 raise
             rt = ctx.obj if isinstance(ctx.obj, Runtime) else None
             if rt is not None and rt.debug:
                 raise
             log = _write_error_log()
             raise _fail(
-                f"Unexpected error: {type(e).__name__}; nothing was saved. Details are in {log} "
+                f"Unexpected error: {type(e).__name__}; {interrupts.outcome()}. Details are in {log} "
                 "(run with --debug to see them here).",
                 EXIT_REFUSED,
             ) from None
         finally:
             _close_databases()
+
+
+def _mask_usage_error(error: Exception) -> None:
+    """Typer's usage errors quote what was typed: a database URL typed in the wrong place shows masked."""
+    message = getattr(error, "message", None)
+    if isinstance(message, str):
+        from salescrm.store.masking import shown_text
+
+        error.message = shown_text(message)
 
 
 def _close_databases() -> None:
@@ -163,6 +229,7 @@ def _close_databases() -> None:
 
 def _write_error_log() -> str:
     from salescrm.store.location import state_dir
+    from salescrm.store.masking import redact
 
     try:
         directory = state_dir()
@@ -170,7 +237,7 @@ def _write_error_log() -> str:
         path = directory / "error.log"
         with open(path, "a", encoding="utf-8") as f:
             os.chmod(path, 0o600)
-            f.write(traceback.format_exc() + "\n")
+            f.write(redact(traceback.format_exc()) + "\n")
         return str(path)
     except OSError:
         return "(no log: the state directory is not writable; SALESCRM_STATE_DIR moves it)"
@@ -227,8 +294,14 @@ app.command("demo", help=demo.HELP, epilog=demo.EPILOG)(demo.demo)
 
 def main() -> None:
     interrupts.install()
+    streams.install()
+    code = 0
     try:
         app(prog_name="salescrm")
-    except BrokenPipeError:
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        if isinstance(e.code, str):
+            sys.stderr.write(e.code + "\n")
+    except (BrokenPipeError, streams.OutputClosed):  # help printed into a closed pipe
         _silence_stdout()
-        sys.exit(0)
+    sys.exit(streams.finish(code))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json as json_lib
 import sys
 from typing import List, Optional
 
@@ -18,7 +17,7 @@ app = typer.Typer(
 )
 
 CHECK_HELP = ("Only this check (repeatable): deal-name, stage-gate, duplicate-company, local-branch, legal-name, "
-              "duplicate-contact, missing-field, orphan, owner-role, stale-deal, overdue-close, no-next-step.")
+              "duplicate-contact, missing-field, orphan, owner-role, stale-deal, overdue-close, no-next-step, unknown-value.")
 FAIL_ON = ("error", "warning", "never")
 TERMINAL_FINDINGS = 100  # a terminal shows this many findings unless --limit says otherwise
 
@@ -60,7 +59,7 @@ def audit(
 def _print_json(result) -> None:
     out = sys.stdout
     head = {"score": result.score, "summary": result.summary_rows(), "by_owner": result.owner_rows()}
-    out.write(json_lib.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "findings": ')
+    out.write(output.json_text(head, indent=2)[:-2] + ',\n  "findings": ')
     output.print_json_array(f.as_json() for f in result.findings())
     out.write("}\n")
 
@@ -128,7 +127,7 @@ def fix(
     for r in renames:
         line = f"Deal {r.deal_id}: '{r.old}' -> '{r.new}'"
         if json:
-            sys.stderr.write(line + "\n")
+            sys.stderr.write(output.inert(line) + "\n")
         else:
             output.say(line)
     if not yes:

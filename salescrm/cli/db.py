@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from salescrm.cli import output
-from salescrm.cli.runtime import runtime
+from salescrm.cli.runtime import reason_option, runtime
 
 app = typer.Typer(epilog="Example: salescrm db check", no_args_is_help=True)
 
@@ -93,8 +93,12 @@ def upgrade(ctx: typer.Context) -> None:
 
 
 @app.command("backup", epilog="Example: salescrm db backup ~/backups/crm-2026-11-23.db")
-def backup(ctx: typer.Context, file: Path = typer.Argument(..., help="The new backup file (must not exist).")) -> None:
-    """Write a consistent copy of the database, even while others are writing (SQLite's online backup)."""
+def backup(ctx: typer.Context, file: Path = typer.Argument(
+        ..., help="The new backup file: a name that does not exist yet, not even as a symbolic link.")) -> None:
+    """Write a consistent copy of the database, even while others are writing (SQLite's online backup).
+
+    The copy is written to a temporary file beside FILE, checked, and only then named FILE: a backup that
+    fails (a full disk: exit 3) or is interrupted leaves no file."""
     from salescrm.errors import Refused
     from salescrm.store.backup import copy_database
 
@@ -102,7 +106,7 @@ def backup(ctx: typer.Context, file: Path = typer.Argument(..., help="The new ba
     if location.path is None:
         raise Refused(
             "salescrm backs up SQLite files itself; for a PostgreSQL database use pg_dump, e.g.: "
-            f"pg_dump --format=custom --file {file} '{_libpq_url(engine)}'"
+            f"pg_dump --format=custom --file {file} '{_libpq_url(location)}'"
         )
     _revision(location, engine)  # fails cleanly when the file is not a database
     target = file.expanduser().absolute()
@@ -114,9 +118,18 @@ def backup(ctx: typer.Context, file: Path = typer.Argument(..., help="The new ba
     output.say(f"Backed up {location.display} to {file}.")
 
 
-def _libpq_url(engine) -> str:
-    url = engine.url.set(drivername="postgresql", password=None)
-    return url.render_as_string(hide_password=True)
+def _libpq_url(location) -> str:
+    """The URL as libpq takes it (no SQLAlchemy driver name), shown as everywhere (store/masking.py) but
+    without the masked password, which pgpass or PGPASSWORD give pg_dump."""
+    from salescrm.store.masking import MASK
+
+    scheme, rest = location.display.split("://", 1)
+    rest = rest.replace(f":{MASK}@", "@", 1)
+    if "?" in rest:
+        rest, query = rest.split("?", 1)
+        kept = [item for item in query.split("&") if item != f"password={MASK}"]
+        rest += "?" + "&".join(kept) if kept else ""
+    return f"{scheme.split('+')[0]}://{rest}"
 
 
 @app.command("restore", epilog="Example: salescrm db restore ~/backups/crm-2026-11-23.db --force")
@@ -124,20 +137,23 @@ def restore(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="A backup made by `salescrm db backup`."),
     force: bool = typer.Option(False, "--force", help="Replace the current database (required off a terminal)."),
+    reason: Optional[str] = reason_option(),
 ) -> None:
-    """Replace the current SQLite database with a backup, after checking the backup's integrity and revision."""
+    """Replace the current SQLite database with a backup, after checking the backup's integrity and revision.
+
+    salescrm's writers wait while the database as it was is copied beside it and the backup swapped in,
+    and the journal records the restore; programs that write the file by themselves are not held back."""
     from salescrm.errors import Refused
     from salescrm.store import engine as store
-    from salescrm.store.backup import copy_beside, inspect_backup, restore_database
-
     from salescrm.store import sqlite_file
+    from salescrm.store.backup import inspect_backup, restore_database
 
     rt = runtime(ctx)
     location = rt.location()
     if location.path is None:
         raise Refused("salescrm restores SQLite files only; restore a PostgreSQL database with pg_restore.")
     sqlite_file.check_directory(location.path, location.explicit)
-    existed = sqlite_file.exists(location.path)  # a directory, a device or another file is refused (exit 3)
+    sqlite_file.exists(location.path)  # a directory, a device or another file is refused (exit 3)
     file = file.expanduser().absolute()
     revision = inspect_backup(file)
     if revision not in store.KNOWN_REVISIONS:
@@ -145,43 +161,82 @@ def restore(
     if not force:
         if not rt.can_prompt() or not rt.ask().confirm(f"Replace {location.display} with {file}?", default=False):
             raise Refused(f"Restoring replaces {location.display}: pass --force to do it; nothing was restored.")
-    safety = copy_beside(location.path, "before-restore") if existed else None
+    info = rt.journal_info(reason)
     store.close_all()
-    if not existed:
-        sqlite_file.create(location.path)
-    restore_database(file, location.path)
-    output.say(f"Restored {location.display} from {file}."
+    safety = restore_database(file, location.path, info)
+    upgraded = f" It was upgraded from schema revision {revision} to {store.HEAD_REVISION}." if revision != store.HEAD_REVISION else ""
+    output.say(f"Restored {location.display} from {file}.{upgraded}"
                + (f" The database as it was before is kept in {safety}." if safety else ""))
 
 
-@app.command("check", epilog="Example: salescrm db check")
-def check(ctx: typer.Context) -> None:
-    """Check integrity, foreign keys, the journal chain and the schema revision; exit 1 listing each problem."""
-    from salescrm.domain import journal
+@app.command("check", epilog="Example: salescrm db check --json")
+def check(ctx: typer.Context, json: bool = typer.Option(False, "--json", help=(
+        'Print {"database", "backend", "sound", "checks": [{"check", "how", "problems"}]} on stdout.'))) -> None:
+    """Check the database and say which checks ran on its backend (SQLite: schema revision, integrity, foreign
+    keys, journal, unknown values; PostgreSQL: the same but integrity); exit 1 listing each problem."""
+    from sqlmodel import Session
+
+    from salescrm.domain.db_checks import CheckContext, run_checks
     from salescrm.errors import Refused
     from salescrm.store.engine import HEAD_REVISION
 
     rt = runtime(ctx)
     location, engine = _engine(ctx)
-    problems = []
     revision = _revision(location, engine)
-    if revision != HEAD_REVISION:
-        problems.append(f"schema revision is {revision}, salescrm needs {HEAD_REVISION}")
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            integrity = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-            if integrity != ["ok"]:
-                problems += [f"integrity: {line}" for line in integrity]
-            for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
-                problems.append(f"foreign key: {table} row {rowid} points at a missing {parent}")
-    if revision == HEAD_REVISION:
-        with rt.reading() as session:
-            result = journal.verify(session)
-        if not result.intact:
-            problems.append(f"journal: {result.problem}")
+    # At the revision salescrm needs, one read snapshot for every check; before it, the file as it is.
+    with rt.reading() if revision == HEAD_REVISION else Session(engine) as session:
+        ran = run_checks(CheckContext(session, engine.dialect.name, revision, HEAD_REVISION))
+        if revision == HEAD_REVISION:
+            from salescrm.domain import journal
+
+            _warn_journaled_passwords(journal.commands_holding_passwords(session))
+    problems = [f"Problem: {r.check}: {p}" for r in ran for p in r.problems]
+    if json:
+        output.print_json({"database": location.display, "backend": engine.dialect.name, "sound": not problems,
+                           "checks": [r.as_json() for r in ran]})
+        if problems:
+            raise typer.Exit(1)
+        return
+    names = ", ".join(r.check for r in ran)
     if problems:
-        raise Refused("\n".join(f"Problem: {p}" for p in problems))
-    output.say(f"Database {location.display} is sound: integrity, foreign keys, journal and schema revision {revision}.")
+        raise Refused("\n".join(problems) + f"\nChecks run on {_backend_name(engine)}: {names}.")
+    output.say(f"Database {location.display} is sound. Checks run on {_backend_name(engine)}:\n"
+               + "\n".join(f"  {r.check}: {r.how}" for r in ran))
+
+
+def _backend_name(engine) -> str:
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(engine.dialect.name, engine.dialect.name)
+
+
+@app.command("grants", epilog="Example: salescrm db grants --role salescrm_rep | psql -U salescrm_owner salescrm")
+def grants(ctx: typer.Context, role: str = typer.Option(
+        "salescrm_rep", "--role", help="The PostgreSQL role to grant a rep's privileges to (created beforehand).")) -> None:
+    """Print the SQL that gives a PostgreSQL role a rep's privileges, generated from the schema: the records,
+    the ledgers insert-only (journal, stage history, survey answers), the sequences (reads no database)."""
+    from salescrm.errors import InvalidValue
+    from salescrm.store.engine import HEAD_REVISION
+    from salescrm.store.grants import rep_grants_sql
+
+    if not role.strip() or len(role.encode()) > 63 or "\x00" in role:
+        raise InvalidValue(f"--role '{role}': give a PostgreSQL role name of 1 to 63 bytes, e.g. salescrm_rep.")
+    location = runtime(ctx).location()
+    database = "salescrm"  # the name docs/teams.md uses, unless --db / SALESCRM_DB names a PostgreSQL database
+    if location.path is None:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(location.url).database or database
+    output.say(rep_grants_sql(role, database, HEAD_REVISION).rstrip("\n"))
+
+
+def _warn_journaled_passwords(rows: int) -> None:
+    """Rows an older salescrm journaled with a database password in their command: a warning, not a
+    problem of the database, since nothing can rewrite them (the chain's hashes cover them)."""
+    if rows:
+        output.warn(
+            f"{rows} journal row{'s' if rows > 1 else ''} hold{'' if rows > 1 else 's'} a database password in "
+            "the command recorded by an older salescrm; the journal's hashes cover them, so they cannot be "
+            "rewritten (journal show masks it): change that database password."
+        )
 
 
 INIT_HELP = ("Create an empty salescrm database on purpose, at --db / SALESCRM_DB or the default location, and say "

@@ -231,24 +231,34 @@ def show(
     following = moves.next_stage(found)
     if following is not None:
         output.say("\nNext: " + gates.describe_gate(following))
+    elif found.stage not in process.STAGE_NAMES:
+        output.say(f"\nStage '{found.stage}' is not one salescrm knows: it was written outside salescrm "
+                   "(`salescrm db check` lists such values), so the deal cannot move on until it holds a stage of the process.")
     elif found.stage == process.LOST_STAGE:
         output.say(f"\nLost deals are final: to sell this again, run `salescrm deal create --from {found.id}`.")
     else:
         output.say("\nWon: the payment is done.")
 
 
+def owner_shown(owner: str | None, owner_id: int | None) -> str:
+    """A deal's owner in a table: its name, or the stored id when it points at no team member (written by SQL)."""
+    return owner if owner is not None else f"#{owner_id} (no such team member)"
+
+
 def _render_deal(obj: dict) -> None:
     pairs = [
         ("Deal", f"{obj['name']} (id {obj['id']})"),
-        ("Stage", f"{obj['stage']} ({obj['probability']} %), pipeline {obj['pipeline']}"),
+        ("Stage", f"{obj['stage']} ({obj['probability']} %), pipeline {obj['pipeline']}" if obj["probability"] is not None
+         else f"{obj['stage']} (a stage salescrm does not know), pipeline {obj['pipeline']}"),
         ("Company", obj["company"]),
         ("Country", obj["country"]),
         ("Description", obj["description"]),
-        ("Amount", f"{output.money(obj['amount'])} {obj['currency']} (weighted {output.money(obj['weighted_amount'])})"),
+        ("Amount", f"{output.money(obj['amount'])} {obj['currency']}" + (
+            f" (weighted {output.money(obj['weighted_amount'])})" if obj["weighted_amount"] is not None else "")),
         ("Close date", obj["close_date"]),
         ("Class", obj["deal_class"]),
         ("Source", obj["source"]),
-        ("Owner", obj["owner"]),
+        ("Owner", owner_shown(obj["owner"], obj["owner_id"])),
         ("Contacts", ", ".join(f"{c['name']} <{c['email']}>" if c["email"] else c["name"] for c in obj["contacts"]) or "-"),
     ]
     if obj["lost_reason_category"]:
@@ -321,8 +331,8 @@ def list_(
         output.table(
             [("ID", output.ID), ("Name", output.NAME), "Stage", ("Amount", output.AMOUNT), "Cur.",
              ("Close date", output.DATE), ("Owner", output.NAME)],
-            ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"], d["close_date"], d["owner"])
-             for d in objects),
+            ((d["id"], d["name"], d["stage"], output.money(d["amount"]), d["currency"], d["close_date"],
+              owner_shown(d["owner"], d["owner_id"])) for d in objects),
         )
 
 
@@ -381,7 +391,7 @@ def _corrects_a_passed_gate(rt: Runtime, deal: str, values: dict[str, str]) -> b
 
     with rt.reading() as session:
         found = refs.deal(session, deal)
-    if found.stage == process.LOST_STAGE:
-        return False
+    if found.stage == process.LOST_STAGE or found.stage not in process.STAGE_NAMES:
+        return False  # a stage salescrm does not know: `deal edit` refuses it
     entered = {k for s in process.stages_between(process.FIRST_STAGE, found.stage) if s.gate for k in s.gate.keys}
     return bool(entered & set(values))

@@ -190,11 +190,11 @@ def retry_line(rt: Runtime, typed: dict[str, str], options: list[tuple[str, str]
     A password in a database URL is shown as *** (as in the journal): it is never echoed, even to the
     person who typed it; pgpass or PGPASSWORD supply it again.
     """
-    from salescrm.store.location import hide_password
+    from salescrm.store.masking import shown_argv
 
     extra = [a for option, value in options for a in (option, value)]
     extra += [a for key, value in typed.items() for a in ("--set", f"{key}={value}")]
-    return " ".join(shlex.quote(a) for a in ["salescrm", *(hide_password(a) for a in rt.argv), *extra])
+    return " ".join(shlex.quote(a) for a in ["salescrm", *shown_argv(rt.argv), *extra])
 
 
 def with_retry(rt: Runtime, error: GateNotMet, typed: dict[str, str], options: list[tuple[str, str]] = ()) -> GateNotMet:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -43,6 +42,9 @@ def add(
     from_json: Optional[str] = typer.Option(None, "--from-json", metavar="FILE",
                                             help="Read leads from a file of JSON (one object, an array, or one object per line); - for stdin."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="With --from-json: register the valid leads and report the others (exit 1 when any was skipped)."),
+    rejects: Optional[str] = typer.Option(None, "--rejects", metavar="FILE",
+                                          help="With --from-json: write every rejected lead, with its reason, to this new file "
+                                               "(JSON lines, readable by you only; an existing file is refused)."),
     no_follow_up: bool = no_follow_up_option(),
     follow_up_in: str = follow_up_in_option(),
     json: bool = typer.Option(False, "--json", help="Print what was registered as JSON."),
@@ -60,8 +62,12 @@ def add(
             from salescrm.errors import InvalidValue
 
             raise InvalidValue("--from-json reads every field from the file; give the lead's fields there, not as options.")
-        _add_from_file(rt, from_json, skip_invalid, delay, json, reason)
+        _add_from_file(rt, from_json, skip_invalid, delay, json, reason, rejects)
         return
+    if rejects is not None:
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue("--rejects lists the leads a --from-json file had rejected: give it with --from-json.")
     needs = Needs()
     for value, label, option in ((first_name, "first name", "--first-name"), (last_name, "last name", "--last-name")):
         if value is None:
@@ -145,47 +151,91 @@ def _required(label: str):
     return required(label.capitalize())
 
 
-def _read(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    try:
-        return Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        from salescrm.errors import InvalidValue
+def _add_from_file(rt, source: str, skip_invalid: bool, delay, json: bool, reason: str | None, rejects_path: str | None) -> None:
+    """Two passes, with flat memory. The first streams the file, checks each lead without the database
+    and keeps the valid ones in a private temporary file; so a file over a bound, or with invalid leads
+    (without --skip-invalid), stops before the database is opened for writing, and the write transaction
+    is not held while a large file is parsed. The second writes each valid lead in its own savepoint."""
+    import json as json_module
+    import tempfile
 
-        raise InvalidValue(f"Cannot read the lead file {source}: {getattr(e, 'strerror', None) or e}.") from None
-
-
-def _add_from_file(rt, source: str, skip_invalid: bool, delay, json: bool, reason: str | None) -> None:
     from salescrm.domain import leads
-    from salescrm.errors import InvalidValue, SalesCrmError
+    from salescrm.domain.input_files import Limits, open_input, read_records
+    from salescrm.domain.rejects import RejectsFile, Tally
+    from salescrm.errors import SalesCrmError
 
-    lines = leads.read_leads(_read(source))
-    bad = [line for line in lines if line.problems]
-    if bad and not skip_invalid:
-        listed = "\n".join(f"  line {line.line}: {leads.describe_problems(line)}" for line in bad)
-        raise InvalidValue(
-            f"{len(bad)} of {len(lines)} leads are not valid, so none was registered:\n{listed}\n"
-            "Fix them, or pass --skip-invalid to register the valid ones."
-        )
-    objects, results, skipped = [], [], [(line.line, leads.describe_problems(line)) for line in bad]
-    with rt.writing(reason) as session:
-        for line in lines:
-            if line.problems:
-                continue
-            try:
-                with session.begin_nested():
-                    result = leads.add_lead(session, line.lead, delay)
-            except SalesCrmError as e:
-                if not skip_invalid:
-                    raise type(e)(f"Line {line.line}: {e.message} No lead was registered.") from None
-                skipped.append((line.line, e.message))
-                continue
-            results.append(result)
-            objects.append(_result_object(session, line.line, result))
-    _report(objects, results, json, skipped, as_array=True)
-    if skipped:  # the valid leads are saved; cron sees that some were not
+    limits = Limits.from_environment()
+    rejects = RejectsFile(rejects_path) if rejects_path is not None else None
+    tally, total, objects, results = Tally(), 0, [], []
+
+    def reject(line: int, problem: str, record) -> None:
+        tally.add(line, problem)
+        if rejects is not None:
+            rejects.write(line, problem, value=record.value if record else None, text=record.text if record else None)
+
+    try:
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as valid:  # mode 0600, removed when closed
+            with open_input(source, "the lead file", "--from-json") as stream:
+                for line in leads.read_leads(read_records(stream, limits, "the lead file")):
+                    total += 1
+                    if line.problems:
+                        reject(line.line, leads.describe_problems(line), line.record)
+                    elif skip_invalid or not tally.count:  # once one is invalid, nothing will be registered
+                        valid.write(json_module.dumps([line.line, line.record.value]) + "\n")
+            if tally.count and not skip_invalid:
+                if rejects is not None:
+                    rejects.keep()
+                raise _refused(tally, total, rejects_path)
+            valid.seek(0)
+            if valid.readline():
+                valid.seek(0)
+                with rt.writing(reason) as session:
+                    for text in valid:
+                        number, value = json_module.loads(text)
+                        try:
+                            with session.begin_nested():
+                                result = leads.add_lead(session, leads.lead_of(value), delay)
+                        except SalesCrmError as e:
+                            reject(number, e.message, _Given(value))
+                            if not skip_invalid:
+                                if rejects is not None:
+                                    rejects.keep()
+                                raise type(e)(f"Line {number}: {e.message} No lead was registered.") from None
+                            continue
+                        results.append(result)
+                        objects.append(_result_object(session, number, result))
+                    if rejects is not None:
+                        rejects.keep()  # on disk before the commit
+            elif rejects is not None:
+                rejects.keep()
+    except BaseException:
+        if rejects is not None:
+            rejects.discard_unless_kept()
+        raise
+    _report(objects, results, json, as_array=True, skipped=tally, rejects_path=rejects_path)
+    if tally.count:  # the valid leads are saved; cron sees that some were not
         raise typer.Exit(1)
+
+
+class _Given:
+    """A lead's record as given, for the rejects file (a lead the database refused)."""
+
+    def __init__(self, value):
+        self.value, self.text = value, None
+
+
+def _refused(tally, total: int, rejects_path: str | None):
+    """The error of a file with invalid leads, without --skip-invalid: nothing was registered."""
+    from salescrm.errors import InvalidValue
+
+    listed = [f"  line {line}: {problem}" for line, problem in tally.shown]
+    if tally.more or rejects_path:
+        where = f"{rejects_path} lists every one with its reason" if rejects_path else "--rejects FILE writes every one with its reason"
+        listed.append(f"  ... and {tally.more} more ({where})." if tally.more else f"  ({where}.)")
+    return InvalidValue(
+        f"{tally.count} of {total} leads are not valid, so none was registered:\n" + "\n".join(listed) + "\n"
+        "Fix them, or pass --skip-invalid to register the valid ones."
+    )
 
 
 def _result_object(session, line: int, result) -> dict:
@@ -203,13 +253,19 @@ def _result_object(session, line: int, result) -> dict:
     }
 
 
-def _report(objects: list[dict], results: list, json: bool, skipped: list[tuple[int, str]] = (), as_array: bool = False) -> None:
-    """What was registered; `--json` prints one object for one lead, an array for a file."""
+def _report(objects: list[dict], results: list, json: bool, as_array: bool = False, skipped=None,
+            rejects_path: str | None = None) -> None:
+    """What was registered; `--json` prints one object for one lead, an array for a file. Skipped leads:
+    the first ones on stderr, then how many more (the rejects file has them all)."""
     for result in results:
         for warning in result.warnings:
             output.warn(warning)
-    for line, problem in skipped:
-        sys.stderr.write(f"Skipped line {line}: {problem}\n")
+    if skipped is not None:
+        for line, problem in skipped.shown:
+            sys.stderr.write(output.inert(f"Skipped line {line}: {problem}") + "\n")
+        if skipped.more:
+            where = f"{rejects_path} lists every one with its reason" if rejects_path else "--rejects FILE writes every one with its reason"
+            sys.stderr.write(output.inert(f"Skipped {skipped.more} more line{'' if skipped.more == 1 else 's'} ({where}).") + "\n")
     if json:
         output.print_json(objects if as_array else objects[0])
         return
@@ -227,4 +283,4 @@ def _report(objects: list[dict], results: list, json: bool, skipped: list[tuple[
         say_follow_up(result.follow_up)
     if as_array:
         count = len(objects)
-        output.say(f"{count} lead{'' if count == 1 else 's'} registered" + (f", {len(skipped)} skipped" if skipped else "") + ".")
+        output.say(f"{count} lead{'' if count == 1 else 's'} registered" + (f", {skipped.count} skipped" if skipped and skipped.count else "") + ".")

@@ -17,18 +17,53 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+# --- Text that cannot drive the terminal ---------------------------------------------------------
+#
+# Input refuses control characters (salescrm.domain.values.plain_text), but the database may hold them
+# anyway: rows written before that check, or by SQL. Whatever salescrm prints from it, in tables, TSV,
+# messages and errors, goes through `inert`, which shows each C0 or C1 control, DEL and bidirectional
+# control as an escape (`\x1b`, `\u202e`); tabs, newlines and carriage returns as `\t`, `\n`, `\r`. A
+# message keeps its newlines (several lines are its own); a cell on a terminal shows one as a space, as
+# it shows a tab; TSV escapes the backslash too, so that `\x1b` typed as text and an ESC stay apart.
+
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+_ESCAPED.update({ord(ch): f"\\u{ord(ch):04x}" for ch in _BIDI})
+_ESCAPED.update({ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"})
+_INERT = {
+    "message": {**_ESCAPED, ord("\n"): "\n"},
+    "cell": {**_ESCAPED, ord("\n"): " ", ord("\t"): " "},
+    "tsv": {**_ESCAPED, ord("\\"): "\\\\"},
+}
+
+
+def inert(text, where: str = "message") -> str:
+    """`text` as it may reach a terminal: control characters escaped, for a `message` (newlines kept),
+    a table `cell` (a newline or tab as a space) or a `tsv` field (a backslash doubled)."""
+    return str(text).translate(_INERT[where])
+
+
+# JSON escapes the C0 controls itself; ensure_ascii=False leaves DEL, the C1 controls and the bidi
+# controls raw, and they can only be inside strings, where \u00XX means the same character.
+_JSON_ESCAPED = str.maketrans({code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), *map(ord, _BIDI))})
+
+
+def json_text(obj, indent: int | None = None) -> str:
+    """`obj` as JSON text (UTF-8 kept, controls escaped): what every `--json` prints."""
+    return json.dumps(obj, ensure_ascii=False, indent=indent).translate(_JSON_ESCAPED)
+
+
 def print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(obj, indent=2) + "\n")
 
 
-_ITEM = json.JSONEncoder(ensure_ascii=False)
 _BATCH = 1000
 
 
 def print_json_array(items: Iterable[dict]) -> None:
     """A JSON array written a thousand items at a time, one per line, so that long lists never sit whole in memory."""
     out = sys.stdout
-    encoded = map(_ITEM.encode, items)
+    encoded = map(json_text, items)
     batch = list(itertools.islice(encoded, _BATCH))
     if not batch:
         out.write("[]\n")
@@ -79,13 +114,13 @@ def say(text: str) -> None:
         from rich.console import Console
         from rich.text import Text
 
-        Console(highlight=False).print(Text(text))
+        Console(highlight=False).print(Text(inert(text)))
         return
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(inert(text) + "\n")
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"Warning: {text}\n")
+    sys.stderr.write(f"Warning: {inert(text)}\n")
 
 
 def money(amount: int | float) -> str:
@@ -97,10 +132,10 @@ def money(amount: int | float) -> str:
     return f"{int(amount):{grouping}}"
 
 
-def _cell(value) -> str:
+def _cell(value, where: str = "cell") -> str:
     if value is None:
         return ""
-    return str(value).replace("\t", " ").replace("\n", " ")
+    return inert(value, where)
 
 
 # --- Tables at the terminal's width ----------------------------------------------------------
@@ -186,6 +221,15 @@ def _widths(headers: list[str], kinds: list[Kind], rows: list[list[str]], budget
     return widths
 
 
+def _title(title: str | None):
+    """A table's title as text, never read as rich markup (a name like `[bold]x[/]` prints as typed)."""
+    if title is None:
+        return None
+    from rich.text import Text
+
+    return Text(inert(title))
+
+
 def _text(value: str, kind: Kind, justify: str):
     from rich.text import Text
 
@@ -202,7 +246,7 @@ def table(columns: Sequence, rows: Iterable[Sequence], *, title: str | None = No
         if section:
             write(f"# {section}\n")
         for row in rows:
-            write("\t".join(_cell(v) for v in row) + "\n")
+            write("\t".join(_cell(v, "tsv") for v in row) + "\n")
         return
     from rich import box
     from rich.console import Console
@@ -217,7 +261,7 @@ def table(columns: Sequence, rows: Iterable[Sequence], *, title: str | None = No
     needed = sum(widths) + gaps
     if needed > console.width:  # whole values that cannot fit: wider than the terminal, never broken
         console = Console(highlight=False, width=needed)
-    t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
+    t = Table(title=_title(title), title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
               pad_edge=False, collapse_padding=True)
     aligned = [(justify or {}).get(h, k.justify) for h, k in zip(headers, kinds)]
     for header, width, how in zip(headers, widths, aligned):
@@ -234,17 +278,17 @@ def details(pairs: Sequence[tuple[str, object]], *, title: str | None = None, se
         if section:
             sys.stdout.write(f"# {section}\n")
         for key, value in pairs:
-            sys.stdout.write(f"{key}\t{_cell(value)}\n")
+            sys.stdout.write(f"{_cell(key, 'tsv')}\t{_cell(value, 'tsv')}\n")
         return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    t = Table(title=_title(title), title_justify="left", show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
     for key, value in pairs:
-        t.add_row(key, Text(_cell(value)))
+        t.add_row(Text(_cell(key)), Text(_cell(value)))
     Console(highlight=False).print(t)
 
 
@@ -256,7 +300,7 @@ def heading(text: str | None, section: str) -> None:
             from rich.console import Console
             from rich.text import Text
 
-            Console(highlight=False).print(Text("\n" + text, style="bold"))
+            Console(highlight=False).print(Text("\n" + inert(text), style="bold"))
     else:
         sys.stdout.write(f"# {section}\n")
 
@@ -264,7 +308,7 @@ def heading(text: str | None, section: str) -> None:
 def lines(texts: Iterable[str]) -> None:
     """Lines written whole, never wrapped or cut (commands to copy), whatever the terminal's width."""
     for text in texts:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(inert(text) + "\n")
 
 
 def when(iso_time: str | None) -> str:

@@ -39,11 +39,11 @@ def show(
 
 def render_stages(figure: dict, title: str) -> None:
     """One currency's open deals per stage, with a total and (on a terminal) bars."""
-    from salescrm import process
+    from salescrm.domain.known_values import known_stage
 
     stages = figure["stages"]
     rows = [
-        (s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
+        (s["stage"], known_stage(s["stage"]).probability if known_stage(s["stage"]) else "?", s["count"], output.money(s["amount"]),
          output.money(s["weighted_amount"]), _bar(s["amount"], stages))
         for s in stages
     ]

@@ -35,18 +35,29 @@ class Prompter(Protocol):
     def say(self, text: str) -> None: ...
 
 
-def _as_questionary_validator(validate: Validator | None):
-    if validate is None:
-        return None
+def _as_questionary_validator(validate: Validator | None, label: str):
+    """An answer's characters pass the one check of typed text (`plain_text`, under the question's
+    label) before `validate` sees it, so that a refused character is said at the prompt, which asks again."""
 
     def check(answer: str):
+        from salescrm.domain.values import plain_text
+
         try:
-            validate(answer)
+            answer = plain_text(answer, label)
+            if validate is not None:
+                validate(answer)
         except SalesCrmError as e:
             return e.message
         return True
 
     return check
+
+
+def _typed(answer: str, label: str) -> str:
+    """The answer as the command receives it: with CRLF as LF (its characters were checked at the prompt)."""
+    from salescrm.domain.values import plain_text
+
+    return plain_text(answer, label)
 
 
 def _yes_or_no(answer: str) -> None:
@@ -71,10 +82,10 @@ class QuestionaryPrompter:
         import questionary
 
         message, instruction = self._fitted(message, instruction)
-        return _ask(questionary.text(
-            message, validate=_as_questionary_validator(validate), instruction=instruction, default=default,
+        return _typed(_ask(questionary.text(
+            message, validate=_as_questionary_validator(validate, message), instruction=instruction, default=default,
             validate_while_typing=False,
-        ))
+        )), message)
 
     def select(self, message, choices, *, default=None):
         import questionary
@@ -86,15 +97,15 @@ class QuestionaryPrompter:
         import questionary
 
         message, _ = self._fitted(message, None)
-        return _ask(questionary.autocomplete(
+        return _typed(_ask(questionary.autocomplete(
             message,
             choices=list(choices),
             completer=_ranked_completer(complete) if complete else None,
-            validate=_as_questionary_validator(validate),
+            validate=_as_questionary_validator(validate, message),
             match_middle=True,
             ignore_case=True,
             validate_while_typing=False,
-        ))
+        )), message)
 
     def confirm(self, message, *, default=False):
         import questionary
@@ -103,7 +114,7 @@ class QuestionaryPrompter:
             from salescrm.domain.values import parse_yes_no
 
             message, instruction = self._fitted(message, "(yes/no)")
-            answer = _ask(questionary.text(message, instruction=instruction, validate=_as_questionary_validator(_yes_or_no),
+            answer = _ask(questionary.text(message, instruction=instruction, validate=_as_questionary_validator(_yes_or_no, message),
                                            validate_while_typing=False))
             return parse_yes_no(answer, "The answer")
         message, _ = self._fitted(message, "(Y/n)")
@@ -121,8 +132,10 @@ class QuestionaryPrompter:
         import shutil
         import textwrap
 
+        from salescrm.cli.output import inert
+
         width = max(shutil.get_terminal_size().columns - 1, 20)
-        for line in text.split("\n"):
+        for line in inert(text).split("\n"):
             print(textwrap.fill(line, width=width, break_long_words=False, break_on_hyphens=False) if line else "",
                   file=sys.stderr)
 

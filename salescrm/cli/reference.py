@@ -33,9 +33,10 @@ These go before the command group, e.g. `salescrm --db team.db deal list`.
 | 0 | done |
 | 1 | refused by a rule of the process (a gate not met, a lost deal advanced, a backwards move, a duplicate, a wrong owner role, a record changed meanwhile) or record not found |
 | 2 | invalid usage or value (a missing required option off a terminal, a malformed value or one outside its allowed choices) |
-| 3 | the database cannot be reached or opened, or is at a schema this release cannot use |
-| 130 | interrupted (Ctrl-C); nothing was saved |
-| 143 | terminated (SIGTERM); nothing was saved |
+| 3 | the database cannot be reached, opened or written (a full or failing disk is said as such), or is at a schema this release cannot use; nothing was saved |
+| 4 | the change was saved, but its output could not be written (stdout or stderr closed, full or failing: EBADF, ENOSPC, EIO); said on stderr when stderr still works. A closed pipe (`salescrm deal list \| head -1`) is not a failure: exit 0 |
+| 130 | interrupted (Ctrl-C): "Interrupted; nothing was saved.", or, when the command's one transaction had already committed, "the change was already saved" |
+| 143 | terminated (SIGTERM): "Terminated; nothing was saved.", or "the change was already saved" as for 130 |
 
 ## Prompts and scripts
 
@@ -63,6 +64,20 @@ anything. Ctrl-C or Ctrl-D at a prompt cancels the command: "Interrupted; nothin
 130. A company, a contact or a deal may be named by its id, its name (any case, accents optional) or a
 unique part of the name; a part that matches several exits 1 and lists them.
 
+## Text that cannot drive a terminal
+
+Text typed as an option or an argument, at a prompt, or in a file (`lead add --from-json`) has CRLF read
+as LF, then is refused (exit 2, naming the option or field) when it holds a control character: the C0
+controls (tab included), DEL and the C1 controls (U+0080 to U+009F). A newline is allowed only in a
+summary, a note (a lead's note, a BANT note in `--set`), a reason (`--reason`, a lost reason) and a deal's
+description; names (companies, legal names, contacts, team members) also refuse the bidirectional controls
+U+202A to U+202E and U+2066 to U+2069, which reorder how a name reads. Text the database holds anyway (rows
+from before this rule, SQL edits) is printed escaped: `\\x1b`, `\\x9b`, `\\u202e` in tables, messages and
+errors; in tab-separated output a tab, newline and carriage return are `\\t`, `\\n` and `\\r`, and a backslash
+is doubled, so that every row stays one line. `--json` escapes DEL, the C1 and the bidirectional controls
+as `\\u007f`, `\\u009b`, `\\u202e` (JSON escapes the C0 controls itself). Nothing stored is read as rich
+markup: a name like `[bold]x[/]` prints as typed.
+
 ## JSON objects
 
 `show --json` prints one object; `list --json` prints an array of every matching record (all of them
@@ -73,9 +88,10 @@ currency units (`12000`, `12000.5`), beside the ISO 4217 code of their `currency
 Linked records are `{id, name}` objects (contacts also carry `email`), or null.
 
 - deal: `id, name, stage, pipeline, country, company, company_id, description, amount, currency,
-  weighted_amount, probability, close_date, deal_class, source, owner, contacts [{id, name, email}], lost_reason_category,
-  lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`, `history [{from, to, at, by}]`
-  and `timeline`.
+  weighted_amount, probability, close_date, deal_class, source, owner, owner_id, contacts [{id, name, email}],
+  lost_reason_category, lost_reason, gates {key: value}, created_at, updated_at`, and in `deal show`,
+  `history [{from, to, at, by}]` and `timeline`. A stage salescrm does not know (written by SQL) has
+  `probability` and `weighted_amount` null; an `owner_id` that points at no team member has `owner` null.
 - company: `id, name, country, website, legal_name, lead_status, lead_status_set_by, lead_status_set_at,
   contacts [{id, name, email}], deals [{id, name, stage, amount, currency}], created_at, updated_at`, and in
   `company show`, `timeline`.
@@ -103,9 +119,12 @@ Linked records are `{id, name}` objects (contacts also carry `email`), or null.
   the command exits 1 when it skipped any lead, after registering the valid ones, whose JSON is still
   printed.
 - `pipeline show --json`: `{"currency", "stages": [{"stage", "count", "amount", "weighted_amount"}, ...],
-  "total": {"count", "amount", "weighted_amount"}}` over open deals, when they are in one currency (or
+  "total": {"count", "amount", "weighted_amount"}}` over open deals (a stage salescrm does not know is
+  listed last, weighted as nothing), when they are in one currency (or
   none: the database's). Amounts of different currencies are never added: with several,
   `{"currency": null, "by_currency": [{"currency", "stages", "total"}, ...]}`, the database's first.
+- `db check --json`: `{"database", "backend", "sound", "checks": [{"check", "how", "problems": [...]}]}`, the
+  checks that ran on this backend, in order; exit 1 when any has a problem.
 """
 
 

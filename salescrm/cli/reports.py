@@ -181,7 +181,7 @@ def _render_pipeline(report: dict) -> None:
     if earlier is None:
         for figure, section in _each_currency(report, None):
             largest = max(s["amount"] for s in figure["stages"])
-            rows = [(s["stage"], process.stage(s["stage"]).probability, s["count"], output.money(s["amount"]),
+            rows = [(s["stage"], _probability(s["stage"]), s["count"], output.money(s["amount"]),
                      output.money(s["weighted_amount"]), _bar(s["amount"], largest)) for s in figure["stages"]]
             total = figure["total"]
             rows.append(("Total", "", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]), ""))
@@ -196,7 +196,7 @@ def _render_pipeline(report: dict) -> None:
     for currency in currencies:
         before_fig, after_fig = then_by.get(currency), now_by.get(currency)
         before_fig, after_fig = before_fig or _zero(after_fig), after_fig or _zero(before_fig)
-        pairs = list(zip(before_fig["stages"], after_fig["stages"])) + [(before_fig["total"], after_fig["total"])]
+        pairs = _aligned(before_fig, after_fig) + [(before_fig["total"], after_fig["total"])]
         largest = max(s["amount"] for s in after_fig["stages"])
         rows = []
         for i, (before, after) in enumerate(pairs):
@@ -222,6 +222,22 @@ def _render_pipeline(report: dict) -> None:
            ((c["id"], c["name"], c["lead_status"], output.when(c["created_at"])) for c in changes["missing"]))
 
 
+def _probability(stage: str):
+    from salescrm.domain.known_values import known_stage
+
+    known = known_stage(stage)
+    return known.probability if known else "?"  # a stage salescrm does not know (written by SQL)
+
+
+def _aligned(before_fig: dict, after_fig: dict) -> list[tuple[dict, dict]]:
+    """The stages of two days side by side, by name: a stage salescrm does not know may hold deals on one day only."""
+    zero = {"count": 0, "amount": 0, "weighted_amount": 0}
+    before = {s["stage"]: s for s in before_fig["stages"]}
+    after = {s["stage"]: s for s in after_fig["stages"]}
+    names = list(before) + [n for n in after if n not in before]
+    return [(before.get(n, {"stage": n, **zero}), after.get(n, {"stage": n, **zero})) for n in names]
+
+
 def _zero(figure: dict) -> dict:
     """The figure of a currency with no open deal that day: the same stages, all zero."""
     zero = {"count": 0, "amount": 0, "weighted_amount": 0}
@@ -231,7 +247,6 @@ def _zero(figure: dict) -> dict:
 def _print_json_streamed(obj, indent: int = 0) -> None:
     """JSON like print_json, except that lists (and the report's streamed `Rows`) are written one item
     per line as they are read, as `print_json_array` does, so that no long list sits whole in memory."""
-    import json
     import sys
 
     write = sys.stdout.write
@@ -239,16 +254,16 @@ def _print_json_streamed(obj, indent: int = 0) -> None:
     if isinstance(obj, dict):
         write("{")
         for i, (key, value) in enumerate(obj.items()):
-            write(("," if i else "") + "\n" + pad + json.dumps(key, ensure_ascii=False) + ": ")
+            write(("," if i else "") + "\n" + pad + output.json_text(key) + ": ")
             _print_json_streamed(value, indent + 1)
         write(("\n" + "  " * indent if obj else "") + "}")
     elif isinstance(obj, (str, int, float, bool)) or obj is None:
-        write(json.dumps(obj, ensure_ascii=False))
+        write(output.json_text(obj))
     else:
         first = True
         write("[")
         for item in obj:
-            write(("\n" if first else ",\n") + pad + json.dumps(item, ensure_ascii=False))
+            write(("\n" if first else ",\n") + pad + output.json_text(item))
             first = False
         write("]" if first else "\n" + "  " * indent + "]")
     if indent == 0:
@@ -336,7 +351,7 @@ def conversion(
     largest = max(s["entered"] for s in stages)
     following = dict(zip(process.OPEN_STAGES, process.OPEN_STAGES[1:] + (process.WON_STAGE,)))
     _table(["Stage", ("Entered", N), ("Reached next", N), "Next stage", ("Rate", N), ""],
-           [(s["stage"], s["entered"], s["reached_next"], following[s["stage"]], _percent(s["rate"]),
+           [(s["stage"], s["entered"], s["reached_next"], following.get(s["stage"], "-"), _percent(s["rate"]),
              _bar(s["entered"], largest)) for s in stages],
            title=f"Conversion of the deals created{_period(report) or ' (all)'}, as of the end of {report['at']}",
            bars=(5,), section="stages")

@@ -69,29 +69,40 @@ class Runtime:
             yield session
 
     def command_line(self) -> str:
-        """The command as typed, with any password in a database URL hidden."""
+        """The command as typed, with any password hidden (the --db value and every URL masked, and the
+        secrets of --db and SALESCRM_DB removed wherever else they appear: store/masking.py)."""
         import shlex
 
-        from salescrm.store.location import hide_password
+        from salescrm.store.masking import shown_argv
 
         from salescrm.store.models import JournalEntry, size
 
-        line = " ".join(["salescrm", *(shlex.quote(hide_password(arg)) for arg in self.argv)])
+        line = " ".join(["salescrm", *(shlex.quote(arg) for arg in shown_argv(self.argv))])
         limit = size(JournalEntry.command)
         return line if len(line) <= limit else line[: limit - 1] + "…"
 
     @contextmanager
     def writing(self, reason: str | None = None) -> Iterator:
         """One write transaction, journaled with the acting user, this command and `reason`."""
-        from salescrm.domain.actors import current_user
-        from salescrm.domain.values import clean_text
         from salescrm.store.engine import write_session
         from salescrm.store.models import JournalEntry, size
 
-        reason = clean_text(reason, "Reason (--reason)", required=False, max_length=size(JournalEntry.reason))
+        info = self.journal_info(reason)
         self.wrote = True
-        with write_session(self.location(), actor=current_user(), command=self.command_line(), reason=reason) as session:
+        with write_session(self.location(), **info) as session:
             yield session
+
+    def journal_info(self, reason: str | None = None) -> dict:
+        """What the journal keeps with this command's changes: the acting user, the command line, the reason."""
+        from salescrm.domain.actors import current_user
+        from salescrm.domain.values import clean_text
+        from salescrm.store.masking import redact
+
+        from salescrm.store.models import JournalEntry, size
+
+        reason = clean_text(reason, "Reason (--reason)", required=False, lines=True, max_length=size(JournalEntry.reason))
+        reason = redact(reason) if reason else reason  # a reason quoting $SALESCRM_DB keeps no password
+        return {"actor": current_user(), "command": self.command_line(), "reason": reason}
 
 
 def reason_option():

@@ -47,7 +47,7 @@ def add(
     if json:
         output.print_json(obj)
         return
-    output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES[member.role]})"
+    output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES.get(member.role, '')})"
                + (f", login {member.login}" if member.login else ""))
 
 

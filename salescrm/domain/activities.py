@@ -84,7 +84,7 @@ def log_activity(
     """Log an interaction; an outbound one makes its company Attempted, an inbound one Connected."""
     kind = parse_choice(type, process.ACTIVITY_TYPES, "Activity type")
     direction = _direction(kind, direction)
-    text = clean_text(summary, "Summary (--summary)", max_length=size(Activity.summary))
+    text = clean_text(summary, "Summary (--summary)", lines=True, max_length=size(Activity.summary))
     when = times.parse_past_time(at) if at else times.now()
     if not links.given():
         raise InvalidValue(NO_LINK)

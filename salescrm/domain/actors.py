@@ -16,13 +16,13 @@ def current_user() -> str:
     from salescrm.store.models import JournalEntry, size
 
     name = os.environ.get(ENV_USER, "").strip()
-    label = ENV_USER
+    label = f"${ENV_USER}"
     if not name:
         try:
             name, label = getpass.getuser(), "The login name"
         except (KeyError, OSError):
             return f"uid:{os.getuid()}"
-    return clean_text(name, label, max_length=size(JournalEntry.actor))
+    return clean_text(name, label, max_length=size(JournalEntry.actor), name=True)
 
 
 def actor_of(session: Session) -> str:

@@ -38,7 +38,7 @@ def add_company(
         name_key=naming.name_key(name),
         country=parse_country(country) if country or required else None,
         website=parse_website(website) if website or required else None,
-        legal_name=clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name)),
+        legal_name=clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name), name=True),
         lead_status=process.LEAD_NEW,
         lead_status_set_by=actor_of(session),
     )
@@ -167,7 +167,8 @@ def edit_company(
     if website is not None:
         company.website = parse_website(website)
     if legal_name is not None:
-        company.legal_name = clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name))
+        company.legal_name = clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name),
+                                        name=True)
     if country is not None:
         company.country = parse_country(country)
     touch(session, company)

@@ -28,8 +28,8 @@ def add_contact(
     """A new contact; the job title may be unknown only for a new lead (`job_title_required=False`)."""
     linked = [refs.company(session, ref) for ref in companies]
     contact = Contact(
-        first_name=clean_text(first_name, "First name", max_length=size(Contact.first_name)),
-        last_name=clean_text(last_name, "Last name", max_length=size(Contact.last_name)),
+        first_name=clean_text(first_name, "First name", max_length=size(Contact.first_name), name=True),
+        last_name=clean_text(last_name, "Last name", max_length=size(Contact.last_name), name=True),
         job_title=clean_text(job_title, "Job title", required=job_title_required, max_length=size(Contact.job_title)),
     )
     _set_email(session, contact, email)
@@ -96,9 +96,9 @@ def edit_contact(
     contact = refs.contact(session, ref, for_update=True)
     check_version(contact, expected_version, "contact")
     if first_name is not None:
-        contact.first_name = clean_text(first_name, "First name", max_length=size(Contact.first_name))
+        contact.first_name = clean_text(first_name, "First name", max_length=size(Contact.first_name), name=True)
     if last_name is not None:
-        contact.last_name = clean_text(last_name, "Last name", max_length=size(Contact.last_name))
+        contact.last_name = clean_text(last_name, "Last name", max_length=size(Contact.last_name), name=True)
     if job_title is not None:
         contact.job_title = clean_text(job_title, "Job title", max_length=size(Contact.job_title))
     if email is not None:

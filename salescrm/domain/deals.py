@@ -15,7 +15,7 @@ from salescrm import process
 from salescrm.domain import gates, lifecycle, naming, refs
 from salescrm.domain.countries import parse_country
 from salescrm.domain.currency import database_currency, parse_currency
-from salescrm.domain.moves import record_stage_change
+from salescrm.domain.moves import record_stage_change, refuse_unknown_stage
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.team import owner as owner_member
@@ -94,7 +94,7 @@ def create_deal(
         stage=target,
         country=parse_country(draft.country) if draft.country else _company_country(company),
         company_id=company.id,
-        description=clean_text(draft.description, "Description", max_length=size(Deal.description)),
+        description=clean_text(draft.description, "Description", max_length=size(Deal.description), lines=True),
         amount_cents=parse_amount(_required(draft.amount, "Amount")),
         currency=parse_currency(draft.currency) if draft.currency else database_currency(session),
         close_date=parse_date(_required(draft.close_date, "Close date"), "Close date"),
@@ -200,6 +200,7 @@ def edit_deal(
 ) -> Outcome[Deal]:
     deal = refs.deal(session, ref, for_update=True)
     check_version(deal, expected_version, "deal")
+    refuse_unknown_stage(deal)
     if deal.stage == process.LOST_STAGE:
         _edit_lost_reason(deal, changes)
         touch(session, deal)
@@ -228,7 +229,7 @@ def edit_deal(
         if changes.country is not None:
             deal.country = parse_country(changes.country)
         if changes.description is not None:
-            deal.description = clean_text(changes.description, "Description", max_length=size(Deal.description))
+            deal.description = clean_text(changes.description, "Description", max_length=size(Deal.description), lines=True)
         _set_name(session, deal, session.get(Company, deal.company_id))
     _edit_contacts(session, deal, changes)
     if changes.gate_values:
@@ -254,7 +255,7 @@ def _edit_lost_reason(deal: Deal, changes: DealChanges) -> None:
     if changes.lost_category is not None:
         deal.lost_reason_category = parse_lost_category(changes.lost_category)
     if changes.lost_reason is not None:
-        deal.lost_reason = clean_text(changes.lost_reason, "Lost reason", max_length=size(Deal.lost_reason))
+        deal.lost_reason = clean_text(changes.lost_reason, "Lost reason", max_length=size(Deal.lost_reason), lines=True)
 
 
 def _edit_contacts(session: Session, deal: Deal, changes: DealChanges) -> None:

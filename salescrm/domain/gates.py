@@ -92,7 +92,7 @@ def normalize(session: Session, field: GateField, raw: str, facts: DealFacts) ->
         return Checked(parse_gate_date(raw, label, facts).isoformat(), True)
     if field.kind == "choice":
         return Checked(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()), True)
-    text = clean_text(raw, label, required=False, max_length=size(GateValue.value))
+    text = clean_text(raw, label, required=False, lines=field.kind == "note", max_length=size(GateValue.value))
     if field.kind == "note":
         return Checked(text, note_met(text))
     if text is None:
@@ -128,7 +128,7 @@ def _check_member(session: Session, field: GateField, ref: str) -> Checked:
         return Checked(
             member.name,
             False,
-            f"{field.key} {member.name} is {member.role} ({process.ROLE_TITLES[member.role]}), not "
+            f"{field.key} {member.name} is {member.role} ({process.ROLE_TITLES.get(member.role, 'a role salescrm does not know')}), not "
             f"{field.role} ({process.ROLE_TITLES[field.role]}): name one with --set {field.key}={PLACEHOLDER}",
         )
     return Checked(member.name, True)

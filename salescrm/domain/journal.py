@@ -18,6 +18,7 @@ from salescrm.domain import refs
 from salescrm.domain.values import parse_date
 from salescrm.errors import InvalidValue
 from salescrm.store.journal import GENESIS, canonical_time, entry_hash, unseal, value_digest
+from salescrm.store.masking import holds_secret, shown_command
 from salescrm.store.models import JournalEntry, JournalField, JournalHead
 
 _CHUNK = 5000
@@ -158,7 +159,7 @@ def _stream_changes(session: Session, conditions: list) -> Iterator[dict]:
             "seq": row.seq,
             "at": _iso_utc(row.at),
             "by": row.actor,
-            "command": row.command,
+            "command": shown_command(row.command),
             "reason": row.reason,
             "record_type": row.record_type,
             "record_id": row.record_id,
@@ -176,3 +177,12 @@ def _shown(stored: str | None, digest: str | None):
 
 def _iso_utc(at: datetime) -> str:
     return canonical_time(at).split(".")[0] + "Z"
+
+
+def commands_holding_passwords(session: Session) -> int:
+    """How many journal rows hold a database password in their command: rows written before salescrm
+    masked every form of it (an empty user name, `?password=`, an unencoded `@`). They cannot be
+    rewritten, since the chain's hashes cover them; `journal show` shows them masked."""
+    rows = session.connection().execution_options(stream_results=True, yield_per=1000).execute(
+        sa.select(_J.c.command).where(_J.c.command.like("%://%")))
+    return sum(1 for (command,) in rows if holds_secret(command))

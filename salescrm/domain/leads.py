@@ -7,9 +7,10 @@ For web forms it keeps "Search Engine, Keyword, Source", so the team sees which 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from sqlmodel import Session, select
 
@@ -21,6 +22,9 @@ from salescrm.domain.countries import parse_country
 from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_email, parse_phone, parse_website
 from salescrm.errors import InvalidValue
 from salescrm.store.models import Activity, Company, Contact, Task, size
+
+if TYPE_CHECKING:
+    from salescrm.domain.input_files import Record
 
 WEB_FORM_FIELDS = ("search_engine", "keyword", "source_page")
 
@@ -75,8 +79,8 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
     for name in ("first_name", "last_name"):
         if getattr(lead, name) is None or not str(getattr(lead, name)).strip():
             problems.append((name, f"{name.replace('_', ' ').capitalize()} is required."))
-    check("first_name", lambda v: clean_text(v, "First name", max_length=size(Contact.first_name)))
-    check("last_name", lambda v: clean_text(v, "Last name", max_length=size(Contact.last_name)))
+    check("first_name", lambda v: clean_text(v, "First name", max_length=size(Contact.first_name), name=True))
+    check("last_name", lambda v: clean_text(v, "Last name", max_length=size(Contact.last_name), name=True))
     if not (lead.email or "").strip() and not (lead.phone or "").strip():
         problems.append(("email", "A lead needs a phone or an email to be called back: give one of them."))
     check("email", parse_email)
@@ -88,7 +92,7 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
     check("company", lambda v: clean_name(v, "Company name", size(Company.name)))
     check("country", parse_country)
     check("website", parse_website)
-    check("note", lambda v: clean_text(v, "Note", max_length=size(Activity.summary)))
+    check("note", lambda v: clean_text(v, "Note", lines=True, max_length=size(Activity.summary)))
     if not (lead.channel or "").strip():
         problems.append(("channel", f"Channel is required: one of {', '.join(process.LEAD_CHANNELS)}."))
     check("channel", _parse_channel)
@@ -112,7 +116,22 @@ def channel_brings_email(channel: str | None) -> bool:
 
 
 def _parse_channel(value: str) -> str:
-    return parse_choice(value, process.LEAD_CHANNELS, "Channel", slugs=True)
+    found, problem = _channel_of(value) if len(value) <= 64 else _read_channel(value)
+    if problem is not None:
+        raise InvalidValue(problem)
+    return found
+
+
+def _read_channel(value: str) -> tuple[str | None, str | None]:
+    try:
+        return parse_choice(value, process.LEAD_CHANNELS, "Channel", slugs=True), None
+    except InvalidValue as e:
+        return None, e.message
+
+
+# A lead file repeats a few channel spellings thousands of times, and each is checked several times a
+# lead: remembered (short values only, so that the cache stays small).
+_channel_of = lru_cache(maxsize=128)(_read_channel)
 
 
 def _channel_or_none(value: str) -> str | None:
@@ -183,7 +202,8 @@ def _repeat_lead(session, contact: Contact, lead: Lead, channel: str, owner, del
     from salescrm.domain.activities import Links, resolve_links
 
     linked = resolve_links(session, Links(contact=str(contact.id), company=lead.company if _is_company(session, lead) else None), "activity")
-    summary = f"Came in again as a lead ({channel})" + (f": {lead.note.strip()}" if (lead.note or "").strip() else "")
+    note = clean_text(lead.note, "Note", required=False, lines=True)
+    summary = f"Came in again as a lead ({channel})" + (f": {note}" if note else "")
     activity = Activity(
         type=process.ACTIVITY_TYPE_BY_CHANNEL[channel], direction=process.INBOUND, at=times.now(), summary=summary,
         actor=actor_of(session), contact_id=contact.id, company_id=linked.company.id if linked.company else None,
@@ -209,32 +229,19 @@ class LeadLine:
     line: int
     lead: Lead | None
     problems: list[tuple[str, str]]
+    record: "Record | None" = None  # as read, for the rejects file
 
 
-def read_leads(text: str) -> list[LeadLine]:
-    """One JSON object, a JSON array of objects, or JSON lines (one object per line)."""
-    stripped = text.strip()
-    if not stripped:
-        raise InvalidValue("The lead file is empty: give one JSON object, or one object per line.")
-    try:
-        whole = json.loads(stripped)
-    except json.JSONDecodeError:
-        whole = None
-    if isinstance(whole, dict):
-        return [_lead_line(1, whole)]
-    if isinstance(whole, list):
-        return [_lead_line(i, obj) for i, obj in enumerate(whole, start=1)]
-    lines = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            lines.append(LeadLine(number, None, [("json", f"not valid JSON ({e.msg} at column {e.colno}).")]))
-            continue
-        lines.append(_lead_line(number, obj))
-    return lines
+def read_leads(records: Iterable["Record"]) -> Iterator[LeadLine]:
+    """Each record of a lead file (one JSON object, an array of them, or JSON lines, read by
+    `input_files.read_records`) as a lead with the problems seen without the database."""
+    for record in records:
+        if record.problem is not None:
+            yield LeadLine(record.line, None, [("json", record.problem)], record)
+        else:
+            line = _lead_line(record.line, record.value)
+            line.record = record
+            yield line
 
 
 def _lead_line(number: int, obj) -> LeadLine:
@@ -253,6 +260,11 @@ def _lead_line(number: int, obj) -> LeadLine:
     lead = Lead(**values)
     problems += [(name, message) for name, message in check_lead(lead) if name not in not_text]
     return LeadLine(number, lead, problems)
+
+
+def lead_of(obj: dict) -> Lead:
+    """The lead of a record that `read_leads` found valid (`add_lead` checks it again)."""
+    return Lead(**{name: obj.get(name) for name in FIELDS})
 
 
 def describe_problems(line: LeadLine) -> str:

@@ -53,7 +53,7 @@ def on_deal_closed(session: Session, company: Company, lost_category: str | None
 
 def open_deal_count(session: Session, company_id: int) -> int:
     return session.exec(
-        select(func.count()).select_from(Deal).where(Deal.company_id == company_id, Deal.stage.in_(process.OPEN_STAGES))
+        select(func.count()).select_from(Deal).where(Deal.company_id == company_id, Deal.stage.not_in(process.FINAL_STAGES))
     ).one()
 
 
@@ -69,10 +69,12 @@ def lifecycle_from_deals(deals: Iterable[tuple[str, str | None]]) -> str:
     kept_from = process.rank(process.LIFECYCLE_KEPT_AFTER_LOSS_FROM)
     for stage, lost_from in deals:
         if stage == process.LOST_STAGE:
-            if not lost_from or process.rank(lost_from) < kept_from:
+            if lost_from not in process.LIFECYCLE_BY_STAGE or process.rank(lost_from) < kept_from:
                 continue
             stage = lost_from
-        candidate = process.LIFECYCLE_BY_STAGE[stage]
+        candidate = process.LIFECYCLE_BY_STAGE.get(stage)
+        if candidate is None:  # a stage salescrm does not know (written by SQL) gives nothing
+            continue
         if order.index(candidate) > order.index(best):
             best = candidate
     return best

@@ -47,7 +47,19 @@ def _check_unchanged(deal: Deal, expected_version: int | None, expected_stage: s
     check_version(deal, expected_version, "deal")
 
 
+def refuse_unknown_stage(deal: Deal) -> None:
+    """A deal whose stage salescrm does not know (written by SQL) is not moved or edited by guesswork."""
+    from salescrm.domain.known_values import known_stage
+
+    if known_stage(deal.stage) is None:
+        raise Refused(
+            f"Deal {deal.id} '{deal.name}' is in stage '{deal.stage}', which salescrm does not know "
+            f"(`salescrm db check` lists such values): give it a stage of the process with SQL, then run this again."
+        )
+
+
 def refuse_if_final(deal: Deal) -> None:
+    refuse_unknown_stage(deal)
     if deal.stage == process.LOST_STAGE:
         raise Refused(
             f"Deal {deal.id} '{deal.name}' is lost, and deals can't be resurrected (SP-009-001): "
@@ -133,7 +145,7 @@ def lose_deal(
 ) -> Move:
     """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
     category = parse_lost_category(category)
-    reason = clean_text(reason, "Lost reason (--reason)", max_length=size(Deal.lost_reason))
+    reason = clean_text(reason, "Lost reason (--reason)", lines=True, max_length=size(Deal.lost_reason))
     deal = refs.deal(session, ref, for_update=True)
     check_version(deal, expected_version, "deal")
     if deal.stage == process.LOST_STAGE:
@@ -172,7 +184,10 @@ def close_open_tasks(session: Session, deal: Deal, closed_as: str, moved_at: dat
 
 
 def next_stage(deal: Deal) -> process.Stage | None:
-    """The stage a deal would enter next, or None for a final deal."""
-    if process.stage(deal.stage).final:
+    """The stage a deal would enter next, or None for a final deal or one in a stage salescrm does not know."""
+    from salescrm.domain.known_values import known_stage
+
+    stage = known_stage(deal.stage)
+    if stage is None or stage.final:
         return None
     return process.PIPELINE_STAGES[process.rank(deal.stage) + 1]

@@ -227,7 +227,9 @@ def iter_next_steps(session: Session, owner: str | None = None, deal_class: str 
         .scalar_subquery()
     )
     deal_owner = aliased(TeamMember)
-    conditions = [Deal.stage.in_(process.OPEN_STAGES)]
+    from salescrm.domain.known_values import not_final
+
+    conditions = [not_final(Deal.stage)]
     if owner:
         conditions.append(Deal.owner_id == refs.team_member(session, owner).id)
     if deal_class:
@@ -238,7 +240,7 @@ def iter_next_steps(session: Session, owner: str | None = None, deal_class: str 
             Task.id.label("task_id"), Task.title, Task.due, sa.func.coalesce(_OWNER.name, Task.owner_login).label("task_owner"),
         )
         .select_from(Deal)
-        .join(deal_owner, deal_owner.id == Deal.owner_id)
+        .outerjoin(deal_owner, deal_owner.id == Deal.owner_id)
         .outerjoin(Task, Task.id == next_task_id)
         .outerjoin(_OWNER, _OWNER.id == Task.owner_id)
         .where(*conditions)

@@ -75,7 +75,7 @@ def member_with_role(session: Session, ref: str, roles: tuple[str, ...], as_what
     if member.role not in roles:
         wanted = " or ".join(f"{code} ({process.ROLE_TITLES[code]})" for code in roles)
         raise Refused(
-            f"{member.name} is {member.role} ({process.ROLE_TITLES[member.role]}) and cannot be {as_what}: "
+            f"{member.name} is {member.role} ({process.ROLE_TITLES.get(member.role, 'a role salescrm does not know')}) and cannot be {as_what}: "
             f"choose a team member with role {wanted}."
         )
     return member

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import lifecycle, refs
+from salescrm.domain.known_values import known_stage, not_final, role_title
 from salescrm.domain.values import amount_units, parse_deal_class, parse_stage
 from salescrm.store.models import Company, Contact, ContactCompany, Deal, DealContact, GateValue, StageChange, TeamMember
 
@@ -64,18 +65,20 @@ class DealFilter:
 
 def _deal_conditions(session: Session, f: DealFilter) -> list:
     conditions = []
-    stages: set[str] = set()
+    kinds = []  # --open, --won, --lost: any of them (a stage salescrm does not know is open, not final)
     if f.open:
-        stages |= set(process.OPEN_STAGES)
+        kinds.append(not_final(Deal.stage))
     if f.won:
-        stages.add(process.WON_STAGE)
+        kinds.append(Deal.stage == process.WON_STAGE)
     if f.lost:
-        stages.add(process.LOST_STAGE)
+        kinds.append(Deal.stage == process.LOST_STAGE)
     if f.stage:
         wanted = parse_stage(f.stage)
-        stages = {wanted} if not stages or wanted in stages else {"(none)"}
-    if stages:
-        conditions.append(Deal.stage.in_(sorted(stages)) if len(stages) > 1 else Deal.stage == next(iter(stages)))
+        chosen = not kinds or (f.open and not process.stage(wanted).final) or (f.won and wanted == process.WON_STAGE) \
+            or (f.lost and wanted == process.LOST_STAGE)
+        kinds = [Deal.stage == wanted] if chosen else [sa.false()]
+    if kinds:
+        conditions.append(sa.or_(*kinds) if len(kinds) > 1 else kinds[0])
     if f.owner:
         conditions.append(Deal.owner_id == refs.team_member(session, f.owner).id)
     if f.deal_class:
@@ -99,6 +102,7 @@ _DEAL_COLUMNS = (
     Deal.close_date,
     Deal.deal_class,
     Deal.source,
+    Deal.owner_id,
     TeamMember.name.label("owner"),
     Deal.lost_reason_category,
     Deal.lost_reason,
@@ -108,7 +112,8 @@ _DEAL_COLUMNS = (
 
 
 def _deal_base(row, gates: dict, contacts: list) -> dict:
-    stage = process.stage(row.stage)
+    stage = known_stage(row.stage)  # None: a stage salescrm does not know, shown as stored (no probability)
+    probability = stage.probability if stage else None
     return {
         "id": row.id,
         "name": row.name,
@@ -120,12 +125,13 @@ def _deal_base(row, gates: dict, contacts: list) -> dict:
         "description": row.description,
         "amount": amount_units(row.amount_cents),
         "currency": row.currency,
-        "weighted_amount": amount_units(row.amount_cents * stage.probability // 100),
-        "probability": stage.probability,
+        "weighted_amount": None if stage is None else amount_units(row.amount_cents * probability // 100),
+        "probability": probability,
         "close_date": iso(row.close_date),
         "deal_class": row.deal_class,
         "source": row.source,
-        "owner": row.owner,
+        "owner": row.owner,  # None when owner_id points at no team member (written by SQL)
+        "owner_id": row.owner_id,
         "contacts": contacts,
         "lost_reason_category": row.lost_reason_category,
         "lost_reason": row.lost_reason,
@@ -138,8 +144,8 @@ def _deal_base(row, gates: dict, contacts: list) -> dict:
 def _deals_select():
     return (
         select(*_DEAL_COLUMNS)
-        .join(Company, Company.id == Deal.company_id)
-        .join(TeamMember, TeamMember.id == Deal.owner_id)
+        .outerjoin(Company, Company.id == Deal.company_id)  # outer: a reference broken by SQL drops no deal
+        .outerjoin(TeamMember, TeamMember.id == Deal.owner_id)
     )
 
 
@@ -300,7 +306,7 @@ def contact_object(session: Session, contact: Contact) -> dict:
 
 
 def team_object(member: TeamMember) -> dict:
-    return {"id": member.id, "name": member.name, "role": member.role, "title": process.ROLE_TITLES[member.role],
+    return {"id": member.id, "name": member.name, "role": member.role, "title": role_title(member.role),
             "login": member.login}
 
 
@@ -311,9 +317,11 @@ def stage_totals(by_stage: dict[str, tuple[int, int]]) -> dict:
     """Per open stage and in total: count, amount and weighted amount, from {stage: (count, cents)} of
     one currency (the `pipeline show --json` shape)."""
     stages, count, cents, weighted = [], 0, 0, 0
-    for name in process.OPEN_STAGES:
+    unknown = sorted(name for name in by_stage if name not in process.OPEN_STAGES)  # written by SQL: shown as stored
+    for name in (*process.OPEN_STAGES, *unknown):
         n, c = by_stage.get(name, (0, 0))
-        w = c * process.stage(name).probability // 100
+        stage = known_stage(name)
+        w = c * stage.probability // 100 if stage else 0  # no probability is known: weighted as nothing
         stages.append({"stage": name, "count": n, "amount": amount_units(c), "weighted_amount": amount_units(w)})
         count, cents, weighted = count + n, cents + c, weighted + w
     return {"stages": stages, "total": {"count": count, "amount": amount_units(cents),
@@ -333,7 +341,7 @@ def by_currency(session: Session, figures: dict[str, dict], empty: Callable[[], 
 
 def pipeline_summary(session: Session, owner: str | None = None, deal_class: str | None = None) -> dict:
     """Open deals per stage: count, amount and weighted amount, aggregated in SQL, per currency."""
-    conditions = [Deal.pipeline == process.PIPELINE, Deal.stage.in_(process.OPEN_STAGES)]
+    conditions = [Deal.pipeline == process.PIPELINE, not_final(Deal.stage)]
     conditions += _deal_conditions(session, DealFilter(owner=owner, deal_class=deal_class))
     rows = session.exec(
         select(Deal.currency, Deal.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))

@@ -1,34 +1,53 @@
-"""Consistent copies of a SQLite database, made while others may be writing.
+"""Consistent copies of a SQLite database, made while others may be writing, and restores from them.
 
-Copying a live database with `cp` is not a backup (a copied WAL database can lose its tables):
-these use SQLite's online backup API, and every file they create is readable by its owner only.
+Copying a live database with `cp` is not a backup (a copied WAL database can lose its tables): these use
+SQLite's online backup API, and every file they create is readable by its owner only.
+
+A copy is never written under its own name. It goes to a temporary file beside its target
+(`.NAME.XXXXXXXX.tmp`, mode 0600), is fsynced and checked (SQLite's integrity check, every table of the
+database it copies, the journal whole), and only then linked to its name, which is never replaced. On
+a failure or a signal the temporary file is removed: a failed backup leaves no file.
+
+A restore writes the backup, with a journal row saying so, to a temporary file beside the database, then
+takes the exclusive write lock (store/write_lock.py) for the copy "as it was before" and the swap.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from salescrm.errors import InvalidValue, Refused
-from salescrm.store.sqlite_file import read_only_uri
+from salescrm.errors import DatabaseUnavailable, InvalidValue, Refused
+from salescrm.store import sqlite_file, test_hook
+
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
+_TEMPORARY_SUFFIXES = ("", "-journal", "-wal", "-shm")
+_LONGEST_NAME = 255 - len(".XXXXXXXX.tmp-journal") - 1  # NAME_MAX, less what the temporary file adds
+
+
+# --- Writing a copy ------------------------------------------------------------------------------
 
 
 def copy_database(source: Path, target: Path) -> None:
-    """Copy the SQLite database `source` into `target` (a new file, mode 0600) with the backup API."""
-    if target.exists():
-        raise Refused(f"{target} already exists; choose a new file name for the backup.")
-    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    os.close(fd)
-    src = sqlite3.connect(read_only_uri(source), uri=True, timeout=30)
-    dst = sqlite3.connect(target)
+    """Copy the SQLite database `source` into the new file `target` (mode 0600), or leave no file at all."""
+    _refuse_taken(target)
+    temporary = _temporary_beside(target, "backup")
     try:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
-    finally:
-        dst.close()
-        src.close()
+        tables, revision = _copy(source, temporary)
+        _fsync(temporary)
+        test_hook.pause("backup")  # tests only: see store/test_hook.py
+        _check_copy(temporary, tables, revision)
+        _publish(temporary, target)
+    except BaseException as e:
+        _remove(temporary)
+        if isinstance(e, (sqlite3.Error, OSError)):
+            raise write_failure(f"the backup {target}", e) from None
+        raise
 
 
 def copy_beside(path: Path, label: str) -> Path:
@@ -36,11 +55,178 @@ def copy_beside(path: Path, label: str) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.{label}-{stamp}.bak")
     number = 1
-    while target.exists():  # several copies within one second
+    while os.path.lexists(target):  # several copies within one second
         number += 1
         target = path.with_name(f"{path.name}.{label}-{stamp}-{number}.bak")
     copy_database(path, target)
     return target
+
+
+def write_failure(what: str, error: BaseException) -> DatabaseUnavailable:
+    """A copy that could not be written, said by its cause: the disk is full, an I/O error, or the error itself."""
+    cause = _cause(error)
+    if cause == "full":
+        return DatabaseUnavailable(f"Cannot write {what}: the disk is full; nothing was written. "
+                                   "Free some space there, or choose another file system.")
+    if cause == "io":
+        return DatabaseUnavailable(f"Cannot write {what}: an I/O error ({_reason(error)}); nothing was written. "
+                                   "Check the disk, or choose another file system.")
+    return DatabaseUnavailable(f"Cannot write {what}: {_reason(error)}; nothing was written.")
+
+
+def _cause(error: BaseException) -> str | None:
+    if isinstance(error, sqlite3.Error):
+        code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+        return "full" if code == _SQLITE_FULL else "io" if code == _SQLITE_IOERR else None
+    if isinstance(error, OSError):
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "full"
+        if error.errno in (errno.EIO, errno.EFBIG):
+            return "io"
+    return None
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _refuse_taken(target: Path) -> None:
+    """The target is a new name: not a file, a directory or a symbolic link (even to nothing)."""
+    if "\0" in str(target):
+        raise InvalidValue("The backup's file name holds a NUL character, which no file name may hold.")
+    if len(os.fsencode(target.name)) > _LONGEST_NAME:
+        raise InvalidValue(f"The backup's file name is longer than {_LONGEST_NAME} bytes: choose a shorter one.")
+    if target.is_symlink() and not target.exists():
+        raise Refused(f"{target} is a symbolic link to {os.readlink(target)}, which does not exist; salescrm does not "
+                      "write a backup through a link: give the backup a new file name.")
+    if target.is_dir():
+        raise Refused(f"{target} is a directory: give the backup a new file name in it, e.g. {target / 'salescrm-backup.db'}.")
+    if os.path.lexists(target):
+        raise Refused(f"{target} already exists; choose a new file name for the backup.")
+    if not target.parent.is_dir():
+        raise InvalidValue(f"No directory {target.parent} for the backup {target}; create it first.")
+
+
+def _temporary_beside(target: Path, what: str) -> Path:
+    """A new private file in the target's directory (the rename that publishes it stays on one file system)."""
+    for _ in range(100):
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise write_failure(f"the {what} in {target.parent}", e) from None
+        os.close(fd)
+        return temporary
+    raise DatabaseUnavailable(f"Cannot make a temporary file in {target.parent} for the {what}.")
+
+
+def _copy(source: Path, target: Path) -> tuple[set[str], str | None]:
+    """The backup API, in one step (one snapshot of a database others may be writing); the source's tables
+    and schema revision as it read them. The copy is one self-contained file (no write-ahead log)."""
+    src = sqlite3.connect(sqlite_file.read_only_uri(source), uri=True, timeout=30)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.execute("BEGIN")  # the tables and the pages come from the same snapshot
+            tables = _tables(src)
+            revision = _revision(src) if "alembic_version" in tables else None
+            src.backup(dst)
+            src.execute("COMMIT")
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return tables, revision
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _revision(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return row[0] if row else None
+
+
+def _check_copy(path: Path, tables: set[str], revision: str | None) -> None:
+    """The copy is sound before it gets its name: intact, with every table of the source and the same
+    revision, and its journal whole (as many rows as its head says)."""
+    conn = sqlite3.connect(sqlite_file.read_only_uri(path), uri=True)
+    try:
+        integrity = [line for (line,) in conn.execute("PRAGMA integrity_check")]
+        problems = [] if integrity == ["ok"] else [f"integrity: {integrity[0]}"]
+        found = _tables(conn)
+        missing = sorted(tables - found)
+        if missing:
+            problems.append(f"missing tables: {', '.join(missing)}")
+        elif "alembic_version" in found and _revision(conn) != revision:
+            problems.append(f"schema revision {_revision(conn)} instead of {revision}")
+        if not missing and {"journal", "journal_head"} <= found:
+            rows = conn.execute("SELECT count(*) FROM journal").fetchone()[0]
+            head = conn.execute("SELECT seq FROM journal_head WHERE id = 1").fetchone()
+            if head is not None and head[0] != rows:
+                problems.append(f"the journal holds {rows} rows and its head says {head[0]}")
+    finally:
+        conn.close()
+    if problems:
+        raise DatabaseUnavailable(f"The copy failed its check ({'; '.join(problems)}); nothing was written.")
+
+
+def _publish(temporary: Path, target: Path) -> None:
+    """Give the checked copy its name, never replacing a file that appeared there meanwhile."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise Refused(f"{target} appeared while the backup was written; choose a new file name.") from None
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if os.path.lexists(target):  # a file system without hard links
+            raise Refused(f"{target} appeared while the backup was written; choose a new file name.") from None
+        os.rename(temporary, target)
+    else:
+        os.unlink(temporary)
+    _fsync_directory(target.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse to fsync a directory; the file itself is on disk
+    finally:
+        os.close(fd)
+
+
+def _remove(temporary: Path) -> None:
+    from salescrm import interrupts
+
+    with interrupts.deferred():  # a second Ctrl-C does not leave the file behind
+        for suffix in _TEMPORARY_SUFFIXES:
+            try:
+                os.unlink(f"{temporary}{suffix}")
+            except OSError:
+                pass
+
+
+# --- Restoring -----------------------------------------------------------------------------------
 
 
 def inspect_backup(path: Path) -> str | None:
@@ -48,7 +234,7 @@ def inspect_backup(path: Path) -> str | None:
     if not path.is_file():
         raise InvalidValue(f"No backup file at {path}.")
     try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True)
+        conn = sqlite3.connect(sqlite_file.read_only_uri(path), uri=True)
         try:
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -61,12 +247,75 @@ def inspect_backup(path: Path) -> str | None:
     return revision[0] if revision else None
 
 
-def restore_database(backup: Path, target: Path) -> None:
-    """Replace the content of the live database `target` with `backup`, in one step, via the backup API."""
-    src = sqlite3.connect(read_only_uri(backup), uri=True)
-    dst = sqlite3.connect(target, timeout=30)
+def restore_database(backup: Path, path: Path, info: dict) -> Path | None:
+    """Replace the content of the database `path` with `backup`, and journal it; return the copy of the
+    database as it was before (None when there was none).
+
+    The backup is copied beside the database first, brought to this salescrm's schema and given a journal
+    row (record type `database`, action `restore`, fields `from_file` and `journal_head`, the restored
+    journal's `COUNT:HASH`). Then, under the exclusive write lock, the database as it was is copied beside
+    it and the prepared copy swapped in, in one step: no salescrm write falls between the two.
+    """
+    from salescrm import interrupts
+    from salescrm.store import write_lock
+
+    prepared = _temporary_beside(path, "restore")
     try:
-        src.backup(dst)
+        try:
+            _copy(backup, prepared)
+            _prepare(prepared, backup, info)
+            _fsync(prepared)
+        except (sqlite3.Error, OSError) as e:
+            raise write_failure(f"the restored database beside {path}", e) from None
+        with write_lock.exclusive(path):
+            safety = copy_beside(path, "before-restore") if sqlite_file.exists(path) else None
+            interrupts.hold()  # the swap is done whole, or not begun
+            try:
+                if os.path.lexists(path):
+                    _copy_into(prepared, path)
+                else:
+                    _publish(prepared, path)
+                interrupts.note_commit()
+            except (sqlite3.Error, OSError) as e:
+                raise write_failure(f"the database {path}", e) from None
+            finally:
+                interrupts.release()
     finally:
-        dst.close()
+        _remove(prepared)
+    return safety
+
+
+def _prepare(prepared: Path, backup: Path, info: dict) -> None:
+    """The copy of the backup at this salescrm's schema, with the journal row of the restore appended."""
+    import sqlalchemy as sa
+
+    from salescrm.store import engine as store
+    from salescrm.store.journal import Change, append
+    from salescrm.store.location import DatabaseLocation
+    from salescrm.store.migrate import upgrade
+    from salescrm.store.models import JournalHead
+
+    location = DatabaseLocation(f"sqlite:///{prepared}", prepared, explicit=True)
+    engine = store.engine_for(location, write=True)
+    try:
+        if store.current_revision(engine) != store.HEAD_REVISION:
+            upgrade(engine)  # no lock file: nobody else knows this file yet
+        with engine.connect() as conn, conn.execution_options(salescrm_write=True).begin():
+            seq, digest = conn.execute(sa.select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)).one()
+            fields = {"from_file": (None, str(backup)), "journal_head": (None, f"{seq}:{digest}")}
+            append(conn, info, [Change("database", None, "restore", fields)])
+    finally:
+        store.close_all()  # checkpoints the prepared file: it alone holds the restored database
+
+
+def _copy_into(prepared: Path, path: Path) -> None:
+    """Overwrite the live database's pages with the prepared copy's, in one write transaction."""
+    src = sqlite3.connect(sqlite_file.read_only_uri(prepared), uri=True)
+    try:
+        dst = sqlite3.connect(path, timeout=30)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
         src.close()

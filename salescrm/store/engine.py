@@ -9,6 +9,7 @@ default runs the first SELECT outside any transaction) or failing with
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,8 @@ from sqlalchemy import event, exc
 from sqlmodel import Session
 
 from salescrm import interrupts
-from salescrm.errors import DatabaseUnavailable, Refused
-from salescrm.store import sqlite_file
+from salescrm.errors import DatabaseUnavailable, Refused, storage_failure, storage_fault
+from salescrm.store import sqlite_file, write_lock
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
@@ -28,6 +29,9 @@ HEAD_REVISION = "0004"
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 
 BUSY_TIMEOUT_MS = 30_000
+# Test hook: a SQLite file opened for writing grows to at most this many pages (`PRAGMA max_page_count`),
+# so that a test meets SQLite's "database or disk is full" without filling a disk. Unset in real use.
+ENV_TEST_MAX_PAGES = "SALESCRM_TEST_SQLITE_MAX_PAGES"
 _WRITE = "salescrm_write"
 
 _engines: dict[tuple[str, bool], sa.Engine] = {}  # (url, write): a read opens a SQLite file read-only
@@ -114,10 +118,11 @@ def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
         engine = sa.create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "commit", _before_sqlite_commit)
     else:
         try:
             engine = sa.create_engine(location.url)
-        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as e:
             raise DatabaseUnavailable(
                 f"Cannot use the database URL {location.display}: {_first_line(e)}. "
                 'For PostgreSQL, install the extra with: pip install "salescrm[postgres]".'
@@ -128,8 +133,11 @@ def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
     return engine
 
 
-def _after_commit(_session) -> None:
-    interrupts.note_commit()
+def _after_commit(session) -> None:
+    # SQLAlchemy sends after_commit for a savepoint's release too (a lead of `lead add --from-json`):
+    # only the outermost transaction's commit saves anything.
+    if not session.in_nested_transaction():
+        interrupts.note_commit()
     interrupts.release()
 
 
@@ -142,6 +150,8 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
+    if os.environ.get(ENV_TEST_MAX_PAGES):
+        cursor.execute(f"PRAGMA max_page_count={int(os.environ[ENV_TEST_MAX_PAGES])}")
     cursor.close()
 
 
@@ -160,6 +170,12 @@ def _sqlite_read_only_on_connect(dbapi_connection, _record) -> None:
 
 def _lower(value):
     return value.lower() if isinstance(value, str) else value
+
+
+def _before_sqlite_commit(_connection) -> None:
+    from salescrm.store import test_hook
+
+    test_hook.pause("commit")  # tests only: see store/test_hook.py
 
 
 def _sqlite_on_begin(connection) -> None:
@@ -191,7 +207,7 @@ def write_session(
     """
     from salescrm.store import journal
 
-    with _session(location, write=True) as session:
+    with interrupts.write_transaction(), _session(location, write=True) as session:
         session.info.update(actor=actor, command=command, reason=reason)
         journal.install(session)
         event.listen(session, "before_commit", lambda _session: interrupts.hold())
@@ -205,6 +221,14 @@ def write_session(
 
 @contextmanager
 def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
+    engine_for(location, write=write)  # a missing file (and the default directory) is made before its lock file
+    with write_lock.for_writes(location.path if write else None):
+        with _open_session(location, write) as session:
+            yield session
+
+
+@contextmanager
+def _open_session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
     engine = engine_for(location, write=write)
     ensure_schema(engine, location, write=write)
     bind = engine.execution_options(**{_WRITE: True}) if write else engine
@@ -218,7 +242,7 @@ def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
         # A signal can break the driver mid-statement (psycopg: "cannot exit pipeline mode while busy");
         # the person stopped the command, and that is what they are told.
         interrupts.check()
-        if not _is_unavailable(e):
+        if not (_is_unavailable(e) or storage_fault(e)):
             raise
         raise _unavailable(location, e) from None
 
@@ -246,6 +270,9 @@ def _is_unavailable(error: exc.DBAPIError) -> bool:
 
 
 def _unavailable(location: DatabaseLocation, error: Exception) -> DatabaseUnavailable:
+    full = storage_failure(error, f"the database at {location.display}")
+    if full is not None:
+        return full
     reason = _first_line(getattr(error, "orig", None) or error)
     return DatabaseUnavailable(
         f"Cannot use the database at {location.display}: {reason}. "
@@ -280,7 +307,12 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation, write: bool = T
     if revision != HEAD_REVISION:
         if not write:
             engine = _engine_to_upgrade_for_a_read(engine, location, revision)
-        _bring_to_head(engine, location, revision)
+        try:
+            _bring_to_head(engine, location, revision)
+        except (exc.DBAPIError, OSError) as e:  # the tables or the copy from before met a full disk
+            if storage_fault(e) is None:
+                raise
+            raise _unavailable(location, e) from None
     _checked.add(location.url)
 
 
@@ -342,7 +374,8 @@ def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> str | None:
     from salescrm.store.migrate import upgrade
 
     try:
-        return upgrade(engine)
+        with write_lock.for_writes(location.path):
+            return upgrade(engine)
     except exc.ProgrammingError as e:
         if "permission denied" not in str(e.orig):
             raise

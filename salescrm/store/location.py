@@ -16,7 +16,7 @@ ENV_STATE_DIR = "SALESCRM_STATE_DIR"
 DEFAULT_FILE = "salescrm.db"
 DEMO_FILE = "demo.db"
 
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_URL = re.compile(r"^[a-z][\w+.-]*://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,12 @@ class DatabaseLocation:
 
     @property
     def display(self) -> str:
-        """The location as it may be shown to a person: never with a password."""
+        """The location as it may be shown or journaled: never with a password (store/masking.py)."""
         if self.path is not None:
             return str(self.path)
-        return hide_password(self.url)
+        from salescrm.store.masking import shown_url
 
-
-def hide_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+        return shown_url(self.url)
 
 
 def data_dir() -> Path:
@@ -76,12 +74,46 @@ def resolve(db: str | None, default_file: str = DEFAULT_FILE) -> DatabaseLocatio
         value, source = os.environ.get(ENV_DB), ENV_DB
     if value is None:
         return _sqlite(data_dir() / default_file, explicit=False)
+    from salescrm.store import masking
+
+    masking.remember(value)
     _check(value, source)
     if _URL.match(value):
         if value.lower().startswith("sqlite"):
             return _sqlite(Path(value.split(":///", 1)[1]), explicit=True)
+        _check_url(value, source)
         return DatabaseLocation(value, None, explicit=True)
+    if _LOOKS_LIKE_URL.match(value) and "@" in value:
+        raise _unreadable_url(source)
     return _sqlite(Path(value), explicit=True)
+
+
+# `postgresql:/user:pw@host/db`, `postgresql:user@host`: a URL mistyped, not a file's path.
+_LOOKS_LIKE_URL = re.compile(r"^[a-z][\w+.-]*:", re.IGNORECASE)
+
+
+def _check_url(value: str, source: str) -> None:
+    """A URL whose password cannot be told apart is refused without being echoed (store/masking.py)."""
+    from salescrm.errors import InvalidValue
+    from salescrm.store import masking
+
+    problem = masking.problem(value)
+    if problem == masking.AMBIGUOUS:
+        raise InvalidValue(
+            f"The database URL in {source} holds more than one @ before its host, so where its password ends "
+            "cannot be told: percent-encode @ in the password as %40. The URL is not shown, since it may hold the password."
+        )
+    if problem == masking.UNPARSABLE:
+        raise _unreadable_url(source)
+
+
+def _unreadable_url(source: str):
+    from salescrm.errors import InvalidValue
+
+    return InvalidValue(
+        f"The database URL in {source} cannot be read (it is not shown, as it may hold a password): write it as "
+        "DRIVER://USER:PASSWORD@HOST:PORT/DATABASE, e.g. postgresql+psycopg://ana@db.example/crm."
+    )
 
 
 def _check(value: str, source: str) -> None:

@@ -27,6 +27,8 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
           describe=d.describe_overdue_close),
     Check("no-next-step", WARNING, "deal", "the article's \"Pipeline Next Steps\" report", condition=d.no_next_step,
           describe=d.describe_no_next_step),
+    Check("unknown-value", ERROR, "any", "values salescrm did not write: a stage, class, owner, role, status or type "
+          "that the process does not know (domain/known_values.py)"),
 )}
 CHECK_IDS = tuple(CHECKS)
 PHASES = ("deal names", "companies", "contacts", "deal checks")  # what `run_audit` reports to its progress callback

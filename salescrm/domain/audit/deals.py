@@ -19,7 +19,9 @@ OWNER = aliased(TeamMember)
 
 
 def _open():
-    return Deal.stage.in_(process.OPEN_STAGES)
+    from salescrm.domain.known_values import not_final
+
+    return not_final(Deal.stage)
 
 
 def stage_gate(ctx: Context):
@@ -154,7 +156,7 @@ def deal_select():
         sa.select(Deal.id, Deal.name, Deal.stage, Deal.lost_from_stage, Deal.amount_cents, Deal.close_date, Deal.source,
                   Deal.deal_class, OWNER.name.label("owner"), OWNER.role.label("owner_role"))
         .select_from(Deal)
-        .join(OWNER, OWNER.id == Deal.owner_id)
+        .outerjoin(OWNER, OWNER.id == Deal.owner_id)
     )
 
 
@@ -169,7 +171,7 @@ def deal_names(ctx: Context) -> Iterator[Finding]:
     alpha2 = set(codes.values())
     stmt = (sa.select(Deal.id, Deal.name, Deal.stage, Deal.country, Deal.description, Company.name.label("company"),
                       OWNER.name.label("owner"))
-            .select_from(Deal).join(Company, Company.id == Deal.company_id).join(OWNER, OWNER.id == Deal.owner_id)
+            .select_from(Deal).outerjoin(Company, Company.id == Deal.company_id).outerjoin(OWNER, OWNER.id == Deal.owner_id)
             .order_by(Deal.id))
     if ctx.owner_id is not None:
         stmt = stmt.where(Deal.owner_id == ctx.owner_id)

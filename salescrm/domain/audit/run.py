@@ -125,6 +125,10 @@ def run_audit(session: Session, *, checks: list[str] = (), owner: str | None = N
         step("contacts")
         audit.owner_records.update(companies_owned.get(i) for i in _ids(session, Company))
         audit.owner_records.update(contacts_owned.get(i) for i in _ids(session, Contact))
+    if "unknown-value" in wanted:
+        from salescrm.domain.known_values import unknown_values
+
+        held += unknown_values(session, ctx.owner_id)
     audit._held = held
     for f in held:
         audit.summary[f.check] += 1
@@ -142,7 +146,7 @@ def _count_deal_findings(ctx: Context, audit: Audit, checks: list[Check], named:
     conn = ctx.session.connection()
     owner_filter = [Deal.owner_id == ctx.owner_id] if ctx.owner_id is not None else []
     flags = [sa.case((check.condition(ctx), 1), else_=0) for check in checks]
-    combinations = (sa.select(_OWNER.name, *flags, sa.func.count()).select_from(Deal).join(_OWNER, _OWNER.id == Deal.owner_id)
+    combinations = (sa.select(_OWNER.name, *flags, sa.func.count()).select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
                     .where(*owner_filter).group_by(*(sa.literal_column(str(i + 1)) for i in range(len(flags) + 1))))
     flagged = 0
     for owner_name, *found, n in conn.execute(combinations) if checks else ():
@@ -157,14 +161,14 @@ def _count_deal_findings(ctx: Context, audit: Audit, checks: list[Check], named:
     ids = sorted(named)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        named_only += conn.execute(sa.select(sa.func.count()).select_from(Deal).join(_OWNER, _OWNER.id == Deal.owner_id)
+        named_only += conn.execute(sa.select(sa.func.count()).select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
                                    .where(Deal.id.in_(chunk), sa.not_(any_condition))).scalar()
     audit.flagged["deal"] = flagged + named_only
 
 
 def owner_records(session: Session, owner_id: int | None = None) -> dict[str | None, int]:
     """How many deals each owner holds."""
-    stmt = (sa.select(TeamMember.name, sa.func.count()).select_from(Deal).join(TeamMember, TeamMember.id == Deal.owner_id)
+    stmt = (sa.select(TeamMember.name, sa.func.count()).select_from(Deal).outerjoin(TeamMember, TeamMember.id == Deal.owner_id)
             .group_by(TeamMember.name))
     if owner_id is not None:
         stmt = stmt.where(Deal.owner_id == owner_id)

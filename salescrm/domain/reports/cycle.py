@@ -12,6 +12,7 @@ from salescrm import process
 from salescrm.domain.reports.common import (
     PIPELINE_NAMES, RANK, BUCKETS_PER_DAY, Progress, Window, day_buckets, deal_conditions, quiet, window,
 )
+from salescrm.domain.known_values import not_final
 from salescrm.domain.values import parse_choice
 from salescrm.store.models import Deal, StageChange, TeamMember
 
@@ -112,7 +113,7 @@ def cycle_report(session: Session, at: str | date | None = None, since: str | da
         sa.select(Deal.deal_class, TeamMember.name, bucket, sa.func.count())
         .select_from(won)
         .join(Deal, Deal.id == won.c.deal_id)
-        .join(TeamMember, TeamMember.id == Deal.owner_id)
+        .outerjoin(TeamMember, TeamMember.id == Deal.owner_id)
         .where(*where)
         .group_by(Deal.deal_class, TeamMember.name, bucket)
     )
@@ -133,8 +134,9 @@ def cycle_report(session: Session, at: str | date | None = None, since: str | da
         "until": w.until.isoformat() if w.until else None,
         **overall.summary(),
         "by_class": [{"class": c, **by_class[c].summary()}
-                     for c in sorted(by_class, key=lambda c: (class_order.get(c, len(class_order)), c))],
-        "by_owner": [{"owner": o, **by_owner[o].summary()} for o in sorted(by_owner)],
+                     for c in sorted(by_class, key=lambda c: (class_order.get(c, len(class_order)), c or ""))],
+        # None: deals whose owner_id points at no team member (written by SQL), listed last
+        "by_owner": [{"owner": o, **by_owner[o].summary()} for o in sorted(by_owner, key=lambda o: (o is None, o or ""))],
         "stage_median_days": stage_medians,
     }
 
@@ -150,7 +152,7 @@ def _stage_medians(session: Session, w: Window, conditions: list) -> list[dict]:
         .subquery("stays")
     )
     bucket = day_buckets(session, stays.c.entered_at, stays.c.left_at)
-    where = [stays.c.left_at.is_not(None), stays.c.stage.in_(process.OPEN_STAGES), Deal.pipeline == process.PIPELINE,
+    where = [stays.c.left_at.is_not(None), not_final(stays.c.stage), Deal.pipeline == process.PIPELINE,
              *conditions]
     if w.start is not None:
         where.append(stays.c.left_at >= w.start)
@@ -165,7 +167,7 @@ def _stage_medians(session: Session, w: Window, conditions: list) -> list[dict]:
     for stage, days, count in rows:
         per_stage.setdefault(stage, Durations()).add(days, count)
     out = []
-    for name in process.OPEN_STAGES:
+    for name in (*process.OPEN_STAGES, *sorted(s for s in per_stage if s not in process.OPEN_STAGES)):
         durations = per_stage.get(name, Durations())
         out.append({"stage": name, "median_days": durations.percentiles(0.5)[0], "stays": durations.n})
     return out

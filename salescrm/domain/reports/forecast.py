@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from salescrm import process
 from salescrm.domain.reports.common import PROBABILITY, Progress, deal_conditions, quiet, stages_at, stream_rows, utc, window
+from salescrm.domain.known_values import not_final
 from salescrm.domain.values import amount_units
 from salescrm.domain.views import by_currency
 from salescrm.store.models import Deal, StageChange
@@ -58,14 +59,14 @@ def forecast_report(session: Session, at: str | date | None = None, since: str |
                   sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
         .select_from(stage_at)
         .join(Deal, Deal.id == stage_at.c.deal_id)
-        .where(stage_at.c.stage.in_(process.OPEN_STAGES), Deal.pipeline == process.PIPELINE, *close, *conditions)
+        .where(not_final(stage_at.c.stage), Deal.pipeline == process.PIPELINE, *close, *conditions)
         .group_by(Deal.currency, Deal.close_date, stage_at.c.stage),
     )
     for currency, close_date, stage, count, cents in rows:
         entry = month(currency, _month(close_date.year, close_date.month))
         entry["count"] += count
         entry["cents"] += int(cents)
-        entry["weighted"] += int(cents) * PROBABILITY[stage] // 100
+        entry["weighted"] += int(cents) * PROBABILITY.get(stage, 0) // 100  # an unknown stage: no probability
     done = progress or quiet
     done("open deals")
     won_time = utc(session, StageChange.changed_at)

@@ -13,6 +13,7 @@ from salescrm import process
 from salescrm.domain.reports.common import (
     Progress, day_start, deal_conditions, parse_at, quiet, stages_at, stream_rows,
 )
+from salescrm.domain.known_values import not_final
 from salescrm.domain.values import amount_units
 from salescrm.store.models import Company, Deal, StageChange, TeamMember
 
@@ -28,7 +29,7 @@ def _pipeline_at(session: Session, end: datetime, conditions: list) -> dict:
         sa.select(Deal.currency, at.c.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
         .select_from(at)
         .join(Deal, Deal.id == at.c.deal_id)
-        .where(at.c.stage.in_(process.OPEN_STAGES), Deal.pipeline == process.PIPELINE, *conditions)
+        .where(not_final(at.c.stage), Deal.pipeline == process.PIPELINE, *conditions)
         .group_by(Deal.currency, at.c.stage)
     ).all()
     return stages_by_currency(session, rows)
@@ -99,14 +100,14 @@ def _changes(session: Session, first: date, last: date, conditions: list) -> dic
         .join(after, after.id == per_deal.c.b_id)
         .outerjoin(before, before.id == per_deal.c.a_id)
         .join(Deal, Deal.id == per_deal.c.deal_id)
-        .join(Company, Company.id == Deal.company_id)
-        .join(TeamMember, TeamMember.id == Deal.owner_id)
+        .outerjoin(Company, Company.id == Deal.company_id)
+        .outerjoin(TeamMember, TeamMember.id == Deal.owner_id)
         .where(*conditions)
         .order_by(Deal.id)
     )
     kinds = {
         "entered": [per_deal.c.a_id.is_(None)],
-        "moved": [per_deal.c.a_id.is_not(None), after.to_stage.in_(process.OPEN_STAGES), before.to_stage != after.to_stage],
+        "moved": [per_deal.c.a_id.is_not(None), not_final(after.to_stage), before.to_stage != after.to_stage],
         "won": [after.to_stage == process.WON_STAGE],
         "lost": [after.to_stage == process.LOST_STAGE],
     }

@@ -1,0 +1,136 @@
+"""`db check`: the checks of the database itself, each a function in one list (`DB_CHECKS`).
+
+A check takes the `CheckContext` and returns what it ran (`Ran`: its id, what it ran on this backend,
+and the problems found), or None when it does not apply here (on this backend, or before the schema
+is at the revision salescrm needs). `db check` prints the checks that ran, so that it never claims
+one it did not run: SQLite's `PRAGMA integrity_check` has no PostgreSQL counterpart, and PostgreSQL
+enforces foreign keys itself, so there the check is that every constraint exists, is validated and is
+not disabled.
+
+To add a check: write a function `(ctx) -> Ran | None` and add it to `DB_CHECKS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+
+@dataclass
+class CheckContext:
+    session: Session  # one read transaction, for every check
+    backend: str  # "sqlite" or "postgresql"
+    revision: str | None  # the database's schema revision
+    head: str  # the revision this salescrm needs
+
+    @property
+    def current(self) -> bool:
+        """Whether the schema is the one salescrm knows (checks on its tables need it)."""
+        return self.revision == self.head
+
+
+@dataclass
+class Ran:
+    check: str  # the check's id, as `Problem: ID: ...` and in JSON
+    how: str  # what it ran, in words, on this backend
+    problems: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"check": self.check, "how": self.how, "problems": self.problems}
+
+
+def schema_revision(ctx: CheckContext) -> Ran:
+    ran = Ran("schema-revision", f"the schema revision is {ctx.head}, the one this salescrm needs")
+    if not ctx.current:
+        ran.problems.append(f"the database is at schema revision {ctx.revision or '(none)'}, salescrm needs {ctx.head}")
+    return ran
+
+
+def integrity(ctx: CheckContext) -> Ran | None:
+    """SQLite's own check of the file's structure (pages, indexes); PostgreSQL has no such check built in."""
+    if ctx.backend != "sqlite":
+        return None
+    lines = [row[0] for row in ctx.session.connection().exec_driver_sql("PRAGMA integrity_check")]
+    return Ran("integrity", "PRAGMA integrity_check", [] if lines == ["ok"] else lines)
+
+
+def foreign_keys(ctx: CheckContext) -> Ran | None:
+    """Every reference points at a record. SQLite: `PRAGMA foreign_key_check` over the rows (a
+    sqlite3 session has foreign keys off by default, so rows can break them). PostgreSQL: every
+    foreign key of the schema exists, is validated (`pg_constraint.convalidated`) and its enforcing
+    triggers are enabled; a constraint that holds is enforced for every row."""
+    conn = ctx.session.connection()
+    if ctx.backend == "sqlite":
+        ran = Ran("foreign-keys", "PRAGMA foreign_key_check")
+        for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+            ran.problems.append(f"{table} row {rowid} points at a missing {parent}")
+        return ran
+    if not ctx.current:
+        return None  # the constraints salescrm expects are those of its schema
+    ran = Ran("foreign-keys", "every foreign key exists, is validated (pg_constraint.convalidated) and enforced "
+                              "(its triggers enabled)")
+    found = {name: (validated, disabled) for name, validated, disabled in conn.execute(sa.text(
+        "SELECT c.conname, c.convalidated, "
+        "       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgconstraint = c.oid AND t.tgenabled = 'D') "
+        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+        "WHERE c.contype = 'f' AND n.nspname = current_schema()"))}
+    for name in expected_foreign_keys():
+        if name not in found:
+            ran.problems.append(f"the foreign key {name} is missing (dropped)")
+        elif not found[name][0]:
+            ran.problems.append(f"the foreign key {name} is not validated (NOT VALID): rows may break it")
+        elif found[name][1]:
+            ran.problems.append(f"the foreign key {name} is not enforced: a trigger of it is disabled")
+    return ran
+
+
+def expected_foreign_keys() -> list[str]:
+    """The names of the schema's foreign keys, from the models (the naming convention names them)."""
+    from sqlmodel import SQLModel
+
+    from salescrm.store.models import declare_partial_indexes
+
+    declare_partial_indexes()
+    names = []
+    for table in SQLModel.metadata.sorted_tables:
+        for constraint in table.foreign_key_constraints:
+            names.append(str(constraint.name))
+    return sorted(names)
+
+
+def journal_chain(ctx: CheckContext) -> Ran | None:
+    if not ctx.current:
+        return None
+    from salescrm.domain import journal
+
+    result = journal.verify(ctx.session)
+    return Ran("journal", f"the hash chain of the journal's {result.count} rows and their values",
+               [] if result.intact else [result.problem])
+
+
+def unknown_values(ctx: CheckContext) -> Ran | None:
+    if not ctx.current:
+        return None
+    from salescrm.domain import known_values
+
+    ran = Ran("unknown-value", "stages, classes, owners, roles, statuses and types are values salescrm knows")
+    found = sorted(known_values.unknown_values(ctx.session), key=lambda f: (f.record_type, f.record_id))  # as `audit`
+    ran.problems = [f.message for f in found]
+    return ran
+
+
+DB_CHECKS: list[Callable[[CheckContext], Ran | None]] = [
+    schema_revision,
+    integrity,
+    foreign_keys,
+    journal_chain,
+    unknown_values,
+]
+
+
+def run_checks(ctx: CheckContext) -> list[Ran]:
+    """Every check that applies, in order."""
+    return [ran for ran in (check(ctx) for check in DB_CHECKS) if ran is not None]

@@ -1,0 +1,165 @@
+"""Values salescrm did not write: a stage, class, owner, role, status or type that the process does not
+know, put there by SQL or another tool. Readers show such a value as stored and never drop its record;
+the check `unknown-value` (in `db check` and `audit`) names the record, the field and the value.
+
+Every field with a closed set of values is listed once, in `FIELDS` (and every reference that must
+point at a record, in `REFERENCES`): the check reads its SQL from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from salescrm import process
+from salescrm.store.models import Activity, Company, Contact, Deal, GateValue, StageChange, Task, TeamMember
+
+CHECK = "unknown-value"
+_OWNER = aliased(TeamMember, name="known_owner")
+
+
+@dataclass(frozen=True)
+class KnownField:
+    record_type: str  # how the record is named in messages: "deal", "team member"
+    column: sa.Column  # the stored field
+    known: tuple[str, ...]  # the values salescrm writes there
+    what: str  # what a value is: "stage", "deal class"
+    record_id: sa.Column  # the record that holds it (a gate value belongs to its deal)
+    name: sa.ColumnElement | None = None  # the record's name in messages, if it has one
+    blank_is_missing: bool = False  # an empty value is `missing-field`'s, not this check's
+    fix: Callable[[int], str] | None = None
+
+
+FIELDS: tuple[KnownField, ...] = (
+    KnownField("deal", Deal.stage, process.STAGE_NAMES, "stage", Deal.id, Deal.name),
+    KnownField("deal", Deal.pipeline, (process.PIPELINE,), "pipeline", Deal.id, Deal.name),
+    KnownField("deal", Deal.deal_class, process.DEAL_CLASSES, "deal class", Deal.id, Deal.name, blank_is_missing=True,
+               fix=lambda i: f"salescrm deal edit {i} --class CLASS --reason ..."),
+    KnownField("deal", Deal.lost_reason_category, process.LOST_CATEGORIES, "lost reason category", Deal.id, Deal.name,
+               fix=lambda i: f"salescrm deal edit {i} --lost-category CATEGORY --reason ..."),
+    KnownField("deal", Deal.lost_from_stage, tuple(s.name for s in process.PIPELINE_STAGES), "stage", Deal.id, Deal.name),
+    KnownField("deal", GateValue.key, process.GATE_KEYS, "gate key", GateValue.deal_id),
+    KnownField("deal", GateValue.stage, process.STAGE_NAMES, "stage", GateValue.deal_id),
+    KnownField("stage change", StageChange.to_stage, process.STAGE_NAMES, "stage", StageChange.id),
+    KnownField("stage change", StageChange.from_stage, process.STAGE_NAMES, "stage", StageChange.id),
+    KnownField("company", Company.lead_status, process.LEAD_STATUSES, "lead status", Company.id, Company.name,
+               fix=lambda i: f"salescrm company set-status {i} STATUS --reason ..."),
+    KnownField("contact", Contact.channel, process.LEAD_CHANNELS, "lead channel", Contact.id,
+               Contact.first_name + " " + Contact.last_name),
+    KnownField("team member", TeamMember.role, tuple(process.ROLE_TITLES), "role", TeamMember.id, TeamMember.name),
+    KnownField("activity", Activity.type, process.ACTIVITY_TYPES, "activity type", Activity.id),
+    KnownField("activity", Activity.direction, process.DIRECTIONS, "direction", Activity.id),
+    KnownField("task", Task.kind, (process.TASK, process.FOLLOW_UP), "task kind", Task.id, Task.title),
+    KnownField("task", Task.closed_as, (process.CLOSED_AS_WON, process.CLOSED_AS_LOST), "closing", Task.id, Task.title),
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference that must point at a record (SQLite's sqlite3 shell leaves foreign keys off)."""
+
+    column: sa.Column
+    target: type
+    what: str  # "owner"
+    fix: Callable[[int], str] | None = None
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference(Deal.owner_id, TeamMember, "owner", lambda i: f"salescrm deal edit {i} --owner NAME --reason ..."),
+    Reference(Deal.company_id, Company, "company"),
+)
+
+
+def _a(what: str) -> str:
+    return ("an " if what[0] in "aeiou" else "a ") + what
+
+
+def _quoted(value) -> str:
+    return "'" + str(value) + "'"
+
+
+def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
+    """Every stored value salescrm does not know, table by table (one scan each), records in id order. With `owner_id`
+    (`audit --owner`), only those of that team member's deals."""
+    from salescrm.domain.audit.base import CHUNK, ERROR, Finding  # the audit's package is heavy: only when checking
+
+    conn = session.connection()
+    tables: dict[sa.Table, list[KnownField]] = {}
+    for f in FIELDS:  # the fields of a table in one scan
+        if owner_id is None or f.record_type == "deal":
+            tables.setdefault(f.column.table, []).append(f)
+    for fields in tables.values():
+        first = fields[0]
+        stmt = _field_select(first, [f.column.label(f"v{i}") for i, f in enumerate(fields)])
+        stmt = stmt.where(sa.or_(*(_unknown(f) for f in fields)))
+        if owner_id is not None:
+            stmt = stmt.where(Deal.owner_id == owner_id)
+        for row in conn.execute(stmt.order_by(first.record_id).execution_options(yield_per=CHUNK)):
+            for i, f in enumerate(fields):
+                value = row._mapping[f"v{i}"]
+                if value is None or value in f.known or (f.blank_is_missing and not value.strip()):
+                    continue
+                label = _record_label(f.record_type, row.record_id, row.record_name)
+                yield Finding(CHECK, ERROR, f.record_type, row.record_id, row.record_name or label, row.owner,
+                              f"{label}: {f.column.name} {_quoted(value)} is not {_a(f.what)} salescrm knows.",
+                              f.fix(row.record_id) if f.fix else None)
+    for ref in REFERENCES:
+        target = aliased(ref.target)
+        stmt = (sa.select(Deal.id.label("record_id"), Deal.name.label("record_name"), ref.column.label("value"),
+                          _OWNER.name.label("owner"))
+                .select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+                .outerjoin(target, target.id == ref.column).where(target.id.is_(None)))
+        if owner_id is not None:
+            stmt = stmt.where(Deal.owner_id == owner_id)
+        for row in conn.execute(stmt.order_by(Deal.id).execution_options(yield_per=CHUNK)):
+            label = _record_label("deal", row.record_id, row.record_name)
+            yield Finding(CHECK, ERROR, "deal", row.record_id, row.record_name, row.owner,
+                          f"{label}: {ref.column.name} {row.value} is not a {ref.target.__tablename__.replace('_', ' ')} "
+                          f"salescrm knows (its {ref.what} is missing).", ref.fix(row.record_id) if ref.fix else None)
+
+
+def _unknown(f: KnownField):
+    condition = sa.and_(f.column.is_not(None), f.column.not_in(f.known))
+    return sa.and_(condition, sa.func.trim(f.column) != "") if f.blank_is_missing else condition
+
+
+def _field_select(f: KnownField, values: list):
+    table = f.column.table
+    columns = [f.record_id.label("record_id"), *values]
+    if table is Deal.__table__:
+        return sa.select(*columns, Deal.name.label("record_name"), _OWNER.name.label("owner")) \
+            .select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+    if table is GateValue.__table__:
+        return sa.select(*columns, Deal.name.label("record_name"), _OWNER.name.label("owner")) \
+            .select_from(GateValue).outerjoin(Deal, Deal.id == GateValue.deal_id) \
+            .outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+    name = (f.name if f.name is not None else sa.null()).label("record_name")
+    return sa.select(*columns, name, sa.null().label("owner")).select_from(table)
+
+
+def _record_label(record_type: str, record_id: int, name: str | None) -> str:
+    label = f"{record_type[0].upper()}{record_type[1:]} {record_id}"
+    return f"{label} '{name}'" if name else label
+
+
+_STAGES = {s.name: s for s in process.STAGES}
+
+
+def not_final(column):
+    """A deal (or a history row) that is not won or lost: in a stage of the pipeline, or in one salescrm
+    does not know, which is shown as stored rather than dropped."""
+    return column.not_in(process.FINAL_STAGES)
+
+
+def known_stage(name: str | None) -> process.Stage | None:
+    """The stage of this stored name (exactly as salescrm stores it), or None for a value it does not know."""
+    return _STAGES.get(name) if name else None
+
+
+def role_title(code: str) -> str:
+    """A role's title; a role salescrm does not know is said to be one."""
+    return process.ROLE_TITLES.get(code, "a role salescrm does not know")
