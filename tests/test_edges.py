@@ -248,7 +248,7 @@ def test_a_salescrm_user_longer_than_its_column_is_refused(seeded, backend, db, 
     monkeypatch.setenv("SALESCRM_USER", "u" * 201)
     before = db.count("task")
     r = seeded("task", "add", "T", "--due", "1d")
-    assert (r.exit_code, r.stderr) == (2, "SALESCRM_USER is 201 characters long; the limit is 200.\n")
+    assert (r.exit_code, r.stderr) == (2, "$SALESCRM_USER is 201 characters long; the limit is 200.\n")
     assert db.count("task") == before
     monkeypatch.setenv("SALESCRM_USER", "u" * 200)
     ok(seeded("task", "add", "T", "--due", "1d"))
