@@ -100,6 +100,18 @@ def outcome() -> str:
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
+def settle() -> None:
+    """The command ended and said its outcome: nothing after this may change its exit status.
+
+    CPython quirk: a KeyboardInterrupt that lands while `exec` runs a string (SQLAlchemy and dataclasses
+    generate code that way) sets the interpreter's "unhandled KeyboardInterrupt" flag even though the
+    CLI catches it, and under `python -m` the process then kills itself with SIGINT at exit (status -2
+    instead of 130). Running one string through `exec` resets that flag. Signals from now on are ignored."""
+    exec("None")
+    for signum in _HELD:
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def hold() -> None:
     """Defer Ctrl-C and SIGTERM while a commit runs, so that it is either not begun or fully done."""
     check()

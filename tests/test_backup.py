@@ -108,8 +108,8 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_no_file(seeded, tmp_path, 
     small = tmp_path / "small"
     code, out, err = on_a_full_disk(small, "db", "backup", str(small / "crm-backup.db"))
     assert code == 3, err
-    assert err == (f"Cannot write the backup {small / 'crm-backup.db'}: the disk is full; nothing was written. "
-                   "Free some space there, or choose another file system.\n")
+    assert err == (f"Cannot write the backup {small / 'crm-backup.db'}: the disk that holds it is full; nothing was "
+                   "written. Free space on that disk (or check it), then run the command again.\n")
     assert out.splitlines()[-1].strip() == ""  # nothing left on the small file system
 
 
@@ -127,8 +127,8 @@ def test_a_backup_that_cannot_be_written_says_the_io_error_and_leaves_no_file(se
     p = subprocess.run([sys.executable, "-m", "salescrm", "db", "backup", str(target)], capture_output=True, text=True,
                        preexec_fn=limit_file_size, timeout=60)
     assert p.returncode == 3, p.stderr
-    assert p.stderr == (f"Cannot write the backup {target}: an I/O error (disk I/O error); nothing was written. "
-                        "Check the disk, or choose another file system.\n")
+    assert p.stderr == (f"Cannot write the backup {target}: the disk that holds it reported an I/O error; nothing was "
+                        "written. Free space on that disk (or check it), then run the command again.\n")
     assert listing(target.parent) == []
 
 
@@ -197,7 +197,7 @@ def test_a_restore_onto_a_full_disk_leaves_no_file(backup_file, tmp_path):
     small = tmp_path / "small"
     code, out, err = on_a_full_disk(small, "--db", str(small / "crm.db"), "db", "restore", str(backup_file), "--force")
     assert code == 3, err
-    assert "the disk is full; nothing was written" in err
+    assert "the disk that holds it is full; nothing was written" in err
     assert out.splitlines()[-1].strip() == ""  # no 0-byte database, no temporary file
 
 

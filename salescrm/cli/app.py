@@ -304,4 +304,6 @@ def main() -> None:
             sys.stderr.write(e.code + "\n")
     except (BrokenPipeError, streams.OutputClosed):  # help printed into a closed pipe
         _silence_stdout()
-    sys.exit(streams.finish(code))
+    code = streams.finish(code)
+    interrupts.settle()
+    sys.exit(code)

@@ -24,8 +24,6 @@ from pathlib import Path
 from salescrm.errors import DatabaseUnavailable, InvalidValue, Refused
 from salescrm.store import sqlite_file, test_hook
 
-_SQLITE_FULL = 13
-_SQLITE_IOERR = 10
 _TEMPORARY_SUFFIXES = ("", "-journal", "-wal", "-shm")
 _LONGEST_NAME = 255 - len(".XXXXXXXX.tmp-journal") - 1  # NAME_MAX, less what the temporary file adds
 
@@ -63,27 +61,12 @@ def copy_beside(path: Path, label: str) -> Path:
 
 
 def write_failure(what: str, error: BaseException) -> DatabaseUnavailable:
-    """A copy that could not be written, said by its cause: the disk is full, an I/O error, or the error itself."""
-    cause = _cause(error)
-    if cause == "full":
-        return DatabaseUnavailable(f"Cannot write {what}: the disk is full; nothing was written. "
-                                   "Free some space there, or choose another file system.")
-    if cause == "io":
-        return DatabaseUnavailable(f"Cannot write {what}: an I/O error ({_reason(error)}); nothing was written. "
-                                   "Check the disk, or choose another file system.")
-    return DatabaseUnavailable(f"Cannot write {what}: {_reason(error)}; nothing was written.")
+    """A copy that could not be written: a full or failing disk said as such (errors.storage_failure, the one
+    mapping), any other error by its own words."""
+    from salescrm.errors import storage_failure
 
-
-def _cause(error: BaseException) -> str | None:
-    if isinstance(error, sqlite3.Error):
-        code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
-        return "full" if code == _SQLITE_FULL else "io" if code == _SQLITE_IOERR else None
-    if isinstance(error, OSError):
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return "full"
-        if error.errno in (errno.EIO, errno.EFBIG):
-            return "io"
-    return None
+    return storage_failure(error, what, "nothing was written") or DatabaseUnavailable(
+        f"Cannot write {what}: {_reason(error)}; nothing was written.")
 
 
 def _reason(error: BaseException) -> str:
