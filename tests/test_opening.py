@@ -275,7 +275,10 @@ def test_init_refuses_an_unknown_currency(cli, tmp_path, code):
     path = tmp_path / "new.db"
     r = cli("--db", str(path), "init", "--currency", code)
     assert r.exit_code == 2
-    assert r.stderr == (f"--currency '{code}' is not an ISO 4217 currency code: give one such as EUR, USD, GBP or CHF.\n")
+    if code:
+        assert r.stderr == (f"--currency '{code}' is not an ISO 4217 currency code: give one such as EUR, USD, GBP or CHF.\n")
+    else:  # an empty value for any option is refused as such (tests/test_edges.py)
+        assert r.stderr == "--currency is empty: give a value, or leave --currency out.\n"
     assert not path.exists()
 
 

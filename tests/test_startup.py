@@ -22,6 +22,7 @@ SALESCRM = {
     "salescrm.cli.runtime", "salescrm.errors", "salescrm.interrupts",  # what every command shares
     "salescrm.cli.streams",  # stdout and stderr guarded from the start (exit 4; a closed pipe exits 0); stdlib only
     "salescrm.cli.placeholders",  # what --help shows after each option
+    "salescrm.cli.empty_values",  # each command refuses an empty value as its options are parsed (errors only)
     "salescrm.cli.typed",  # every command's text options checked for control characters (issue 11)
     "salescrm.cli.demo", "salescrm.cli.db", "salescrm.cli.output",  # `demo` and `init` are commands of the root
 }

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from salescrm import __version__, interrupts
-from salescrm.cli import db, demo, placeholders, streams, typed
+from salescrm.cli import db, demo, empty_values, placeholders, streams, typed
 from salescrm.cli.runtime import Runtime, runtime
 from salescrm.errors import (
     EXIT_CODES_HELP,
@@ -85,6 +85,7 @@ def command_group(name: str) -> TyperGroup:
         group.app = typer_app
         group.name, group.help = name, help_text
         placeholders.apply(group)
+        empty_values.apply(group, name)
         typed.apply(group)
         _built[name] = group
     return _built[name]
@@ -107,6 +108,7 @@ class LazyCommands(placeholders.Group):
                 rich_markup_mode=self.app.rich_markup_mode,
             )
             placeholders.apply(command)
+            empty_values.apply(command, f"{self.name} {cmd_name}")
             typed.apply(command)
             self.commands[cmd_name] = command
         return self.commands.get(cmd_name)
@@ -124,6 +126,8 @@ class SalesCrmGroup(placeholders.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         placeholders.apply(self)
+        for name, command in self.commands.items():  # init, demo (the groups are built when named)
+            empty_values.apply(command, name)
         typed.apply(self)
         self._listing = False
 

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from salescrm.cli import output
-from salescrm.cli.runtime import Needs, reason_option, runtime
+from salescrm.cli.runtime import MAX_LIMIT, Needs, reason_option, runtime
 
 app = typer.Typer(
     epilog="Example: salescrm audit --json > audit.json || mail -s 'CRM audit' sales@example.com < audit.json",
@@ -29,8 +29,9 @@ def audit(
     owner: Optional[str] = typer.Option(None, "--owner", help="Only the deals of this team member."),
     fail_on: str = typer.Option("error", "--fail-on", metavar="error|warning|never",
                                 help="Exit 1 when a finding of this severity (or worse) is found; never: always 0."),
-    stale_days: int = typer.Option(30, "--stale-days", help="stale-deal: days without an activity or a stage change."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=0, help="Show at most this many findings (0: all); "
+    stale_days: int = typer.Option(30, "--stale-days", min=0, max=36525,
+                                   help="stale-deal: days without an activity or a stage change (at most 100 years)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=0, max=MAX_LIMIT, help="Show at most this many findings (0: all); "
                                         f"a terminal shows {TERMINAL_FINDINGS} unless told."),
     json: bool = typer.Option(False, "--json", help="Print {score, summary, by_owner, findings} as JSON on stdout."),
 ) -> None:

@@ -21,7 +21,8 @@ EPILOG = "Example: salescrm demo; salescrm --db /tmp/big.db demo --size 100000"
 
 def demo(
     ctx: typer.Context,
-    size: int = typer.Option(0, "--size", min=0, help="Also add this many synthetic deals (deterministic), for benchmarks."),
+    size: int = typer.Option(0, "--size", min=0, max=10_000_000,
+                             help="Also add this many synthetic deals (deterministic, at most 10,000,000), for benchmarks."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     from salescrm.cli.pipeline import show as show_pipeline

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from salescrm.store.location import DatabaseLocation
 
 
-MAX_COMMAND = 2000  # the journal's command column
 
 
 @dataclass
@@ -76,13 +75,17 @@ class Runtime:
 
         from salescrm.store.masking import shown_argv
 
+        from salescrm.store.models import JournalEntry, size
+
         line = " ".join(["salescrm", *(shlex.quote(arg) for arg in shown_argv(self.argv))])
-        return line if len(line) <= MAX_COMMAND else line[: MAX_COMMAND - 1] + "…"
+        limit = size(JournalEntry.command)
+        return line if len(line) <= limit else line[: limit - 1] + "…"
 
     @contextmanager
     def writing(self, reason: str | None = None) -> Iterator:
         """One write transaction, journaled with the acting user, this command and `reason`."""
         from salescrm.store.engine import write_session
+        from salescrm.store.models import JournalEntry, size
 
         info = self.journal_info(reason)
         self.wrote = True
@@ -95,7 +98,9 @@ class Runtime:
         from salescrm.domain.values import clean_text
         from salescrm.store.masking import redact
 
-        reason = clean_text(reason, "Reason (--reason)", required=False, lines=True)
+        from salescrm.store.models import JournalEntry, size
+
+        reason = clean_text(reason, "Reason (--reason)", required=False, lines=True, max_length=size(JournalEntry.reason))
         reason = redact(reason) if reason else reason  # a reason quoting $SALESCRM_DB keeps no password
         return {"actor": current_user(), "command": self.command_line(), "reason": reason}
 
@@ -105,9 +110,12 @@ def reason_option():
     return typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal).")
 
 
+MAX_LIMIT = 2**63 - 1  # what both backends take in LIMIT (a signed 64-bit integer)
+
+
 def limit_option():
     """`--limit N` of the list commands; 0, like no --limit, lists everything."""
-    return typer.Option(None, "--limit", min=0, help="At most this many (0: no limit).")
+    return typer.Option(None, "--limit", min=0, max=MAX_LIMIT, help="At most this many (0: no limit).")
 
 
 def no_limit(limit: int | None) -> int | None:

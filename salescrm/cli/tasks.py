@@ -139,7 +139,7 @@ def _check_owner_options(mine: bool, owner: str | None) -> None:
 @app.command("done", epilog="Example: salescrm task done 7")
 def done(
     ctx: typer.Context,
-    task_ids: List[int] = typer.Argument(..., help="Task id (several for several).", show_default=False),
+    task_ids: List[str] = typer.Argument(..., help="Task id (several for several).", show_default=False),
     json: bool = typer.Option(False, "--json", help="Print the tasks done as a JSON array on stdout (as `task list --json`)."),
     reason: Optional[str] = reason_option(),
 ) -> None:

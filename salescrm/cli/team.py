@@ -53,8 +53,9 @@ def add(
 
 def _name(answer: str) -> None:
     from salescrm.domain.values import clean_name
+    from salescrm.store.models import TeamMember, size
 
-    clean_name(answer, "Name")
+    clean_name(answer, "Name", size(TeamMember.name))
 
 
 @app.command("set-login", epilog='Example: salescrm team set-login "Ana García" ana')

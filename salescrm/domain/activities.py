@@ -18,7 +18,7 @@ from salescrm.domain.actors import actor_of
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.values import clean_text, parse_choice
 from salescrm.errors import InvalidValue
-from salescrm.store.models import Activity, Company, Contact, ContactCompany, Deal
+from salescrm.store.models import Activity, Company, Contact, ContactCompany, Deal, size
 
 NO_LINK = "An activity is logged on a contact, a company or a deal: give --contact, --company or --deal."
 
@@ -84,7 +84,7 @@ def log_activity(
     """Log an interaction; an outbound one makes its company Attempted, an inbound one Connected."""
     kind = parse_choice(type, process.ACTIVITY_TYPES, "Activity type")
     direction = _direction(kind, direction)
-    text = clean_text(summary, "Summary (--summary)", lines=True)
+    text = clean_text(summary, "Summary (--summary)", lines=True, max_length=size(Activity.summary))
     when = times.parse_past_time(at) if at else times.now()
     if not links.given():
         raise InvalidValue(NO_LINK)

@@ -11,15 +11,18 @@ ENV_USER = "SALESCRM_USER"
 
 
 def current_user() -> str:
-    from salescrm.domain.values import plain_text
+    """The acting user, as every record and journal row stores it (refused, exit 2, when it cannot be)."""
+    from salescrm.domain.values import clean_text
+    from salescrm.store.models import JournalEntry, size
 
-    name = plain_text(os.environ.get(ENV_USER, ""), f"${ENV_USER}", name=True).strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+    name = os.environ.get(ENV_USER, "").strip()
+    label = f"${ENV_USER}"
+    if not name:
+        try:
+            name, label = getpass.getuser(), "The login name"
+        except (KeyError, OSError):
+            return f"uid:{os.getuid()}"
+    return clean_text(name, label, max_length=size(JournalEntry.actor), name=True)
 
 
 def actor_of(session: Session) -> str:

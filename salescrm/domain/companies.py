@@ -17,7 +17,7 @@ from salescrm.domain.outcome import Outcome
 from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_website
 from salescrm.domain.records import check_version, touch
 from salescrm.errors import InvalidValue, Refused
-from salescrm.store.models import Company, Deal, DistinctCompanies
+from salescrm.store.models import Company, Deal, DistinctCompanies, size
 
 BRAND_RULE = "SP-009-001 names a company by its best-known brand (Novartis, not Novartis Farmacéutica, S.A.)"
 
@@ -31,14 +31,14 @@ def add_company(
     `distinct_from` names existing companies that the new name looks like but that are other companies
     (Merck Sharp & Dohme beside Merck); the decision is kept with the session's reason.
     """
-    name = clean_name(name, "Company name")
+    name = clean_name(name, "Company name", size(Company.name))
     others = distinct_companies(session, distinct_from)
     company = Company(
         name=name,
         name_key=naming.name_key(name),
         country=parse_country(country) if country or required else None,
         website=parse_website(website) if website or required else None,
-        legal_name=clean_text(legal_name, "Legal name", required=False, max_length=300, name=True),
+        legal_name=clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name), name=True),
         lead_status=process.LEAD_NEW,
         lead_status_set_by=actor_of(session),
     )
@@ -157,7 +157,7 @@ def edit_company(
     record_distinct(session, company, others)
     warnings: list[str] = []
     if name is not None:
-        name = clean_name(name, "Company name")
+        name = clean_name(name, "Company name", size(Company.name))
         if name != company.name:
             check_name_free(session, name, exclude_id=company.id, ignore=[o.id for o in others])
             company.name = name
@@ -167,7 +167,8 @@ def edit_company(
     if website is not None:
         company.website = parse_website(website)
     if legal_name is not None:
-        company.legal_name = clean_text(legal_name, "Legal name", required=False, max_length=300, name=True)
+        company.legal_name = clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name),
+                                        name=True)
     if country is not None:
         company.country = parse_country(country)
     touch(session, company)

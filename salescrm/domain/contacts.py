@@ -11,7 +11,7 @@ from salescrm.domain.refs import escape_like
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.values import clean_text, parse_choice, parse_email, parse_phone
 from salescrm.errors import Refused
-from salescrm.store.models import Company, Contact, ContactCompany
+from salescrm.store.models import Company, Contact, ContactCompany, size
 
 
 def add_contact(
@@ -28,9 +28,9 @@ def add_contact(
     """A new contact; the job title may be unknown only for a new lead (`job_title_required=False`)."""
     linked = [refs.company(session, ref) for ref in companies]
     contact = Contact(
-        first_name=clean_text(first_name, "First name", max_length=200, name=True),
-        last_name=clean_text(last_name, "Last name", max_length=200, name=True),
-        job_title=clean_text(job_title, "Job title", required=job_title_required, max_length=200),
+        first_name=clean_text(first_name, "First name", max_length=size(Contact.first_name), name=True),
+        last_name=clean_text(last_name, "Last name", max_length=size(Contact.last_name), name=True),
+        job_title=clean_text(job_title, "Job title", required=job_title_required, max_length=size(Contact.job_title)),
     )
     _set_email(session, contact, email)
     _set_phone(contact, phone, linked)
@@ -96,11 +96,11 @@ def edit_contact(
     contact = refs.contact(session, ref, for_update=True)
     check_version(contact, expected_version, "contact")
     if first_name is not None:
-        contact.first_name = clean_text(first_name, "First name", max_length=200, name=True)
+        contact.first_name = clean_text(first_name, "First name", max_length=size(Contact.first_name), name=True)
     if last_name is not None:
-        contact.last_name = clean_text(last_name, "Last name", max_length=200, name=True)
+        contact.last_name = clean_text(last_name, "Last name", max_length=size(Contact.last_name), name=True)
     if job_title is not None:
-        contact.job_title = clean_text(job_title, "Job title", max_length=200)
+        contact.job_title = clean_text(job_title, "Job title", max_length=size(Contact.job_title))
     if email is not None:
         _set_email(session, contact, email)
     for company_ref in add_companies:

@@ -29,10 +29,10 @@ from salescrm.domain.values import (
     parse_stage,
 )
 from salescrm.errors import InvalidValue, Refused
-from salescrm.store.models import Company, Deal, DealContact
+from salescrm.store.models import Company, Deal, DealContact, size
 
 
-MAX_NAME = 700  # the deal name's column
+MAX_NAME = size(Deal.name)
 
 
 @dataclass
@@ -94,12 +94,12 @@ def create_deal(
         stage=target,
         country=parse_country(draft.country) if draft.country else _company_country(company),
         company_id=company.id,
-        description=clean_text(draft.description, "Description", max_length=400, lines=True),
+        description=clean_text(draft.description, "Description", max_length=size(Deal.description), lines=True),
         amount_cents=parse_amount(_required(draft.amount, "Amount")),
         currency=parse_currency(draft.currency) if draft.currency else database_currency(session),
         close_date=parse_date(_required(draft.close_date, "Close date"), "Close date"),
         deal_class=parse_deal_class(_required(draft.deal_class, "Deal class")),
-        source=clean_text(draft.source, "Source", max_length=300),
+        source=clean_text(draft.source, "Source", max_length=size(Deal.source)),
         owner_id=owner.id,
     )
     contacts = [refs.contact(session, ref) for ref in draft.contacts]
@@ -222,14 +222,14 @@ def edit_deal(
     if changes.deal_class is not None:
         deal.deal_class = parse_deal_class(changes.deal_class)
     if changes.source is not None:
-        deal.source = clean_text(changes.source, "Source", max_length=300)
+        deal.source = clean_text(changes.source, "Source", max_length=size(Deal.source))
     if changes.owner is not None:
         deal.owner_id = owner_member(session, changes.owner).id
     if changes.country is not None or changes.description is not None:
         if changes.country is not None:
             deal.country = parse_country(changes.country)
         if changes.description is not None:
-            deal.description = clean_text(changes.description, "Description", max_length=400, lines=True)
+            deal.description = clean_text(changes.description, "Description", max_length=size(Deal.description), lines=True)
         _set_name(session, deal, session.get(Company, deal.company_id))
     _edit_contacts(session, deal, changes)
     if changes.gate_values:
@@ -255,7 +255,7 @@ def _edit_lost_reason(deal: Deal, changes: DealChanges) -> None:
     if changes.lost_category is not None:
         deal.lost_reason_category = parse_lost_category(changes.lost_category)
     if changes.lost_reason is not None:
-        deal.lost_reason = clean_text(changes.lost_reason, "Lost reason", lines=True)
+        deal.lost_reason = clean_text(changes.lost_reason, "Lost reason", max_length=size(Deal.lost_reason), lines=True)
 
 
 def _edit_contacts(session: Session, deal: Deal, changes: DealChanges) -> None:

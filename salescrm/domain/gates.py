@@ -22,7 +22,7 @@ from salescrm.domain.actors import actor_of
 from salescrm.domain.values import clean_text, note_met, parse_choice, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
 from salescrm.process import GateField, Stage
-from salescrm.store.models import ContactCompany, GateValue, utcnow
+from salescrm.store.models import ContactCompany, GateValue, size, utcnow
 
 PLACEHOLDER = "…"
 
@@ -92,7 +92,7 @@ def normalize(session: Session, field: GateField, raw: str, facts: DealFacts) ->
         return Checked(parse_gate_date(raw, label, facts).isoformat(), True)
     if field.kind == "choice":
         return Checked(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()), True)
-    text = clean_text(raw, label, required=False, lines=field.kind == "note")
+    text = clean_text(raw, label, required=False, lines=field.kind == "note", max_length=size(GateValue.value))
     if field.kind == "note":
         return Checked(text, note_met(text))
     if text is None:

@@ -132,7 +132,7 @@ def _value_problem(f: dict) -> str | None:
 
 def _parse_head(text: str) -> tuple[int, str]:
     count, sep, digest = text.strip().partition(":")
-    if not sep or not count.isdigit() or len(digest) != 64:
+    if not sep or not (count.isascii() and count.isdigit() and len(count) <= 19) or len(digest) != 64:
         raise InvalidValue(f"--head '{text}' is not COUNT:HASH as `salescrm journal verify` prints it.")
     return int(count), digest.lower()
 

@@ -21,7 +21,7 @@ from salescrm.domain.actors import actor_of
 from salescrm.domain.countries import parse_country
 from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_email, parse_phone, parse_website
 from salescrm.errors import InvalidValue
-from salescrm.store.models import Activity, Company, Contact, Task
+from salescrm.store.models import Activity, Company, Contact, Task, size
 
 if TYPE_CHECKING:
     from salescrm.domain.input_files import Record
@@ -79,8 +79,8 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
     for name in ("first_name", "last_name"):
         if getattr(lead, name) is None or not str(getattr(lead, name)).strip():
             problems.append((name, f"{name.replace('_', ' ').capitalize()} is required."))
-    check("first_name", lambda v: clean_text(v, "First name", max_length=200, name=True))
-    check("last_name", lambda v: clean_text(v, "Last name", max_length=200, name=True))
+    check("first_name", lambda v: clean_text(v, "First name", max_length=size(Contact.first_name), name=True))
+    check("last_name", lambda v: clean_text(v, "Last name", max_length=size(Contact.last_name), name=True))
     if not (lead.email or "").strip() and not (lead.phone or "").strip():
         problems.append(("email", "A lead needs a phone or an email to be called back: give one of them."))
     check("email", parse_email)
@@ -88,21 +88,26 @@ def check_lead(lead: Lead) -> list[tuple[str, str]]:
         # A national number is read with the company's country, which may only be in the database:
         # then `contact add` checks it while the lead is written.
         check("phone", lambda v: parse_phone(v, _country_or_none(lead.country) if lead.country else None))
-    check("job_title", lambda v: clean_text(v, "Job title", max_length=200))
-    check("company", lambda v: clean_name(v, "Company name"))
+    check("job_title", lambda v: clean_text(v, "Job title", max_length=size(Contact.job_title)))
+    check("company", lambda v: clean_name(v, "Company name", size(Company.name)))
     check("country", parse_country)
     check("website", parse_website)
-    check("note", lambda v: clean_text(v, "Note", lines=True))
+    check("note", lambda v: clean_text(v, "Note", lines=True, max_length=size(Activity.summary)))
     if not (lead.channel or "").strip():
         problems.append(("channel", f"Channel is required: one of {', '.join(process.LEAD_CHANNELS)}."))
     check("channel", _parse_channel)
     for name in WEB_FORM_FIELDS:
         if getattr(lead, name) and (lead.channel or "").strip() and _channel_or_none(lead.channel) not in (None, "web-form"):
             problems.append((name, f"{name.replace('_', ' ').capitalize()} is what a web form captures; this lead came by {lead.channel}."))
-        check(name, lambda v, n=name: clean_text(v, n.replace("_", " ").capitalize(), max_length=500))
+        check(name, lambda v, n=name: clean_text(v, n.replace("_", " ").capitalize(), max_length=_web_form_size(n)))
     if (lead.country or lead.website) and not (lead.company or "").strip():
         problems.append(("company", "A country or website was given without a company name."))
     return problems
+
+
+def _web_form_size(name: str) -> int:
+    """What the contact's column for web-form field `name` holds (search engine 100, keyword 300, source page 500)."""
+    return size(getattr(Contact, name))
 
 
 def channel_brings_email(channel: str | None) -> bool:
@@ -160,7 +165,7 @@ def add_lead(session: Session, lead: Lead, follow_up_delay: timedelta | None) ->
     )
     contact.channel = channel
     for name in WEB_FORM_FIELDS:
-        setattr(contact, name, clean_text(getattr(lead, name), name, required=False, max_length=500))
+        setattr(contact, name, clean_text(getattr(lead, name), name, required=False, max_length=_web_form_size(name)))
     session.add(contact)
     session.flush()
     note = _note(session, contact, lead.note)

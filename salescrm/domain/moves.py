@@ -20,7 +20,7 @@ from salescrm.domain.actors import actor_of
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.values import clean_text, parse_lost_category, parse_stage
 from salescrm.errors import InvalidValue, Refused, StaleRecord
-from salescrm.store.models import Deal, StageChange, Task, utcnow
+from salescrm.store.models import Deal, StageChange, Task, size, utcnow
 
 
 @dataclass
@@ -145,7 +145,7 @@ def lose_deal(
 ) -> Move:
     """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
     category = parse_lost_category(category)
-    reason = clean_text(reason, "Lost reason (--reason)", lines=True)
+    reason = clean_text(reason, "Lost reason (--reason)", lines=True, max_length=size(Deal.lost_reason))
     deal = refs.deal(session, ref, for_update=True)
     check_version(deal, expected_version, "deal")
     if deal.stage == process.LOST_STAGE:

@@ -10,28 +10,55 @@ listing the candidates.
 from __future__ import annotations
 
 import difflib
+import re
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from salescrm.domain.naming import name_key
-from salescrm.errors import NotFound
-from salescrm.store.models import Company, Contact, Deal, TeamMember
+from salescrm.errors import InvalidValue, NotFound
+from salescrm.store.models import MAX_ID, Company, Contact, Deal, TeamMember
 
 MAX_CANDIDATES = 8
+# The largest id anyone can type (a signed 64-bit integer, what both backends can compare against); ids
+# above MAX_ID (the id columns' own limit) up to this name no record, and are said so without a query.
+MAX_TYPED_ID = 2**63 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def _is_id(ref: str) -> bool:
+    """Digits name a record by id; digits other than 0-9 (², ٣, １) name nothing (see `id_of`)."""
     return str(ref).strip().isdigit()
 
 
+def id_of(ref: str | int, kind: str) -> int:
+    """The id `ref` gives: digits 0-9, at most 2^63-1 (else exit 2); an id no record of `kind` can
+    have (above MAX_ID) is NotFound at once, with the message of a missing record, on both backends."""
+    text = str(ref).strip()
+    if not _ASCII_DIGITS.fullmatch(text):
+        raise InvalidValue(f"'{ref}' is not a {kind} id: give digits 0-9, e.g. 7.")
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_TYPED_ID)) or int(digits) > MAX_TYPED_ID:
+        raise InvalidValue(f"{kind.capitalize()} id {digits} is too large: ids go up to {MAX_TYPED_ID}.")
+    number = int(digits)
+    if number > MAX_ID:
+        raise _no_id(kind, number)
+    return number
+
+
+def _no_id(kind: str, number: int) -> NotFound:
+    command = "team" if kind == "team member" else kind
+    return NotFound(f"No {kind} with id {number}. List them with `salescrm {command} list`.")
+
+
 def _by_id(session: Session, model, ref: str, kind: str, for_update: bool):
-    stmt = select(model).where(model.id == int(ref))
+    number = id_of(ref, kind)
+    stmt = select(model).where(model.id == number)
     if for_update:
         stmt = stmt.with_for_update()
     record = session.exec(stmt).first()
     if record is None:
-        raise NotFound(f"No {kind} with id {int(ref)}. List them with `salescrm {kind} list`.")
+        raise _no_id(kind, number)
     return record
 
 

@@ -20,10 +20,10 @@ from salescrm.domain.actors import actor_of
 from salescrm.domain.team import acting_member, find_member
 from salescrm.domain.values import clean_text, parse_deal_class
 from salescrm.errors import NotFound, Refused
-from salescrm.store.models import Company, Contact, Deal, Task, TeamMember, utcnow
+from salescrm.store.models import Company, Contact, Deal, Task, TeamMember, size, utcnow
 
 
-TITLE_LENGTH = 300
+TITLE_LENGTH = size(Task.title)
 
 
 @dataclass
@@ -92,7 +92,9 @@ def follow_up(session: Session, linked: Linked, delay: timedelta, owner: Owner |
     return add_task(session, title, times.now() + delay, owner=owner, linked=linked, kind=process.FOLLOW_UP)
 
 
-def complete_task(session: Session, task_id: int) -> Task:
+def complete_task(session: Session, ref: str | int) -> Task:
+    """Task `ref` (its id as typed) marked done."""
+    task_id = refs.id_of(ref, "task")
     task = session.get(Task, task_id, with_for_update=True)
     if task is None:
         raise NotFound(f"No task with id {task_id}. List them with `salescrm task list`.")

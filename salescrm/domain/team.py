@@ -8,12 +8,12 @@ from salescrm import process
 from salescrm.domain import naming, refs
 from salescrm.domain.actors import actor_of
 from salescrm.domain.values import clean_name, clean_text, parse_role
-from salescrm.errors import Refused
-from salescrm.store.models import TeamMember
+from salescrm.errors import NotFound, Refused
+from salescrm.store.models import TeamMember, size
 
 
 def add_member(session: Session, name: str, role: str, login: str | None = None) -> TeamMember:
-    name = clean_name(name, "Name")
+    name = clean_name(name, "Name", size(TeamMember.name))
     code = parse_role(role)
     key = naming.name_key(name)
     existing = session.exec(select(TeamMember).where(TeamMember.name_key == key)).first()
@@ -35,7 +35,7 @@ def set_login(session: Session, ref: str, login: str | None) -> TeamMember:
 
 def _free_login(session: Session, login: str | None, member_id: int | None = None) -> str | None:
     """A login (the acting user's name: the operating system's, or SALESCRM_USER) held by one member at most."""
-    login = clean_text(login, "Login", required=False, max_length=200)
+    login = clean_text(login, "Login", required=False, max_length=size(TeamMember.login))
     if login is None:
         return None
     holder = session.exec(select(TeamMember).where(TeamMember.login == login)).first()
@@ -48,7 +48,11 @@ def find_member(session: Session, ref: str) -> TeamMember | None:
     """The team member with this id, login or name; None when there is none."""
     ref = str(ref).strip()
     if ref.isdigit():
-        return session.get(TeamMember, int(ref))
+        try:
+            number = refs.id_of(ref, "team member")  # other digits (²) and ids past 2^63-1: exit 2
+        except NotFound:  # an id no record can have
+            return None
+        return session.get(TeamMember, number)
     found = session.exec(select(TeamMember).where(TeamMember.login == ref)).first()
     if found is None:
         found = session.exec(select(TeamMember).where(TeamMember.name_key == naming.name_key(ref))).first()

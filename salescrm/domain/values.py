@@ -14,7 +14,7 @@ from typing import Iterable
 from salescrm import process
 from salescrm.errors import InvalidValue
 
-MAX_TEXT = 2000
+MAX_TEXT = 2000  # the longest free text of any column (a summary, a reason): what a prompt takes before the domain checks
 # An amount: digits, optionally grouped by three with one kind of thousands separator (a comma, a space,
 # a no-break space U+00A0 or a narrow no-break space U+202F), and optionally a point with one or two
 # decimals: 12000, 12,000, 12 000, 12,000.50, 12000.5.
@@ -85,13 +85,30 @@ def clean_text(value: str | None, label: str, *, required: bool = True, max_leng
         if required:
             raise InvalidValue(f"{label} cannot be empty.")
         return None
+    if not has_visible_character(value):
+        raise InvalidValue(f"{label} holds only invisible characters (such as zero-width spaces): type visible text.")
     if len(value) > max_length:
         raise InvalidValue(f"{label} is {len(value)} characters long; the limit is {max_length}.")
     return value
 
 
-def clean_name(value: str | None, label: str, max_length: int = 200) -> str:
-    """A name records are found by: digits alone would be read as an id, so they are refused."""
+# Characters that show nothing although Unicode files them as letters or symbols (Hangul fillers, the blank
+# Braille pattern); the categories below cover format characters (zero-width space and joiners, BOM, bidi
+# marks, soft hyphen), controls, separators and combining marks with nothing to combine with.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def has_visible_character(value: str) -> bool:
+    """Whether `value` shows anything: a text made only of zero-width or other invisible characters does not."""
+    import unicodedata
+
+    return any(ch not in _BLANK_LETTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in value)
+
+
+def clean_name(value: str | None, label: str, max_length: int) -> str:
+    """A name records are found by (at most `max_length`, its column's size): digits alone would be read as an
+    id, so they are refused."""
     from salescrm.domain.naming import name_key
 
     name = clean_text(value, label, max_length=max_length, name=True)
@@ -134,11 +151,30 @@ def amount_units(cents: int) -> int | float:
     return cents // 100 if cents % 100 == 0 else cents / 100
 
 
+# The days salescrm takes (and the times, in UTC): both backends and Python's own dates hold them, and a
+# day before or after still has a neighbour to compute with (the day after, the local midnight).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9999, 12, 31)
+
+
+def check_day(day: date, label: str, value: object = None) -> date:
+    """`day` when it lies within FIRST_DAY..LAST_DAY; else InvalidValue naming the range."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise out_of_range(label, day.isoformat() if value is None else value)
+    return day
+
+
+def out_of_range(label: str, value: object) -> InvalidValue:
+    return InvalidValue(f"{label} '{value}' is out of range: give a date from {FIRST_DAY.isoformat()} to "
+                        f"{LAST_DAY.isoformat()}.")
+
+
 def parse_date(value: str, label: str) -> date:
     try:
-        return date.fromisoformat(str(value).strip())
+        day = date.fromisoformat(str(value).strip())
     except ValueError:
         raise InvalidValue(f"{label} '{value}' is not a date: give it as YYYY-MM-DD, e.g. 2026-11-02.") from None
+    return check_day(day, label, value)
 
 
 def parse_past_date(value: str, label: str, today: date | None = None) -> date:
@@ -204,18 +240,24 @@ def parse_role(value: str) -> str:
 def parse_email(value: str) -> str:
     from email_validator import EmailNotValidError, validate_email
 
-    text = clean_text(value, "Email", max_length=320)
+    from salescrm.store.models import Contact, size
+
+    text = clean_text(value, "Email", max_length=size(Contact.email))
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        email = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as e:
         raise InvalidValue(f"Email '{value}' is not valid: {e}") from None
+    check_key_length(email.lower(), "Email", size(Contact.email_key))  # emails are unique by their lower case
+    return email
 
 
 def parse_phone(value: str, region: str | None) -> str:
     """A phone number in E.164 form, read with the company's country as the default region."""
     import phonenumbers
 
-    text = clean_text(value, "Phone", max_length=40)
+    from salescrm.store.models import Contact, size
+
+    text = clean_text(value, "Phone", max_length=size(Contact.phone))
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -232,7 +274,9 @@ def parse_website(value: str) -> str:
     """A website as a URL with a scheme: `sanitas.es` becomes `https://sanitas.es`."""
     from urllib.parse import urlsplit, urlunsplit
 
-    text = clean_text(value, "Website", max_length=500)
+    from salescrm.store.models import Company, size
+
+    text = clean_text(value, "Website", max_length=size(Company.website))
     if "://" not in text:
         text = "https://" + text
     invalid = InvalidValue(f"Website '{value}' is not a web address: give one like https://www.sanitas.es.")
@@ -245,7 +289,10 @@ def parse_website(value: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or "." not in host or " " in text:
         raise invalid
     netloc = host + (f":{port}" if port else "")
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
+    website = urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
+    if len(website) > size(Company.website):  # `https://` added to a long address
+        raise InvalidValue(f"Website is {len(website)} characters long as {website[:8]}…; the limit is {size(Company.website)}.")
+    return website
 
 
 def parse_set_options(pairs: Iterable[str]) -> dict[str, str]:

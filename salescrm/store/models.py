@@ -22,6 +22,17 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# The one place the limits of typed values come from: the validation reads each text limit from its
+# column (`size(Contact.keyword)`), so that a value SQLite would store is one PostgreSQL stores too.
+# Ids are INTEGER columns: PostgreSQL's integer holds up to 2^31-1, and no id above it can exist.
+MAX_ID = 2**31 - 1
+
+
+def size(column) -> int:
+    """The number of characters `column` (a model attribute, `Contact.keyword`) holds."""
+    return column.property.columns[0].type.length
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -28,7 +28,7 @@ ACT_BELOW = 18
 
 def parse_scores(text: str) -> list[int]:
     parts = [p.strip() for p in str(text).split(",")]
-    if len(parts) != len(SURVEY_QUESTIONS) or not all(p.isdigit() and 1 <= int(p) <= 7 for p in parts):
+    if len(parts) != len(SURVEY_QUESTIONS) or not all(p in "1234567" and len(p) == 1 for p in parts):
         raise InvalidValue(f"--scores '{text}': give the four answers from 1 to 7, separated by commas, e.g. 5,6,4,7.")
     return [int(p) for p in parts]
 

@@ -89,7 +89,7 @@ def window(at: str | date | None = None, since: str | date | None = None, until:
             "give a start on or before the end."
         )
     at_end = day_start(day + timedelta(days=1))
-    end = at_end if last is None else min(at_end, day_start(last + timedelta(days=1)))
+    end = at_end if last is None else day_start(min(day, last) + timedelta(days=1))  # `day` is never after today
     return Window(day, at_end, end, day_start(first) if first else None, first, last)
 
 
