@@ -109,12 +109,7 @@ def backup(ctx: typer.Context, file: Path = typer.Argument(
             f"pg_dump --format=custom --file {file} '{_libpq_url(location)}'"
         )
     _revision(location, engine)  # fails cleanly when the file is not a database
-    target = file.expanduser().absolute()
-    if not target.parent.is_dir():
-        from salescrm.errors import InvalidValue
-
-        raise InvalidValue(f"{target.parent} is not a directory: create it, or give the backup a path in an existing one.")
-    copy_database(location.path, target)
+    copy_database(location.path, file.expanduser().absolute())
     output.say(f"Backed up {location.display} to {file}.")
 
 
