@@ -27,7 +27,8 @@ def _named(param) -> str:
 def _refuse_empty(then):
     def check(ctx, param, value):
         values = value if isinstance(value, (list, tuple)) else (value,)
-        if any(isinstance(v, str) and not v.strip() for v in values):
+        # Spaces alone are empty; a control character (NEL, tab) is plain_text's to refuse, naming it.
+        if any(isinstance(v, str) and not v.strip(" ") for v in values):
             name = _named(param)
             leave = f", or leave {name} out" if name.startswith("--") else ""
             raise InvalidValue(f"{name} is empty: give a value{leave}.")
