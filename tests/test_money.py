@@ -107,7 +107,7 @@ def set_database_currency(db_url: str, code: str) -> None:
 
 
 def test_a_new_database_has_eur_and_new_deals_take_it(seeded, db):
-    assert db.query("SELECT key, value FROM setting") == [("currency", "EUR")]
+    assert db.query("SELECT key, value FROM setting WHERE key = 'currency'") == [("currency", "EUR")]
     assert show(seeded)["currency"] == "EUR"
 
 

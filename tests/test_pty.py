@@ -39,6 +39,8 @@ def spawn(tmp_path):
 
     def run(*args: str, columns: int = 100) -> pexpect.spawn:
         env = {**os.environ, "TERM": "xterm"}  # SALESCRM_DB, SALESCRM_DATA_DIR, SALESCRM_USER from `isolated`
+        for size in ("COLUMNS", "LINES"):  # the pty's own size counts (pytest-xdist's workers have COLUMNS set)
+            env.pop(size, None)
         child = pexpect.spawn(sys.executable, ["-m", "salescrm", *args], env=env, cwd=str(tmp_path),
                               dimensions=(24, columns), encoding="utf-8", timeout=20)
         children.append(child)
