@@ -154,11 +154,12 @@ def show(
 ) -> None:
     """Show a company with its lead status, contacts, deals and timeline (activities, tasks, stage changes)."""
     from salescrm.domain import refs, views
+    from salescrm.domain.timeline import TIMELINE_LIMIT, timeline
 
     with runtime(ctx).reading() as session:
         found = refs.company(session, company)
         obj = views.company_object(session, found)
-        obj["timeline"] = views.timeline(session, company_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
+        obj["timeline"] = timeline(session, company_id=found.id, limit=None if all_ else TIMELINE_LIMIT)
     if json:
         output.print_json(obj)
         return

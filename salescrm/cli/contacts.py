@@ -147,11 +147,12 @@ def show(
 ) -> None:
     """Show a contact with their lifecycle stage, companies, deals and timeline."""
     from salescrm.domain import refs, views
+    from salescrm.domain.timeline import TIMELINE_LIMIT, timeline
 
     with runtime(ctx).reading() as session:
         found = refs.contact(session, contact)
         obj = views.contact_object(session, found)
-        obj["timeline"] = views.timeline(session, contact_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
+        obj["timeline"] = timeline(session, contact_id=found.id, limit=None if all_ else TIMELINE_LIMIT)
     if json:
         output.print_json(obj)
         return

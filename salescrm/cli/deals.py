@@ -138,8 +138,9 @@ def advance(
     """Move a deal into the next stage, asking for what its gate requires (and, on a terminal, its next step)."""
     from salescrm.cli import deal_moves
     from salescrm.cli.gate_prompts import with_retry
-    from salescrm.domain import gates, moves, views
+    from salescrm.domain import gates, moves
     from salescrm.errors import GateNotMet
+    from salescrm.store.columns import iso
 
     rt = runtime(ctx)
     typed: dict[str, str] = {}
@@ -153,7 +154,7 @@ def advance(
         return
     output.say(f"Deal {moved.deal.id} moved from {moved.from_stage} to {moved.deal.stage}: {moved.deal.name}")
     if task is not None:
-        output.say(f"Next step: task {task.id} {task.title}, due {output.when(views.iso(task.due))}")
+        output.say(f"Next step: task {task.id} {task.title}, due {output.when(iso(task.due))}")
     deal_moves.say_closed_tasks(closed)
     following = moves.next_stage(moved.deal)
     if following is not None:
@@ -218,11 +219,12 @@ def show(
 ) -> None:
     """Show a deal: its fields, gate values, timeline (activities, tasks, stage changes), and what the next stage needs."""
     from salescrm.domain import gates, moves, refs, views
+    from salescrm.domain.timeline import TIMELINE_LIMIT, timeline
 
     with runtime(ctx).reading() as session:
         found = refs.deal(session, deal)
         obj = views.deal_object(session, found)
-        obj["timeline"] = views.timeline(session, deal_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
+        obj["timeline"] = timeline(session, deal_id=found.id, limit=None if all_ else TIMELINE_LIMIT)
     if json:
         output.print_json(obj)
         return

@@ -335,7 +335,7 @@ def _timeline_text(item: dict) -> tuple[str, str, str]:
 
 def timeline(items: list[dict], shown_all: bool) -> None:
     """The timeline of a `show`: newest first; a hint when it was cut."""
-    from salescrm.domain.views import TIMELINE_LIMIT
+    from salescrm.domain.timeline import TIMELINE_LIMIT
 
     heading("Timeline", "timeline")
     rows = []

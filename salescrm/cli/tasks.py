@@ -47,7 +47,7 @@ def say_follow_up(task) -> None:
         return
     import shlex
 
-    from salescrm.domain.views import iso
+    from salescrm.store.columns import iso
 
     owner = task.owner_login if task.owner_id is None else None
     output.say(f"Follow-up task {task.id}: {task.title}, due {output.when(iso(task.due))}"

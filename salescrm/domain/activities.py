@@ -17,7 +17,9 @@ from salescrm.domain import lifecycle, refs, times
 from salescrm.domain.actors import actor_of
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.values import clean_text, parse_choice
+from salescrm.domain.views import record_ref
 from salescrm.errors import InvalidValue
+from salescrm.store.columns import iso
 from salescrm.store.models import Activity, Company, Contact, ContactCompany, Deal, size
 
 NO_LINK = "An activity is logged on a contact, a company or a deal: give --contact, --company or --deal."
@@ -198,8 +200,6 @@ def iter_activity_objects(session: Session, f: ActivityFilter, limit: int | None
 
 
 def activity_object(row) -> dict:
-    from salescrm.domain.views import iso, record_ref
-
     return {
         "id": row.id,
         "type": row.type,

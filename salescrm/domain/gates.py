@@ -22,7 +22,8 @@ from salescrm.domain.actors import actor_of
 from salescrm.domain.values import clean_text, note_met, parse_choice, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
 from salescrm.process import GateField, Stage
-from salescrm.store.models import ContactCompany, GateValue, size, utcnow
+from salescrm.store.columns import utcnow
+from salescrm.store.models import ContactCompany, GateValue, size
 
 PLACEHOLDER = "…"
 

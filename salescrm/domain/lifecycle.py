@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain.actors import actor_of
-from salescrm.store.models import Company, Deal, DealContact, utcnow
+from salescrm.store.columns import utcnow
+from salescrm.store.models import Company, Deal, DealContact
 
 
 def set_lead_status(session: Session, company: Company, status: str) -> None:

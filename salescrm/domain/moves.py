@@ -20,7 +20,8 @@ from salescrm.domain.actors import actor_of
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.values import clean_text, parse_lost_category, parse_stage
 from salescrm.errors import InvalidValue, Refused, StaleRecord
-from salescrm.store.models import Deal, StageChange, Task, size, utcnow
+from salescrm.store.columns import utcnow
+from salescrm.store.models import Deal, StageChange, Task, size
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from salescrm.errors import StaleRecord
-from salescrm.store.models import utcnow
+from salescrm.store.columns import utcnow
 
 
 def check_version(record, expected_version: int | None, kind: str, what_changed: str = "") -> None:

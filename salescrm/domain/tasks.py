@@ -17,10 +17,13 @@ from salescrm import process
 from salescrm.domain import refs, times
 from salescrm.domain.activities import Linked, Links, link_conditions, resolve_links
 from salescrm.domain.actors import actor_of
+from salescrm.domain.known_values import not_final
 from salescrm.domain.team import acting_member, find_member
 from salescrm.domain.values import clean_text, parse_deal_class
+from salescrm.domain.views import record_ref
 from salescrm.errors import NotFound, Refused
-from salescrm.store.models import Company, Contact, Deal, Task, TeamMember, size, utcnow
+from salescrm.store.columns import as_utc, iso, utcnow
+from salescrm.store.models import Company, Contact, Deal, Task, TeamMember, size
 
 
 TITLE_LENGTH = size(Task.title)
@@ -99,8 +102,6 @@ def complete_task(session: Session, ref: str | int) -> Task:
     if task is None:
         raise NotFound(f"No task with id {task_id}. List them with `salescrm task list`.")
     if task.done:
-        from salescrm.domain.views import iso
-
         raise Refused(f"Task {task.id} was already done ({iso(task.done_at)}, by {task.done_by}).")
     task.done = True
     task.done_at = utcnow()
@@ -187,8 +188,6 @@ def iter_task_objects(session: Session, f: TaskFilter, limit: int | None = None)
 
 
 def task_object(row, current: datetime | None = None) -> dict:
-    from salescrm.domain.views import as_utc, iso, record_ref
-
     current = current or times.now()
     return {
         "id": row.id,
@@ -227,8 +226,6 @@ def iter_next_steps(session: Session, owner: str | None = None, deal_class: str 
         .scalar_subquery()
     )
     deal_owner = aliased(TeamMember)
-    from salescrm.domain.known_values import not_final
-
     conditions = [not_final(Deal.stage)]
     if owner:
         conditions.append(Deal.owner_id == refs.team_member(session, owner).id)
@@ -246,8 +243,6 @@ def iter_next_steps(session: Session, owner: str | None = None, deal_class: str 
         .where(*conditions)
         .order_by(Task.id.is_not(None), Task.due, Deal.id)
     )
-    from salescrm.domain.views import as_utc, iso
-
     for row in session.connection().execute(stmt.execution_options(yield_per=1000)):
         if row.task_id is None:
             next_task, flag = None, "missing"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -17,6 +16,7 @@ from salescrm import process
 from salescrm.domain import lifecycle, refs
 from salescrm.domain.known_values import known_stage, not_final, role_title
 from salescrm.domain.values import amount_units, parse_deal_class, parse_stage
+from salescrm.store.columns import iso
 from salescrm.store.models import Company, Contact, ContactCompany, Deal, DealContact, GateValue, StageChange, TeamMember
 
 _CHUNK = 2000
@@ -25,19 +25,6 @@ _CHUNK = 2000
 def _rows(session: Session, statement) -> list:
     """Rows of a column select through Core: lists of thousands of deals skip the ORM's loading."""
     return session.connection().execute(statement).all()
-
-
-def as_utc(value: datetime) -> datetime:
-    """A stored time as aware UTC: PostgreSQL hands back aware times, SQLite naive UTC."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def iso(value: date | datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return as_utc(value).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-    return value.isoformat()
 
 
 def record_ref(record_id: int | None, name: str | None, **extra) -> dict | None:
@@ -357,50 +344,3 @@ def stages_by_currency(session: Session, rows) -> dict:
     for currency, stage, count, cents in rows:
         grouped.setdefault(currency, {})[stage] = (count, int(cents))  # PostgreSQL sums to Decimal
     return by_currency(session, {c: stage_totals(s) for c, s in grouped.items()}, lambda: stage_totals({}))
-
-
-# --- Timeline ---------------------------------------------------------------------------
-
-TIMELINE_LIMIT = 15
-
-
-def timeline(session: Session, *, company_id: int | None = None, contact_id: int | None = None,
-             deal_id: int | None = None, limit: int | None = TIMELINE_LIMIT) -> list[dict]:
-    """Activities, tasks (at their due time) and stage changes of a record, newest first.
-
-    A company's timeline includes its deals' stage changes, a contact's those of the deals it is on.
-    Each source is read newest first and cut at `limit` before merging, so only `limit` rows per
-    source are loaded however long the history is.
-    """
-    from salescrm.domain.activities import _select as activities_select
-    from salescrm.domain.activities import activity_object
-    from salescrm.domain.tasks import _select as tasks_select
-    from salescrm.domain.tasks import task_object
-    from salescrm.store.models import Activity, Task
-
-    def cut(stmt):
-        return stmt.limit(limit) if limit is not None else stmt
-
-    link = {"company_id": company_id, "contact_id": contact_id, "deal_id": deal_id}
-    [(column, value)] = [(c, v) for c, v in link.items() if v is not None]
-    items = []
-    for row in _rows(session, cut(activities_select().where(getattr(Activity, column) == value)
-                                  .order_by(Activity.at.desc(), Activity.id.desc()))):
-        items.append((as_utc(row.at), {"kind": "activity", **activity_object(row)}))
-    for row in _rows(session, cut(tasks_select().where(getattr(Task, column) == value).order_by(Task.due.desc(), Task.id.desc()))):
-        items.append((as_utc(row.due), {"kind": "task", **task_object(row)}))
-    changes = select(StageChange.id, StageChange.deal_id, Deal.name, StageChange.from_stage, StageChange.to_stage,
-                     StageChange.changed_at, StageChange.changed_by).join(Deal, Deal.id == StageChange.deal_id)
-    if company_id is not None:
-        changes = changes.where(Deal.company_id == company_id)
-    elif contact_id is not None:
-        changes = changes.join(DealContact, DealContact.deal_id == Deal.id).where(DealContact.contact_id == contact_id)
-    else:
-        changes = changes.where(StageChange.deal_id == deal_id)
-    for row in _rows(session, cut(changes.order_by(StageChange.changed_at.desc(), StageChange.id.desc()))):
-        items.append((as_utc(row.changed_at), {
-            "kind": "stage change", "id": row.id, "at": iso(row.changed_at), "deal": record_ref(row.deal_id, row.name),
-            "from": row.from_stage, "to": row.to_stage, "by": row.changed_by,
-        }))
-    items.sort(key=lambda item: item[0], reverse=True)
-    return [obj for _, obj in (items if limit is None else items[:limit])]

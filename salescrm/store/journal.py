@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
+from salescrm.store.columns import iso
 from salescrm.store.models import (
     Activity,
     Company,
@@ -71,12 +72,6 @@ def _iso(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
-def _iso_utc(value):
-    from salescrm.domain.views import iso
-
-    return iso(value)
-
-
 # model -> (record type, id attribute, {storage attribute: (JSON field, converter)})
 _RECORDS = {
     TeamMember: ("team_member", "id", {"name": ("name", None), "role": ("role", None), "login": ("login", None)}),
@@ -98,7 +93,7 @@ _RECORDS = {
         "currency": ("currency", None),
     }),
     Activity: ("activity", "id", {
-        "type": ("type", None), "direction": ("direction", None), "at": ("at", _iso_utc), "summary": ("summary", None),
+        "type": ("type", None), "direction": ("direction", None), "at": ("at", iso), "summary": ("summary", None),
         "actor": ("by", None), "contact_id": ("contact", None), "company_id": ("company", None), "deal_id": ("deal", None),
     }),
     SurveyAnswer: ("survey_answer", "id", {
@@ -107,7 +102,7 @@ _RECORDS = {
         "reports": ("reports", None), "score": ("score", None),
     }),
     Task: ("task", "id", {
-        "title": ("title", None), "kind": ("kind", None), "due": ("due", _iso_utc), "owner_id": ("owner", "owner"),
+        "title": ("title", None), "kind": ("kind", None), "due": ("due", iso), "owner_id": ("owner", "owner"),
         "owner_login": ("owner_login", None), "deal_id": ("deal", None), "company_id": ("company", None),
         "contact_id": ("contact", None), "done": ("done", None), "closed_as": ("closed_as", None),
     }),

@@ -1,4 +1,4 @@
-"""The tables. Amounts are stored in cents (integers), times as timezone-aware UTC.
+"""The tables. Amounts are stored in cents (integers), times as timezone-aware UTC (store/columns.py).
 
 The schema itself is created and changed by the Alembic migrations in
 `salescrm/store/migrations`; a test checks that these models and the migrations agree.
@@ -6,21 +6,12 @@ The schema itself is created and changed by the Alembic migrations in
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-# Constraint names that come out the same on SQLite and PostgreSQL, so that later
-# migrations can name them (Alembic's batch mode needs names on SQLite).
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
+from salescrm.store.columns import time_column, utcnow  # importing it sets the constraint names first
 
 # The one place the limits of typed values come from: the validation reads each text limit from its
 # column (`size(Contact.keyword)`), so that a value SQLite would store is one PostgreSQL stores too.
@@ -33,14 +24,6 @@ def size(column) -> int:
     return column.property.columns[0].type.length
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _time(**kw):
-    return Field(sa_type=sa.DateTime(timezone=True), **kw)
-
-
 class TeamMember(SQLModel, table=True):
     __tablename__ = "team_member"
     id: int | None = Field(default=None, primary_key=True)
@@ -49,7 +32,7 @@ class TeamMember(SQLModel, table=True):
     role: str = Field(max_length=10)
     # The name the operating system or SALESCRM_USER gives this person (the acting user).
     login: str | None = Field(default=None, max_length=200, unique=True)
-    created_at: datetime = _time(default_factory=utcnow)
+    created_at: datetime = time_column(default_factory=utcnow)
 
 
 class Company(SQLModel, table=True):
@@ -63,9 +46,9 @@ class Company(SQLModel, table=True):
     legal_name: str | None = Field(default=None, max_length=300)
     lead_status: str = Field(max_length=20)
     lead_status_set_by: str = Field(max_length=200)
-    lead_status_set_at: datetime = _time(default_factory=utcnow)
-    created_at: datetime = _time(default_factory=utcnow)
-    updated_at: datetime = _time(default_factory=utcnow)
+    lead_status_set_at: datetime = time_column(default_factory=utcnow)
+    created_at: datetime = time_column(default_factory=utcnow)
+    updated_at: datetime = time_column(default_factory=utcnow)
     version: int = Field(default=1)
 
 
@@ -84,8 +67,8 @@ class Contact(SQLModel, table=True):
     search_engine: str | None = Field(default=None, max_length=100)
     keyword: str | None = Field(default=None, max_length=300)
     source_page: str | None = Field(default=None, max_length=500)
-    created_at: datetime = _time(default_factory=utcnow)
-    updated_at: datetime = _time(default_factory=utcnow)
+    created_at: datetime = time_column(default_factory=utcnow)
+    updated_at: datetime = time_column(default_factory=utcnow)
     version: int = Field(default=1)
 
 
@@ -121,8 +104,8 @@ class Deal(SQLModel, table=True):
     lost_from_stage: str | None = Field(default=None, max_length=40)
     # ISO 4217; the database's currency unless the deal was given another (totals never mix them).
     currency: str = Field(default="EUR", max_length=3)
-    created_at: datetime = _time(default_factory=utcnow)
-    updated_at: datetime = _time(default_factory=utcnow)
+    created_at: datetime = time_column(default_factory=utcnow)
+    updated_at: datetime = time_column(default_factory=utcnow)
     version: int = Field(default=1)
 
 
@@ -140,7 +123,7 @@ class GateValue(SQLModel, table=True):
     key: str = Field(max_length=40, primary_key=True)
     value: str = Field(max_length=2000)
     stage: str = Field(max_length=40)
-    set_at: datetime = _time(default_factory=utcnow)
+    set_at: datetime = time_column(default_factory=utcnow)
     set_by: str = Field(max_length=200)
 
 
@@ -152,7 +135,7 @@ class StageChange(SQLModel, table=True):
     deal_id: int = Field(foreign_key="deal.id", index=True)
     from_stage: str | None = Field(default=None, max_length=40)
     to_stage: str = Field(max_length=40)
-    changed_at: datetime = _time(default_factory=utcnow)
+    changed_at: datetime = time_column(default_factory=utcnow)
     changed_by: str = Field(max_length=200)
 
 
@@ -168,13 +151,13 @@ class Activity(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(max_length=20)
     direction: str | None = Field(default=None, max_length=10)  # outbound, inbound; none for a note
-    at: datetime = _time(index=True)
+    at: datetime = time_column(index=True)
     summary: str = Field(max_length=2000)
     actor: str = Field(max_length=200)  # "by" in JSON
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     company_id: int | None = Field(default=None, foreign_key="company.id")
     deal_id: int | None = Field(default=None, foreign_key="deal.id")
-    created_at: datetime = _time(default_factory=utcnow)
+    created_at: datetime = time_column(default_factory=utcnow)
 
 
 class Task(SQLModel, table=True):
@@ -191,7 +174,7 @@ class Task(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
     kind: str = Field(max_length=20)  # task, follow-up (the automatic call after a new lead)
-    due: datetime = _time()
+    due: datetime = time_column()
     owner_id: int | None = Field(default=None, foreign_key="team_member.id", index=True)
     # An acting user who is not (yet) a team member owns their automatic tasks by login.
     owner_login: str | None = Field(default=None, max_length=200, index=True)
@@ -199,11 +182,11 @@ class Task(SQLModel, table=True):
     company_id: int | None = Field(default=None, foreign_key="company.id")
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     done: bool = Field(default=False)
-    done_at: datetime | None = _time(default=None)
+    done_at: datetime | None = time_column(default=None)
     done_by: str | None = Field(default=None, max_length=200)
     # Why a task was closed other than by hand: "deal won" or "deal lost" (its deal became final).
     closed_as: str | None = Field(default=None, max_length=20)
-    created_at: datetime = _time(default_factory=utcnow)
+    created_at: datetime = time_column(default_factory=utcnow)
     created_by: str = Field(max_length=200)
     version: int = Field(default=1)
 

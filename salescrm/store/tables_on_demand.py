@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from salescrm.store.models import _time, utcnow
+from salescrm.store.columns import time_column, utcnow
 
 
 class SurveyAnswer(SQLModel, table=True):
@@ -20,7 +20,7 @@ class SurveyAnswer(SQLModel, table=True):
 
     __tablename__ = "survey_answer"
     id: int | None = Field(default=None, primary_key=True)
-    taken_at: datetime = _time(default_factory=utcnow)
+    taken_at: datetime = time_column(default_factory=utcnow)
     taken_by: str = Field(max_length=200)
     capture: int  # 1-7: how completely we capture what we need
     qualifying_defined: int  # 1-7: how clearly the lead qualification process is defined
@@ -49,7 +49,7 @@ class DistinctCompanies(SQLModel, table=True):
     other_company_id: int = Field(foreign_key="company.id", primary_key=True, index=True)
     reason: str = Field(max_length=2000)
     decided_by: str = Field(max_length=200)
-    decided_at: datetime = _time(default_factory=utcnow)
+    decided_at: datetime = time_column(default_factory=utcnow)
 
 
 class JournalEntry(SQLModel, table=True):
@@ -58,7 +58,7 @@ class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal"
     __table_args__ = (sa.Index("ix_journal_record", "record_type", "record_id"),)
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    at: datetime = _time()
+    at: datetime = time_column()
     actor: str = Field(max_length=200)  # "by" in JSON: a reserved word in PostgreSQL
     command: str = Field(max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)

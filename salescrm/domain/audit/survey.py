@@ -67,7 +67,7 @@ def record_survey(session: Session, scores: list[int], reports: list[str]):
 
 
 def survey_object(answer) -> dict:
-    from salescrm.domain.views import iso
+    from salescrm.store.columns import iso
 
     return {"id": answer.id, "at": iso(answer.taken_at), "by": answer.taken_by,
             "scores": {q: getattr(answer, q) for q, _ in SURVEY_QUESTIONS},

@@ -126,7 +126,7 @@ def _changes(session: Session, first: date, last: date, conditions: list) -> dic
     )
 
     def companies() -> Iterator[dict]:
-        from salescrm.domain.views import iso
+        from salescrm.store.columns import iso
 
         for r in stream_rows(session, missing):
             yield {"id": r.id, "name": r.name, "lead_status": r.lead_status, "created_at": iso(r.created_at)}
