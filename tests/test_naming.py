@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from salescrm.domain.company_names import branch_splits
 from salescrm.domain.countries import country_index, country_name, local_names, parse_country
 from salescrm.domain.naming import (
-    branch_splits,
     deal_name,
     legal_form_brand,
     lost_name,

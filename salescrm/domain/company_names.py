@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from salescrm.domain import legalforms, naming
+from salescrm.domain import countries, legalforms, naming
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,28 @@ class Conflict:
     country: str | None = None  # ISO 3166-1 alpha-2, for a branch
 
 
+def branch_splits(name: str) -> list[tuple[str, str]]:
+    """Each way to read `name` as a base name plus a trailing country: `(name_key(base), alpha2)`.
+
+    `Novartis Spain`, `Novartis España` and `Novartis ES` all give `("novartis", "ES")`.
+    The trailing country is an English or local name (any case, any accents) or an
+    ISO code written in upper case, so that `Pfizer At` is not Austria.
+    """
+    words = name.split()
+    splits: list[tuple[str, str]] = []
+    for cut in range(1, len(words)):
+        base = naming.name_key(" ".join(words[:cut]))
+        if not base:
+            continue
+        for alpha2 in countries.countries_named(words[cut:]):
+            if (base, alpha2) not in splits:
+                splits.append((base, alpha2))
+    return splits
+
+
 def _country_of(texts: tuple[str, ...]) -> str | None:
-    found = naming.countries_named(list(texts))
+    found = countries.countries_named(list(texts))
     return found[0] if found else None
-
-
-def _country_name(alpha2: str) -> str:
-    from salescrm.domain.countries import country_name
-
-    return country_name(alpha2)
 
 
 def conflict_between(new: Brand, other_id: int, other: Brand) -> Conflict | None:
@@ -77,7 +90,7 @@ def conflict_between(new: Brand, other_id: int, other: Brand) -> Conflict | None
         country = _country_of(new.texts[k:])
         if country:
             return Conflict("branch", other_id, other.name,
-                            f"'{new.name}' looks like the {_country_name(country)} branch of '{other.name}' (id {other_id}): "
+                            f"'{new.name}' looks like the {countries.country_name(country)} branch of '{other.name}' (id {other_id}): "
                             f"SP-009-001 keeps one company for the global entity, so use '{other.name}' and link the local "
                             "contacts to it.", country)
         return _local_entity(new.name, other_id, other.name)
@@ -85,7 +98,7 @@ def conflict_between(new: Brand, other_id: int, other: Brand) -> Conflict | None
         country = _country_of(other.texts[n:])
         if country:
             return Conflict("has-branch", other_id, other.name,
-                            f"'{other.name}' (id {other_id}) looks like the {_country_name(country)} branch of "
+                            f"'{other.name}' (id {other_id}) looks like the {countries.country_name(country)} branch of "
                             f"'{new.name}': rename it to '{new.name}' rather than add another company "
                             f"(salescrm company edit {other_id} --name '{new.name}').", country)
         return _has_local_entity(new.name, other_id, other.name, other.has_form)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from salescrm.domain import legalforms
 from salescrm.domain.naming import name_key
 from salescrm.errors import InvalidValue
 
@@ -42,6 +43,21 @@ def parse_country(value: str) -> str:
     if alpha2:
         return alpha2
     raise InvalidValue(f"Unknown country '{text}': {HOW_TO_GIVE}{_suggestion(text, index)}")
+
+
+def countries_named(words: list[str]) -> list[str]:
+    """The alpha-2 codes of the countries that `words` name (a code only if upper case, and not a
+    legal form: `AG` is Aktiengesellschaft, not Antigua and Barbuda)."""
+    index = country_index()
+    found = []
+    if len(words) == 1 and words[0].isalpha() and words[0].isupper() and not legalforms.is_legal_form(words[0]):
+        code = index.codes.get(words[0])
+        if code:
+            found.append(code)
+    named = index.names.get(name_key(" ".join(words)))
+    if named and named not in found:
+        found.append(named)
+    return found
 
 
 def _suggestion(text: str, index: CountryIndex) -> str:

@@ -1,8 +1,8 @@
-"""Names of companies and deals: comparison keys, the SP-009-001 deal name, legal forms
-and branch names ("Novartis Spain") that point at an existing company.
+"""Names of companies and deals: comparison keys, the SP-009-001 deal name and legal forms.
 
-Standard library only at import: `countries` (and so pycountry) is imported lazily by
-`countries_named`, and cleanco by `legalforms` when its terms are first needed.
+Branch names ("Novartis Spain") are read in company_names.py, the countries a name's words name in
+countries.py. Standard library only at import: cleanco is imported by `legalforms` when its terms
+are first needed.
 """
 
 from __future__ import annotations
@@ -50,42 +50,3 @@ def without_lost_prefix(name: str) -> str:
 def legal_form_brand(name: str) -> str | None:
     """`name` without its trailing legal form(s) (`Bayer AG` -> `Bayer`); None if it has none."""
     return legalforms.legal_form_brand(name)
-
-
-# --- Branches: a company name plus a country --------------------------------------------
-
-
-def branch_splits(name: str) -> list[tuple[str, str]]:
-    """Each way to read `name` as a base name plus a trailing country: `(name_key(base), alpha2)`.
-
-    `Novartis Spain`, `Novartis España` and `Novartis ES` all give `("novartis", "ES")`.
-    The trailing country is an English or local name (any case, any accents) or an
-    ISO code written in upper case, so that `Pfizer At` is not Austria.
-    """
-    words = name.split()
-    splits: list[tuple[str, str]] = []
-    for cut in range(1, len(words)):
-        base = name_key(" ".join(words[:cut]))
-        if not base:
-            continue
-        for alpha2 in countries_named(words[cut:]):
-            if (base, alpha2) not in splits:
-                splits.append((base, alpha2))
-    return splits
-
-
-def countries_named(words: list[str]) -> list[str]:
-    """The alpha-2 codes of the countries that `words` name (a code only if upper case, and not a
-    legal form: `AG` is Aktiengesellschaft, not Antigua and Barbuda)."""
-    from salescrm.domain import countries
-
-    index = countries.country_index()
-    found = []
-    if len(words) == 1 and words[0].isalpha() and words[0].isupper() and not legalforms.is_legal_form(words[0]):
-        code = index.codes.get(words[0])
-        if code:
-            found.append(code)
-    named = index.names.get(name_key(" ".join(words)))
-    if named and named not in found:
-        found.append(named)
-    return found
