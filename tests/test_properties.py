@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salescrm.domain.naming import name_key
-from salescrm.domain.values import has_visible_character, parse_website
+from salescrm.domain.values import parse_website
+from salescrm.typed_text import has_visible_character
 
 SETTINGS = settings(
     max_examples=40,
@@ -132,7 +133,7 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
 def characters_ok(value: str, *, lines: bool = False, name: bool = False) -> bool:
-    """The product's rule for the characters of typed text (salescrm/domain/values.py plain_text): CRLF is
+    """The product's rule for the characters of typed text (salescrm/typed_text.py plain_text): CRLF is
     read as LF; no C0 control (a newline only in texts that may span lines), DEL, C1 control or lone
     surrogate; in names, no bidirectional control."""
     for c in value.replace("\r\n", "\n"):
@@ -146,7 +147,7 @@ def characters_ok(value: str, *, lines: bool = False, name: bool = False) -> boo
 
 
 def text_ok(value: str, limit: int, *, required: bool = True, lines: bool = False, name: bool = False) -> bool:
-    """The product's rule for free text (salescrm/domain/values.py clean_text)."""
+    """The product's rule for free text (salescrm/typed_text.py clean_text)."""
     if not characters_ok(value, lines=lines, name=name):
         return False
     trimmed = value.replace("\r\n", "\n").strip()

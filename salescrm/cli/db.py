@@ -141,7 +141,7 @@ def restore(
     from salescrm.errors import Refused
     from salescrm.store import engine as store
     from salescrm.store import sqlite_file
-    from salescrm.store.backup import inspect_backup, restore_database
+    from salescrm.store.restore import inspect_backup, restore_database
 
     rt = runtime(ctx)
     location = rt.location()

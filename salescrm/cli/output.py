@@ -19,7 +19,7 @@ def is_terminal() -> bool:
 
 # --- Text that cannot drive the terminal ---------------------------------------------------------
 #
-# Input refuses control characters (salescrm.domain.values.plain_text), but the database may hold them
+# Input refuses control characters (salescrm.typed_text.plain_text), but the database may hold them
 # anyway: rows written before that check, or by SQL. Whatever salescrm prints from it, in tables, TSV,
 # messages and errors, goes through `inert`, which shows each C0 or C1 control, DEL and bidirectional
 # control as an escape (`\x1b`, `\u202e`); tabs, newlines and carriage returns as `\t`, `\n`, `\r`. A

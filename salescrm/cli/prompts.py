@@ -40,7 +40,7 @@ def _as_questionary_validator(validate: Validator | None, label: str):
     label) before `validate` sees it, so that a refused character is said at the prompt, which asks again."""
 
     def check(answer: str):
-        from salescrm.domain.values import plain_text
+        from salescrm.typed_text import plain_text
 
         try:
             answer = plain_text(answer, label)
@@ -55,7 +55,7 @@ def _as_questionary_validator(validate: Validator | None, label: str):
 
 def _typed(answer: str, label: str) -> str:
     """The answer as the command receives it: with CRLF as LF (its characters were checked at the prompt)."""
-    from salescrm.domain.values import plain_text
+    from salescrm.typed_text import plain_text
 
     return plain_text(answer, label)
 
@@ -243,7 +243,7 @@ def _ranked_completer(complete: Callable[[str], Sequence[str]]):
 
 def required(label: str) -> Validator:
     def check(answer: str) -> None:
-        from salescrm.domain.values import clean_text
+        from salescrm.typed_text import clean_text
 
         clean_text(answer, label)
 

@@ -94,8 +94,8 @@ class Runtime:
 
     def journal_info(self, reason: str | None = None) -> dict:
         """What the journal keeps with this command's changes: the acting user, the command line, the reason."""
-        from salescrm.domain.actors import current_user
-        from salescrm.domain.values import clean_text
+        from salescrm.store.actors import current_user
+        from salescrm.typed_text import clean_text
         from salescrm.store.masking import redact
 
         from salescrm.store.models import JournalEntry, size

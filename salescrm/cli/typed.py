@@ -1,5 +1,5 @@
 """Every command's text options and arguments pass the domain's one check of typed characters
-(`salescrm.domain.values.plain_text`) before the command runs: CRLF is read as LF, and a control
+(`salescrm.typed_text.plain_text`) before the command runs: CRLF is read as LF, and a control
 character is refused (exit 2) naming the option, whether the value is stored, looked up or filtered on.
 
 A newline passes here only in the options that may span lines (and `--set`, whose gate values the
@@ -45,7 +45,7 @@ def _checked(callback, params):
 
 
 def _plain_text(value: str, label: str, *, lines: bool) -> str:
-    from salescrm.domain.values import plain_text  # imported once a command has text to check
+    from salescrm.typed_text import plain_text  # imported once a command has text to check
 
     return plain_text(value, label, lines=lines)
 

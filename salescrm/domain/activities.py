@@ -14,13 +14,14 @@ from sqlmodel import Session
 
 from salescrm import process
 from salescrm.domain import lifecycle, refs, times
-from salescrm.domain.actors import actor_of
 from salescrm.domain.outcome import Outcome
-from salescrm.domain.values import clean_text, parse_choice
+from salescrm.domain.values import parse_choice
 from salescrm.domain.views import record_ref
 from salescrm.errors import InvalidValue
+from salescrm.store.actors import actor_of
 from salescrm.store.columns import iso
 from salescrm.store.models import Activity, Company, Contact, ContactCompany, Deal, size
+from salescrm.typed_text import clean_text
 
 NO_LINK = "An activity is logged on a contact, a company or a deal: give --contact, --company or --deal."
 

@@ -11,13 +11,14 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.domain import legalforms, lifecycle, naming, refs
 from salescrm.domain.company_names import CompanyNames
-from salescrm.domain.actors import actor_of
 from salescrm.domain.countries import parse_country
 from salescrm.domain.outcome import Outcome
-from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_website
+from salescrm.domain.values import clean_name, parse_choice, parse_website
 from salescrm.domain.records import check_version, touch
 from salescrm.errors import InvalidValue, Refused
+from salescrm.store.actors import actor_of
 from salescrm.store.models import Company, Deal, DistinctCompanies, size
+from salescrm.typed_text import clean_text
 
 BRAND_RULE = "SP-009-001 names a company by its best-known brand (Novartis, not Novartis Farmacéutica, S.A.)"
 

@@ -9,9 +9,10 @@ from salescrm import process
 from salescrm.domain import refs
 from salescrm.domain.refs import escape_like
 from salescrm.domain.records import check_version, touch
-from salescrm.domain.values import clean_text, parse_choice, parse_email, parse_phone
+from salescrm.domain.values import parse_choice, parse_email, parse_phone
 from salescrm.errors import Refused
 from salescrm.store.models import Company, Contact, ContactCompany, size
+from salescrm.typed_text import clean_text
 
 
 def add_contact(

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.domain import activities, companies, contacts, deals, moves, naming, tasks, team
 from salescrm.errors import Refused
-from salescrm.store import journal, reconcile_bulk
+from salescrm.store import journal, reconcile
 from salescrm.store.models import Company, Deal, GateValue, StageChange, TeamMember
 
 TEAM = [
@@ -238,8 +238,8 @@ def add_synthetic(session: Session, size: int, seed: int = 2026, today: date | N
         conn.execute(sa.insert(Deal.__table__), rows)
     _synthetic_history(conn, first_id)
     _synthetic_gates(conn, first_id)
-    fields = {"synthetic_deals": size, **reconcile_bulk.bulk_fields(conn, "deal", first_id, first_id + size - 1),
-              **reconcile_bulk.bulk_fields(conn, "company", company_ids[0], company_ids[-1])}
+    fields = {"synthetic_deals": size, **reconcile.bulk_fields(conn, "deal", first_id, first_id + size - 1),
+              **reconcile.bulk_fields(conn, "company", company_ids[0], company_ids[-1])}
     journal.record_bulk(conn, session.info, "deal", fields)
     return size
 

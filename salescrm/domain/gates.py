@@ -18,12 +18,13 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import refs
-from salescrm.domain.actors import actor_of
-from salescrm.domain.values import clean_text, note_met, parse_choice, parse_past_date, parse_yes_no
+from salescrm.domain.values import note_met, parse_choice, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
 from salescrm.process import GateField, Stage
+from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
 from salescrm.store.models import ContactCompany, GateValue, size
+from salescrm.typed_text import clean_text
 
 PLACEHOLDER = "…"
 

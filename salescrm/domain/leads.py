@@ -17,11 +17,12 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.domain import companies, contacts, naming, tasks, times
 from salescrm.domain.activities import Linked, lead_status_follows
-from salescrm.domain.actors import actor_of
 from salescrm.domain.countries import parse_country
-from salescrm.domain.values import clean_name, clean_text, parse_choice, parse_email, parse_phone, parse_website
+from salescrm.domain.values import clean_name, parse_choice, parse_email, parse_phone, parse_website
 from salescrm.errors import InvalidValue
+from salescrm.store.actors import actor_of
 from salescrm.store.models import Activity, Company, Contact, Task, size
+from salescrm.typed_text import clean_text
 
 if TYPE_CHECKING:
     from salescrm.domain.input_files import Record

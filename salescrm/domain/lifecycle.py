@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from salescrm import process
-from salescrm.domain.actors import actor_of
+from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
 from salescrm.store.models import Company, Deal, DealContact
 

@@ -16,12 +16,13 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import gates, lifecycle, naming, refs
-from salescrm.domain.actors import actor_of
 from salescrm.domain.records import check_version, touch
-from salescrm.domain.values import clean_text, parse_lost_category, parse_stage
+from salescrm.domain.values import parse_lost_category, parse_stage
 from salescrm.errors import InvalidValue, Refused, StaleRecord
+from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
 from salescrm.store.models import Deal, StageChange, Task, size
+from salescrm.typed_text import clean_text
 
 
 @dataclass

@@ -16,14 +16,15 @@ from sqlmodel import Session
 from salescrm import process
 from salescrm.domain import refs, times
 from salescrm.domain.activities import Linked, Links, link_conditions, resolve_links
-from salescrm.domain.actors import actor_of
 from salescrm.domain.known_values import not_final
 from salescrm.domain.team import acting_member, find_member
-from salescrm.domain.values import clean_text, parse_deal_class
+from salescrm.domain.values import parse_deal_class
 from salescrm.domain.views import record_ref
 from salescrm.errors import NotFound, Refused
+from salescrm.store.actors import actor_of
 from salescrm.store.columns import as_utc, iso, utcnow
 from salescrm.store.models import Company, Contact, Deal, Task, TeamMember, size
+from salescrm.typed_text import clean_text
 
 
 TITLE_LENGTH = size(Task.title)

@@ -6,10 +6,11 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import naming, refs
-from salescrm.domain.actors import actor_of
-from salescrm.domain.values import clean_name, clean_text, parse_role
+from salescrm.domain.values import clean_name, parse_role
 from salescrm.errors import NotFound, Refused
+from salescrm.store.actors import actor_of
 from salescrm.store.models import TeamMember, size
+from salescrm.typed_text import clean_text
 
 
 def add_member(session: Session, name: str, role: str, login: str | None = None) -> TeamMember:

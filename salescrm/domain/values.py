@@ -13,8 +13,8 @@ from typing import Iterable
 
 from salescrm import process
 from salescrm.errors import InvalidValue
+from salescrm.typed_text import clean_text
 
-MAX_TEXT = 2000  # the longest free text of any column (a summary, a reason): what a prompt takes before the domain checks
 # An amount: digits, optionally grouped by three with one kind of thousands separator (a comma, a space,
 # a no-break space U+00A0 or a narrow no-break space U+202F), and optionally a point with one or two
 # decimals: 12000, 12,000, 12 000, 12,000.50, 12000.5.
@@ -22,88 +22,6 @@ _AMOUNT = re.compile(r"^(?:\d+|\d{1,3}(?P<sep>[, \u00a0\u202f])\d{3}(?:(?P=sep)\
 _SEPARATORS = str.maketrans("", "", ", \u00a0\u202f")
 # Either a thousands point or a decimal comma (12.000, 12,50): what was meant cannot be told.
 _AMBIGUOUS = re.compile(r"\.\d{3}(?!\d)|,\d{1,2}(?!\d)")
-
-
-# --- The characters typed text may hold ----------------------------------------------------------
-#
-# Text reaches salescrm from options and arguments, prompts and files (`lead add --from-json`), and a
-# terminal shows it again later. Issue 11, "No stored text can drive the terminal": CRLF is read as LF;
-# the C0 controls (tab included), DEL and the C1 controls (U+0080-U+009F; U+009B is a CSI) are refused,
-# except a newline in the free texts that may span lines (summaries, notes, reasons, descriptions, lost
-# reasons); names refuse the bidirectional controls too, which reorder how a name is shown.
-MULTILINE_FIELDS = ("summary", "note", "reason", "description", "lost reason")
-BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_CONTROLS = "\x00-\x09\x0b-\x1f\x7f-\x9f"
-_REFUSED = {
-    (False, False): re.compile(f"[{_CONTROLS}\n\ud800-\udfff]"),
-    (True, False): re.compile(f"[{_CONTROLS}\ud800-\udfff]"),
-    (False, True): re.compile(f"[{_CONTROLS}\n\ud800-\udfff{BIDI_CONTROLS}]"),
-    (True, True): re.compile(f"[{_CONTROLS}\ud800-\udfff{BIDI_CONTROLS}]"),
-}
-_CONTROL_NAMES = {"\x1b": "ESC", "\x07": "BEL", "\x08": "backspace", "\r": "carriage return", "\x7f": "DEL",
-                  "\x9b": "CSI", "\x9d": "OSC"}
-
-
-def plain_text(value: str, label: str, *, lines: bool = False, name: bool = False) -> str:
-    """The one check of the characters of typed text, wherever it comes from: `value` with CRLF as LF, or
-    InvalidValue (exit 2) naming `label` when it holds a control character (a newline only where `lines`)
-    or, in a `name`, a bidirectional control. NUL and lone surrogates (bytes that are not UTF-8) are
-    refused with their own words: the two backends would disagree on them."""
-    value = value.replace("\r\n", "\n")
-    found = _REFUSED[lines, name].search(value)
-    if found is None:
-        return value
-    ch = found.group()
-    code = ord(ch)
-    if ch == "\x00":
-        raise InvalidValue(f"{label} holds a NUL character, which cannot be stored. Remove it and try again.")
-    if 0xD800 <= code <= 0xDFFF:
-        raise InvalidValue(f"{label} is not valid UTF-8 text. Check the terminal's encoding and type it again.")
-    if ch == "\n":
-        raise InvalidValue(f"{label} holds a line break; give it on one line "
-                           f"(only a {', '.join(MULTILINE_FIELDS[:-1])} or {MULTILINE_FIELDS[-1]} may have several).")
-    if ch == "\t":
-        raise InvalidValue(f"{label} holds a tab; use spaces instead.")
-    if ch in BIDI_CONTROLS:
-        raise InvalidValue(f"{label} holds the bidirectional control U+{code:04X}, which changes how a name "
-                           "reads on screen; remove it and try again.")
-    named = f" ({_CONTROL_NAMES[ch]})" if ch in _CONTROL_NAMES else ""
-    raise InvalidValue(f"{label} holds the control character \\x{code:02x}{named}, which could drive a terminal; "
-                       "remove it and try again.")
-
-
-def clean_text(value: str | None, label: str, *, required: bool = True, max_length: int = MAX_TEXT,
-               lines: bool = False, name: bool = False) -> str | None:
-    """Trim a free-text value after `plain_text` (its characters; newlines only where `lines`); refuse
-    an empty required value and overlong text."""
-    if value is None:
-        if required:
-            raise InvalidValue(f"{label} is required.")
-        return None
-    value = plain_text(value, label, lines=lines, name=name).strip()
-    if not value:
-        if required:
-            raise InvalidValue(f"{label} cannot be empty.")
-        return None
-    if not has_visible_character(value):
-        raise InvalidValue(f"{label} holds only invisible characters (such as zero-width spaces): type visible text.")
-    if len(value) > max_length:
-        raise InvalidValue(f"{label} is {len(value)} characters long; the limit is {max_length}.")
-    return value
-
-
-# Characters that show nothing although Unicode files them as letters or symbols (Hangul fillers, the blank
-# Braille pattern); the categories below cover format characters (zero-width space and joiners, BOM, bidi
-# marks, soft hyphen), controls, separators and combining marks with nothing to combine with.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
-
-
-def has_visible_character(value: str) -> bool:
-    """Whether `value` shows anything: a text made only of zero-width or other invisible characters does not."""
-    import unicodedata
-
-    return any(ch not in _BLANK_LETTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in value)
 
 
 def clean_name(value: str | None, label: str, max_length: int) -> str:

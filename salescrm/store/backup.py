@@ -1,4 +1,4 @@
-"""Consistent copies of a SQLite database, made while others may be writing, and restores from them.
+"""Consistent copies of a SQLite database, made while others may be writing (restores: store/restore.py).
 
 Copying a live database with `cp` is not a backup (a copied WAL database can lose its tables): these use
 SQLite's online backup API, and every file they create is readable by its owner only.
@@ -7,9 +7,6 @@ A copy is never written under its own name. It goes to a temporary file beside i
 (`.NAME.XXXXXXXX.tmp`, mode 0600), is fsynced and checked (SQLite's integrity check, every table of the
 database it copies, the journal whole), and only then linked to its name, which is never replaced. On
 a failure or a signal the temporary file is removed: a failed backup leaves no file.
-
-A restore writes the backup, with a journal row saying so, to a temporary file beside the database, then
-takes the exclusive write lock (store/write_lock.py) for the copy "as it was before" and the swap.
 """
 
 from __future__ import annotations
@@ -34,15 +31,15 @@ _LONGEST_NAME = 255 - len(".XXXXXXXX.tmp-journal") - 1  # NAME_MAX, less what th
 def copy_database(source: Path, target: Path) -> None:
     """Copy the SQLite database `source` into the new file `target` (mode 0600), or leave no file at all."""
     _refuse_taken(target)
-    temporary = _temporary_beside(target, "backup")
+    temporary = temporary_beside(target, "backup")
     try:
-        tables, revision = _copy(source, temporary)
-        _fsync(temporary)
+        tables, revision = copy_snapshot(source, temporary)
+        fsync(temporary)
         test_hook.pause("backup")  # tests only: see store/test_hook.py
         _check_copy(temporary, tables, revision)
-        _publish(temporary, target)
+        publish(temporary, target)
     except BaseException as e:
-        _remove(temporary)
+        remove_temporary(temporary)
         if isinstance(e, (sqlite3.Error, OSError)):
             raise write_failure(f"the backup {target}", e) from None
         raise
@@ -92,7 +89,7 @@ def _refuse_taken(target: Path) -> None:
         raise InvalidValue(f"No directory {target.parent} for the backup {target}; create it first.")
 
 
-def _temporary_beside(target: Path, what: str) -> Path:
+def temporary_beside(target: Path, what: str) -> Path:
     """A new private file in the target's directory (the rename that publishes it stays on one file system)."""
     for _ in range(100):
         temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
@@ -107,7 +104,7 @@ def _temporary_beside(target: Path, what: str) -> Path:
     raise DatabaseUnavailable(f"Cannot make a temporary file in {target.parent} for the {what}.")
 
 
-def _copy(source: Path, target: Path) -> tuple[set[str], str | None]:
+def copy_snapshot(source: Path, target: Path) -> tuple[set[str], str | None]:
     """The backup API, in one step (one snapshot of a database others may be writing); the source's tables
     and schema revision as it read them. The copy is one self-contained file (no write-ahead log)."""
     src = sqlite3.connect(sqlite_file.read_only_uri(source), uri=True, timeout=30)
@@ -160,7 +157,7 @@ def _check_copy(path: Path, tables: set[str], revision: str | None) -> None:
         raise DatabaseUnavailable(f"The copy failed its check ({'; '.join(problems)}); nothing was written.")
 
 
-def _publish(temporary: Path, target: Path) -> None:
+def publish(temporary: Path, target: Path) -> None:
     """Give the checked copy its name, never replacing a file that appeared there meanwhile."""
     try:
         os.link(temporary, target)
@@ -177,7 +174,7 @@ def _publish(temporary: Path, target: Path) -> None:
     _fsync_directory(target.parent)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -198,7 +195,7 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _remove(temporary: Path) -> None:
+def remove_temporary(temporary: Path) -> None:
     from salescrm import interrupts
 
     with interrupts.deferred():  # a second Ctrl-C does not leave the file behind
@@ -207,98 +204,3 @@ def _remove(temporary: Path) -> None:
                 os.unlink(f"{temporary}{suffix}")
             except OSError:
                 pass
-
-
-# --- Restoring -----------------------------------------------------------------------------------
-
-
-def inspect_backup(path: Path) -> str | None:
-    """Check a backup file: SQLite, intact, with salescrm's tables; return its schema revision."""
-    if not path.is_file():
-        raise InvalidValue(f"No backup file at {path}.")
-    try:
-        conn = sqlite3.connect(sqlite_file.read_only_uri(path), uri=True)
-        try:
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as e:
-        raise Refused(f"{path} is not a salescrm database backup ({e}); nothing was restored.") from None
-    if result != "ok":
-        raise Refused(f"{path} fails SQLite's integrity check ({result}); nothing was restored.")
-    return revision[0] if revision else None
-
-
-def restore_database(backup: Path, path: Path, info: dict) -> Path | None:
-    """Replace the content of the database `path` with `backup`, and journal it; return the copy of the
-    database as it was before (None when there was none).
-
-    The backup is copied beside the database first, brought to this salescrm's schema and given a journal
-    row (record type `database`, action `restore`, fields `from_file` and `journal_head`, the restored
-    journal's `COUNT:HASH`). Then, under the exclusive write lock, the database as it was is copied beside
-    it and the prepared copy swapped in, in one step: no salescrm write falls between the two.
-    """
-    from salescrm import interrupts
-    from salescrm.store import write_lock
-
-    prepared = _temporary_beside(path, "restore")
-    try:
-        try:
-            _copy(backup, prepared)
-            _prepare(prepared, backup, info)
-            _fsync(prepared)
-        except (sqlite3.Error, OSError) as e:
-            raise write_failure(f"the restored database beside {path}", e) from None
-        with write_lock.exclusive(path):
-            safety = copy_beside(path, "before-restore") if sqlite_file.exists(path) else None
-            interrupts.hold()  # the swap is done whole, or not begun
-            try:
-                if os.path.lexists(path):
-                    _copy_into(prepared, path)
-                else:
-                    _publish(prepared, path)
-                interrupts.note_commit()
-            except (sqlite3.Error, OSError) as e:
-                raise write_failure(f"the database {path}", e) from None
-            finally:
-                interrupts.release()
-    finally:
-        _remove(prepared)
-    return safety
-
-
-def _prepare(prepared: Path, backup: Path, info: dict) -> None:
-    """The copy of the backup at this salescrm's schema, with the journal row of the restore appended."""
-    import sqlalchemy as sa
-
-    from salescrm.store import engine as store
-    from salescrm.store.journal import Change, append
-    from salescrm.store.location import DatabaseLocation
-    from salescrm.store.migrate import upgrade
-    from salescrm.store.models import JournalHead
-
-    location = DatabaseLocation(f"sqlite:///{prepared}", prepared, explicit=True)
-    engine = store.engine_for(location, write=True)
-    try:
-        if store.current_revision(engine) != store.HEAD_REVISION:
-            upgrade(engine)  # no lock file: nobody else knows this file yet
-        with engine.connect() as conn, conn.execution_options(salescrm_write=True).begin():
-            seq, digest = conn.execute(sa.select(JournalHead.seq, JournalHead.hash).where(JournalHead.id == 1)).one()
-            fields = {"from_file": (None, str(backup)), "journal_head": (None, f"{seq}:{digest}")}
-            append(conn, info, [Change("database", None, "restore", fields)])
-    finally:
-        store.close_all()  # checkpoints the prepared file: it alone holds the restored database
-
-
-def _copy_into(prepared: Path, path: Path) -> None:
-    """Overwrite the live database's pages with the prepared copy's, in one write transaction."""
-    src = sqlite3.connect(sqlite_file.read_only_uri(prepared), uri=True)
-    try:
-        dst = sqlite3.connect(path, timeout=30)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()

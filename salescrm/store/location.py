@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ENV_DB = "SALESCRM_DB"
+from salescrm.store import masking
+from salescrm.store.masking import ENV_DB  # named there: what it may hold is redacted before it is read
+
 ENV_DATA_DIR = "SALESCRM_DATA_DIR"
 ENV_STATE_DIR = "SALESCRM_STATE_DIR"
 DEFAULT_FILE = "salescrm.db"
@@ -34,9 +36,7 @@ class DatabaseLocation:
         """The location as it may be shown or journaled: never with a password (store/masking.py)."""
         if self.path is not None:
             return str(self.path)
-        from salescrm.store.masking import shown_url
-
-        return shown_url(self.url)
+        return masking.shown_url(self.url)
 
 
 def data_dir() -> Path:
@@ -74,8 +74,6 @@ def resolve(db: str | None, default_file: str = DEFAULT_FILE) -> DatabaseLocatio
         value, source = os.environ.get(ENV_DB), ENV_DB
     if value is None:
         return _sqlite(data_dir() / default_file, explicit=False)
-    from salescrm.store import masking
-
     masking.remember(value)
     _check(value, source)
     if _URL.match(value):
@@ -95,7 +93,6 @@ _LOOKS_LIKE_URL = re.compile(r"^[a-z][\w+.-]*:", re.IGNORECASE)
 def _check_url(value: str, source: str) -> None:
     """A URL whose password cannot be told apart is refused without being echoed (store/masking.py)."""
     from salescrm.errors import InvalidValue
-    from salescrm.store import masking
 
     problem = masking.problem(value)
     if problem == masking.AMBIGUOUS:

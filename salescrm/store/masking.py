@@ -28,8 +28,9 @@ import shlex
 from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
 
-from salescrm.store.location import ENV_DB
-
+# The variable that may name the database. store/location.py resolves it; it is named here because
+# redact() removes its value's secrets from the start, before anything has read it.
+ENV_DB = "SALESCRM_DB"
 MASK = "***"
 SECRET_PARAMETERS = ("password", "sslpassword")  # libpq's connection parameters that hold a secret
 UNSHOWN = "<the database URL>"  # in place of a URL that cannot be shown safely

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from salescrm.store import journal
 from salescrm.store.journal_chain import field_salt, unseal, value_digest
-from salescrm.store.reconcile_bulk import at_bulk_time, bulk_rows
+from salescrm.store.reconcile_bulk import BULK_CHUNK, Bulk, at_bulk_time, bulk_rows
 from salescrm.store.models import JournalEntry, JournalField, TeamMember
 
 WINDOW = 1000
@@ -75,6 +75,19 @@ def specs() -> list[Spec]:
         cols = tuple((attr, name, convert) for attr, (name, convert) in columns.items())
         result.append(Spec(record_type, model.__table__, cols, parts.get(record_type, ())))
     return result
+
+
+def bulk_fields(conn: sa.Connection, record_type: str, first: int, last: int) -> dict[str, object]:
+    """What a bulk row records about the records `first`..`last` it wrote (`demo --size`): their range and
+    digests, of the records as the reconciler reads them (store/reconcile_bulk.py)."""
+    reconciler = Reconciler(conn)
+    spec = next(s for s in specs() if s.record_type == record_type)
+    bulk = Bulk(0, record_type, first, last, [])
+    for record_id, live, _state in reconciler.records(spec, first - 1, last):
+        if live is not None:
+            bulk.feed(record_id, at_bulk_time(live, None, 0, spec.set_fields))
+    return {f"{record_type}_ids": [first, last],
+            f"{record_type}_digests": bulk.written((last - first) // BULK_CHUNK + 1)}
 
 
 def journaled_fields() -> dict[str, list[str]]:

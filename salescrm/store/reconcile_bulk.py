@@ -1,6 +1,6 @@
 """Records written in bulk (`demo --size`): their bulk row records their id range and one digest per
-`BULK_CHUNK` ids of what was written; store/reconcile.py checks the records against those digests,
-after undoing the changes journaled for them since."""
+`BULK_CHUNK` ids of what was written (`reconcile.bulk_fields`); store/reconcile.py checks the records
+against those digests, after undoing the changes journaled for them since."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def record_digest_line(record_id: int, values: dict) -> bytes:
 
 
 @dataclass
-class _Bulk:
+class Bulk:
     seq: int
     record_type: str
     first: int
@@ -67,6 +67,12 @@ class _Bulk:
             self._found[self._chunk] = self._hash.hexdigest()
             self._hash = None
 
+    def written(self, chunks: int) -> list[str]:
+        """The digest of each of the first `chunks` chunks fed: what a bulk row records of what it wrote."""
+        self._close()
+        empty = hashlib.sha256().hexdigest()
+        return [self._found.get(i, empty) for i in range(chunks)]
+
     def finish(self) -> Iterator[tuple[int, int]]:
         """The id ranges whose records no longer match the digests the bulk row recorded."""
         self._close()
@@ -77,7 +83,7 @@ class _Bulk:
                 yield low, min(self.last, low + BULK_CHUNK - 1)
 
 
-def bulk_rows(conn: sa.Connection) -> list[_Bulk]:
+def bulk_rows(conn: sa.Connection) -> list[Bulk]:
     rows = conn.execute(
         sa.select(_J.c.seq, _F.c.field, _F.c.new_value).select_from(_J.join(_F, _F.c.seq == _J.c.seq))
         .where(_J.c.action == "bulk insert").order_by(_J.c.seq)
@@ -92,24 +98,5 @@ def bulk_rows(conn: sa.Connection) -> list[_Bulk]:
                 record_type = name[: -len("_ids")]
                 digests = fields.get(f"{record_type}_digests")
                 if isinstance(digests, list):
-                    bulks.append(_Bulk(seq, record_type, value[0], value[1], digests))
+                    bulks.append(Bulk(seq, record_type, value[0], value[1], digests))
     return bulks
-
-
-def bulk_fields(conn: sa.Connection, record_type: str, first: int, last: int) -> dict[str, object]:
-    """What a bulk row records about the records `first`..`last` it wrote: their range and digests."""
-    from salescrm.store.reconcile import Reconciler, specs
-
-    reconciler = Reconciler(conn)
-    spec = next(s for s in specs() if s.record_type == record_type)
-    bulk = _Bulk(0, record_type, first, last, [])
-    for record_id, live, _state in reconciler.records(spec, first - 1, last):
-        if live is not None:
-            bulk.feed(record_id, at_bulk_time(live, None, 0, spec.set_fields))
-    bulk._close()
-    empty = hashlib.sha256().hexdigest()
-    chunks = (last - first) // BULK_CHUNK + 1
-    return {f"{record_type}_ids": [first, last],
-            f"{record_type}_digests": [bulk._found.get(i, empty) for i in range(chunks)]}
-
-

@@ -55,7 +55,7 @@ def verdict(score: int) -> str:
 
 
 def record_survey(session: Session, scores: list[int], reports: list[str]):
-    from salescrm.domain.actors import actor_of
+    from salescrm.store.actors import actor_of
     from salescrm.store.models import SurveyAnswer
 
     score = sum(scores) + len(reports)

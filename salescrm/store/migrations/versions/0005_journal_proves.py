@@ -94,7 +94,7 @@ def upgrade() -> None:
 
 
 def _baseline(bind) -> None:
-    from salescrm.domain.actors import current_user
+    from salescrm.store.actors import current_user  # the store's, as all a migration imports (tests/test_architecture.py)
     from salescrm.store.reconcile_baseline import write_baseline
 
     write_baseline(bind, {

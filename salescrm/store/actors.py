@@ -1,4 +1,9 @@
-"""Who is acting: env SALESCRM_USER, else the operating-system login name."""
+"""Who is acting: the user a write session was opened for (store.engine.write_session), else env
+SALESCRM_USER, else the operating-system login name.
+
+In the store, not the domain: the store records the actor with every journal row, and migration 0005
+writes its baseline rows under it.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ ENV_USER = "SALESCRM_USER"
 
 def current_user() -> str:
     """The acting user, as every record and journal row stores it (refused, exit 2, when it cannot be)."""
-    from salescrm.domain.values import clean_text
     from salescrm.store.models import JournalEntry, size
+    from salescrm.typed_text import clean_text
 
     name = os.environ.get(ENV_USER, "").strip()
     label = f"${ENV_USER}"
