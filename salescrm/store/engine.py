@@ -1,15 +1,11 @@
-"""Engines and sessions: connection settings, transactions, the schema revision check.
+"""Engines and sessions: transactions, the schema revision check.
 
-Every command is one transaction. A read session sees one consistent snapshot;
-a write session on SQLite begins with BEGIN IMMEDIATE, so that concurrent
-writers wait on the 30 s busy timeout instead of losing updates (pysqlite's
-default runs the first SELECT outside any transaction) or failing with
-"database is locked" when a read lock cannot be upgraded.
+Every command is one transaction. A read session sees one consistent snapshot; a write session on
+SQLite begins with BEGIN IMMEDIATE (store/sqlite_connections.py: the settings of SQLite's connections).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,18 +17,13 @@ from sqlmodel import Session
 
 from salescrm import interrupts
 from salescrm.errors import DatabaseUnavailable, Refused, storage_failure, storage_fault
-from salescrm.store import sqlite_file, write_lock
+from salescrm.store import sqlite_connections, sqlite_file, write_lock
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
 HEAD_REVISION = "0005"
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 
-BUSY_TIMEOUT_MS = 30_000
-# Test hook: a SQLite file opened for writing grows to at most this many pages (`PRAGMA max_page_count`),
-# so that a test meets SQLite's "database or disk is full" without filling a disk. Unset in real use.
-ENV_TEST_MAX_PAGES = "SALESCRM_TEST_SQLITE_MAX_PAGES"
-_WRITE = "salescrm_write"
 
 _engines: dict[tuple[str, bool], sa.Engine] = {}  # (url, write): a read opens a SQLite file read-only
 _checked: set[str] = set()
@@ -109,16 +100,8 @@ def warn_if_shared(path: Path) -> None:
 
 
 def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
-    if location.is_sqlite and not write:
-        path = location.path
-        engine = sa.create_engine(location.url, creator=lambda: sqlite_file.connect_read_only(path, BUSY_TIMEOUT_MS / 1000))
-        event.listen(engine, "connect", _sqlite_read_only_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-    elif location.is_sqlite:
-        engine = sa.create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        event.listen(engine, "commit", _before_sqlite_commit)
+    if location.is_sqlite:
+        engine = sqlite_connections.sqlite_engine(location, write)
     else:
         try:
             engine = sa.create_engine(location.url)
@@ -143,44 +126,6 @@ def _after_commit(session) -> None:
 
 def _check_interrupts(*_args) -> None:
     interrupts.check()
-
-
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
-    _sqlite_read_only_on_connect(dbapi_connection, _record)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    if os.environ.get(ENV_TEST_MAX_PAGES):
-        cursor.execute(f"PRAGMA max_page_count={int(os.environ[ENV_TEST_MAX_PAGES])}")
-    cursor.close()
-
-
-def _sqlite_read_only_on_connect(dbapi_connection, _record) -> None:
-    # Opened with mode=ro: no journal mode switch (a backup stays as it is), and nothing can be written.
-    # Take BEGIN over from pysqlite (SQLAlchemy's documented recipe).
-    dbapi_connection.isolation_level = None
-    # SQLite's lower() folds ASCII only; PostgreSQL's folds every letter. Filters that ignore case
-    # (contact list --source) must find `CLÍNICA` by `clínica` on both.
-    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-def _before_sqlite_commit(_connection) -> None:
-    from salescrm.store import test_hook
-
-    test_hook.pause("commit")  # tests only: see store/test_hook.py
-
-
-def _sqlite_on_begin(connection) -> None:
-    write = connection.get_execution_options().get(_WRITE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 @contextmanager
@@ -231,7 +176,7 @@ def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
 def _open_session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
     engine = engine_for(location, write=write)
     ensure_schema(engine, location, write=write)
-    bind = engine.execution_options(**{_WRITE: True}) if write else engine
+    bind = engine.execution_options(**{sqlite_connections.WRITE: True}) if write else engine
     try:
         with Session(bind, expire_on_commit=False, autoflush=True) as session:
             with session.begin():

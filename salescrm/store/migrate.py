@@ -22,7 +22,7 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
     """Apply pending migrations in one transaction, one process at a time; return the revision found
     once this process had the database to itself (None: it created the schema).
 
-    On SQLite the transaction begins IMMEDIATE (store.engine); on PostgreSQL an advisory lock
+    On SQLite the transaction begins IMMEDIATE (store/sqlite_connections.py); on PostgreSQL an advisory lock
     makes a second process wait, after which Alembic finds the schema current and does nothing.
     """
     from alembic import command

@@ -49,7 +49,7 @@ def _reached(stages: list[str]):
 
 
 # The yes-words and unmet notes are short: a longer value is decided by its length alone, without lower(),
-# which SQLite calls in Python (engine.py) for each of millions of gate values.
+# which SQLite calls in Python (store/sqlite_connections.py) for each of millions of gate values.
 _SHORT = max(len(w) for w in process.YES_WORDS + process.UNMET_NOTES)
 
 
