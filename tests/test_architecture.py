@@ -37,8 +37,9 @@ def module_files(root: Path = PACKAGE) -> dict[str, tuple[Path, bool]]:
     return found
 
 
-def import_graph(root: Path = PACKAGE) -> dict[str, dict[str, int]]:
-    """Module -> {salescrm module it imports: the line of the first such import}."""
+def import_graph(root: Path = PACKAGE, packages: bool = True) -> dict[str, dict[str, int]]:
+    """Module -> {salescrm module it imports: the line of the first such import}. With `packages`, the
+    packages whose __init__ an import runs too (`salescrm.domain.audit` for `salescrm.domain.audit.base`)."""
     files = module_files(root)
     top = root.name
     graph: dict[str, dict[str, int]] = {}
@@ -68,6 +69,11 @@ def import_graph(root: Path = PACKAGE) -> dict[str, dict[str, int]]:
                     target = target.rpartition(".")[0]
                 if target and target != name:
                     edges.setdefault(target, node.lineno)
+                # Importing a module runs its packages' __init__ first, when they are not the importer's own.
+                package = target.rpartition(".")[0] if packages else ""
+                while package.count(".") and not (name + ".").startswith(package + "."):
+                    edges.setdefault(package, node.lineno)
+                    package = package.rpartition(".")[0]
         graph[name] = edges
     return graph
 
@@ -130,7 +136,7 @@ def shown(cycle: list[str], graph: dict[str, dict[str, int]]) -> str:
 def layer_violations(root: Path = PACKAGE) -> list[str]:
     packages = {name for name, (_path, package) in module_files(root).items() if package}
     found = []
-    for name, edges in sorted(import_graph(root).items()):
+    for name, edges in sorted(import_graph(root, packages=False).items()):
         # The modules beside the layers (errors.py, interrupts.py, typed_text.py) are below all three.
         neutral = name.count(".") == 1 and name not in packages and not name.endswith(".__main__")
         for layer, forbidden in (*FORBIDDEN, (name, LAYERS)) if neutral else FORBIDDEN:

@@ -114,10 +114,10 @@ def journal_chain(ctx: CheckContext) -> Ran | None:
 def unknown_values(ctx: CheckContext) -> Ran | None:
     if not ctx.current:
         return None
-    from salescrm.domain import known_values
+    from salescrm.domain.audit import unknown_values as check
 
     ran = Ran("unknown-value", "stages, classes, owners, roles, statuses and types are values salescrm knows")
-    found = sorted(known_values.unknown_values(ctx.session), key=lambda f: (f.record_type, f.record_id))  # as `audit`
+    found = sorted(check.unknown_values(ctx.session), key=lambda f: (f.record_type, f.record_id))  # as `audit`
     ran.problems = [f.message for f in found]
     return ran
 

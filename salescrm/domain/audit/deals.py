@@ -13,14 +13,13 @@ from sqlmodel import Session
 from salescrm import process
 from salescrm.domain import naming
 from salescrm.domain.audit.base import CHUNK, ERROR, Context, Finding
+from salescrm.domain.known_values import not_final
 from salescrm.store.models import Activity, Company, Deal, DealContact, GateValue, StageChange, Task, TeamMember
 
 OWNER = aliased(TeamMember)
 
 
 def _open():
-    from salescrm.domain.known_values import not_final
-
     return not_final(Deal.stage)
 
 

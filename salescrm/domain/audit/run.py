@@ -126,7 +126,7 @@ def run_audit(session: Session, *, checks: list[str] = (), owner: str | None = N
         audit.owner_records.update(companies_owned.get(i) for i in _ids(session, Company))
         audit.owner_records.update(contacts_owned.get(i) for i in _ids(session, Contact))
     if "unknown-value" in wanted:
-        from salescrm.domain.known_values import unknown_values
+        from salescrm.domain.audit.unknown_values import unknown_values
 
         held += unknown_values(session, ctx.owner_id)
     audit._held = held
