@@ -14,10 +14,10 @@ from salescrm.errors import InvalidValue
 
 MAX_TEXT = 2000  # the longest free text of any column (a summary, a reason): what a prompt takes before the domain checks
 
-# Issue 11, "No stored text can drive the terminal": CRLF is read as LF;
-# the C0 controls (tab included), DEL and the C1 controls (U+0080-U+009F; U+009B is a CSI) are refused,
-# except a newline in the free texts that may span lines (summaries, notes, reasons, descriptions, lost
-# reasons); names refuse the bidirectional controls too, which reorder how a name is shown.
+# Issue 11, "No stored text can drive the terminal": CRLF is read as LF; the C0 controls (tab included),
+# DEL and the C1 controls (U+0080-U+009F; U+009B is a CSI) are refused, except a newline in the free texts
+# that may span lines (summaries, notes, reasons, descriptions, lost reasons); names refuse the
+# bidirectional controls too, which reorder how a name is shown.
 MULTILINE_FIELDS = ("summary", "note", "reason", "description", "lost reason")
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _CONTROLS = "\x00-\x09\x0b-\x1f\x7f-\x9f"
