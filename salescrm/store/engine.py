@@ -18,7 +18,6 @@ from sqlmodel import Session
 from salescrm import interrupts
 from salescrm.errors import DatabaseUnavailable, Refused, storage_failure, storage_fault
 from salescrm.store import sqlite_connections, sqlite_file, write_lock
-from salescrm.store.backup import copy_beside
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
@@ -304,6 +303,8 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
             f"The shared database at {location.display} is at schema revision {revision} and this salescrm "
             f"needs {HEAD_REVISION}: the team's administrator runs `salescrm db upgrade` once, for everyone."
         )
+    from salescrm.store.backup import copy_beside
+
     copy = copy_beside(location.path, f"schema-{revision}")
     upgrade_schema(engine, location)
     notice(
