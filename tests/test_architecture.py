@@ -182,6 +182,22 @@ def test_a_cycle_hidden_in_a_function_is_found_with_its_lines(tmp_path):
         "salescrm.domain.tasks (line 1) -> salescrm.domain.views (line 2) -> salescrm.domain.tasks"]
 
 
+def test_a_cycle_through_a_package_init_is_found_and_a_package_importing_its_own_modules_is_none(tmp_path):
+    root = write(tmp_path, {
+        "__init__.py": "",
+        "domain/__init__.py": "",
+        "domain/audit/__init__.py": "from salescrm.domain.audit.deals import check\n",
+        "domain/audit/base.py": "",
+        "domain/audit/deals.py": "from salescrm.domain.audit.base import Finding\nfrom salescrm.domain import known\n",
+        "domain/known.py": "def unknown():\n    from salescrm.domain.audit.base import Finding\n",
+    })
+    graph = import_graph(root)
+    assert graph["salescrm.domain.known"] == {"salescrm.domain.audit.base": 2, "salescrm.domain.audit": 2}
+    assert [shown(c, graph) for c in cycles(graph)] == [
+        "salescrm.domain.audit (line 1) -> salescrm.domain.audit.deals (line 2) -> salescrm.domain.known (line 2) "
+        "-> salescrm.domain.audit"]
+
+
 def test_an_import_of_a_higher_layer_is_found_wherever_it_sits(tmp_path):
     root = write(tmp_path, {
         "__init__.py": "",
