@@ -1,9 +1,12 @@
 """The package's shape (issue 12, "Architecture"): no import cycles, and the layers import downwards only.
 
 `salescrm/cli/` may import the domain and the store, `salescrm/domain/` the store, and `salescrm/store/`
-(its migrations too) neither of them; the modules beside them (errors.py, typed_text.py) none of the three. The import graph is read from the source with `ast`, counting every
-import wherever it sits: at the top of a module, inside a function (where heavy modules are imported, and
-where an import made only to dodge a cycle would hide one) and under `if TYPE_CHECKING`.
+(its migrations too) neither of them; the modules beside them (errors.py, typed_text.py) none of the three.
+
+The import graph is read from the source with `ast`, counting every import wherever it sits: at the top of
+a module, inside a function (where heavy modules are imported, and where an import made only to dodge a
+cycle would hide one) and under `if TYPE_CHECKING`; importing a module counts as importing the packages
+whose __init__ it runs.
 """
 
 from __future__ import annotations
@@ -70,10 +73,10 @@ def import_graph(root: Path = PACKAGE, packages: bool = True) -> dict[str, dict[
                 if target and target != name:
                     edges.setdefault(target, node.lineno)
                 # Importing a module runs its packages' __init__ first, when they are not the importer's own.
-                package = target.rpartition(".")[0] if packages else ""
-                while package.count(".") and not (name + ".").startswith(package + "."):
-                    edges.setdefault(package, node.lineno)
-                    package = package.rpartition(".")[0]
+                parent = target.rpartition(".")[0] if packages else ""
+                while parent.count(".") and not (name + ".").startswith(parent + "."):
+                    edges.setdefault(parent, node.lineno)
+                    parent = parent.rpartition(".")[0]
         graph[name] = edges
     return graph
 
