@@ -43,11 +43,12 @@ def _revision(location, engine) -> str | None:
     from sqlalchemy import exc
 
     from salescrm.store import engine as store
+    from salescrm.store.failures import unavailable
 
     try:
         return store.current_revision(engine)
     except (exc.OperationalError, exc.DatabaseError) as e:
-        raise store._unavailable(location, e) from None
+        raise unavailable(location, e) from None
 
 
 @app.command("status", epilog="Example: salescrm db status --json")

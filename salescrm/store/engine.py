@@ -6,6 +6,7 @@ SQLite begins with BEGIN IMMEDIATE (store/sqlite_connections.py: the settings of
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +17,9 @@ from sqlalchemy import event, exc
 from sqlmodel import Session
 
 from salescrm import interrupts
-from salescrm.errors import DatabaseUnavailable, Refused, storage_failure, storage_fault
+from salescrm.errors import DatabaseUnavailable, Refused, storage_fault
 from salescrm.store import sqlite_connections, sqlite_file, write_lock
+from salescrm.store.failures import conflict, first_line, is_unavailable, unavailable
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
@@ -160,7 +162,7 @@ def _create_engine(location: DatabaseLocation, write: bool) -> sa.Engine:
             engine = sa.create_engine(location.url)
         except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as e:
             raise DatabaseUnavailable(
-                f"Cannot use the database URL {location.display}: {_first_line(e)}. "
+                f"Cannot use the database URL {location.display}: {first_line(e)}. "
                 'For PostgreSQL, install the extra with: pip install "salescrm[postgres]".'
             ) from None
     # A long command stops at its next statement once Ctrl-C or SIGTERM arrived, even if the
@@ -237,52 +239,14 @@ def _open_session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
             with session.begin():
                 yield session
     except exc.IntegrityError as e:
-        raise Refused(f"{_conflict(e)}; nothing was saved. Run the command again to see why.") from None
+        raise Refused(f"{conflict(e)}; nothing was saved. Run the command again to see why.") from None
     except (exc.OperationalError, exc.DatabaseError) as e:
         # A signal can break the driver mid-statement (psycopg: "cannot exit pipeline mode while busy");
         # the person stopped the command, and that is what they are told.
         interrupts.check()
-        if not (_is_unavailable(e) or storage_fault(e)):
+        if not (is_unavailable(e) or storage_fault(e)):
             raise
-        raise _unavailable(location, e) from None
-
-
-# Unique rules the database enforces when two writers race past the domain's own checks.
-_CONFLICTS = (
-    (("uq_deal_open_name", "deal.name_key"), "Another open deal got this name meanwhile (one deal per revenue-generating event)"),
-    (("uq_company_name_key", "company.name_key"), "A company with this name was added meanwhile"),
-    (("uq_contact_email_key", "contact.email_key"), "A contact with this email was added meanwhile"),
-    (("uq_team_member_name_key", "team_member.name_key"), "A team member with this name was added meanwhile"),
-)
-
-
-def _conflict(error: exc.IntegrityError) -> str:
-    text = str(error.orig)
-    for needles, message in _CONFLICTS:
-        if any(n in text for n in needles):
-            return message
-    return f"Another change conflicted with this one ({_first_line(error.orig)})"
-
-
-def _is_unavailable(error: exc.DBAPIError) -> bool:
-    """Connection, locking and file errors, as opposed to errors in what a command asked for."""
-    return isinstance(error, exc.OperationalError) or "not a database" in str(error.orig)
-
-
-def _unavailable(location: DatabaseLocation, error: Exception) -> DatabaseUnavailable:
-    full = storage_failure(error, f"the database at {location.display}")
-    if full is not None:
-        return full
-    reason = _first_line(getattr(error, "orig", None) or error)
-    return DatabaseUnavailable(
-        f"Cannot use the database at {location.display}: {reason}. "
-        "Check the location (--db or SALESCRM_DB) and that it is reachable."
-    )
-
-
-def _first_line(error: object) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+        raise unavailable(location, e) from None
 
 
 # --- Schema revision ----------------------------------------------------------------
@@ -301,9 +265,9 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation, write: bool = T
     try:
         revision = current_revision(engine)
     except (exc.OperationalError, exc.DatabaseError) as e:
-        if not _is_unavailable(e):
+        if not is_unavailable(e):
             raise
-        raise _unavailable(location, e) from None
+        raise unavailable(location, e) from None
     if revision != HEAD_REVISION:
         if not write:
             engine = _engine_to_upgrade_for_a_read(engine, location, revision)
@@ -312,7 +276,7 @@ def ensure_schema(engine: sa.Engine, location: DatabaseLocation, write: bool = T
         except (exc.DBAPIError, OSError) as e:  # the tables or the copy from before met a full disk
             if storage_fault(e) is None:
                 raise
-            raise _unavailable(location, e) from None
+            raise unavailable(location, e) from None
     _checked.add(location.url)
 
 
