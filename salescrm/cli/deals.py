@@ -220,6 +220,7 @@ def show(
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show a deal: its fields, gate values, timeline (activities, tasks, stage changes), and what the next stage needs."""
+    from salescrm.cli.deal_views import render_deal
     from salescrm.domain import gates, moves, refs, views
     from salescrm.domain.timeline import TIMELINE_LIMIT, timeline
 
@@ -232,7 +233,7 @@ def show(
     if json:
         output.print_json(obj)
         return
-    _render_deal(obj)
+    render_deal(obj)
     output.timeline(obj["timeline"], all_)
     following = moves.next_stage(found)
     if following is not None:
@@ -246,35 +247,6 @@ def show(
         output.say("\nWon: the payment is done.")
 
 
-def owner_shown(owner: str | None, owner_id: int | None) -> str:
-    """A deal's owner in a table: its name, or the stored id when it points at no team member (written by SQL)."""
-    return owner if owner is not None else f"#{owner_id} (no such team member)"
-
-
-def _render_deal(obj: dict) -> None:
-    pairs = [
-        ("Deal", f"{obj['name']} (id {obj['id']})"),
-        ("Stage", f"{obj['stage']} ({obj['probability']} %), pipeline {obj['pipeline']}" if obj["probability"] is not None
-         else f"{obj['stage']} (a stage salescrm does not know), pipeline {obj['pipeline']}"),
-        ("Company", obj["company"]),
-        ("Country", obj["country"]),
-        ("Description", obj["description"]),
-        ("Amount", f"{output.money(obj['amount'])} {obj['currency']}" + (
-            f" (weighted {output.money(obj['weighted_amount'])})" if obj["weighted_amount"] is not None else "")),
-        ("Close date", obj["close_date"]),
-        ("Class", obj["deal_class"]),
-        ("Source", obj["source"]),
-        ("Owner", owner_shown(obj["owner"], obj["owner_id"])),
-        ("Contacts", ", ".join(f"{c['name']} <{c['email']}>" if c["email"] else c["name"] for c in obj["contacts"]) or "-"),
-    ]
-    if obj["lost_reason_category"]:
-        pairs.append(("Lost reason", f"{obj['lost_reason_category']}: {obj['lost_reason']}"))
-    output.details(pairs, section="deal")
-    if obj["gates"]:
-        output.heading("Gate values", "gates")
-        output.table(["Key", ("Value", output.TEXT)], list(obj["gates"].items()))
-
-
 @app.command("next-steps", epilog='Example: salescrm deal next-steps --owner "Ana García" --json')
 def next_steps(
     ctx: typer.Context,
@@ -283,33 +255,11 @@ def next_steps(
     json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
 ) -> None:
     """Every open deal with its next step (its earliest open task); deals with none or an overdue one come first."""
+    from salescrm.cli.deal_views import render_next_steps
     from salescrm.domain import tasks
 
     with runtime(ctx).reading() as session:
         render_next_steps(tasks.iter_next_steps(session, owner=owner, deal_class=class_), json)
-
-
-def render_next_steps(items, json: bool) -> None:
-    """The next steps as a JSON array or a table (`deal next-steps` and `report next-steps`), streamed."""
-    if json:
-        output.print_json_array(items)
-        return
-    flags = {"missing": "NO NEXT STEP", "overdue": "OVERDUE", None: ""}
-    if not output.is_terminal():
-        output.table(
-            ["Deal", "Name", "Stage", "Owner", "Next step", "Due", "Flag"],
-            ((d["deal"], d["name"], d["stage"], d["owner"], d["next_task"]["title"] if d["next_task"] else "-",
-              output.when(d["next_task"]["due"]) if d["next_task"] else "-", flags[d["flag"]]) for d in items),
-        )
-        return
-    # On a terminal the flag leads the next step's column, which leaves the names room at 80 columns.
-    output.table(
-        [("Deal", output.ID), ("Name", output.NAME), "Stage", ("Owner", output.NAME), ("Next step", output.NAME),
-         ("Due", output.TIME)],
-        ((d["deal"], d["name"], d["stage"], d["owner"],
-          (f"{flags[d['flag']]}: " if d["flag"] == "overdue" else "") + d["next_task"]["title"] if d["next_task"] else flags["missing"],
-          output.when(d["next_task"]["due"]) if d["next_task"] else "-") for d in items),
-    )
 
 
 @app.command("list", epilog="Example: salescrm deal list --stage discovered --owner \"Ana García\" --json")
@@ -326,6 +276,7 @@ def list_(
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List deals, newest first (lost and won included unless filtered)."""
+    from salescrm.cli.deal_views import owner_shown
     from salescrm.domain import views
 
     filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)

@@ -379,7 +379,7 @@ def next_steps(
     json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout (as `deal next-steps --json`)."),
 ) -> None:
     """Every open deal with its next step (its earliest open task); deals with none or an overdue one come first. The same as `deal next-steps`."""
-    from salescrm.cli.deals import render_next_steps
+    from salescrm.cli.deal_views import render_next_steps
     from salescrm.cli.runtime import runtime
     from salescrm.domain import tasks
 
