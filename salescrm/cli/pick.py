@@ -49,7 +49,7 @@ def open_tasks(rt: "Runtime", p: "Prompter") -> list[str]:
     if not rows:
         raise NotFound("There is no open task.")
     ids = {f"{t['id']}: {t['title']}" + (f" (due {t['due'][:10]})" if t.get("due") else ""): str(t["id"]) for t in rows}
-    chosen = p.checkbox("Tasks done (space to tick)", list(ids))
+    chosen = p.checkbox("Tasks done", list(ids))
     if not chosen:
         raise InvalidValue("No task was ticked: tick at least one with the space bar, or give the task ids.")
     return [ids[label] for label in chosen]
