@@ -63,7 +63,9 @@ def named(rt: "Runtime", kind: str, company: str | None = None, *, open_only: bo
 
     records = _named(rt, kind, company, open_only)
     shared = {label for label, count in Counter(label for _, label in records).items() if count > 1}
-    return [(i, f"{label} (id {i})" if label in shared else label) for i, label in records]
+    from salescrm.cli.output import inert  # the labels are shown and typed: text from the data stays inert
+
+    return [(i, inert(f"{label} (id {i})" if label in shared else label, "cell")) for i, label in records]
 
 
 def _named(rt: "Runtime", kind: str, company: str | None, open_only: bool = False) -> list[tuple[int, str]]:
