@@ -5,6 +5,11 @@ against a bare Typer app with the same commands (bench/bare_app.py), and of `sal
 against the stack's floor: a script that imports Typer, rich and SQLModel, opens the same file and
 reads that row (bench/floor_show.py). Targets: <= 1.2x and <= 1.15x.
 
+The process file: the median time to parse and validate the shipped sp-009-001 file in-process, beside
+tomllib's parse of the same text alone (target: under 10 ms), and the wall time of a fresh interpreter
+that imports the process package and loads the file, beside one that imports only what it builds on
+(tomllib, dataclasses, pathlib).
+
 Usage: python bench/startup.py [--runs N]
 """
 
@@ -12,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from common import PY, ROOT, row, wall
@@ -41,6 +48,32 @@ def main() -> None:
         ))
         floor = wall([PY, str(ROOT / "bench" / "floor_show.py"), str(db)], runs=runs)
         print(row("salescrm deal show 1 (vs Typer+rich+SQLModel floor)", wall(crm + ["deal", "show", "1"], env, runs), floor, 1.15))
+    process_load(runs)
+
+
+def process_load(runs: int) -> None:
+    """Loading and validating the process file: in-process (vs tomllib alone), and in a fresh interpreter."""
+    import tomllib
+
+    from salescrm.process import load
+
+    text = load.shipped_text(load.DEFAULT)
+
+    def median_ms(fn) -> float:
+        times = []
+        for _ in range(max(runs, 50)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    loaded, parsed = median_ms(lambda: load.loads(text)), median_ms(lambda: tomllib.loads(text))
+    verdict = "  ok" if loaded < 10 else "  OVER target 10 ms"
+    print(row("process: load and validate sp-009-001 (vs tomllib)", loaded, parsed, unit="ms") + verdict)
+    fresh = wall([PY, "-c", "import salescrm.process as p; p.default()"], runs=runs)
+    floor = wall([PY, "-c", "import tomllib, dataclasses, pathlib"], runs=runs)
+    print(row("process: import and first load, fresh interpreter", fresh, floor)
+          + f"  (+{(fresh - floor) * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":
