@@ -38,6 +38,7 @@ OPTIONS = {
     "--by": "USER",
     "--class": "CLASS",
     "--stage": "STAGE",
+    "--pipeline": "PIPELINE",
     "--to": "STAGE",
     "--country": "COUNTRY",
     "--email": "EMAIL",
