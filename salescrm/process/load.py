@@ -17,7 +17,6 @@ from pathlib import Path
 from salescrm.errors import InvalidValue
 from salescrm.process import model
 from salescrm.process.common import DIRECTIONS
-from salescrm.process.locate import quoted
 from salescrm.process.rules import KINDS
 
 SHIPPED_DIR = Path(__file__).with_name("shipped")
@@ -404,3 +403,8 @@ class _Reader:
                     self.fail(f"{path}.pattern", f"the pattern names an unknown field '{{{f}}}': known fields are "
                                                  + ", ".join(f"{{{x}}}" for x in PATTERN_FIELDS))
         return model.DealNames(pattern, prefix) if pattern is not None and prefix is not None else None
+
+
+def quoted(key: str) -> str:
+    """A key as key paths write it: bare when it can be, else in double quotes."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import re
 
+from salescrm.process.load import quoted
+
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def quoted(key: str) -> str:
-    """A key as key paths write it: bare when it can be, else in double quotes."""
-    return key if _BARE.fullmatch(key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
 
 def join(path: str, key: str) -> str:
     return f"{path}.{quoted(key)}" if path else quoted(key)
