@@ -512,7 +512,7 @@ COMMANDS = [
     ["report", "cycle"], ["report", "pipeline"], ["report", "forecast"], ["report", "conversion"], ["report", "next-steps"],
     ["audit"], ["audit", "fix"], ["audit", "survey"],
     ["pipeline", "show"],
-    ["process", "show"], ["process", "export"], ["process", "check"],
+    ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"],
     ["init"], ["demo"],

@@ -87,6 +87,66 @@ def check(
                f"pipeline{'s' if len(proc.pipelines) > 1 else ''}, {stages} stages, {len(proc.properties)} properties.")
 
 
+@app.command("diff", epilog="Example: salescrm process diff shipped:sp-009-001 sp-009-001-rev2.toml")
+def diff(
+    ctx: typer.Context,
+    old: str = typer.Argument(..., help="The process before: a file, or shipped:NAME.", show_default=False),
+    new: str = typer.Argument(..., help="The process after: a file, or shipped:NAME.", show_default=False),
+    json: bool = typer.Option(False, "--json", help='Print {"old", "new", "changes", "stranded"} as JSON on stdout.'),
+) -> None:
+    """List what a revision changes, and the database's deals it would strand (in a removed stage, or open
+    without a value a gate they passed now requires): exit 0 when none would be, 1 when some would."""
+    from salescrm.cli.runtime import runtime
+    from salescrm.domain import strand
+    from salescrm.errors import Refused
+    from salescrm.process import diff as differ
+
+    before, after = _source(old), _source(new)
+    changes = differ.changes(before, after)
+    with runtime(ctx).reading() as session:
+        stranded = strand.stranded(session, before, after)
+    if json:
+        output.print_json({"old": {"name": before.name, "revision": before.revision},
+                           "new": {"name": after.name, "revision": after.revision},
+                           "changes": [c.as_object() for c in changes], "stranded": [s.as_object() for s in stranded]})
+    else:
+        count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
+        output.say(f"{before.name} revision {before.revision} -> {after.name} revision {after.revision}: {count}")
+        output.lines([f"{c.sign} {c.path}" + _shown(c) for c in changes])
+        if stranded:
+            output.table([("deal", output.ID), ("stage", output.LABEL), ("name", output.NAME), ("why", output.TEXT)],
+                         [(s.deal_id, s.stage, s.name, s.why) for s in stranded], title="Deals it would strand",
+                         section="stranded")
+    if stranded:
+        raise Refused(f"{len(stranded)} deal{'s' if len(stranded) > 1 else ''} would be stranded by {new}: move "
+                      "them on, give them the values, or keep their stages in the revision.")
+
+
+def _shown(change) -> str:
+    def text(value) -> str:
+        if isinstance(value, list):
+            return "[" + "; ".join(map(str, value)) + "]"
+        return "(a table)" if isinstance(value, dict) else str(value)
+
+    if change.sign == "~":
+        return f": {text(change.old)} -> {text(change.new)}"
+    value = change.new if change.sign == "+" else change.old
+    return "" if isinstance(value, dict) else f": {text(value)}"
+
+
+def _source(name: str):
+    """A process to compare: shipped:NAME or a file (`current` comes when databases are bound to a process)."""
+    from salescrm.errors import InvalidValue
+    from salescrm.process import load
+
+    if name == "current":
+        raise InvalidValue("A database is not bound to a process yet, so there is no `current`: every database "
+                           "follows shipped:sp-009-001; compare files or shipped:NAME.")
+    if name.startswith("shipped:"):
+        return load.shipped(name.removeprefix("shipped:"))
+    return load.loads(_read(name), name)
+
+
 def _current():
     """The process `show` reads: the database's, once databases are bound to one; today the default."""
     from salescrm import process
