@@ -112,7 +112,8 @@ def diff(
     else:
         count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
         output.say(f"{before.name} revision {before.revision} -> {after.name} revision {after.revision}: {count}")
-        output.lines([f"{c.sign} {c.path}" + _shown(c) for c in changes])
+        for c in changes:
+            output.say(f"{c.sign} {c.path}" + _shown(c))  # wrapped at spaces on a terminal
         if stranded:
             output.table([("deal", output.ID), ("stage", output.LABEL), ("name", output.NAME), ("why", output.TEXT)],
                          [(s.deal_id, s.stage, s.name, s.why) for s in stranded], title="Deals it would strand",
@@ -128,6 +129,10 @@ def _shown(change) -> str:
             return "[" + "; ".join(map(str, value)) + "]"
         return "(a table)" if isinstance(value, dict) else str(value)
 
+    if change.sign == "~" and isinstance(change.old, list) and isinstance(change.new, list):
+        moved = [f"+ {x}" for x in change.new if x not in change.old] + [f"- {x}" for x in change.old if x not in change.new]
+        if moved:  # a gate's rules, a list of values: what was added and removed
+            return ": " + "; ".join(moved)
     if change.sign == "~":
         return f": {text(change.old)} -> {text(change.new)}"
     value = change.new if change.sign == "+" else change.old
