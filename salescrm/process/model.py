@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # How the gate checks and prompts read a property's type (the kinds of the first release's GateField).
 FIELD_KIND = {"yes/no": "yes", "note": "note", "text": "text", "date": "date", "choice": "choice",
@@ -97,11 +98,11 @@ class Gate:
     rules: tuple[Rule, ...]
     rule: str  # the stage's `needs`
 
-    @property
+    @cached_property  # computed once (a frozen dataclass keeps it in its __dict__)
     def fields(self) -> tuple[GateField, ...]:
         return tuple(gate_field_of(leaf) for r in self.rules for leaf in r.leaves())
 
-    @property
+    @cached_property
     def keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields)
 
@@ -149,7 +150,7 @@ class Pipeline:
     label: str  # `Sales`: what people read, and what a deal stores today
     stages: tuple[Stage, ...]
 
-    @property
+    @cached_property
     def path(self) -> tuple[Stage, ...]:
         """The ordered stages to won (the lost stage has no place on it)."""
         return tuple(s for s in self.stages if not s.lost)
@@ -158,7 +159,7 @@ class Pipeline:
     def first(self) -> Stage:
         return self.stages[0]
 
-    @property
+    @cached_property
     def won(self) -> Stage:
         won = [s for s in self.stages if s.won]
         return min(won, key=lambda s: s.won_order or 0)
