@@ -180,3 +180,16 @@ def test_the_domains_gate_check_enforces_a_stage_added_by_a_file(seeded, locatio
             "Pilot Agreed needs pilot_site, pilot_phase: --set pilot_site=… --set pilot_phase=…"]
         stored = gates.check_gates(s, entering, {"pilot_agreed": "Y", "pilot_site": "madrid", "pilot_phase": "running"}, facts)
         assert stored == {"pilot_agreed": "yes", "pilot_site": "madrid", "pilot_phase": "Running"}
+
+
+def test_an_amount_of_0_is_refused_once_a_gate_that_needs_one_is_passed(seeded):
+    """`deal edit --amount 0` reads the file's `number > 0` rule, not a stage name in the code."""
+    from tests.helpers import sets_until, show, walk_to
+
+    walk_to(seeded, "Discovered")
+    assert seeded("deal", "edit", "1", "--amount", "0", "--reason", "not priced yet").exit_code == 0
+    assert seeded("deal", "edit", "1", "--amount", "12000", "--reason", "priced").exit_code == 0
+    assert seeded("deal", "advance", "1", "--to", "offer-sent", *sets_until("Offer Sent", "Discovered")).exit_code == 0
+    r = seeded("deal", "edit", "1", "--amount", "0", "--reason", "x")
+    assert (r.exit_code, r.stderr) == (1, "Deal 1 is past Offer Sent, whose gate needs an amount above 0.\n")
+    assert show(seeded)["amount"] == 12000
