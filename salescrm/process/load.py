@@ -26,7 +26,7 @@ LIFECYCLE_DERIVATIONS = ("furthest-deal-stage",)
 KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Problem:
     path: str  # the TOML key path; "" for the whole file
     message: str

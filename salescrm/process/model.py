@@ -1,7 +1,10 @@
 """A process in memory: frozen dataclasses built and validated by `load.py` from a process file.
 
 Standard library only: this is read by `deal --help` and shell completion. Mappings are kept as tuples of
-pairs (so that every object is hashable and immutable) with a `dict` view where one is looked up.
+pairs (so that every object is immutable) with a `dict` view where one is looked up. Each method a
+dataclass generates is compiled when the module is imported, on every command, so these generate only
+`__init__` and the frozen guards: they compare by identity (`process diff` compares snapshots of plain
+values) and are never printed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Property:
     """A value kept on a record (today: the deal's gate values), with how it is typed and asked."""
 
@@ -43,7 +46,7 @@ class Property:
         return dict(self.default_by_class).get(deal_class or "", self.default)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Rule:
     """One rule of a gate: a kind (rules.py) and its parameters, with the property it reads resolved."""
 
@@ -68,7 +71,7 @@ class Rule:
         return (self,) if self.property else ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class GateField:
     """A property as one gate rule reads it (the view the first release's gate code and prompts use)."""
 
@@ -87,7 +90,7 @@ def gate_field_of(rule: Rule) -> GateField:
     return GateField(p.key, FIELD_KIND[p.type], p.label, p.choices, rule.role, p, rule)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Gate:
     """What moving into a stage requires: its rules, and the one-line summary messages quote (`needs`).
 
@@ -116,8 +119,10 @@ class Gate:
         return any(r.kind == "number > 0" and r.field_name == "amount" for r in self.rules)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Stage:
+    """A stage of a pipeline: its place is its position in the file."""
+
     name: str
     probability: int  # percent, for weighted amounts
     reason: str  # the SOP's one line about the stage, shown at gate prompts
@@ -144,8 +149,10 @@ class Stage:
         return self.gate.rules if self.gate else ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Pipeline:
+    """A pipeline: its ordered stages, the lost one among them."""
+
     key: str  # `sales`: what options and JSON keys name
     label: str  # `Sales`: what people read, and what a deal stores today
     stages: tuple[Stage, ...]
@@ -188,14 +195,18 @@ class Pipeline:
         return list(self.path[self.rank(current) + 1 : self.rank(target) + 1])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Role:
+    """A GP-009 job description."""
+
     code: str
     title: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LeadStatuses:
+    """A company's lead statuses, and what moves them."""
+
     values: tuple[str, ...]
     manual: tuple[str, ...]  # what a person may set with `company set-status`
     on_create: str
@@ -206,8 +217,10 @@ class LeadStatuses:
     ladder: tuple[tuple[str, int], ...]  # automation moves a status only forward along it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Lifecycle:
+    """A contact's lifecycle values, and how they are derived."""
+
     values: tuple[str, ...]  # in order: a later value wins
     derived: str  # how: `furthest-deal-stage`
     initial: str
@@ -215,8 +228,10 @@ class Lifecycle:
     kept_after_loss_from: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DealNames:
+    """How a deal is named."""
+
     pattern: str  # `{country} {company} {description}`
     lost_prefix: str
 
@@ -227,8 +242,10 @@ class DealNames:
         return " ".join(w for w in words if w)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Process:
+    """A process: everything one process file declares."""
+
     name: str
     revision: int
     title: str
