@@ -26,6 +26,7 @@ from salescrm.process import GateField, Stage, rules
 from salescrm.process.rules import PLACEHOLDER, Value
 from salescrm.store.models import ContactCompany, GateValue, size, utcnow
 
+
 @dataclass(frozen=True)
 class DealFacts:
     """What gate checks read about the deal: its company and amount, how messages name it, and the
