@@ -514,7 +514,7 @@ COMMANDS = [
     ["pipeline", "show"],
     ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
-    ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"],
+    ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]
 

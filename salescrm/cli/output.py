@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -120,7 +121,48 @@ def say(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"Warning: {inert(text)}\n")
+    err(f"Warning: {text}")
+
+
+def err(text: str) -> None:
+    """A message on stderr (made inert); on a terminal, each line wrapped between words to its width, so
+    that the terminal never folds a word in two. Words longer than a line (a path, a command) stay whole."""
+    text = inert(text)
+    width = _stderr_width()
+    if width:
+        text = "\n".join(_wrapped(line, width) if len(line) > width else line for line in text.split("\n"))
+    sys.stderr.write(text + "\n")
+
+
+_KEEP = "\ue000"  # stands for a space that must not break, while textwrap fills (it splits at ASCII spaces only)
+
+
+def _wrapped(line: str, width: int) -> str:
+    """`line` filled to `width`. A command to copy stays whole: one in backticks, and one that ends the
+    line after a colon (`To retry ...: salescrm deal advance 12 --set ...`), which then gets a line of its
+    own; so does an option with its value (`--set budget=...`)."""
+    import re
+    import textwrap
+
+    line = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", _KEEP), line)
+    line = re.sub(r"(?<=: )salescrm .*$", lambda m: m.group(0).replace(" ", _KEEP), line)
+    line = re.sub(r"(?<=\s)(--[a-z][a-z-]*) (?=[^\s-])", lambda m: m.group(1) + _KEEP, line)  # an option and its value
+    filled = textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=_indent(line))
+    return filled.replace(_KEEP, " ")
+
+
+def _indent(line: str) -> str:
+    """A wrapped line keeps the indent of the line it continues (a list item's, under its text)."""
+    return line[: len(line) - len(line.lstrip(" "))] + ("  " if line.lstrip(" ").startswith("- ") else "")
+
+
+def _stderr_width() -> int | None:
+    try:
+        if not sys.stderr.isatty():
+            return None
+        return os.get_terminal_size(sys.stderr.fileno()).columns or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def money(amount: int | float) -> str:
