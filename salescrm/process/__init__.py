@@ -11,14 +11,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from salescrm.process.common import *  # noqa: F403 - the vocabulary every process shares
 from salescrm.process.common import INBOUND, OUTBOUND
 from salescrm.process.model import Gate, GateField, Pipeline, Process, Property, Role, Rule, Stage, slugify
-
-FieldKind = Literal["yes", "note", "text", "contact", "member", "date", "choice"]
-
 
 def default() -> Process:
     """The default process: the shipped sp-009-001, parsed once per run."""
@@ -126,6 +121,11 @@ DERIVED = frozenset(("PIPELINE", "QUOTATION_TEMPLATES", "QUOTATION_TEMPLATE_BY_C
 
 def __getattr__(name: str):
     """The first release's constants, derived from the default process on first use and then kept."""
+    if name == "FieldKind":  # the kinds of a GateField (typing is imported only by who asks)
+        from typing import Literal
+
+        globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice"]
+        return globals()[name]
     if name not in DERIVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     derived = _derive()

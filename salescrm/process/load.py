@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -393,6 +392,8 @@ class _Reader:
         self.only(t, path, ("pattern", "lost_prefix"))
         pattern, prefix = self.get(t, "pattern", path, str), self.get(t, "lost_prefix", path, str)
         if pattern is not None:
+            import string
+
             try:
                 named = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
             except ValueError as e:
