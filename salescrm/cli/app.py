@@ -62,7 +62,7 @@ GROUPS = (
      "Audit: every record checked against SP-009-001's rules (read-only), safe fixes, and the CRM self-assessment."),
     ("pipeline", "salescrm.cli.pipeline", "The Sales pipeline: open deals per stage."),
     ("process", "salescrm.cli.process",
-     "The sales process as a file: its stages and what each needs; export it, check a revision."),
+     "The sales process as a file: its stages and what each needs; export, check and diff a revision."),
     ("journal", "salescrm.cli.journal",
      "The change journal: who changed what, when, from what to what, and why (append-only, hash-chained)."),
     ("db", "salescrm.cli.db", "The database: schema status and upgrade, backup, restore, and integrity checks."),

@@ -69,6 +69,8 @@ ARGUMENTS = {
     "member": "MEMBER",
     "task_ids": "TASK",
     "file": "FILE",
+    "old": "OLD",  # process diff
+    "new": "NEW",
     "login": "LOGIN",
     "name": "NAME",
     "status": "STATUS",

@@ -94,8 +94,9 @@ def diff(
     new: str = typer.Argument(..., help="The process after: a file, or shipped:NAME.", show_default=False),
     json: bool = typer.Option(False, "--json", help='Print {"old", "new", "changes", "stranded"} as JSON on stdout.'),
 ) -> None:
-    """List what a revision changes, and the database's deals it would strand (in a removed stage, or open
-    without a value a gate they passed now requires): exit 0 when none would be, 1 when some would."""
+    """List what a revision changes and the deals it would strand: exit 0 when none would be, 1 when some would.
+
+    A deal is stranded by a revision that removes its stage, or (an open deal) that makes a gate it passed need a value it lacks."""
     from salescrm.cli.runtime import runtime
     from salescrm.domain import strand
     from salescrm.errors import Refused
