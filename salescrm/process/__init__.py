@@ -1,8 +1,10 @@
 """The sales process as a file: SP-009-001 and GP-009, declared in `shipped/sp-009-001.toml`.
 
 - `model.py`: the process in memory (frozen dataclasses); `load.py`: a TOML file to a validated process,
-  with each problem's key path; `rules.py`: the gate rule kinds, each written once; `common.py`: the CRM's
-  own vocabulary, which no process changes; `locate.py`: where a key path sits in a file's text.
+  with each problem's key path (`reader.py`: its typed look-ups); `rules.py`: the gate rule kinds, each
+  written once; `common.py`: the CRM's own vocabulary, which no process changes; `locate.py`: where a key
+  path sits in a file's text; `views.py`: a process as `process show` gives it; `diff.py`: what a
+  revision changes.
 - The names below are the first release's module constants, now read from the shipped sp-009-001 file
   (`default()`), so that the domain keeps working unchanged until it asks the database's process. They
   are derived lazily, on first use (PEP 562 `__getattr__`), and the file is parsed once per run: this

@@ -58,7 +58,7 @@ def snapshot(p: Process) -> dict:
 
 def changes(old: Process, new: Process) -> list[Change]:
     """Every key whose value differs between `old` and `new`, in the order of the snapshot."""
-    from salescrm.process.load import quoted
+    from salescrm.process.reader import quoted
 
     found: list[Change] = []
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 from salescrm.errors import InvalidValue
 from salescrm.process import model
 from salescrm.process.common import DIRECTIONS
+from salescrm.process.reader import Problem, Reader
 from salescrm.process.rules import KINDS
 
 SHIPPED_DIR = Path(__file__).with_name("shipped")
@@ -23,13 +23,6 @@ DEFAULT = "sp-009-001"
 PATTERN_FIELDS = ("country", "company", "description")  # what a deal name is built from
 LIFECYCLE_DERIVATIONS = ("furthest-deal-stage",)
 KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
-
-
-@dataclass(frozen=True, eq=False)
-class Problem:
-    path: str  # the TOML key path; "" for the whole file
-    message: str
-    line: int | None = None  # where the text shows it, when known
 
 
 class ProcessFileError(InvalidValue):
@@ -84,78 +77,8 @@ def check_text(text: str) -> tuple[model.Process | None, list[Problem]]:
     return (None, reader.problems) if reader.problems else (process, [])
 
 
-class _Reader:
+class _Reader(Reader):
     """Reads the parsed tables into the model, noting each problem with its key path."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
-
-    # --- typed look-ups -------------------------------------------------------------------------
-
-    def get(self, table: dict, key: str, path: str, kind: type | tuple, default=..., what: str = ""):
-        joined = f"{path}.{key}" if path else key
-        if key not in table:
-            if default is ...:
-                self.fail(joined, f"missing: {what or 'required'}")
-            return None if default is ... else default
-        value = table[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            names = {str: "a text", int: "a whole number", bool: "true or false", list: "an array", dict: "a table"}
-            wanted = " or ".join(names[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
-            self.fail(joined, f"must be {wanted}, not {value!r}")
-            return None if default is ... else default
-        return value
-
-    def texts(self, table: dict, key: str, path: str, default=...) -> tuple[str, ...]:
-        values = self.get(table, key, path, list, default)
-        if values is None:
-            return ()
-        good = []
-        for i, v in enumerate(values):
-            if isinstance(v, str) and v.strip():
-                good.append(v)
-            else:
-                self.fail(f"{path}.{key}[{i}]", f"must be a text, not {v!r}")
-        if len(set(good)) != len(good):
-            self.fail(f"{path}.{key}", "lists a value twice")
-        return tuple(good)
-
-    def mapping(self, table: dict, key: str, path: str, keys, values, default=...) -> tuple[tuple[str, object], ...]:
-        """A table whose keys are among `keys` and whose values among `values` (None: any text / int)."""
-        found = self.get(table, key, path, dict, default)
-        if not found:
-            return ()
-        pairs = []
-        for k, v in found.items():
-            where = f"{path}.{key}.{quoted(k)}"
-            if keys is not None and k not in keys:
-                self.fail(where, f"'{k}' is not one of {', '.join(keys)}")
-            elif values is int and (not isinstance(v, int) or isinstance(v, bool)):
-                self.fail(where, f"must be a whole number, not {v!r}")
-            elif values is not int and values is not None and v not in values:
-                self.fail(where, f"'{v}' is not one of {', '.join(values)}")
-            elif values is None and not isinstance(v, str):
-                self.fail(where, f"must be a text, not {v!r}")
-            else:
-                pairs.append((k, v))
-        return tuple(pairs)
-
-    def only(self, table: dict, path: str, allowed: tuple[str, ...]) -> None:
-        for key in table:
-            if key not in allowed:
-                self.fail(f"{path}.{quoted(key)}" if path else quoted(key),
-                          f"unknown key '{key}': known keys here are {', '.join(allowed)}")
-
-    def one_of(self, value, allowed, path: str, what: str) -> bool:
-        if value is not None and value not in allowed:
-            self.fail(path, f"{what} '{value}' is not declared: choose one of {', '.join(allowed)}")
-            return False
-        return True
-
-    # --- the file -------------------------------------------------------------------------------
 
     def process(self, data: dict) -> model.Process | None:
         self.only(data, "", ("name", "revision", "title", "deal_classes", "deal_names", "lost_reasons", "roles",
@@ -404,8 +327,3 @@ class _Reader:
                     self.fail(f"{path}.pattern", f"the pattern names an unknown field '{{{f}}}': known fields are "
                                                  + ", ".join(f"{{{x}}}" for x in PATTERN_FIELDS))
         return model.DealNames(pattern, prefix) if pattern is not None and prefix is not None else None
-
-
-def quoted(key: str) -> str:
-    """A key as key paths write it: bare when it can be, else in double quotes."""
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

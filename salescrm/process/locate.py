@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from salescrm.process.load import quoted
+from salescrm.process.reader import quoted
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 
