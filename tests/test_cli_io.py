@@ -514,6 +514,7 @@ COMMANDS = [
     ["pipeline", "show"],
     ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
+    ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]
