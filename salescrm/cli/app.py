@@ -61,6 +61,8 @@ GROUPS = (
     ("audit", "salescrm.cli.audit",
      "Audit: every record checked against SP-009-001's rules (read-only), safe fixes, and the CRM self-assessment."),
     ("pipeline", "salescrm.cli.pipeline", "The Sales pipeline: open deals per stage."),
+    ("process", "salescrm.cli.process",
+     "The sales process as a file: its stages and what each needs; export, check and diff a revision."),
     ("journal", "salescrm.cli.journal",
      "The change journal: who changed what, when, from what to what, and why (append-only, hash-chained)."),
     ("export", "salescrm.cli.export",
