@@ -503,7 +503,7 @@ COMMANDS = [
     [],
     ["team", "add"], ["team", "set-login"], ["team", "list"],
     ["company", "add"], ["company", "list"], ["company", "show"], ["company", "edit"], ["company", "set-status"],
-    ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"],
+    ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"], ["contact", "consent"],
     ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "next-steps"], ["deal", "list"],
     ["deal", "edit"],
     ["lead", "add"],
@@ -512,7 +512,9 @@ COMMANDS = [
     ["report", "cycle"], ["report", "pipeline"], ["report", "forecast"], ["report", "conversion"], ["report", "next-steps"],
     ["audit"], ["audit", "fix"], ["audit", "survey"],
     ["pipeline", "show"],
+    ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
+    ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]

@@ -61,8 +61,12 @@ GROUPS = (
     ("audit", "salescrm.cli.audit",
      "Audit: every record checked against SP-009-001's rules (read-only), safe fixes, and the CRM self-assessment."),
     ("pipeline", "salescrm.cli.pipeline", "The Sales pipeline: open deals per stage."),
+    ("process", "salescrm.cli.process",
+     "The sales process as a file: its stages and what each needs; export, check and diff a revision."),
     ("journal", "salescrm.cli.journal",
      "The change journal: who changed what, when, from what to what, and why (append-only, hash-chained)."),
+    ("export", "salescrm.cli.export",
+     "Export every company, contact, deal, activity or task: CSV, JSON, JSON lines or a workbook (xlsx)."),
     ("db", "salescrm.cli.db", "The database: schema status and upgrade, backup, restore, and integrity checks."),
 )
 _built: dict[str, TyperGroup] = {}  # groups already built in this process (tests run many commands)

@@ -158,8 +158,8 @@ def _ask_field(p, fld: process.GateField, ctx: GateContext) -> str:
         return p.text(fld.label, default=ctx.facts.today.isoformat(),
                       validate=lambda a: parse_gate_date(a, fld.label, ctx.facts))
     if fld.kind == "choice":
-        labels = {f"{c} {process.QUOTATION_TEMPLATES.get(c, '')}".strip(): c for c in fld.choices}
-        default = next((label for label, c in labels.items() if c == process.quotation_template_for(ctx.deal_class)), None)
+        labels = {f"{c} {fld.property.title_of(c)}".strip(): c for c in fld.choices}  # a choice's title beside it
+        default = next((label for label, c in labels.items() if c == fld.property.default_for(ctx.deal_class)), None)
         return labels[p.select(fld.label, list(labels), default=default)]
     if fld.kind == "contact":
         if len(ctx.contacts) == 1:

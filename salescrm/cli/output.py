@@ -61,9 +61,9 @@ def print_json(obj) -> None:
 _BATCH = 1000
 
 
-def print_json_array(items: Iterable[dict]) -> None:
+def print_json_array(items: Iterable[dict], out=None) -> None:
     """A JSON array written a thousand items at a time, one per line, so that long lists never sit whole in memory."""
-    out = sys.stdout
+    out = out or sys.stdout
     encoded = map(json_text, items)
     batch = list(itertools.islice(encoded, _BATCH))
     if not batch:

@@ -38,6 +38,7 @@ OPTIONS = {
     "--by": "USER",
     "--class": "CLASS",
     "--stage": "STAGE",
+    "--pipeline": "PIPELINE",
     "--to": "STAGE",
     "--country": "COUNTRY",
     "--email": "EMAIL",
@@ -68,6 +69,8 @@ ARGUMENTS = {
     "member": "MEMBER",
     "task_ids": "TASK",
     "file": "FILE",
+    "old": "OLD",  # process diff
+    "new": "NEW",
     "login": "LOGIN",
     "name": "NAME",
     "status": "STATUS",

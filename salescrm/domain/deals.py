@@ -210,8 +210,10 @@ def edit_deal(
     warnings: list[str] = []
     if changes.amount is not None:
         cents = parse_amount(changes.amount)
-        if cents <= 0 and process.rank(deal.stage) >= process.rank("Offer Sent"):
-            raise Refused(f"Deal {deal.id} is past Offer Sent, whose gate needs an amount above 0.")
+        passed = process.stages_between(process.FIRST_STAGE, deal.stage)  # not lost, and a stage salescrm knows
+        gated = next((s for s in passed if s.gate and s.gate.amount_positive), None)  # the file's `number > 0` amount
+        if cents <= 0 and gated is not None:
+            raise Refused(f"Deal {deal.id} is past {gated.name}, whose gate needs an amount above 0.")
         deal.amount_cents = cents
     if changes.currency is not None:
         deal.currency = parse_currency(changes.currency)

@@ -1,4 +1,5 @@
-"""Stage gates: checking and recording the values a deal needs to move into a stage (declared in process.py).
+"""Stage gates: checking and recording the values a deal needs to move into a stage (the rules a process file
+declares, evaluated by the rule kinds of salescrm/process/rules.py).
 
 A value outside a gate's allowed choices, or a malformed one, is invalid (exit 2);
 well-formed values that do not meet the gate are refused (exit 1) with a message
@@ -18,15 +19,14 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import refs
-from salescrm.domain.values import note_met, parse_choice, parse_past_date, parse_yes_no
+from salescrm.domain.values import parse_choice, parse_date, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
-from salescrm.process import GateField, Stage
+from salescrm.process import GateField, Stage, rules
+from salescrm.process.rules import PLACEHOLDER, Value
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
 from salescrm.store.models import ContactCompany, GateValue, size
 from salescrm.typed_text import clean_text
-
-PLACEHOLDER = "…"
 
 
 @dataclass(frozen=True)
@@ -83,57 +83,38 @@ def parse_gate_date(raw: str, label: str, facts: DealFacts) -> date:
     return day
 
 
-def normalize(session: Session, field: GateField, raw: str, facts: DealFacts) -> Checked:
-    """Check one gate value: raises InvalidValue for a malformed value, reports whether it meets the gate."""
+def parse_value(session: Session, field: GateField, raw: str, facts: DealFacts) -> Value:
+    """One gate value parsed by its property's type: raises InvalidValue for a malformed value; what its
+    rules read about it (a contact's company, a member's role) comes with it."""
     label = f"--set {field.key}"
     if field.kind == "yes":
-        yes = parse_yes_no(raw, label)
-        problem = None if yes else f"{field.key} is no, and the gate needs yes (--set {field.key}=yes)"
-        return Checked("yes" if yes else "no", yes, problem)
+        return Value("yes" if parse_yes_no(raw, label) else "no")
     if field.kind == "date":
-        return Checked(parse_gate_date(raw, label, facts).isoformat(), True)
+        day = parse_gate_date(raw, label, facts) if field.property is None or field.property.past else parse_date(raw, label)
+        return Value(day.isoformat())
     if field.kind == "choice":
-        return Checked(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()), True)
+        return Value(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()))
     text = clean_text(raw, label, required=False, lines=field.kind == "note", max_length=size(GateValue.value))
-    if field.kind == "note":
-        return Checked(text, note_met(text))
-    if text is None:
-        return Checked(None, False)
-    if field.kind == "text":
-        return Checked(text, True)
+    if text is None or field.kind in ("note", "text"):
+        return Value(text)
     if field.kind == "contact":
-        return _check_contact(session, field, text, facts.company_id)
+        contact = refs.contact(session, text)
+        linked = session.exec(
+            select(ContactCompany).where(ContactCompany.contact_id == contact.id, ContactCompany.company_id == facts.company_id)
+        ).first()
+        return Value(contact.email or str(contact.id), f"{contact.first_name} {contact.last_name}", contact.id,
+                     of_company=linked is not None)
     if field.kind == "member":
-        return _check_member(session, field, text)
-    raise AssertionError(field.kind)  # pragma: no cover - the kinds are declared in process.py
+        member = refs.team_member(session, text)
+        return Value(member.name, member.name, member.id, role=member.role)
+    raise AssertionError(field.kind)  # pragma: no cover - the types are checked when the file is loaded
 
 
-def _check_contact(session: Session, field: GateField, ref: str, company_id: int) -> Checked:
-    contact = refs.contact(session, ref)
-    stored = contact.email or str(contact.id)
-    linked = session.exec(
-        select(ContactCompany).where(ContactCompany.contact_id == contact.id, ContactCompany.company_id == company_id)
-    ).first()
-    if linked is None:
-        return Checked(
-            stored,
-            False,
-            f"{field.key} {contact.first_name} {contact.last_name} is not a contact of the deal's company: name "
-            f"another with --set {field.key}={PLACEHOLDER}, or link them with `salescrm contact edit {contact.id} --add-company ...`",
-        )
-    return Checked(stored, True)
-
-
-def _check_member(session: Session, field: GateField, ref: str) -> Checked:
-    member = refs.team_member(session, ref)
-    if member.role != field.role:
-        return Checked(
-            member.name,
-            False,
-            f"{field.key} {member.name} is {member.role} ({process.ROLE_TITLES.get(member.role, 'a role salescrm does not know')}), not "
-            f"{field.role} ({process.ROLE_TITLES[field.role]}): name one with --set {field.key}={PLACEHOLDER}",
-        )
-    return Checked(member.name, True)
+def normalize(session: Session, field: GateField, raw: str, facts: DealFacts) -> Checked:
+    """Check one gate value: raises InvalidValue for a malformed value, reports whether it meets its rule."""
+    value = parse_value(session, field, raw, facts)
+    verdict = rules.check(field.rule, {field.key: value}, rules.Context("", facts.amount_cents))
+    return Checked(value.stored, verdict.met, verdict.problem)
 
 
 def refuse_no(stage: Stage, field: GateField, subject: str) -> GateNotMet:
@@ -143,38 +124,19 @@ def refuse_no(stage: Stage, field: GateField, subject: str) -> GateNotMet:
 
 
 def check_gates(session: Session, stages: list[Stage], values: dict[str, str], facts: DealFacts) -> dict[str, str]:
-    """Check the values for every stage entered; return what to store, or raise GateNotMet."""
+    """Check the values for every stage entered against its declared rules; return what to store, or raise
+    GateNotMet naming each rule not met."""
     to_store: dict[str, str] = {}
     problems: list[str] = []
     for stage in stages:
         if stage.gate is None:
             continue
-        checked = {
-            f.key: normalize(session, f, values[f.key], facts) if f.key in values else Checked(None, False)
-            for f in stage.gate.fields
-        }
-        to_store.update({k: c.value for k, c in checked.items() if c.value is not None})
-        problems += _stage_problems(stage, checked, facts.amount_cents)
+        parsed = {f.key: parse_value(session, f, values[f.key], facts) for f in stage.gate.fields if f.key in values}
+        to_store.update({k: v.stored for k, v in parsed.items() if v.stored is not None})
+        problems += rules.problems(stage.rules, stage.gate.rule, parsed, rules.Context(stage.name, facts.amount_cents))
     if problems:
         raise GateNotMet(f"Cannot move {facts.subject} into {stages[-1].name}: " + "; ".join(problems) + ".", problems)
     return to_store
-
-
-def _stage_problems(stage: Stage, checked: dict[str, Checked], amount_cents: int) -> list[str]:
-    gate = stage.gate
-    problems = [c.problem for c in checked.values() if c.problem]
-    unmet = [k for k, c in checked.items() if not c.met and not c.problem]
-    if gate.min_met is not None:
-        met = sum(1 for c in checked.values() if c.met)
-        if met < gate.min_met:
-            options = " ".join(f"--set {k}={PLACEHOLDER}" for k in unmet)
-            problems.append(f"{stage.name} needs {gate.rule}, {met} met; add {options}")
-    elif unmet:
-        options = " ".join(f"--set {k}={PLACEHOLDER}" for k in unmet)
-        problems.append(f"{stage.name} needs {', '.join(unmet)}: {options}")
-    if gate.amount_positive and amount_cents <= 0:
-        problems.append(f"{stage.name} needs an amount above 0 (set it with `salescrm deal edit --amount`)")
-    return problems
 
 
 # --- Recorded values --------------------------------------------------------------------------

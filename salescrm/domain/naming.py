@@ -31,8 +31,9 @@ def collapse_whitespace(text: str) -> str:
 
 def deal_name(country: str, company: str, description: str) -> str:
     """The SP-009-001 deal name: `ES Sanitas Hospitales Proof of Concept`."""
-    parts = (collapse_whitespace(p) for p in (country, company, description))
-    return " ".join(p for p in parts if p)
+    from salescrm import process
+
+    return process.default().deal_names.render(country=country, company=company, description=description)
 
 
 def lost_name(name: str) -> str:

@@ -15,6 +15,7 @@ import re
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from salescrm import process
 from salescrm.domain.naming import name_key
 from salescrm.errors import InvalidValue, NotFound
 from salescrm.store.models import MAX_ID, Company, Contact, Deal, TeamMember
@@ -162,7 +163,7 @@ def deal(session: Session, ref: str, *, for_update: bool = False) -> Deal:
         return _by_id(session, Deal, ref, "deal", for_update)
     key = name_key(ref)
     exact = session.exec(select(Deal).where(Deal.name_key == key).order_by(Deal.id)).all()
-    open_exact = [d for d in exact if d.stage != "Lost"]
+    open_exact = [d for d in exact if d.stage != process.LOST_STAGE]
     if len(open_exact) == 1 or len(exact) == 1:
         found = open_exact[0] if len(open_exact) == 1 else exact[0]
         return _lock(session, found) if for_update else found

@@ -1,0 +1,80 @@
+"""`salescrm process diff OLD NEW`: what a revision changes, and the database's deals it would strand
+(exit 0 when none would be, 1 when some would)."""
+
+from __future__ import annotations
+
+import json
+
+from salescrm.process import load
+from tests.helpers import walk_to
+
+SHIPPED = load.shipped_text("sp-009-001")
+
+
+def revision(tmp_path, text: str, name: str = "rev2.toml") -> str:
+    path = tmp_path / name
+    path.write_text(text.replace("revision = 1", "revision = 2", 1), encoding="utf-8")
+    return str(path)
+
+
+def test_the_same_process_changes_nothing_and_strands_nothing(seeded):
+    r = seeded("process", "diff", "shipped:sp-009-001", "shipped:sp-009-001")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "sp-009-001 revision 1 -> sp-009-001 revision 1: 0 changes\n", "")
+
+
+def test_a_changed_probability_is_listed_and_strands_nothing(seeded, tmp_path):
+    rev = revision(tmp_path, SHIPPED.replace("probability = 60", "probability = 65"))
+    r = seeded("process", "diff", "shipped:sp-009-001", rev)
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert r.stdout == ("sp-009-001 revision 1 -> sp-009-001 revision 2: 1 change\n"
+                        '~ pipelines.sales.stages."Offer Sent".probability: 60 -> 65\n')
+
+
+def test_a_rule_added_to_a_passed_gate_strands_the_deals_that_lack_its_value(seeded, tmp_path):
+    walk_to(seeded, "Discovered")
+    rev = revision(tmp_path, SHIPPED.replace(
+        '    { kind = "contact-of-company", property = "decision_maker" },\n',
+        '    { kind = "contact-of-company", property = "decision_maker" },\n'
+        '    { kind = "required", property = "quotation_ref" },\n'))
+    r = seeded("process", "diff", "shipped:sp-009-001", rev, "--json")
+    assert r.exit_code == 1
+    assert r.stderr == (f"1 deal would be stranded by {rev}: move them on, give them the values, or keep their stages "
+                        "in the revision.\n")
+    obj = json.loads(r.stdout)
+    assert (obj["old"], obj["new"]) == ({"name": "sp-009-001", "revision": 1}, {"name": "sp-009-001", "revision": 2})
+    assert obj["changes"] == [{
+        "path": 'pipelines.sales.stages.Qualified.requires', "change": "changed",
+        "old": ["segment_verified is yes", "decision_maker: a contact of the deal's company"],
+        "new": ["segment_verified is yes", "decision_maker: a contact of the deal's company", "quotation_ref known"]}]
+    assert obj["stranded"] == [{"deal": 1, "name": "ES Sanitas Hospitales Proof of Concept", "stage": "Discovered",
+                                "why": "Qualified needs quotation_ref: --set quotation_ref=…"}]
+    # The same deal given the value is no longer stranded.
+    assert seeded("deal", "edit", "1", "--set", "quotation_ref=Q-1", "--reason", "known").exit_code == 0
+    assert seeded("process", "diff", "shipped:sp-009-001", rev).exit_code == 0
+
+
+def test_a_removed_stage_strands_its_deals(seeded, tmp_path):
+    walk_to(seeded, "Discovered")
+    start = SHIPPED.index('[[pipelines.stages]]\nname = "Discovered"')
+    end = SHIPPED.index("[[pipelines.stages]]", start + 1)
+    text = (SHIPPED[:start] + SHIPPED[end:]).replace('"Discovered" = "Opportunity"\n', "")
+    rev = revision(tmp_path, text)
+    r = seeded("process", "diff", "shipped:sp-009-001", rev)
+    assert r.exit_code == 1
+    out = r.stdout.splitlines()
+    assert out[0] == "sp-009-001 revision 1 -> sp-009-001 revision 2: 3 changes"
+    assert '- pipelines.sales.stages.Discovered' in out
+    assert out[-2:] == ["# stranded", "1\tDiscovered\tES Sanitas Hospitales Proof of Concept\tits stage Discovered is removed"]
+
+
+def test_diff_refuses_current_an_unknown_shipped_name_and_an_invalid_file(seeded, tmp_path):
+    r = seeded("process", "diff", "current", "shipped:sp-009-001")
+    assert (r.exit_code, r.stderr) == (2, "A database is not bound to a process yet, so there is no `current`: every "
+                                          "database follows shipped:sp-009-001; compare files or shipped:NAME.\n")
+    r = seeded("process", "diff", "shipped:sp-009-001", "shipped:nope")
+    assert (r.exit_code, r.stderr) == (2, "No shipped process 'nope': choose one of sp-009-001.\n")
+    bad = revision(tmp_path, SHIPPED.replace("probability = 95", "probability = 195"))
+    r = seeded("process", "diff", "shipped:sp-009-001", bad)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (f"{bad} is not a valid process file: pipelines[0].stages[6].probability: 195 is outside 0-100 "
+                        "(a percentage).\n")

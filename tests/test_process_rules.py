@@ -1,0 +1,126 @@
+"""The gate rule kinds of salescrm/process/rules.py, each on its own, and how a stage's rules become the
+sentences of a refusal (no database: a rule reads values already parsed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from salescrm.process import rules
+from salescrm.process.model import Property, Rule
+from salescrm.process.rules import Context, Value, Verdict
+
+pytestmark = pytest.mark.no_database
+
+CTX = Context("Offer Sent", amount_cents=0)
+
+
+def prop(key: str, type_: str = "text", **kw) -> Property:
+    return Property(key, key.replace("_", " "), type_, **kw)
+
+
+def verdict(rule: Rule, stored=None, ctx=CTX, **value) -> Verdict:
+    return rules.check(rule, {rule.key: Value(stored, **value)} if stored is not None else {}, ctx)
+
+
+def test_required_is_met_by_any_value_and_a_note_only_by_a_real_one():
+    text = Rule("required", prop("quotation_ref"))
+    assert verdict(text) == Verdict(False)
+    assert verdict(text, "Q-1") == Verdict(True)
+    note = Rule("required", prop("budget", "note"))
+    for unmet in ("", "no", " None ", "-"):
+        assert verdict(note, unmet) == Verdict(False), unmet
+    assert verdict(note, "Approved for 2027") == Verdict(True)
+
+
+def test_yes_is_met_by_yes_and_a_no_is_a_problem_naming_the_set():
+    rule = Rule("yes", prop("segment_verified", "yes/no"))
+    assert verdict(rule, "yes") == Verdict(True)
+    assert verdict(rule) == Verdict(False)
+    assert verdict(rule, "no") == Verdict(False, "segment_verified is no, and the gate needs yes (--set segment_verified=yes)")
+
+
+def test_equals_compares_ignoring_case():
+    rule = Rule("equals", prop("approval_status", "choice", choices=("Pending", "Approved")), value="Approved")
+    assert verdict(rule, "approved").met
+    assert verdict(rule, "Pending") == Verdict(
+        False, "approval_status is Pending, and the gate needs Approved (--set approval_status=Approved)")
+
+
+def test_one_of():
+    rule = Rule("one-of", prop("nda_status", "choice", choices=("Not needed", "Sent", "Signed")), values=("Not needed", "Signed"))
+    assert verdict(rule, "Signed").met and verdict(rule, "not needed").met
+    assert verdict(rule, "Sent") == Verdict(False, "nda_status is Sent, and the gate needs one of Not needed, Signed: "
+                                                   "--set nda_status=…")
+
+
+def test_at_least_is_met_by_the_value_or_a_later_one():
+    status = prop("contract_status", "choice", choices=("Not sent", "Proposal sent", "Proposal signed"))
+    rule = Rule("at-least", status, value="Proposal sent")
+    assert verdict(rule, "Proposal sent").met and verdict(rule, "Proposal signed").met
+    assert verdict(rule, "Not sent") == Verdict(
+        False, "contract_status is Not sent, and the gate needs Proposal sent or Proposal signed: --set contract_status=…")
+
+
+def test_date_is_met_by_a_known_date():
+    rule = Rule("date", prop("offer_approved_on", "date", past=True))
+    assert verdict(rule, "2026-01-02").met
+    assert not verdict(rule).met
+
+
+def test_number_above_zero_on_the_amount_names_the_stage_and_the_option():
+    rule = Rule("number > 0", field_name="amount")
+    assert rules.check(rule, {}, Context("Offer Sent", 1)).met
+    assert rules.check(rule, {}, Context("Offer Sent", 0)) == Verdict(
+        False, "Offer Sent needs an amount above 0 (set it with `salescrm deal edit --amount`)")
+
+
+def test_contact_of_company():
+    rule = Rule("contact-of-company", prop("decision_maker", "contact"))
+    assert verdict(rule, "marta@sanitas.es", name="Marta Ruiz", id=1, of_company=True).met
+    assert verdict(rule, "luis@dkv.es", name="Luis Pardo", id=2) == Verdict(
+        False, "decision_maker Luis Pardo is not a contact of the deal's company: name another with --set "
+               "decision_maker=…, or link them with `salescrm contact edit 2 --add-company ...`")
+
+
+def test_member_with_role():
+    titles = (("JD-001", "General Manager"), ("JD-019", "Business Development"))
+    rule = Rule("member-with-role", prop("signed_by", "member"), role="JD-001", role_titles=titles)
+    assert verdict(rule, "Elena Ortiz", name="Elena Ortiz", role="JD-001").met
+    assert verdict(rule, "Ana García", name="Ana García", role="JD-019").problem == (
+        "signed_by Ana García is JD-019 (Business Development), not JD-001 (General Manager): name one with --set signed_by=…")
+    assert "JD-099 (a role salescrm does not know)" in verdict(rule, "X", name="X", role="JD-099").problem
+
+
+def test_k_of_n_counts_its_rules():
+    bant = [Rule("required", prop(k, "note")) for k in ("budget", "authority", "need", "timeline")]
+    rule = Rule("k-of-n", k=3, rules=tuple(bant))
+    two = {"budget": Value("Yes, 2027"), "need": Value("Waiting list"), "authority": Value("none")}
+    assert not rules.check(rule, two, CTX).met
+    assert rules.check(rule, {**two, "timeline": Value("Q3")}, CTX).met
+
+
+def test_problems_lists_failing_values_then_missing_keys_then_groups_then_deal_fields():
+    ctx = Context("Contract Signed", 0)
+    gate = (
+        Rule("date", prop("contract_signed_on", "date")),
+        Rule("yes", prop("healthcare_provider_clause", "yes/no")),
+        Rule("member-with-role", prop("signed_by", "member"), role="JD-001", role_titles=(("JD-001", "General Manager"),)),
+        Rule("number > 0", field_name="amount"),
+    )
+    found = rules.problems(gate, "the signature", {"healthcare_provider_clause": Value("no")}, ctx)
+    assert found == [
+        "healthcare_provider_clause is no, and the gate needs yes (--set healthcare_provider_clause=yes)",
+        "Contract Signed needs contract_signed_on, signed_by: --set contract_signed_on=… --set signed_by=…",
+        "Contract Signed needs an amount above 0 (set it with `salescrm deal edit --amount`)",
+    ]
+    bant = Rule("k-of-n", k=3, rules=tuple(Rule("required", prop(k, "note")) for k in ("budget", "authority", "need")))
+    assert rules.problems((bant,), "at least 3 of 3 notes", {"need": Value("x")}, ctx) == [
+        "Contract Signed needs at least 3 of 3 notes, 1 met; add --set budget=… --set authority=…"]
+    assert rules.problems(gate, "x", {"contract_signed_on": Value("2026-01-01"), "healthcare_provider_clause": Value("yes"),
+                                      "signed_by": Value("E", name="E", role="JD-001")}, Context("C", 1)) == []
+
+
+def test_every_kind_has_a_check_or_groups_rules():
+    assert set(rules.KINDS) >= {"required", "yes", "equals", "one-of", "at-least", "date", "number > 0", "k-of-n",
+                                "contact-of-company", "member-with-role"}
+    assert all(k.check or "rules" in k.params for k in rules.KINDS.values())
