@@ -66,9 +66,12 @@ class MissingValues(InvalidValue):
         self.missing = missing
         fields = "; ".join(f"{label} ({option})" for label, option in missing)
         several = len(missing) > 1
+        if any(option.startswith("the ") for _, option in missing):  # an argument ("the DEAL argument")
+            how = f"Give {'them' if several else 'it'} on the command line"
+        else:
+            how = f"Pass {'them as options' if several else 'it as an option'}"
         super().__init__(
-            f"Missing required value{'s' if several else ''}: {fields}. "
-            f"Pass {'them as options' if several else 'it as an option'}, or run on a terminal to be asked."
+            f"Missing required value{'s' if several else ''}: {fields}. {how}, or run on a terminal to be asked."
         )
 
 

@@ -90,7 +90,7 @@ def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     location = resolve(str(path))
     store_engine.ensure_schema(store_engine.engine_for(location), location)
-    store_engine.close_all()
+    store_engine.dispose_all()  # and forget that it was made here: no command's end may remove it
     return path
 
 

@@ -513,7 +513,7 @@ COMMANDS = [
     ["audit"], ["audit", "fix"], ["audit", "survey"],
     ["pipeline", "show"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
-    ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"],
+    ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from salescrm.cli import output
+from salescrm.store.location import resolve
 from tests.conftest import ANA, DEAL, SANITAS
 from tests.helpers import ok, show, with_options
 
@@ -97,33 +98,52 @@ def test_a_pipe_and_json_carry_plain_numbers(base, sh):
 # --- Currency ----------------------------------------------------------------------------------------
 
 
-def set_database_currency(db_url: str, code: str) -> None:
-    from salescrm.domain.currency import set_database_currency
-    from salescrm.store.engine import write_session
-    from salescrm.store.location import resolve
-
-    with write_session(resolve(db_url), actor="tester") as session:
-        set_database_currency(session, code)
-
-
 def test_a_new_database_has_eur_and_new_deals_take_it(seeded, db):
     assert db.query("SELECT key, value FROM setting WHERE key = 'currency'") == [("currency", "EUR")]
     assert show(seeded)["currency"] == "EUR"
 
 
 def test_new_deals_take_the_database_currency(base, db, db_url):
-    ok(base("deal", "list"))  # the schema exists before the currency is set, as after `init`
-    set_database_currency(db_url, "CHF")
+    r = ok(base("db", "set-currency", "chf", "--reason", "The Swiss team's database"))
+    assert (r.stdout, r.stderr) == (f"The currency of {resolve(db_url).display} is CHF (it was EUR).\n", "")
     ok(base(*deal_with(contact="")[:-2]))
     assert show(base)["currency"] == "CHF"
     assert db.query("SELECT currency FROM deal") == [("CHF",)]
+    assert json.loads(ok(base("db", "status", "--json")).stdout)["currency"] == "CHF"
 
 
-def test_the_database_currency_cannot_change_once_deals_exist(seeded, db, db_url):
-    from salescrm.errors import Refused
+def test_a_currency_change_is_journaled_with_its_reason(base, db):
+    ok(base("db", "set-currency", "USD", "--reason", "US team"))
+    assert db.query("SELECT record_type, action, reason FROM journal ORDER BY seq DESC LIMIT 1") == [
+        ("setting", "update", "US team")]
+    entries = json.loads(ok(base("journal", "show", "--json")).stdout)
+    [entry] = [e for e in entries if e["field"] == "currency"]
+    assert (entry["old"], entry["new"]) == ("EUR", "USD")
 
-    with pytest.raises(Refused, match="it cannot change to USD"):
-        set_database_currency(db_url, "USD")
+
+def test_set_currency_json_and_the_same_currency_again(base, db, db_url):
+    journal = db.count("journal")
+    r = ok(base("db", "set-currency", "EUR", "--json"))
+    assert json.loads(r.stdout) == {"database": resolve(db_url).display, "currency": "EUR"}
+    assert db.count("journal") == journal  # nothing changed
+
+
+def test_the_database_currency_cannot_change_once_deals_exist(seeded, db):
+    r = seeded("db", "set-currency", "USD")
+    assert (r.exit_code, r.stderr) == (1, (
+        "The database's currency is EUR and it already holds deals, whose amounts are in it; it cannot change to USD. "
+        "Give a deal another currency with `salescrm deal edit DEAL --currency USD`.\n"))
+    assert db.query("SELECT value FROM setting WHERE key = 'currency'") == [("EUR",)]
+
+
+@pytest.mark.parametrize("args,said", [
+    (["XYZ"], "The currency 'XYZ' is not an ISO 4217 currency code: give one such as EUR, USD, GBP or CHF.\n"),
+    ([], "Missing required value: currency (the CODE argument). Give it on the command line, or run on a terminal "
+         "to be asked.\n"),
+], ids=["unknown", "missing"])
+def test_set_currency_refuses_what_is_not_a_currency(base, db, args, said):
+    r = base("--no-input", "db", "set-currency", *args)
+    assert (r.exit_code, r.stderr) == (2, said)
     assert db.query("SELECT value FROM setting WHERE key = 'currency'") == [("EUR",)]
 
 

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,82 @@ def test_a_write_on_an_empty_file_makes_the_database(sh, tmp_path):
     path.touch()
     r = sh("--db", str(path), *ANA)
     assert (r.exit_code, r.stderr) == (0, CREATED.format(path))
+
+
+WRITES_THAT_FAIL = [  # a record looked for in a new file cannot be there: the path is likely a typo
+    (["task", "done", "1"], 3, NO_DATABASE),
+    (["deal", "lose", "Nothing", "--category", "Other", "--reason", "r"], 3, NO_DATABASE),
+    (["contact", "edit", "marta@sanitas.es", "--phone", "+34 600 000 001"], 3, NO_DATABASE),
+    (["company", "add", "Vidal", "--country", "Narnia", "--website", "https://vidal.example"], 2,
+     "Unknown country 'Narnia': give an ISO 3166-1 code (ES, ESP) or an English name (Spain). "
+     "Did you mean Armenia (AM)?\n"),
+]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("args,code,said", WRITES_THAT_FAIL, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_a_failed_write_on_a_missing_file_leaves_nothing(sh, tmp_path, args, code, said):
+    path = tmp_path / "new" / "typo.db"
+    path.parent.mkdir()
+    r = sh("--db", str(path), *args)
+    assert (r.exit_code, r.stderr) == (code, said.format(path))
+    assert list(path.parent.iterdir()) == []
+
+
+@pytest.mark.sqlite_only
+def test_a_failed_write_on_an_empty_file_leaves_it_empty(sh, tmp_path):
+    path = tmp_path / "new" / "empty.db"
+    path.parent.mkdir()
+    path.touch()
+    r = sh("--db", str(path), "task", "done", "1")
+    assert (r.exit_code, r.stderr) == (3, NO_DATABASE.format(path))
+    assert path.stat().st_size == 0
+    assert [p.name for p in path.parent.iterdir()] == ["empty.db"]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_first_write_leaves_nothing(tmp_path, sig, code):
+    """Stopped before its COMMIT, with the file and its schema made: the file goes again."""
+    path = tmp_path / "new" / "new.db"
+    path.parent.mkdir()
+    pause = tmp_path / "paused"
+    p = subprocess.Popen([sys.executable, "-m", "salescrm", "--db", str(path), *ANA], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "SALESCRM_TEST_PAUSE": f"commit:{pause}"})
+    deadline = time.monotonic() + 60
+    while not pause.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size > 0  # the schema is there
+    p.send_signal(sig)
+    pause.unlink()
+    out, err = p.communicate(timeout=60)
+    assert (p.returncode, out) == (code, ""), err
+    assert "Created a new database" not in err
+    assert list(path.parent.iterdir()) == []
+
+
+@pytest.mark.sqlite_only
+def test_a_first_write_that_another_command_wrote_to_is_kept(sh, tmp_path):
+    """A failed command removes the file it made only while nothing else was written to it."""
+    path = tmp_path / "new.db"
+    code = textwrap.dedent(
+        """
+        import sys
+        from salescrm.store import engine
+        from salescrm.store.location import resolve
+
+        location = resolve(sys.argv[1])
+        with engine.write_session(location, actor="tester") as s:  # this process makes the file
+            pass
+        p = __import__("subprocess").run([sys.executable, "-m", "salescrm", "--db", sys.argv[1], *sys.argv[2:]])
+        assert p.returncode == 0
+        engine.finish_command(succeeded=False)
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code, str(path), *ANA], capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert Database(str(path)).query("SELECT name FROM team_member") == [("Ana García",)]
 
 
 @pytest.mark.sqlite_only

@@ -80,9 +80,75 @@ def test_no_input_names_the_missing_options(seeded, db, args, missing):
     r = seeded("--no-input", *args, prompter=p)
     assert r.exit_code == 2, r.stderr
     assert r.stderr.startswith("Missing required value")
-    assert f": {missing}. Pass " in r.stderr
+    how = "Give it on the command line" if "argument" in missing else "Pass "
+    assert f": {missing}. {how}" in r.stderr
     assert p.asked == []
     assert {t: db.count(t) for t in before} == before
+
+
+def _open_task_labels(cli) -> list[str]:
+    import json
+
+    return [f"{t['id']}: {t['title']}" + (f" (due {t['due'][:10]})" if t.get("due") else "")
+            for t in json.loads(cli("task", "list", "--json").stdout)]
+
+
+ONE_ARGUMENT = "Give it on the command line, or run on a terminal to be asked.\n"
+
+
+@pytest.mark.parametrize("args, missing", [
+    (["deal", "show"], "deal (the DEAL argument)"),
+    (["deal", "advance"], "deal (the DEAL argument)"),
+    (["deal", "lose", "--category", "Bad timing", "--reason", "r"], "deal (the DEAL argument)"),
+    (["deal", "edit", "--amount", "5"], "deal (the DEAL argument)"),
+    (["company", "show"], "company (the COMPANY argument)"),
+    (["company", "edit", "--website", "dkv.es"], "company (the COMPANY argument)"),
+    (["company", "set-status", "Sanitas"], "lead status (the STATUS argument)"),
+    (["contact", "show"], "contact (the CONTACT argument)"),
+    (["contact", "edit", "--phone", "+34 600 000 001"], "contact (the CONTACT argument)"),
+    (["task", "done"], "task ids (the TASK_IDS argument)"),
+    (["team", "set-login", "Ana"], "login (the LOGIN argument)"),
+    (["db", "backup"], "file (the FILE argument)"),
+    (["db", "restore"], "file (the FILE argument)"),
+], ids=" ".join)
+def test_a_left_out_argument_is_named_off_a_terminal(seeded, db, args, missing):
+    journal = db.count("journal")
+    r = seeded("--no-input", *args, prompter=FakePrompter([]))
+    assert (r.exit_code, r.stderr) == (2, f"Missing required value: {missing}. {ONE_ARGUMENT}")
+    assert db.count("journal") == journal
+
+
+def test_a_left_out_deal_is_chosen_with_completion_among_open_deals(seeded, db):
+    p = FakePrompter([("autocomplete", "Deal", "Proof")])
+    r = seeded("deal", "show", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert "Proof of Concept" in r.stdout
+    assert [(a.kind, a.message) for a in p.asked] == [("autocomplete", "Deal")]
+    assert p.completions["Deal"]("") == ["ES Sanitas Hospitales Proof of Concept"]
+
+
+def test_a_lost_deal_is_not_offered_to_advance(seeded, db):
+    ok = seeded("deal", "lose", "1", "--category", "Bad timing", "--reason", "Budget frozen")
+    assert ok.exit_code == 0, ok.stderr
+    r = seeded("deal", "advance", prompter=FakePrompter([]))
+    assert (r.exit_code, r.stderr) == (1, "There is no open deal: create one with `salescrm deal create`.\n")
+
+
+def test_left_out_arguments_are_asked_in_order(seeded, db):
+    assert seeded("company", "add", "DKV Seguros", "--country", "ES", "--website", "dkv.es").exit_code == 0
+    p = FakePrompter([("autocomplete", "Company", "DKV"), ("select", "Lead status", "Bad timing")])
+    r = seeded("company", "set-status", prompter=p)
+    assert r.exit_code == 0, r.stderr
+    assert db.query("SELECT lead_status FROM company WHERE name = 'DKV Seguros'") == [("Bad timing",)]
+
+
+def test_left_out_task_ids_are_ticked_among_open_tasks(seeded, db):
+    [(task_id, title)] = db.query("SELECT id, title FROM task WHERE done_at IS NULL ORDER BY id LIMIT 1")
+    [label] = [c for c in _open_task_labels(seeded) if c.startswith(f"{task_id}: ")]
+    p = FakePrompter([("checkbox", "Tasks done", [label])])
+    r = seeded("task", "done", prompter=p)
+    assert (r.exit_code, r.stdout) == (0, f"Done: task {task_id} {title}\n"), r.stderr
+    assert db.query(f"SELECT done_at IS NOT NULL FROM task WHERE id = {task_id}") == [(1,)]
     assert deal_row(db)[0] == "Prospected"
 
 

@@ -307,3 +307,14 @@ def test_no_escape_byte_from_data_reaches_the_terminal(seeded, spawn, db, tmp_pa
         assert escaped in shown[args], (args, shown[args])
     assert "\\x1b]0;pwned\\x07 \\x1b[2J (id 1)" in shown["contact", "show", "1"]
     assert "\\x1b[2JDemo\\x9b2J" in shown["activity", "list"]
+
+
+def test_an_error_wider_than_the_terminal_wraps_between_words(seeded, spawn):
+    """An error on stderr is wrapped at spaces to the terminal's width: the terminal never folds a word."""
+    child = spawn("deal", "lose", "1", "--category", "Bad luck", "--reason", "r", columns=80)
+    text = ANSI.sub("", finish(child)).replace("\r\n", "\n").rstrip("\n")
+    assert child.exitstatus == 2, text
+    lines = text.split("\n")
+    assert len(lines) > 1 and all(len(line) <= 80 for line in lines), lines
+    r = seeded("deal", "lose", "1", "--category", "Bad luck", "--reason", "r")  # the same message, unwrapped
+    assert " ".join(lines) == r.stderr.rstrip("\n")

@@ -335,6 +335,38 @@ def test_distinct_from_on_edit_declares_two_existing_companies_and_allows_the_re
     assert r.exit_code == 2
 
 
+MSD_LEAD = ["lead", "add", "--first-name", "Ann", "--last-name", "Lee", "--email", "ann@msd.com", "--channel", "email",
+            "--company", "Merck Sharp & Dohme", "--no-follow-up"]
+
+
+def test_a_lead_whose_new_company_looks_like_another_is_refused_without_distinct_from(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    r = cli(*MSD_LEAD)
+    assert (r.exit_code, r.stderr) == (1, local_entity("Merck Sharp & Dohme", "Merck"))
+    assert (db.count("company"), db.count("contact")) == (1, 0)
+
+
+def test_lead_add_distinct_from_creates_the_company_and_keeps_the_decision(cli, db):
+    ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
+    r = cli(*MSD_LEAD, "--distinct-from", "Merck")
+    assert (r.exit_code, db.count("company")) == (2, 1)
+    assert r.stderr.startswith("--distinct-from needs --reason")
+    ok(cli(*MSD_LEAD, "--distinct-from", "Merck", "--reason", "MSD is Merck & Co., not Merck KGaA"))
+    assert db.query("SELECT name, lead_status FROM company ORDER BY id") == [("Merck", "New"), ("Merck Sharp & Dohme", "New")]
+    assert db.query("SELECT company_id, other_company_id, reason FROM distinct_companies") == [
+        (1, 2, "MSD is Merck & Co., not Merck KGaA")]
+    assert db.query("SELECT email FROM contact") == [("ann@msd.com",)]
+
+
+def test_lead_add_from_json_takes_no_distinct_from(cli, db, tmp_path):
+    leads = tmp_path / "leads.json"
+    leads.write_text('{"first_name": "Ann", "last_name": "Lee", "email": "ann@msd.com", "channel": "email"}')
+    r = cli("lead", "add", "--from-json", str(leads), "--distinct-from", "Merck", "--reason", "x")
+    assert (r.exit_code, db.count("contact")) == (2, 0)
+    assert r.stderr == ("--distinct-from is for one lead's new company; with --from-json, add such companies first "
+                        "with `salescrm company add NAME --distinct-from OTHER --reason TEXT`.\n")
+
+
 def test_distinct_from_on_a_refused_rename_writes_nothing(cli, db):
     ok(add_company(cli, "Merck", "DE", "https://www.merckgroup.com"))
     ok(add_company(cli, "Sandoz", "CH", "https://www.sandoz.com"))

@@ -25,10 +25,10 @@ from salescrm.errors import (
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    from salescrm.cli.output import inert
+    from salescrm.cli.output import err
     from salescrm.store.masking import redact  # a driver's message may quote what it was given
 
-    sys.stderr.write(inert(redact(message).rstrip()) + "\n")
+    err(redact(message).rstrip())
     return typer.Exit(code)
 
 
@@ -182,9 +182,13 @@ class SalesCrmGroup(placeholders.Group):
 
     def invoke(self, ctx):
         interrupts.begin_command()
+        succeeded = False
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            succeeded = True
+            return result
         except SalesCrmError as e:
+            e = _missing_database(e)
             raise _fail(e.message, e.exit_code) from None
         except KeyboardInterrupt:
             newline = "\n" if sys.stderr.isatty() else ""
@@ -192,10 +196,12 @@ class SalesCrmGroup(placeholders.Group):
         except Interrupted:
             raise _fail(f"Terminated; {interrupts.outcome()}.", EXIT_TERMINATED) from None
         except (BrokenPipeError, streams.OutputClosed):
+            succeeded = True
             _silence_stdout()
             raise typer.Exit(0) from None
         except Exception as e:
             if _is_typer_control(e):
+                succeeded = getattr(e, "exit_code", 1) == 0
                 _mask_usage_error(e)
                 raise
             rt = ctx.obj if isinstance(ctx.obj, Runtime) else None
@@ -208,7 +214,21 @@ class SalesCrmGroup(placeholders.Group):
                 EXIT_REFUSED,
             ) from None
         finally:
-            _close_databases()
+            _close_databases(succeeded)
+
+
+def _missing_database(error: SalesCrmError) -> SalesCrmError:
+    """A record looked for in a database that this very command created cannot be there: the path is
+    likely a typo, so say that there is no database (the new file is removed again)."""
+    from salescrm.errors import NotFound
+
+    store = sys.modules.get("salescrm.store.engine")
+    created = store.created_by_this_command() if store is not None and isinstance(error, NotFound) else []
+    if not created:
+        return error
+    from salescrm.store.sqlite_file import no_database
+
+    return no_database(created[0])
 
 
 def _mask_usage_error(error: Exception) -> None:
@@ -220,11 +240,12 @@ def _mask_usage_error(error: Exception) -> None:
         error.message = shown_text(message)
 
 
-def _close_databases() -> None:
-    """Every way out of a command closes what it opened: the SQLite file then holds every committed change."""
+def _close_databases(succeeded: bool) -> None:
+    """Every way out of a command closes what it opened: the SQLite file then holds every committed change,
+    and a file that a failed command created is gone again."""
     store = sys.modules.get("salescrm.store.engine")  # imported only by commands that opened a database
     if store is not None:
-        store.close_all()
+        store.finish_command(succeeded)
 
 
 def _write_error_log() -> str:

@@ -127,7 +127,7 @@ def fix(
     for r in renames:
         line = f"Deal {r.deal_id}: '{r.old}' -> '{r.new}'"
         if json:
-            sys.stderr.write(output.inert(line) + "\n")
+            output.err(line)
         else:
             output.say(line)
     if not yes:

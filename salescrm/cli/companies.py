@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from salescrm import process
-from salescrm.cli import output
+from salescrm.cli import output, pick
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
@@ -148,14 +148,16 @@ def list_(
 @app.command("show", epilog='Example: salescrm company show "Sanitas Hospitales"')
 def show(
     ctx: typer.Context,
-    company: str = typer.Argument(..., help="Company id or name."),
+    company: Optional[str] = typer.Argument(None, help="Company id or name (asked on a terminal when left out).", show_default=False),
     all_: bool = typer.Option(False, "--all", help="The whole timeline, not only the newest entries."),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show a company with its lead status, contacts, deals and timeline (activities, tasks, stage changes)."""
     from salescrm.domain import refs, views
 
-    with runtime(ctx).reading() as session:
+    rt = runtime(ctx)
+    company = pick.argument(rt, company, "company")
+    with rt.reading() as session:
         found = refs.company(session, company)
         obj = views.company_object(session, found)
         obj["timeline"] = views.timeline(session, company_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
@@ -183,7 +185,7 @@ def show(
 @app.command("edit", epilog='Example: salescrm company edit "Sanitas Hospitales" --website sanitas.es')
 def edit(
     ctx: typer.Context,
-    company: str = typer.Argument(..., help="Company id or name."),
+    company: Optional[str] = typer.Argument(None, help="Company id or name (asked on a terminal when left out).", show_default=False),
     name: Optional[str] = typer.Option(None, "--name", help="New name (its deals are renamed too). " + NAME_HELP),
     website: Optional[str] = typer.Option(None, "--website", help="New website."),
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
@@ -201,7 +203,9 @@ def edit(
     need_reason(distinct_from, reason)
     from salescrm.domain import companies, views
 
-    with runtime(ctx).writing(reason) as session:
+    rt = runtime(ctx)
+    company = pick.argument(rt, company, "company")
+    with rt.writing(reason) as session:
         outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country,
                                          distinct_from=distinct_from)
         obj = views.company_object(session, outcome.record) if json else None
@@ -216,15 +220,22 @@ def edit(
 @app.command("set-status", epilog='Example: salescrm company set-status "Sanitas Hospitales" "Bad timing"')
 def set_status(
     ctx: typer.Context,
-    company: str = typer.Argument(..., help="Company id or name."),
-    status: str = typer.Argument(..., help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + "."),
+    company: Optional[str] = typer.Argument(None, help="Company id or name (asked on a terminal when left out).", show_default=False),
+    status: Optional[str] = typer.Argument(None, help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + " (asked on a terminal "
+                                           "when left out).", show_default=False),
     json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Set a company's lead status by hand (New, Open deal, Attempted and Connected follow from the data)."""
     from salescrm.domain import companies, views
 
-    with runtime(ctx).writing(reason) as session:
+    rt = runtime(ctx)
+    company = pick.argument(rt, company, "company")
+    if status is None:
+        needs = Needs()
+        needs.add("lead status", "the STATUS argument", lambda p: p.select("Lead status", list(process.MANUAL_LEAD_STATUSES)))
+        status = needs.resolve(rt)["the STATUS argument"]
+    with rt.writing(reason) as session:
         found = companies.set_status(session, company, status)
         obj = views.company_object(session, found) if json else None
     if json:

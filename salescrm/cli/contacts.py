@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from salescrm.cli import output
+from salescrm.cli import output, pick
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
@@ -141,14 +141,16 @@ def list_(
 @app.command("show", epilog="Example: salescrm contact show marta@sanitas.es")
 def show(
     ctx: typer.Context,
-    contact: str = typer.Argument(..., help="Contact id, email or full name."),
+    contact: Optional[str] = typer.Argument(None, help="Contact id, email or full name (asked on a terminal when left out).", show_default=False),
     all_: bool = typer.Option(False, "--all", help="The whole timeline, not only the newest entries."),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show a contact with their lifecycle stage, companies, deals and timeline."""
     from salescrm.domain import refs, views
 
-    with runtime(ctx).reading() as session:
+    rt = runtime(ctx)
+    contact = pick.argument(rt, contact, "contact")
+    with rt.reading() as session:
         found = refs.contact(session, contact)
         obj = views.contact_object(session, found)
         obj["timeline"] = views.timeline(session, contact_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
@@ -181,7 +183,7 @@ def _lead_source(obj: dict) -> str:
 @app.command("edit", epilog="Example: salescrm contact edit marta@sanitas.es --job-title \"Medical Director\" --add-company DKV")
 def edit(
     ctx: typer.Context,
-    contact: str = typer.Argument(..., help="Contact id, email or full name."),
+    contact: Optional[str] = typer.Argument(None, help="Contact id, email or full name (asked on a terminal when left out).", show_default=False),
     first_name: Optional[str] = typer.Option(None, "--first-name", help="New first name."),
     last_name: Optional[str] = typer.Option(None, "--last-name", help="New last name."),
     job_title: Optional[str] = typer.Option(None, "--job-title", help="New job title."),
@@ -201,7 +203,9 @@ def edit(
         )
     from salescrm.domain import contacts, views
 
-    with runtime(ctx).writing(reason) as session:
+    rt = runtime(ctx)
+    contact = pick.argument(rt, contact, "contact")
+    with rt.writing(reason) as session:
         found = contacts.edit_contact(
             session, contact, first_name=first_name, last_name=last_name, job_title=job_title, email=email,
             phone=phone, add_companies=add_company, remove_companies=remove_company,

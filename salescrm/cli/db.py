@@ -27,6 +27,18 @@ def _engine(ctx: typer.Context, write: bool = False):
     return location, engine_for(location, write=write)
 
 
+def _file_argument(ctx: typer.Context, file: Path | None, question: str) -> Path:
+    """The FILE argument as given, or asked for on a terminal (a path, with ~ for the home directory)."""
+    if file is not None:
+        return file
+    from salescrm.cli.runtime import Needs
+    from salescrm.cli.prompts import required
+
+    needs = Needs()
+    needs.add("file", "the FILE argument", lambda p: p.text(question, validate=required(question)))
+    return Path(needs.resolve(runtime(ctx))["the FILE argument"].strip())
+
+
 def _revision(location, engine) -> str | None:
     from sqlalchemy import exc
 
@@ -56,12 +68,25 @@ def status(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="
     else:
         state = "newer than this salescrm: upgrade salescrm"
     info = {"database": location.display, "backend": engine.dialect.name, "revision": revision,
-            "salescrm_revision": HEAD_REVISION, "state": state}
+            "salescrm_revision": HEAD_REVISION, "state": state,
+            "currency": _stored_currency(engine) if revision == HEAD_REVISION else None}
     if json:
         output.print_json(info)
     else:
         output.details([("Database", info["database"]), ("Backend", info["backend"]),
-                        ("Revision", revision or "(none)"), ("salescrm needs", HEAD_REVISION), ("State", state)])
+                        ("Revision", revision or "(none)"), ("salescrm needs", HEAD_REVISION), ("State", state)]
+                       + ([("Currency", info["currency"])] if info["currency"] else []))
+
+
+def _stored_currency(engine) -> str:
+    """The database's currency (`db set-currency`), read without a session: status opens no transaction."""
+    from sqlalchemy import text
+
+    from salescrm.domain.currency import DEFAULT, KEY
+
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT value FROM setting WHERE key = :key"), {"key": KEY}).scalar()
+    return value or DEFAULT
 
 
 @app.command("upgrade", epilog="Example: salescrm db upgrade")
@@ -93,8 +118,9 @@ def upgrade(ctx: typer.Context) -> None:
 
 
 @app.command("backup", epilog="Example: salescrm db backup ~/backups/crm-2026-11-23.db")
-def backup(ctx: typer.Context, file: Path = typer.Argument(
-        ..., help="The new backup file: a name that does not exist yet, not even as a symbolic link.")) -> None:
+def backup(ctx: typer.Context, file: Optional[Path] = typer.Argument(
+        None, help="The new backup file: a name that does not exist yet, not even as a symbolic link (asked on a "
+                   "terminal when left out).", show_default=False)) -> None:
     """Write a consistent copy of the database, even while others are writing (SQLite's online backup).
 
     The copy is written to a temporary file beside FILE, checked, and only then named FILE: a backup that
@@ -102,6 +128,7 @@ def backup(ctx: typer.Context, file: Path = typer.Argument(
     from salescrm.errors import Refused
     from salescrm.store.backup import copy_database
 
+    file = _file_argument(ctx, file, "Backup file to write")
     location, engine = _engine(ctx)
     if location.path is None:
         raise Refused(
@@ -130,7 +157,8 @@ def _libpq_url(location) -> str:
 @app.command("restore", epilog="Example: salescrm db restore ~/backups/crm-2026-11-23.db --force")
 def restore(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="A backup made by `salescrm db backup`."),
+    file: Optional[Path] = typer.Argument(None, help="A backup made by `salescrm db backup` (asked on a terminal when left out).",
+                                          show_default=False),
     force: bool = typer.Option(False, "--force", help="Replace the current database (required off a terminal)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
@@ -147,6 +175,7 @@ def restore(
     location = rt.location()
     if location.path is None:
         raise Refused("salescrm restores SQLite files only; restore a PostgreSQL database with pg_restore.")
+    file = _file_argument(ctx, file, "Backup file to restore from")
     sqlite_file.check_directory(location.path, location.explicit)
     sqlite_file.exists(location.path)  # a directory, a device or another file is refused (exit 3)
     file = file.expanduser().absolute()
@@ -267,6 +296,34 @@ def init(
     prefix = "salescrm " + (f"--db {_quote(location.display)} " if rt.db else "")
     output.say(f"Database {location.display} ready; its currency is {code}.\n"
                f"Next: {prefix}team add NAME --role ROLE, then {prefix}company add NAME")
+
+
+@app.command("set-currency", epilog="Example: salescrm db set-currency USD --reason \"The US team's database\"")
+def set_currency(
+    ctx: typer.Context,
+    currency: Optional[str] = typer.Argument(None, metavar="CODE", show_default=False,
+                                             help="An ISO 4217 code (EUR, USD, GBP, CHF, ...); asked on a terminal when left out."),
+    json: bool = typer.Option(False, "--json", help='Print {"database": ..., "currency": ...} on stdout.'),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Change the database's currency, which new deals take; refused once it holds deals, whose amounts are in it."""
+    from salescrm.cli.runtime import Needs
+    from salescrm.domain.currency import database_currency, parse_currency, set_database_currency
+
+    rt = runtime(ctx)
+    if currency is None:
+        needs = Needs()
+        needs.add("currency", "the CODE argument", lambda p: p.text("Currency (ISO 4217 code)", validate=parse_currency))
+        currency = needs.resolve(rt)["the CODE argument"]
+    code = parse_currency(currency, "The currency")
+    with rt.writing(reason) as session:
+        before = database_currency(session)
+        set_database_currency(session, code)
+    location = rt.location()
+    if json:
+        output.print_json({"database": location.display, "currency": code})
+        return
+    output.say(f"The currency of {location.display} is {code}" + (f" (it was {before})." if before != code else ", as before."))
 
 
 def _refuse_existing(ctx: typer.Context, location) -> None:

@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from salescrm import process
-from salescrm.cli import output
+from salescrm.cli import output, pick
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import DUE_HELP
@@ -126,7 +126,7 @@ def _parse_stage(value: str) -> str:
 @app.command("advance", epilog="Example: salescrm deal advance 1 --set segment_verified=yes --set decision_maker=marta@sanitas.es")
 def advance(
     ctx: typer.Context,
-    deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
+    deal: Optional[str] = typer.Argument(None, help="Deal id or name, or a unique part of it (asked on a terminal when left out).", show_default=False),
     to: Optional[str] = typer.Option(None, "--to", help="Skip ahead to this stage; every gate passed through must be met. " + STAGE_HELP, autocompletion=_complete_stage),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
     next_step: Optional[str] = typer.Option(None, "--next-step", metavar="TEXT", help="Add the deal's next step as a task for its owner (not at a final stage)."),
@@ -142,6 +142,7 @@ def advance(
     from salescrm.errors import GateNotMet
 
     rt = runtime(ctx)
+    deal = pick.argument(rt, deal, "deal", open_only=True)
     typed: dict[str, str] = {}
     try:
         moved, task, closed, obj = deal_moves.advance(rt, deal, to, _parse_sets(set_), next_step, next_step_due, keep_tasks, json,
@@ -166,7 +167,7 @@ def advance(
 @app.command("lose", epilog='Example: salescrm deal lose 1 --category "Bad timing" --reason "Budget frozen until 2028"')
 def lose(
     ctx: typer.Context,
-    deal: str = typer.Argument(..., help="Deal id or name."),
+    deal: Optional[str] = typer.Argument(None, help="Deal id or name, or a unique part of it (asked on a terminal when left out).", show_default=False),
     category: Optional[str] = typer.Option(None, "--category", help=CATEGORY_HELP),
     reason: Optional[str] = typer.Option(
         None, "--reason", help="The lost reason's details, in free text (kept as the journal's reason too)."
@@ -179,6 +180,7 @@ def lose(
     from salescrm.domain import moves, refs, tasks, views
 
     rt = runtime(ctx)
+    deal = pick.argument(rt, deal, "deal", open_only=True)
     with rt.reading() as session:
         found = refs.deal(session, deal)
         seen_version = found.version
@@ -212,14 +214,16 @@ def lose(
 @app.command("show", epilog="Example: salescrm deal show 1")
 def show(
     ctx: typer.Context,
-    deal: str = typer.Argument(..., help="Deal id or name (a unique part of it is enough)."),
+    deal: Optional[str] = typer.Argument(None, help="Deal id or name, or a unique part of it (asked on a terminal when left out).", show_default=False),
     all_: bool = typer.Option(False, "--all", help="The whole timeline, not only the newest entries."),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show a deal: its fields, gate values, timeline (activities, tasks, stage changes), and what the next stage needs."""
     from salescrm.domain import gates, moves, refs, views
 
-    with runtime(ctx).reading() as session:
+    rt = runtime(ctx)
+    deal = pick.argument(rt, deal, "deal")
+    with rt.reading() as session:
         found = refs.deal(session, deal)
         obj = views.deal_object(session, found)
         obj["timeline"] = views.timeline(session, deal_id=found.id, limit=None if all_ else views.TIMELINE_LIMIT)
@@ -342,7 +346,7 @@ def list_(
 @app.command("edit", epilog="Example: salescrm deal edit 1 --amount 15000 --close-date 2027-06-30")
 def edit(
     ctx: typer.Context,
-    deal: str = typer.Argument(..., help="Deal id or name."),
+    deal: Optional[str] = typer.Argument(None, help="Deal id or name, or a unique part of it (asked on a terminal when left out).", show_default=False),
     amount: Optional[str] = typer.Option(None, "--amount", help="New amount. " + AMOUNT_HELP),
     currency: Optional[str] = typer.Option(None, "--currency", help="New currency of the amount, an ISO 4217 code such as USD."),
     close_date: Optional[str] = typer.Option(None, "--close-date", help="New expected close date, YYYY-MM-DD."),
@@ -369,6 +373,7 @@ def edit(
                                 currency=currency)
     if not changes.business_fields() and lost_category is None and lost_reason is None:
         raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
+    deal = pick.argument(rt, deal, "deal")
     if changes.gate_values and reason is None and rt.can_prompt() and _corrects_a_passed_gate(rt, deal, changes.gate_values):
         reason = rt.ask().text(
             "Reason for changing a value the stage gate already accepted", validate=required("Reason"),

@@ -53,9 +53,9 @@ def demo(
 
 
 def _remove_earlier_demo(path) -> None:
-    from salescrm.store.engine import dispose_all
+    from salescrm.store.engine import close_all
 
-    dispose_all()  # no connection may outlive the file it points at
+    close_all()  # no connection may outlive the file it points at
     for suffix in ("", "-wal", "-shm"):
         try:
             os.remove(f"{path}{suffix}")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from salescrm import process
 from salescrm.cli import output
+from salescrm.cli.companies import distinct_from_option, need_reason
 from salescrm.cli.runtime import Needs, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
@@ -33,6 +34,7 @@ def add(
     company: Optional[str] = typer.Option(None, "--company", help="Company name, if known (added with lead status New when new)."),
     country: Optional[str] = typer.Option(None, "--country", help="The company's country, if known."),
     website: Optional[str] = typer.Option(None, "--website", help="The company's website, if known."),
+    distinct_from: Optional[List[str]] = distinct_from_option(),
     channel: Optional[str] = typer.Option(None, "--channel", help=CHANNEL_HELP),
     search_engine: Optional[str] = typer.Option(None, "--search-engine", help="Web form: the search engine the visitor came from."),
     keyword: Optional[str] = typer.Option(None, "--keyword", help="Web form: the ad's keyword."),
@@ -62,12 +64,19 @@ def add(
             from salescrm.errors import InvalidValue
 
             raise InvalidValue("--from-json reads every field from the file; give the lead's fields there, not as options.")
+        if distinct_from:
+            from salescrm.errors import InvalidValue
+
+            raise InvalidValue("--distinct-from is for one lead's new company; with --from-json, add such companies first "
+                               "with `salescrm company add NAME --distinct-from OTHER --reason TEXT`.")
         _add_from_file(rt, from_json, skip_invalid, delay, json, reason, rejects)
         return
     if rejects is not None:
         from salescrm.errors import InvalidValue
 
         raise InvalidValue("--rejects lists the leads a --from-json file had rejected: give it with --from-json.")
+    distinct_from = distinct_from or []
+    need_reason(distinct_from, reason)
     needs = Needs()
     for value, label, option in ((first_name, "first name", "--first-name"), (last_name, "last name", "--last-name")):
         if value is None:
@@ -92,7 +101,7 @@ def add(
         owner=owner, note=note,
     )
     with rt.writing(reason) as session:
-        result = leads.add_lead(session, lead, delay)
+        result = leads.add_lead(session, lead, delay, distinct_from)
         obj = _result_object(session, 1, result)
     _report([obj], [result], json)
 
@@ -262,10 +271,10 @@ def _report(objects: list[dict], results: list, json: bool, as_array: bool = Fal
             output.warn(warning)
     if skipped is not None:
         for line, problem in skipped.shown:
-            sys.stderr.write(output.inert(f"Skipped line {line}: {problem}") + "\n")
+            output.err(f"Skipped line {line}: {problem}")
         if skipped.more:
             where = f"{rejects_path} lists every one with its reason" if rejects_path else "--rejects FILE writes every one with its reason"
-            sys.stderr.write(output.inert(f"Skipped {skipped.more} more line{'' if skipped.more == 1 else 's'} ({where}).") + "\n")
+            output.err(f"Skipped {skipped.more} more line{'' if skipped.more == 1 else 's'} ({where}).")
     if json:
         output.print_json(objects if as_array else objects[0])
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -120,7 +121,37 @@ def say(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"Warning: {inert(text)}\n")
+    err(f"Warning: {text}")
+
+
+def err(text: str) -> None:
+    """A message on stderr (made inert); on a terminal, each line wrapped between words to its width, so
+    that the terminal never folds a word in two. Words longer than a line (a path, a command) stay whole."""
+    text = inert(text)
+    width = _stderr_width()
+    if width:
+        import textwrap
+
+        text = "\n".join(
+            textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=_indent(line))
+            if len(line) > width else line
+            for line in text.split("\n")
+        )
+    sys.stderr.write(text + "\n")
+
+
+def _indent(line: str) -> str:
+    """A wrapped line keeps the indent of the line it continues (a list item's, under its text)."""
+    return line[: len(line) - len(line.lstrip(" "))] + ("  " if line.lstrip(" ").startswith("- ") else "")
+
+
+def _stderr_width() -> int | None:
+    try:
+        if not sys.stderr.isatty():
+            return None
+        return os.get_terminal_size(sys.stderr.fileno()).columns or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def money(amount: int | float) -> str:

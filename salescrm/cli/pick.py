@@ -17,17 +17,56 @@ KINDS = ("contact", "company", "deal")
 PLURAL = {"contact": "contacts", "company": "companies", "deal": "deals"}
 
 
-def named(rt: "Runtime", kind: str, company: str | None = None) -> list[tuple[int, str]]:
+def argument(rt: "Runtime", value: str | None, kind: str, *, open_only: bool = False) -> str:
+    """The record a command's positional argument names: as typed, or, when it was left out, chosen with
+    completion on a terminal (`open_only`: among open deals); off a terminal, the argument is required."""
+    if value is not None:
+        return value
+    from salescrm.cli.runtime import Needs
+
+    option = f"the {kind.upper()} argument"
+    needs = Needs()
+    def ask(p: "Prompter") -> str:
+        records = named(rt, kind, open_only=open_only)
+        if not records and open_only:
+            from salescrm.errors import NotFound
+
+            raise NotFound("There is no open deal: create one with `salescrm deal create`.")
+        return ask_record(p, kind.capitalize(), kind, records)
+
+    needs.add(kind, option, ask)
+    return needs.resolve(rt)[option]
+
+
+def open_tasks(rt: "Runtime", p: "Prompter") -> list[str]:
+    """A multi-select of the open tasks (yours first), none ticked; at least one. Their ids as text."""
+    from salescrm.domain import tasks
+    from salescrm.errors import InvalidValue, NotFound
+
+    with rt.reading() as session:
+        mine = {t["id"] for t in tasks.iter_task_objects(session, tasks.TaskFilter(mine=True))}
+        rows = sorted(tasks.iter_task_objects(session, tasks.TaskFilter()), key=lambda t: t["id"] not in mine)
+    if not rows:
+        raise NotFound("There is no open task.")
+    ids = {f"{t['id']}: {t['title']}" + (f" (due {t['due'][:10]})" if t.get("due") else ""): str(t["id"]) for t in rows}
+    chosen = p.checkbox("Tasks done (space to tick)", list(ids))
+    if not chosen:
+        raise InvalidValue("No task was ticked: tick at least one with the space bar, or give the task ids.")
+    return [ids[label] for label in chosen]
+
+
+def named(rt: "Runtime", kind: str, company: str | None = None, *, open_only: bool = False) -> list[tuple[int, str]]:
     """(id, label) of every record of `kind` (a contact's label carries the email), by name; with
-    `company`, only that company's contacts. A label that two records share carries the id too."""
+    `company`, only that company's contacts; with `open_only`, only open deals. A label that two records
+    share carries the id too."""
     from collections import Counter
 
-    records = _named(rt, kind, company)
+    records = _named(rt, kind, company, open_only)
     shared = {label for label, count in Counter(label for _, label in records).items() if count > 1}
     return [(i, f"{label} (id {i})" if label in shared else label) for i, label in records]
 
 
-def _named(rt: "Runtime", kind: str, company: str | None) -> list[tuple[int, str]]:
+def _named(rt: "Runtime", kind: str, company: str | None, open_only: bool = False) -> list[tuple[int, str]]:
     from sqlmodel import select
 
     from salescrm.store.models import Company, Contact, ContactCompany, Deal
@@ -36,7 +75,12 @@ def _named(rt: "Runtime", kind: str, company: str | None) -> list[tuple[int, str
         if kind == "company":
             return [(r.id, r.name) for r in session.exec(select(Company.id, Company.name).order_by(Company.name_key)).all()]
         if kind == "deal":
-            return [(r.id, r.name) for r in session.exec(select(Deal.id, Deal.name).order_by(Deal.name_key, Deal.id)).all()]
+            stmt = select(Deal.id, Deal.name).order_by(Deal.name_key, Deal.id)
+            if open_only:
+                from salescrm.domain.known_values import not_final
+
+                stmt = stmt.where(not_final(Deal.stage))
+            return [(r.id, r.name) for r in session.exec(stmt).all()]
         stmt = select(Contact.id, Contact.first_name, Contact.last_name, Contact.email)
         if company is not None:
             from salescrm.domain import refs
@@ -69,7 +113,7 @@ def ask_record(p: "Prompter", message: str, kind: str, records: list[tuple[int, 
             return None
         from salescrm.errors import NotFound
 
-        raise NotFound(f"There is no {kind} yet: add one with `salescrm {kind} add`.")
+        raise NotFound(f"There is no {kind} yet: add one with `salescrm {kind} {'create' if kind == 'deal' else 'add'}`.")
 
     def check(answer: str) -> None:
         if optional and not answer.strip():

@@ -34,7 +34,7 @@ These go before the command group, e.g. `salescrm --db team.db deal list`.
 | 1 | refused by a rule of the process (a gate not met, a lost deal advanced, a backwards move, a duplicate, a wrong owner role, a record changed meanwhile) or record not found |
 | 2 | invalid usage or value (a missing required option off a terminal, a malformed value or one outside its allowed choices) |
 | 3 | the database cannot be reached, opened or written (a full or failing disk is said as such), or is at a schema this release cannot use; nothing was saved |
-| 4 | the change was saved, but its output could not be written (stdout or stderr closed, full or failing: EBADF, ENOSPC, EIO); said on stderr when stderr still works. A closed pipe (`salescrm deal list \| head -1`) is not a failure: exit 0 |
+| 4 | the change was saved, but its output could not be written (stdout or stderr closed, full or failing: EBADF, ENOSPC, EIO); said on stderr when stderr still works. A closed pipe (`salescrm deal list \\| head -1`) is not a failure: exit 0 |
 | 130 | interrupted (Ctrl-C): "Interrupted; nothing was saved.", or, when the command's one transaction had already committed, "the change was already saved" |
 | 143 | terminated (SIGTERM): "Terminated; nothing was saved.", or "the change was already saved" as for 130 |
 

@@ -139,14 +139,22 @@ def _check_owner_options(mine: bool, owner: str | None) -> None:
 @app.command("done", epilog="Example: salescrm task done 7")
 def done(
     ctx: typer.Context,
-    task_ids: List[str] = typer.Argument(..., help="Task id (several for several).", show_default=False),
+    task_ids: Optional[List[str]] = typer.Argument(None, help="Task id (several for several; chosen from the open tasks on a "
+                                                         "terminal when left out).", show_default=False),
     json: bool = typer.Option(False, "--json", help="Print the tasks done as a JSON array on stdout (as `task list --json`)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Mark tasks done (all of them, or none when one cannot be)."""
     from salescrm.domain import tasks
 
-    with runtime(ctx).writing(reason) as session:
+    rt = runtime(ctx)
+    if not task_ids:
+        from salescrm.cli.pick import open_tasks
+
+        needs = Needs()
+        needs.add("task ids", "the TASK_IDS argument", lambda p: open_tasks(rt, p))
+        task_ids = needs.resolve(rt)["the TASK_IDS argument"]
+    with rt.writing(reason) as session:
         finished = [tasks.complete_task(session, task_id) for task_id in task_ids]
         objects = [tasks.shown_task(session, task.id) for task in finished] if json else None
     if json:

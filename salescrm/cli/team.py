@@ -61,15 +61,23 @@ def _name(answer: str) -> None:
 @app.command("set-login", epilog='Example: salescrm team set-login "Ana García" ana')
 def set_login(
     ctx: typer.Context,
-    member: str = typer.Argument(..., help="Team member id or name."),
-    login: str = typer.Argument(..., help=LOGIN_HELP + " Empty to remove."),
+    member: Optional[str] = typer.Argument(None, help="Team member id or name (asked on a terminal when left out).", show_default=False),
+    login: Optional[str] = typer.Argument(None, help=LOGIN_HELP + " Empty to remove.", show_default=False),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
     """Give a team member the login they act under."""
     from salescrm.domain import team, views
 
-    with runtime(ctx).writing(reason) as session:
+    rt = runtime(ctx)
+    needs = Needs()
+    if member is None:
+        needs.add("team member", "the MEMBER argument", lambda p: _ask_member(rt, p))
+    if login is None:
+        needs.add("login", "the LOGIN argument", lambda p: p.text("Login (empty to remove)"))
+    answers = needs.resolve(rt)
+    member, login = answers.get("the MEMBER argument", member), answers.get("the LOGIN argument", login)
+    with rt.writing(reason) as session:
         found = team.set_login(session, member, login)
         obj = views.team_object(found)
     if json:
@@ -89,3 +97,18 @@ def list_(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="P
         output.print_json(members)
         return
     output.table([("ID", output.ID), ("Name", output.NAME), "Role", ("Title", output.NAME), "Login"], [(m["id"], m["name"], m["role"], m["title"], m["login"]) for m in members])
+
+
+def _ask_member(rt, p) -> str:
+    """A team member, chosen by name (with their role); their id as text."""
+    from salescrm.domain import team
+
+    with rt.reading() as session:
+        members = {f"{m.name} ({m.role})": str(m.id) for m in team.list_members(session)}
+    if not members:
+        from salescrm.errors import NotFound
+
+        raise NotFound("There is no team member yet: add one with `salescrm team add`.")
+    from salescrm.cli.prompts import pick
+
+    return members[pick(p, "Team member", list(members))]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from sqlmodel import Session, select
 
@@ -148,8 +148,11 @@ def _country_or_none(value: str) -> str | None:
         return None
 
 
-def add_lead(session: Session, lead: Lead, follow_up_delay: timedelta | None) -> LeadResult:
-    """Register a lead; one whose email is already a contact's is logged as an inbound activity on it."""
+def add_lead(session: Session, lead: Lead, follow_up_delay: timedelta | None, distinct_from: Sequence[str] = ()) -> LeadResult:
+    """Register a lead; one whose email is already a contact's is logged as an inbound activity on it.
+
+    `distinct_from` names the existing companies that a new company of the lead looks like but is not
+    (as `company add --distinct-from`)."""
     problems = check_lead(lead)
     if problems:
         raise InvalidValue(" ".join(message for _, message in problems))
@@ -158,7 +161,7 @@ def add_lead(session: Session, lead: Lead, follow_up_delay: timedelta | None) ->
     existing = _contact_by_email(session, lead.email)
     if existing is not None:
         return _repeat_lead(session, existing, lead, channel, owner, follow_up_delay)
-    company, new_company, warnings = _company_for(session, lead)
+    company, new_company, warnings = _company_for(session, lead, distinct_from)
     contact = contacts.add_contact(
         session, lead.first_name, lead.last_name, lead.job_title, email=lead.email, phone=lead.phone,
         companies=[str(company.id)] if company else [], job_title_required=False,
@@ -188,13 +191,14 @@ def _contact_by_email(session: Session, email: str | None) -> Contact | None:
     return session.exec(select(Contact).where(Contact.email_key == parse_email(email).lower())).first()
 
 
-def _company_for(session: Session, lead: Lead) -> tuple[Company | None, bool, list[str]]:
+def _company_for(session: Session, lead: Lead, distinct_from: Sequence[str]) -> tuple[Company | None, bool, list[str]]:
     if not (lead.company or "").strip():
         return None, False, []
     found = session.exec(select(Company).where(Company.name_key == naming.name_key(lead.company)).with_for_update()).first()
     if found is not None:
         return found, False, []
-    outcome = companies.add_company(session, lead.company, lead.country, lead.website, required=False)
+    outcome = companies.add_company(session, lead.company, lead.country, lead.website, required=False,
+                                    distinct_from=distinct_from)
     return outcome.record, True, outcome.warnings
 
 

@@ -37,6 +37,9 @@ _WRITE = "salescrm_write"
 _engines: dict[tuple[str, bool], sa.Engine] = {}  # (url, write): a read opens a SQLite file read-only
 _checked: set[str] = set()
 _warned: set[Path] = set()
+_inodes: dict[Path, int] = {}  # the file each SQLite write engine's connections were made to
+_created: dict[Path, bool] = {}  # SQLite files this command made (True) or found empty (False):
+# said when it succeeds, removed (or emptied again) when it fails
 
 
 def engine_for(location: DatabaseLocation, write: bool = True) -> sa.Engine:
@@ -55,18 +58,36 @@ def engine_for(location: DatabaseLocation, write: bool = True) -> sa.Engine:
     return engine
 
 
+def _follow_the_file(engine: sa.Engine, path: Path) -> None:
+    """Under the write lock, the connections must reach the file now at `path`: a restore may have swapped
+    it in, and a failed first command may have removed the file it created (finish_command)."""
+    try:
+        inode = os.stat(path).st_ino
+    except FileNotFoundError:
+        raise DatabaseUnavailable(
+            f"The database {path} was removed while this command waited to write; nothing was saved. "
+            "Check --db / SALESCRM_DB, or create one with `salescrm init`."
+        ) from None
+    if _inodes.setdefault(path, inode) != inode:
+        engine.dispose()  # pooled connections still point at the file as it was
+        _inodes[path] = inode
+
+
 def _open_file(location: DatabaseLocation, write: bool) -> None:
     path = location.path
     sqlite_file.check_directory(path, location.explicit)
     if not sqlite_file.exists(path):
         if not write:
             raise sqlite_file.no_database(path)
-        sqlite_file.create(path)  # a 0-byte file is made private too: it is about to hold personal data
+        made = sqlite_file.create(path)  # a 0-byte file is made private too: it is about to hold personal data
+        _created.setdefault(path, made)
     elif write and not sqlite_file.writable(path):
         raise DatabaseUnavailable(
             f"The database {path} is read-only for you: commands that read it work, and changing it needs write "
             "access to the file and its directory."
         )
+    if write:
+        _inodes[path] = os.stat(path).st_ino
     if path not in _warned:
         _warned.add(path)
         warn_if_shared(path)
@@ -88,6 +109,7 @@ def close_all() -> None:
             except Exception:
                 pass
         _engines.clear()
+        _inodes.clear()
         _checked.clear()
         _warned.clear()
         for database in paths.values():
@@ -95,7 +117,38 @@ def close_all() -> None:
                 sqlite_file.checkpoint(Path(database))
 
 
-dispose_all = close_all  # the name tests and benches use
+def created_by_this_command() -> list[Path]:
+    """The SQLite files this command made, or found empty and filled with the schema."""
+    return list(_created)
+
+
+def finish_command(succeeded: bool) -> None:
+    """The end of a command: close everything, then settle the files it created.
+
+    A command that failed, was refused or was interrupted writes nothing, so a file it created is removed
+    again, unless another process has written to it meanwhile (under the exclusive write lock, so that no
+    salescrm writer is inside). A command that succeeded says where its new database is.
+    """
+    close_all()
+    created = dict(_created)
+    _created.clear()
+    with interrupts.deferred():
+        for path, made in created.items():
+            if succeeded:
+                notice(f"Created a new database at {path}")
+                continue
+            try:
+                with write_lock.exclusive(path):
+                    if not sqlite_file.holds_records(path):
+                        sqlite_file.remove(path, keep_empty=not made)
+            except (OSError, DatabaseUnavailable):
+                pass  # the file stays, empty: the next command uses it
+
+
+def dispose_all() -> None:
+    """Close everything and forget what was created (tests and benches, between runs)."""
+    close_all()
+    _created.clear()
 
 
 def warn_if_shared(path: Path) -> None:
@@ -221,8 +274,10 @@ def write_session(
 
 @contextmanager
 def _session(location: DatabaseLocation, write: bool) -> Iterator[Session]:
-    engine_for(location, write=write)  # a missing file (and the default directory) is made before its lock file
+    engine = engine_for(location, write=write)  # a missing file (and the default directory) is made before its lock file
     with write_lock.for_writes(location.path if write else None):
+        if write and location.path is not None:
+            _follow_the_file(engine, location.path)
         with _open_session(location, write) as session:
             yield session
 
@@ -342,11 +397,8 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
                 f"The database at {location.display} holds tables that are not salescrm's. "
                 "Point --db or SALESCRM_DB at a salescrm database or an empty one."
             )
-        if upgrade_schema(engine, location) is None:  # this process made it (not a concurrent first use)
-            if location.path is not None:
-                notice(f"Created a new database at {location.path}")
-            else:
-                notice(f"Created salescrm's tables in the database at {location.display}")
+        if upgrade_schema(engine, location) is None and location.path is None:  # said by finish_command for a file
+            notice(f"Created salescrm's tables in the database at {location.display}")
         return
     if revision not in KNOWN_REVISIONS:
         raise DatabaseUnavailable(

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from salescrm.errors import DatabaseUnavailable
 
 HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_S = 30  # as the engine waits for another writer
 _WAL_MODE = 2  # header bytes 18 and 19 (file format versions): 2 means WAL, 1 a rollback journal
 
 
@@ -66,13 +67,15 @@ def exists(path: Path) -> bool:
     return True
 
 
-def create(path: Path) -> None:
+def create(path: Path) -> bool:
     """Create a new SQLite file readable by its owner only (its -wal and -shm get the same mode),
-    with private directories for the default location."""
+    with private directories for the default location; True when this call made the file, False when
+    it found an empty one."""
     try:
         _make_private_dirs(path.parent)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
+        return True
     except FileExistsError:  # a 0-byte file, or another process got there first
         try:
             st = path.stat()
@@ -80,11 +83,38 @@ def create(path: Path) -> None:
                 os.chmod(path, 0o600)
         except OSError:
             pass
+        return False
     except OSError as e:
         raise DatabaseUnavailable(
             f"Cannot create the database file {path}: {e.strerror}. "
             "Choose another location with --db or SALESCRM_DB."
         ) from None
+
+
+def holds_records(path: Path) -> bool:
+    """Whether a salescrm file holds anything a command wrote: every change appends to the journal."""
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error:
+        return True
+    try:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM journal)").fetchone()[0] == 1
+    except sqlite3.Error:  # no journal table: the schema was never made, so nothing was written
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM sqlite_master)").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def remove(path: Path, keep_empty: bool = False) -> None:
+    """Remove a database file with its log, its shared memory and its lock file; or, `keep_empty`,
+    leave the file as it was found: 0 bytes."""
+    if keep_empty:
+        os.truncate(path, 0)
+    for name in ((path,) if not keep_empty else ()) + (_beside(path, "-wal"), _beside(path, "-shm"), _beside(path, ".lock")):
+        try:
+            os.remove(name)
+        except FileNotFoundError:
+            pass
 
 
 def _make_private_dirs(directory: Path) -> None:
