@@ -27,7 +27,10 @@ SALESCRM = {
     "salescrm.cli.demo", "salescrm.cli.db", "salescrm.cli.output",  # `demo` and `init` are commands of the root
 }
 # ...and, once `deal` is named, the group's module and what it needs to declare its commands.
-DEAL_GROUP = {"salescrm.cli.deals", "salescrm.process", "salescrm.cli.prompts", "salescrm.cli.tasks"}
+DEAL_GROUP = {
+    "salescrm.cli.deals", "salescrm.process", "salescrm.cli.prompts",
+    "salescrm.cli.pick",  # a left-out DEAL argument is chosen at a prompt; standard library only at import
+}
 # Third-party packages (top-level names). Nothing from the database, prompt or data libraries.
 THIRD_PARTY = {
     "typer", "annotated_doc", "typing_extensions",  # Typer and what it imports itself
