@@ -513,6 +513,7 @@ COMMANDS = [
     ["audit"], ["audit", "fix"], ["audit", "survey"],
     ["pipeline", "show"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
+    ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]

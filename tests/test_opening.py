@@ -580,3 +580,20 @@ def test_the_help_example_is_what_demo_prints(sh, tmp_path):
                                  "HOME": str(home), "PY": sys.executable})
     assert listed.returncode == 0, listed.stderr
     assert "Torrejón" in listed.stdout
+
+
+@pytest.mark.sqlite_only
+def test_debug_shows_the_traceback_with_passwords_masked(cli, monkeypatch, tmp_path):
+    from salescrm.domain import team
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("cannot reach postgresql+psycopg://ana:s3cret-pw@db.example/crm")
+
+    monkeypatch.setattr(team, "list_members", broken)
+    r = cli("--debug", "team", "list")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Traceback (most recent call last):\n")
+    assert "RuntimeError: cannot reach postgresql+psycopg://ana:***@db.example/crm\n" in r.stderr
+    assert "s3cret" not in r.stderr
+    assert r.stderr.endswith("Unexpected error: RuntimeError; nothing was saved.\n")
+    assert not (tmp_path / "data" / "state" / "error.log").exists()

@@ -318,3 +318,27 @@ def test_an_error_wider_than_the_terminal_wraps_between_words(seeded, spawn):
     assert len(lines) > 1 and all(len(line) <= 80 for line in lines), lines
     r = seeded("deal", "lose", "1", "--category", "Bad luck", "--reason", "r")  # the same message, unwrapped
     assert " ".join(lines) == r.stderr.rstrip("\n")
+
+
+def test_a_name_from_the_data_cannot_drive_the_terminal_in_a_picker(seeded, spawn, db):
+    import sqlalchemy as sa
+
+    from salescrm.domain.naming import name_key
+
+    name = f"ES Sanitas {HOSTILE_TITLE}\u202ePilot\x9b31m"
+    with db.engine.begin() as conn:  # past the input checks, as an SQL edit would be
+        conn.execute(sa.text("UPDATE deal SET name = :n, name_key = :k"), {"n": name, "k": name_key(name)})
+        conn.execute(sa.text("UPDATE team_member SET name = :n WHERE id = 2"), {"n": HOSTILE_CLEAR + "Elena"})
+    child = spawn("deal", "show", columns=200)
+    expect(child, question("Deal"))
+    child.send("Sanitas")
+    seen = expect(child, re.escape("\\x1b]0;pwned\\x07"))  # the completion menu shows the name escaped
+    child.sendcontrol("c")
+    seen += finish(child)
+    assert child.exitstatus == 130, seen
+    assert not [c for c in ("\x1b]0;", "\x07", "\u202e", "\x9b") if c in seen], seen
+    child = spawn("team", "set-login", columns=200)
+    seen = expect(child, re.escape("\\x1b[2JElena"))  # a select's choices are shown escaped too
+    child.sendcontrol("c")
+    seen += finish(child)
+    assert "\x1b[2JElena" not in seen

@@ -161,3 +161,19 @@ def test_a_sound_database_has_no_unknown_value(seeded):
     r = seeded("audit", "--check", "unknown-value", "--json")
     assert r.exit_code == 0
     assert json.loads(r.stdout)["findings"] == []
+
+
+@pytest.mark.sqlite_only
+def test_db_check_lists_at_most_fifty_unknown_values_and_counts_the_rest(seeded, db):
+    from salescrm.domain.db_checks import MAX_LISTED
+
+    for n in range(MAX_LISTED + 5):
+        ok(seeded("company", "add", f"Clinic {n:03}", "--country", "ES", "--website", f"c{n}.example", "--no-follow-up"))
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE company SET lead_status = 'Hot'")
+    r = seeded("db", "check", "--json")
+    assert r.exit_code == 1
+    [check] = [c for c in json.loads(r.stdout)["checks"] if c["check"] == "unknown-value"]
+    assert len(check["problems"]) == MAX_LISTED + 1
+    assert check["problems"][-1] == ("and 6 more values salescrm does not know "
+                                     "(`salescrm audit --check unknown-value --limit 0` lists them all)")

@@ -63,6 +63,8 @@ GROUPS = (
     ("pipeline", "salescrm.cli.pipeline", "The Sales pipeline: open deals per stage."),
     ("journal", "salescrm.cli.journal",
      "The change journal: who changed what, when, from what to what, and why (append-only, hash-chained)."),
+    ("export", "salescrm.cli.export",
+     "Export every company, contact, deal, activity or task: CSV, JSON, JSON lines or a workbook (xlsx)."),
     ("db", "salescrm.cli.db", "The database: schema status and upgrade, backup, restore, and integrity checks."),
 )
 _built: dict[str, TyperGroup] = {}  # groups already built in this process (tests run many commands)
@@ -205,8 +207,11 @@ class SalesCrmGroup(placeholders.Group):
                 _mask_usage_error(e)
                 raise
             rt = ctx.obj if isinstance(ctx.obj, Runtime) else None
-            if rt is not None and rt.debug:
-                raise
+            if rt is not None and rt.debug:  # the traceback here, with any database password masked
+                from salescrm.store.masking import shown_text
+
+                sys.stderr.write(shown_text(traceback.format_exc()))
+                raise _fail(f"Unexpected error: {type(e).__name__}; {interrupts.outcome()}.", EXIT_REFUSED) from None
             log = _write_error_log()
             raise _fail(
                 f"Unexpected error: {type(e).__name__}; {interrupts.outcome()}. Details are in {log} "
@@ -250,7 +255,7 @@ def _close_databases(succeeded: bool) -> None:
 
 def _write_error_log() -> str:
     from salescrm.store.location import state_dir
-    from salescrm.store.masking import redact
+    from salescrm.store.masking import shown_text
 
     try:
         directory = state_dir()
@@ -258,7 +263,7 @@ def _write_error_log() -> str:
         path = directory / "error.log"
         with open(path, "a", encoding="utf-8") as f:
             os.chmod(path, 0o600)
-            f.write(redact(traceback.format_exc()) + "\n")
+            f.write(shown_text(traceback.format_exc()) + "\n")
         return str(path)
     except OSError:
         return "(no log: the state directory is not writable; SALESCRM_STATE_DIR moves it)"

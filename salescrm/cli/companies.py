@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from salescrm import process
-from salescrm.cli import output, pick
+from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
@@ -156,6 +156,8 @@ def show(
     from salescrm.domain import refs, views
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     company = pick.argument(rt, company, "company")
     with rt.reading() as session:
         found = refs.company(session, company)
@@ -204,6 +206,8 @@ def edit(
     from salescrm.domain import companies, views
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     company = pick.argument(rt, company, "company")
     with rt.writing(reason) as session:
         outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country,
@@ -230,6 +234,8 @@ def set_status(
     from salescrm.domain import companies, views
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     company = pick.argument(rt, company, "company")
     if status is None:
         needs = Needs()

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from salescrm.cli import output, pick
+from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
@@ -149,6 +149,8 @@ def show(
     from salescrm.domain import refs, views
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     contact = pick.argument(rt, contact, "contact")
     with rt.reading() as session:
         found = refs.contact(session, contact)
@@ -204,6 +206,8 @@ def edit(
     from salescrm.domain import contacts, views
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     contact = pick.argument(rt, contact, "contact")
     with rt.writing(reason) as session:
         found = contacts.edit_contact(

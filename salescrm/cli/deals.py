@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from salescrm import process
-from salescrm.cli import output, pick
+from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, reason_option, runtime
 
@@ -141,6 +141,8 @@ def advance(
     from salescrm.errors import GateNotMet
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     deal = pick.argument(rt, deal, "deal", open_only=True)
     typed: dict[str, str] = {}
     try:
@@ -179,6 +181,8 @@ def lose(
     from salescrm.domain import moves, refs, tasks, views
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     deal = pick.argument(rt, deal, "deal", open_only=True)
     with rt.reading() as session:
         found = refs.deal(session, deal)
@@ -221,6 +225,8 @@ def show(
     from salescrm.domain import gates, moves, refs, views
 
     rt = runtime(ctx)
+    from salescrm.cli import pick
+
     deal = pick.argument(rt, deal, "deal")
     with rt.reading() as session:
         found = refs.deal(session, deal)
@@ -372,6 +378,8 @@ def edit(
                                 currency=currency)
     if not changes.business_fields() and lost_category is None and lost_reason is None:
         raise InvalidValue("Nothing to change: give at least one option, e.g. --amount or --close-date (see --help).")
+    from salescrm.cli import pick
+
     deal = pick.argument(rt, deal, "deal")
     if changes.gate_values and reason is None and rt.can_prompt() and _corrects_a_passed_gate(rt, deal, changes.gate_values):
         reason = rt.ask().text(

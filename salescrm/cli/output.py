@@ -61,9 +61,9 @@ def print_json(obj) -> None:
 _BATCH = 1000
 
 
-def print_json_array(items: Iterable[dict]) -> None:
+def print_json_array(items: Iterable[dict], out=None) -> None:
     """A JSON array written a thousand items at a time, one per line, so that long lists never sit whole in memory."""
-    out = sys.stdout
+    out = out or sys.stdout
     encoded = map(json_text, items)
     batch = list(itertools.islice(encoded, _BATCH))
     if not batch:
@@ -130,14 +130,25 @@ def err(text: str) -> None:
     text = inert(text)
     width = _stderr_width()
     if width:
-        import textwrap
-
-        text = "\n".join(
-            textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=_indent(line))
-            if len(line) > width else line
-            for line in text.split("\n")
-        )
+        text = "\n".join(_wrapped(line, width) if len(line) > width else line for line in text.split("\n"))
     sys.stderr.write(text + "\n")
+
+
+_KEEP = "\ue000"  # stands for a space that must not break, while textwrap fills (it splits at ASCII spaces only)
+
+
+def _wrapped(line: str, width: int) -> str:
+    """`line` filled to `width`. A command to copy stays whole: one in backticks, and one that ends the
+    line after a colon (`To retry ...: salescrm deal advance 12 --set ...`), which then gets a line of its
+    own; so does an option with its value (`--set budget=...`)."""
+    import re
+    import textwrap
+
+    line = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", _KEEP), line)
+    line = re.sub(r"(?<=: )salescrm .*$", lambda m: m.group(0).replace(" ", _KEEP), line)
+    line = re.sub(r"(?<=\s)(--[a-z][a-z-]*) (?=[^\s-])", lambda m: m.group(1) + _KEEP, line)  # an option and its value
+    filled = textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=_indent(line))
+    return filled.replace(_KEEP, " ")
 
 
 def _indent(line: str) -> str:

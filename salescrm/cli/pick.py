@@ -49,7 +49,7 @@ def open_tasks(rt: "Runtime", p: "Prompter") -> list[str]:
     if not rows:
         raise NotFound("There is no open task.")
     ids = {f"{t['id']}: {t['title']}" + (f" (due {t['due'][:10]})" if t.get("due") else ""): str(t["id"]) for t in rows}
-    chosen = p.checkbox("Tasks done (space to tick)", list(ids))
+    chosen = p.checkbox("Tasks done", list(ids))
     if not chosen:
         raise InvalidValue("No task was ticked: tick at least one with the space bar, or give the task ids.")
     return [ids[label] for label in chosen]
@@ -63,7 +63,9 @@ def named(rt: "Runtime", kind: str, company: str | None = None, *, open_only: bo
 
     records = _named(rt, kind, company, open_only)
     shared = {label for label, count in Counter(label for _, label in records).items() if count > 1}
-    return [(i, f"{label} (id {i})" if label in shared else label) for i, label in records]
+    from salescrm.cli.output import inert  # the labels are shown and typed: text from the data stays inert
+
+    return [(i, inert(f"{label} (id {i})" if label in shared else label, "cell")) for i, label in records]
 
 
 def _named(rt: "Runtime", kind: str, company: str | None, open_only: bool = False) -> list[tuple[int, str]]:

@@ -75,6 +75,11 @@ ARGUMENTS = {
 }
 
 
+# Arguments that a script must give, but that a terminal asks for when left out (cli/pick.py): the usage
+# line shows them as required, as a script needs them. (A new record's NAME or TITLE shows as [NAME].)
+ASKED_WHEN_LEFT_OUT = {"company", "contact", "deal", "member", "task_ids", "file", "login", "status", "currency"}
+
+
 def _by_type(param) -> str:
     annotation = getattr(param.type_descriptor, "annotation", None)
     element = getattr(annotation, "__args__", (annotation,))[0]  # List[int] -> int
@@ -116,7 +121,8 @@ class Argument(TyperArgument):
         return self.display_name_raw
 
     def _usage_display_name(self) -> str:
-        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        shown_required = self.required or self.name in ASKED_WHEN_LEFT_OUT
+        return self.display_name_raw if shown_required else f"[{self.display_name_raw}]"
 
 
 def show(param) -> None:

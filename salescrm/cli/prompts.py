@@ -60,6 +60,13 @@ def _typed(answer: str, label: str) -> str:
     return plain_text(answer, label)
 
 
+def _shown(choice: str) -> str:
+    """A choice as the terminal shows it: a name from the data cannot drive it (the answer is the choice itself)."""
+    from salescrm.cli.output import inert
+
+    return inert(choice, "cell")
+
+
 def _yes_or_no(answer: str) -> None:
     from salescrm.domain.values import parse_yes_no
     from salescrm.errors import InvalidValue
@@ -91,7 +98,8 @@ class QuestionaryPrompter:
         import questionary
 
         message, _ = self._fitted(message, None)
-        return _ask(questionary.select(message, choices=list(choices), default=default), bind_ctrl_d=True)
+        options = [questionary.Choice(_shown(c), value=c) for c in choices]
+        return _ask(questionary.select(message, choices=options, default=default), bind_ctrl_d=True)
 
     def autocomplete(self, message, choices, *, validate=None, complete=None):
         import questionary
@@ -124,7 +132,7 @@ class QuestionaryPrompter:
         import questionary
 
         message, _ = self._fitted(message, None)
-        options = [questionary.Choice(c, checked=c in checked) for c in choices]
+        options = [questionary.Choice(_shown(c), value=c, checked=c in checked) for c in choices]
         return _ask(questionary.checkbox(message, choices=options), bind_ctrl_d=True)
 
     def say(self, text):

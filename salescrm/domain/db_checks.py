@@ -118,7 +118,10 @@ def unknown_values(ctx: CheckContext) -> Ran | None:
 
     ran = Ran("unknown-value", "stages, classes, owners, roles, statuses and types are values salescrm knows")
     found = sorted(known_values.unknown_values(ctx.session), key=lambda f: (f.record_type, f.record_id))  # as `audit`
-    ran.problems = [f.message for f in found]
+    ran.problems = [f.message for f in found[:MAX_LISTED]]
+    if len(found) > MAX_LISTED:
+        ran.problems.append(f"and {len(found) - MAX_LISTED} more values salescrm does not know "
+                            "(`salescrm audit --check unknown-value --limit 0` lists them all)")
     return ran
 
 

@@ -1,0 +1,199 @@
+"""`salescrm export`: every company, contact, deal, activity or task, as CSV, JSON, JSON lines or a workbook.
+
+The fields are those of the list commands' `--json`, under the same names (domain/exports.py). A CSV
+or xlsx cell that a spreadsheet would run as a formula is neutralised (OWASP's advice on CSV injection):
+in CSV a text that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets one `'` before it, and
+in a workbook such a cell is typed as text. `--raw` writes the values as they are. A file given with
+`--output` is written beside its name first, readable by its owner only, and takes the name only when
+complete; an existing file is replaced only with `--force`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from salescrm.cli import output
+from salescrm.cli.runtime import runtime
+
+app = typer.Typer(epilog="Example: salescrm export deals --format xlsx --output deals.xlsx", no_args_is_help=True)
+
+FORMATS = ("csv", "json", "jsonl", "xlsx")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ONE = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "tasks": "task"}
+FORMAT_HELP = "csv (the default), json (an array), jsonl (one object per line) or xlsx (a workbook)."
+
+
+def neutralised(value):
+    """A text cell a spreadsheet would run as a formula, with one `'` before it; anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], force: bool, raw: bool) -> None:
+    from salescrm.errors import InvalidValue
+
+    fmt = fmt.strip().lower()
+    if fmt not in FORMATS:
+        raise InvalidValue(f"--format '{fmt}' is not one of {', '.join(FORMATS)}.")
+    if fmt == "xlsx" and target is None and sys.stdout.isatty():
+        raise InvalidValue("A workbook is binary: give --output FILE.xlsx (or pipe it into a file).")
+    destination = _Destination(target, force, binary=fmt == "xlsx")  # refused before anything is read
+    from salescrm.domain import exports
+
+    try:
+        with runtime(ctx).reading() as session, destination as out:
+            count = WRITERS[fmt](out, kind, exports.records(session, kind), raw)
+    except BaseException:
+        destination.discard()
+        raise
+    if target is not None:
+        output.err(f"Exported {count} {kind if count != 1 else _ONE[kind]} to {target}.")
+
+
+class _Destination:
+    """Where an export goes: stdout, or a new private file that takes its name only once complete."""
+
+    def __init__(self, target: Optional[Path], force: bool, binary: bool):
+        self.target, self.force, self.binary, self.temporary, self.stream = target, force, binary, None, None
+        if target is None:
+            return
+        from salescrm.errors import InvalidValue, Refused
+
+        if target.is_dir():
+            raise InvalidValue(f"{target} is a directory: give --output a file name.")
+        if os.path.lexists(target) and not force:
+            raise Refused(f"{target} already exists: pass --force to replace it, or give another --output.")
+        if not target.parent.is_dir():
+            raise InvalidValue(f"No directory {target.parent} for {target}; create it first.")
+
+    def __enter__(self):
+        if self.target is None:
+            return sys.stdout.buffer if self.binary else sys.stdout
+        import secrets
+
+        self.temporary = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(self.temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.fchmod(fd, 0o600)  # whatever the umask
+        self.stream = os.fdopen(fd, "wb") if self.binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        return self.stream
+
+    def __exit__(self, kind, error, trace):
+        if self.stream is None or kind is not None:
+            return False
+        self.stream.flush()
+        os.fsync(self.stream.fileno())
+        self.stream.close()
+        if self.force:
+            os.replace(self.temporary, self.target)
+        else:
+            os.link(self.temporary, self.target)  # never over a file that appeared meanwhile
+            os.unlink(self.temporary)
+        self.temporary = None
+        return False
+
+    def discard(self) -> None:
+        if self.temporary is not None:
+            try:
+                self.stream.close()
+                os.unlink(self.temporary)
+            except OSError:
+                pass
+
+
+def _csv(out, kind: str, objects, raw: bool) -> int:
+    import csv
+
+    from salescrm.domain import exports
+
+    writer = csv.writer(out)
+    writer.writerow(exports.columns(kind))
+    count = 0
+    for count, obj in enumerate(objects, 1):
+        writer.writerow([_csv_cell(v, raw) for v in exports.flat_row(kind, obj)])
+    return count
+
+
+def _csv_cell(value, raw: bool):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if raw else neutralised(value)
+
+
+def _json(out, kind: str, objects, raw: bool) -> int:
+    counted = _Counted(objects)
+    output.print_json_array(counted, out=out)
+    return counted.count
+
+
+def _jsonl(out, kind: str, objects, raw: bool) -> int:
+    count = 0
+    for count, obj in enumerate(objects, 1):
+        out.write(output.json_text(obj) + "\n")
+    return count
+
+
+def _xlsx(out, kind: str, objects, raw: bool) -> int:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from salescrm.domain import exports
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(kind)
+    sheet.append(exports.columns(kind))
+    count = 0
+    for count, obj in enumerate(objects, 1):
+        row = []
+        for value in exports.flat_row(kind, obj):
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str) and not raw:
+                cell.data_type = "s"  # text, never a formula
+            row.append(cell)
+        sheet.append(row)
+    book.save(out)
+    return count
+
+
+class _Counted:
+    def __init__(self, items):
+        self.items, self.count = items, 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+WRITERS = {"csv": _csv, "json": _json, "jsonl": _jsonl, "xlsx": _xlsx}
+
+
+def _command(kind: str, what: str):
+    def command(
+        ctx: typer.Context,
+        fmt: str = typer.Option("csv", "--format", metavar="FORMAT", help=FORMAT_HELP),
+        target: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                              help="Write to this new file (readable by you only) instead of stdout."),
+        force: bool = typer.Option(False, "--force", help="Replace --output when it exists."),
+        raw: bool = typer.Option(False, "--raw", help="Write text cells as they are: no ' before a leading =, +, -, @, tab or CR "
+                                                     "(CSV), no text typing (xlsx)."),
+    ) -> None:
+        _export(ctx, kind, fmt, target, force, raw)
+
+    command.__doc__ = (f"Write every {what} with the fields of `{_LIST[kind]} --json`: CSV on stdout by default; "
+                       "cells a spreadsheet would run as formulas are neutralised.")
+    return command
+
+
+_LIST = {"companies": "company list", "contacts": "contact list", "deals": "deal list", "activities": "activity list",
+         "tasks": "task list"}
+for _kind, _what in (("companies", "company"), ("contacts", "contact"), ("deals", "deal"), ("activities", "activity"),
+                     ("tasks", "task, done or open,")):
+    app.command(_kind, epilog=f"Example: salescrm export {_kind} --output {_kind}.csv")(_command(_kind, _what))
