@@ -71,7 +71,7 @@ def test_status_on_a_current_database(cli, backend):
     assert cli("team", "list").exit_code == 0
     r = cli("db", "status")
     assert r.exit_code == 0, r.stderr
-    assert re.search(r"^Revision\s+0005$", r.stdout, re.MULTILINE), r.stdout
+    assert re.search(rf"^Revision\s+{HEAD_REVISION}$", r.stdout, re.MULTILINE), r.stdout
     assert re.search(r"^State\s+current$", r.stdout, re.MULTILINE), r.stdout
     assert re.search(rf"^Backend\s+{backend}$", r.stdout, re.MULTILINE), r.stdout
 

@@ -118,6 +118,8 @@ def list_(
     company: Optional[str] = typer.Option(None, "--company", help="Only contacts of this company."),
     channel: Optional[str] = typer.Option(None, "--channel", help="Only leads that came by this channel (web-form, phone, ...)."),
     source: Optional[str] = typer.Option(None, "--source", help="Only leads whose search engine, keyword or source page contains this."),
+    consented: Optional[str] = typer.Option(None, "--consented", metavar="PURPOSE",
+                                            help="Only contacts whose latest consent event for this purpose (marketing) grants it."),
     limit: Optional[int] = limit_option(),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -125,7 +127,8 @@ def list_(
     from salescrm.domain import contacts, views
 
     with runtime(ctx).reading() as session:
-        found = contacts.list_contacts(session, company=company, channel=channel, source=source, limit=no_limit(limit))
+        found = contacts.list_contacts(session, company=company, channel=channel, source=source, limit=no_limit(limit),
+                                       consented=consented)
         objects = views.contact_objects(session, found)
     if json:
         output.print_json(objects)
@@ -173,6 +176,11 @@ def show(
     if obj["deals"]:
         output.heading("Deals", "deals")
         output.table([("ID", output.ID), ("Name", output.NAME), "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
+    if obj["consent"]:
+        output.heading("Consent", "consent")
+        output.table([("At", output.TIME), "Purpose", "State", "Basis", ("Source", output.NAME), "By"],
+                     [(output.when(e["at"]), e["purpose"], e["state"], e["basis"] or "-", e["source"], e["recorded_by"])
+                      for e in obj["consent"]])
     output.timeline(obj["timeline"], all_)
 
 
@@ -219,3 +227,50 @@ def edit(
         output.print_json(obj)
         return
     output.say(f"Updated contact {found.id}: {found.first_name} {found.last_name}")
+
+
+@app.command("consent", epilog='Example: salescrm contact consent marta@sanitas.es --granted --purpose marketing '
+                                '--basis consent --source "Email Marketing Consent form" --wording-version v3')
+def consent(
+    ctx: typer.Context,
+    contact: Optional[str] = typer.Argument(None, help="Contact id, email or full name (asked on a terminal when left out).", show_default=False),
+    granted: bool = typer.Option(False, "--granted", help="The person gave their consent."),
+    withdrawn: bool = typer.Option(False, "--withdrawn", help="The person withdrew it."),
+    purpose: str = typer.Option("marketing", "--purpose", help="What it is for: marketing."),
+    basis: Optional[str] = typer.Option(None, "--basis", help="The lawful basis: consent, legitimate-interest or contract "
+                                                               "(required with --granted)."),
+    source: Optional[str] = typer.Option(None, "--source", help='Where it was given or withdrawn: "Email Marketing Consent form", a call, ...'),
+    wording_version: Optional[str] = typer.Option(None, "--wording-version", metavar="VERSION", help="The version of the wording the person agreed to."),
+    at: Optional[str] = typer.Option(None, "--at", help="When the person gave or withdrew it (default: now; not in the future)."),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Record a consent event in the contact's ledger (never overwritten: the latest event per purpose counts)."""
+    from salescrm.errors import InvalidValue
+
+    if granted == withdrawn:
+        raise InvalidValue("Say what happened: give --granted or --withdrawn (one of them).")
+    rt = runtime(ctx)
+    from salescrm.cli import pick
+
+    contact = pick.argument(rt, contact, "contact")
+    needs = Needs()
+    if source is None:
+        needs.add("source", "--source", lambda p: p.text("Source (where it was given or withdrawn)", validate=required("Source")))
+    source = needs.resolve(rt).get("--source", source)
+    from salescrm.domain import consent as ledger
+    from salescrm.domain import views
+
+    state = ledger.GRANTED if granted else ledger.WITHDRAWN
+    with rt.writing(reason) as session:
+        event = ledger.record_consent(session, contact, ledger.Consent(state, purpose, basis, source, wording_version, at))
+        from salescrm.store.models import Contact
+
+        found = session.get(Contact, event.contact_id)
+        obj = views.contact_object(session, found) if json else None
+        name = f"{found.first_name} {found.last_name}"
+    if json:
+        output.print_json(obj)
+        return
+    basis = f", on the basis of {event.basis}" if event.basis else ""
+    output.say(f"Recorded: {name} {'gave' if granted else 'withdrew'} consent to {event.purpose}{basis}.")

@@ -18,7 +18,7 @@ from typing import Optional
 import typer
 
 from salescrm.cli import output
-from salescrm.cli.runtime import runtime
+from salescrm.cli.runtime import reason_option, runtime
 
 app = typer.Typer(epilog="Example: salescrm export deals --format xlsx --output deals.xlsx", no_args_is_help=True)
 
@@ -35,7 +35,8 @@ def neutralised(value):
     return value
 
 
-def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], force: bool, raw: bool) -> None:
+def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], force: bool, raw: bool,
+            for_marketing: bool = False, reason: Optional[str] = None) -> None:
     from salescrm.errors import InvalidValue
 
     fmt = fmt.strip().lower()
@@ -46,9 +47,17 @@ def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], for
     destination = _Destination(target, force, binary=fmt == "xlsx")  # refused before anything is read
     from salescrm.domain import exports
 
+    rt = runtime(ctx)
     try:
-        with runtime(ctx).reading() as session, destination as out:
-            count = WRITERS[fmt](out, kind, exports.records(session, kind), raw)
+        if for_marketing:  # a write: the export is recorded, committed before the file takes its name
+            with destination as out, rt.writing(reason) as session:
+                exported: list[int] = []
+                records = exports.marketing_contacts(session, exported)
+                count = WRITERS[fmt](out, kind, records, raw)
+                exports.record_marketing_export(session, exported)
+        else:
+            with rt.reading() as session, destination as out:
+                count = WRITERS[fmt](out, kind, exports.records(session, kind), raw)
     except BaseException:
         destination.discard()
         raise
@@ -192,8 +201,31 @@ def _command(kind: str, what: str):
     return command
 
 
+@app.command("contacts", epilog="Example: salescrm export contacts --for-marketing --reason \"November newsletter\" "
+                                 "--output newsletter.csv")
+def export_contacts(
+    ctx: typer.Context,
+    fmt: str = typer.Option("csv", "--format", metavar="FORMAT", help=FORMAT_HELP),
+    target: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                          help="Write to this new file (readable by you only) instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Replace --output when it exists."),
+    raw: bool = typer.Option(False, "--raw", help="Write text cells as they are: no ' before a leading =, +, -, @, tab or CR "
+                                                 "(CSV), no text typing (xlsx)."),
+    for_marketing: bool = typer.Option(False, "--for-marketing", help="Only the contacts whose latest marketing consent "
+                                       "event grants it; the export is recorded (who, when, which contacts) for the audit."),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Write every contact with the fields of `contact list --json`: CSV on stdout by default; cells a spreadsheet
+    would run as formulas are neutralised."""
+    if reason is not None and not for_marketing:
+        from salescrm.errors import InvalidValue
+
+        raise InvalidValue("--reason is kept with a marketing export: give it with --for-marketing.")
+    _export(ctx, "contacts", fmt, target, force, raw, for_marketing, reason)
+
+
 _LIST = {"companies": "company list", "contacts": "contact list", "deals": "deal list", "activities": "activity list",
          "tasks": "task list"}
-for _kind, _what in (("companies", "company"), ("contacts", "contact"), ("deals", "deal"), ("activities", "activity"),
+for _kind, _what in (("companies", "company"), ("deals", "deal"), ("activities", "activity"),
                      ("tasks", "task, done or open,")):
     app.command(_kind, epilog=f"Example: salescrm export {_kind} --output {_kind}.csv")(_command(_kind, _what))

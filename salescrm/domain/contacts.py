@@ -132,9 +132,14 @@ def lead_source_conditions(channel: str | None, source: str | None) -> list:
 
 def list_contacts(
     session: Session, *, company: str | None = None, channel: str | None = None, source: str | None = None,
-    limit: int | None = None,
+    limit: int | None = None, consented: str | None = None,
 ) -> list[Contact]:
+    """Contacts by name; `consented`: only those whose latest event for that purpose grants it."""
     stmt = select(Contact).where(*lead_source_conditions(channel, source)).order_by(Contact.last_name, Contact.first_name, Contact.id)
+    if consented:
+        from salescrm.domain import consent
+
+        stmt = stmt.where(consent.consented(consent.parse_purpose(consented)))
     if company:
         found = refs.company(session, company)
         stmt = stmt.join(ContactCompany, ContactCompany.contact_id == Contact.id).where(

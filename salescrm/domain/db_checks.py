@@ -131,10 +131,12 @@ MAX_LISTED = 50
 # The triggers that keep the journal append-only (migrations 0002 and 0005), by backend: (table, trigger).
 JOURNAL_TRIGGERS = {
     "sqlite": (("journal", "journal_no_update"), ("journal", "journal_no_delete"),
-               ("journal_field", "journal_field_no_delete"), ("journal_field", "journal_field_erase_only")),
+               ("journal_field", "journal_field_no_delete"), ("journal_field", "journal_field_erase_only"),
+               ("consent_event", "consent_event_no_update"), ("consent_event", "consent_event_no_delete")),
     "postgresql": (("journal", "journal_append_only"), ("journal_field", "journal_field_erase_only"),
                    ("journal", "journal_no_truncate"), ("journal_field", "journal_field_no_truncate"),
-                   ("journal_head", "journal_head_no_truncate")),
+                   ("journal_head", "journal_head_no_truncate"), ("consent_event", "consent_event_ledger"),
+                   ("consent_event", "consent_event_no_truncate")),
 }
 
 

@@ -103,17 +103,41 @@ def _contacts(session: Session) -> Iterator[dict]:
         yield from contact_objects(session, chunk)
 
 
-def _by_id(session: Session, model) -> Iterator[list]:
+def _by_id(session: Session, model, *conditions) -> Iterator[list]:
     """The rows of `model` by id, a chunk at a time, each chunk let go of before the next is read."""
     last = 0
     while True:
-        chunk = list(session.exec(select(model).where(model.id > last).order_by(model.id).limit(_CHUNK)).all())
+        chunk = list(session.exec(select(model).where(model.id > last, *conditions).order_by(model.id).limit(_CHUNK)).all())
         if not chunk:
             return
         yield chunk
         last = chunk[-1].id
         for row in chunk:
             session.expunge(row)
+
+
+def marketing_contacts(session: Session, exported: list[int]) -> Iterator[dict]:
+    """The contacts whose latest marketing consent event grants it, as `records`; their ids go to `exported`."""
+    from salescrm.domain import consent
+    from salescrm.domain.views import contact_objects
+    from salescrm.store.models import Contact
+
+    for chunk in _by_id(session, Contact, consent.consented("marketing")):
+        for obj in contact_objects(session, chunk):
+            exported.append(obj["id"])
+            yield obj
+
+
+def record_marketing_export(session: Session, contact_ids: list[int]) -> None:
+    """Keep who exported which contacts for marketing, and when (the audit's `marketing-after-withdrawal`)."""
+    from salescrm.domain.actors import actor_of
+    from salescrm.store.models import MarketingExport, MarketingExportContact
+
+    export = MarketingExport(by=actor_of(session), reason=session.info.get("reason"), contacts=len(contact_ids))
+    session.add(export)
+    session.flush()
+    session.add_all(MarketingExportContact(export_id=export.id, contact_id=i) for i in contact_ids)
+    session.flush()
 
 
 _READERS = {"companies": _companies, "contacts": _contacts, "deals": _deals, "activities": _activities, "tasks": _tasks}

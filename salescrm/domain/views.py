@@ -302,6 +302,11 @@ def contact_object(session: Session, contact: Contact) -> dict:
             .order_by(Deal.id.desc())
         ).all()
     ]
+    from salescrm.domain import consent
+
+    ledger = consent.events(session, contact.id)
+    obj["consent"] = [consent.event_object(e) for e in ledger]
+    obj["consent_state"] = consent.state_of(ledger)
     return obj
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from salescrm.store.models import (
     Activity,
     Company,
+    ConsentEvent,
     Contact,
     ContactCompany,
     Deal,
@@ -29,6 +30,7 @@ from salescrm.store.models import (
     JournalEntry,
     JournalField,
     JournalHead,
+    MarketingExport,
     Setting,
     SurveyAnswer,
     Task,
@@ -106,6 +108,11 @@ _RECORDS = {
         "qualifying_understood": ("qualifying_understood", None), "clean_data": ("clean_data", None),
         "reports": ("reports", None), "score": ("score", None),
     }),
+    ConsentEvent: ("consent_event", "id", {
+        "contact_id": ("contact", None), "purpose": ("purpose", None), "state": ("state", None), "basis": ("basis", None),
+        "source": ("source", None), "wording_version": ("wording_version", None), "at": ("at", _iso_utc),
+    }),
+    MarketingExport: ("marketing_export", "id", {"contacts": ("contacts", None)}),
     Task: ("task", "id", {
         "title": ("title", None), "kind": ("kind", None), "due": ("due", _iso_utc), "owner_id": ("owner", "owner"),
         "owner_login": ("owner_login", None), "deal_id": ("deal", None), "company_id": ("company", None),

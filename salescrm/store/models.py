@@ -233,7 +233,8 @@ def declare_partial_indexes() -> None:
 # Ledgers: tables whose rows are appended and never changed (the journal's, the stage history, the
 # self-assessment's answers). Reps may only read them and add to them (`salescrm db grants`); a new table
 # of that kind is named here. `journal_head` is the chain's one-row head: appends lock it and move it.
-LEDGERS = ("journal", "journal_field", "stage_change", "survey_answer")
+LEDGERS = ("journal", "journal_field", "stage_change", "survey_answer", "consent_event", "marketing_export",
+           "marketing_export_contact")
 HEAD_TABLES = ("journal_head",)  # select and update only
 READ_ONLY_TABLES = ("setting", "alembic_version")  # the administrator's: `init` and the migrations write them
 
@@ -242,7 +243,8 @@ READ_ONLY_TABLES = ("setting", "alembic_version")  # the administrator's: `init`
 # commands: the journal's (written by every write, read by `journal`), the survey's, the settings, the
 # distinct-companies decisions. They are declared in store/tables_on_demand.py when first named here,
 # so `from salescrm.store.models import Setting` works as for any other table.
-ON_DEMAND = ("SurveyAnswer", "Setting", "DistinctCompanies", "JournalEntry", "JournalField", "JournalHead")
+ON_DEMAND = ("SurveyAnswer", "Setting", "DistinctCompanies", "JournalEntry", "JournalField", "JournalHead",
+             "ConsentEvent", "MarketingExport", "MarketingExportContact")
 
 
 def __getattr__(name: str):

@@ -1,8 +1,8 @@
 """The tables few commands use, declared when salescrm.store.models first names one (see ON_DEMAND there).
 
 The journal's tables (every write appends to them; `journal show|verify` reads them), the CRM
-self-assessment's answers (`audit survey`), the database's settings (its currency) and the decisions
-that two companies are distinct (`--distinct-from`). Same metadata, same rules as store/models.py.
+self-assessment's answers (`audit survey`), the database's settings (its currency), the decisions
+that two companies are distinct (`--distinct-from`), and the consent ledger with the marketing exports. Same metadata, same rules as store/models.py.
 """
 
 from __future__ import annotations
@@ -50,6 +50,43 @@ class DistinctCompanies(SQLModel, table=True):
     reason: str = Field(max_length=2000)
     decided_by: str = Field(max_length=200)
     decided_at: datetime = _time(default_factory=utcnow)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One event of a contact's consent ledger (`contact consent`): granted or withdrawn, for a purpose,
+    on a lawful basis. Never changed nor removed (triggers, as for the journal): the current state is the
+    latest event per purpose."""
+
+    __tablename__ = "consent_event"
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    purpose: str = Field(max_length=40)
+    state: str = Field(max_length=20)  # granted | withdrawn
+    basis: str | None = Field(default=None, max_length=40)  # consent | legitimate-interest | contract
+    source: str = Field(max_length=300)  # where it was given: "Email Marketing Consent form"
+    wording_version: str | None = Field(default=None, max_length=100)
+    at: datetime = _time()  # when the person gave or withdrew it
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _time(default_factory=utcnow)
+
+
+class MarketingExport(SQLModel, table=True):
+    """An `export contacts --for-marketing`: who exported the consented contacts, when and why."""
+
+    __tablename__ = "marketing_export"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(default_factory=utcnow)
+    by: str = Field(max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+    contacts: int
+
+
+class MarketingExportContact(SQLModel, table=True):
+    """A contact that a marketing export held."""
+
+    __tablename__ = "marketing_export_contact"
+    export_id: int = Field(foreign_key="marketing_export.id", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
 
 
 class JournalEntry(SQLModel, table=True):

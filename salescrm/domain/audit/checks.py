@@ -6,6 +6,8 @@ from salescrm.domain.audit import deals as d
 from salescrm.domain.audit.base import ERROR, WARNING, Check
 from salescrm.errors import InvalidValue
 
+NO_BASIS_DAYS = 30  # a contact's grace period before `no-lawful-basis` reports them
+
 CHECKS: dict[str, Check] = {c.id: c for c in (
     Check("deal-name", ERROR, "deal", "SP-009-001 deal naming: `<CC> <Company> <description>`; lost deals renamed `Lost ...`",
           find=d.deal_names),
@@ -29,6 +31,10 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
           describe=d.describe_no_next_step),
     Check("unknown-value", ERROR, "any", "values salescrm did not write: a stage, class, owner, role, status or type "
           "that the process does not know (domain/known_values.py)"),
+    Check("marketing-after-withdrawal", ERROR, "contact", "GDPR article 21: no marketing to a contact who withdrew "
+          "their consent; a marketing export (`export contacts --for-marketing`) after the withdrawal held them"),
+    Check("no-lawful-basis", WARNING, "contact", "GDPR article 6: a lawful basis recorded for each contact (`contact consent`) "
+          f"within {NO_BASIS_DAYS} days of their creation"),
 )}
 CHECK_IDS = tuple(CHECKS)
 PHASES = ("deal names", "companies", "contacts", "deal checks")  # what `run_audit` reports to its progress callback

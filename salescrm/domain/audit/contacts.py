@@ -45,6 +45,24 @@ def contact_checks(ctx: Context, wanted: set[str], owners: dict[int, str]) -> It
             if not (r.job_title or "").strip():
                 yield finding("missing-field", r.id, f"Contact {r.id} '{names[r.id]}' has no job title.",
                               f"salescrm contact edit {r.id} --job-title ...")
+    if "no-lawful-basis" in wanted:
+        from datetime import timedelta
+
+        from salescrm.domain import consent, times
+        from salescrm.domain.audit.checks import NO_BASIS_DAYS
+
+        for contact in consent.without_lawful_basis(ctx.session, times.now() - timedelta(days=NO_BASIS_DAYS)):
+            yield finding("no-lawful-basis", contact.id, f"Contact {contact.id} '{names[contact.id]}' has no lawful basis "
+                          f"recorded {NO_BASIS_DAYS} days after their creation.",
+                          f"salescrm contact consent {contact.id} --granted --basis BASIS --source SOURCE")
+    if "marketing-after-withdrawal" in wanted:
+        from salescrm.domain import consent
+        from salescrm.domain.views import iso
+
+        for contact_id, export_id, at in consent.exported_after_withdrawal(ctx.session):
+            yield finding("marketing-after-withdrawal", contact_id, f"Contact {contact_id} '{names[contact_id]}' had withdrawn "
+                          f"their marketing consent, and marketing export {export_id} of {iso(at)} held them.",
+                          f"salescrm contact show {contact_id}")
     if "orphan" in wanted:
         linked = sa.select(ContactCompany.contact_id).distinct()
         for (cid,) in conn.execute(sa.select(Contact.id).where(Contact.id.not_in(linked)).order_by(Contact.id)):
