@@ -2,14 +2,16 @@
 know, put there by SQL or another tool. Readers show such a value as stored and never drop its record;
 the check `unknown-value` (in `db check` and `audit`) names the record, the field and the value.
 
-Every field with a closed set of values is listed once, in `FIELDS` (and every reference that must
-point at a record, in `REFERENCES`): the check reads its SQL from there.
+Every field with a closed set of values is listed once, in `known_fields()` (and every reference that must
+point at a record, in `references()`): the check reads its SQL from there. Both are built when the check
+first runs: their column expressions cost start-up time that `deal show` and the lists do not need.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -19,7 +21,12 @@ from salescrm import process
 from salescrm.store.models import Activity, Company, Contact, Deal, GateValue, StageChange, Task, TeamMember
 
 CHECK = "unknown-value"
-_OWNER = aliased(TeamMember, name="known_owner")
+
+
+@cache
+def _owner():
+    """The deal owner joined into the check's queries."""
+    return aliased(TeamMember, name="known_owner")
 
 
 @dataclass(frozen=True)
@@ -34,28 +41,31 @@ class KnownField:
     fix: Callable[[int], str] | None = None
 
 
-FIELDS: tuple[KnownField, ...] = (
-    KnownField("deal", Deal.stage, process.STAGE_NAMES, "stage", Deal.id, Deal.name),
-    KnownField("deal", Deal.pipeline, (process.PIPELINE,), "pipeline", Deal.id, Deal.name),
-    KnownField("deal", Deal.deal_class, process.DEAL_CLASSES, "deal class", Deal.id, Deal.name, blank_is_missing=True,
-               fix=lambda i: f"salescrm deal edit {i} --class CLASS --reason ..."),
-    KnownField("deal", Deal.lost_reason_category, process.LOST_CATEGORIES, "lost reason category", Deal.id, Deal.name,
-               fix=lambda i: f"salescrm deal edit {i} --lost-category CATEGORY --reason ..."),
-    KnownField("deal", Deal.lost_from_stage, tuple(s.name for s in process.PIPELINE_STAGES), "stage", Deal.id, Deal.name),
-    KnownField("deal", GateValue.key, process.GATE_KEYS, "gate key", GateValue.deal_id),
-    KnownField("deal", GateValue.stage, process.STAGE_NAMES, "stage", GateValue.deal_id),
-    KnownField("stage change", StageChange.to_stage, process.STAGE_NAMES, "stage", StageChange.id),
-    KnownField("stage change", StageChange.from_stage, process.STAGE_NAMES, "stage", StageChange.id),
-    KnownField("company", Company.lead_status, process.LEAD_STATUSES, "lead status", Company.id, Company.name,
-               fix=lambda i: f"salescrm company set-status {i} STATUS --reason ..."),
-    KnownField("contact", Contact.channel, process.LEAD_CHANNELS, "lead channel", Contact.id,
-               Contact.first_name + " " + Contact.last_name),
-    KnownField("team member", TeamMember.role, tuple(process.ROLE_TITLES), "role", TeamMember.id, TeamMember.name),
-    KnownField("activity", Activity.type, process.ACTIVITY_TYPES, "activity type", Activity.id),
-    KnownField("activity", Activity.direction, process.DIRECTIONS, "direction", Activity.id),
-    KnownField("task", Task.kind, (process.TASK, process.FOLLOW_UP), "task kind", Task.id, Task.title),
-    KnownField("task", Task.closed_as, (process.CLOSED_AS_WON, process.CLOSED_AS_LOST), "closing", Task.id, Task.title),
-)
+@cache
+def known_fields() -> tuple[KnownField, ...]:
+    """Every stored field with a closed set of values."""
+    return (
+        KnownField("deal", Deal.stage, process.STAGE_NAMES, "stage", Deal.id, Deal.name),
+        KnownField("deal", Deal.pipeline, (process.PIPELINE,), "pipeline", Deal.id, Deal.name),
+        KnownField("deal", Deal.deal_class, process.DEAL_CLASSES, "deal class", Deal.id, Deal.name, blank_is_missing=True,
+                   fix=lambda i: f"salescrm deal edit {i} --class CLASS --reason ..."),
+        KnownField("deal", Deal.lost_reason_category, process.LOST_CATEGORIES, "lost reason category", Deal.id, Deal.name,
+                   fix=lambda i: f"salescrm deal edit {i} --lost-category CATEGORY --reason ..."),
+        KnownField("deal", Deal.lost_from_stage, tuple(s.name for s in process.PIPELINE_STAGES), "stage", Deal.id, Deal.name),
+        KnownField("deal", GateValue.key, process.GATE_KEYS, "gate key", GateValue.deal_id),
+        KnownField("deal", GateValue.stage, process.STAGE_NAMES, "stage", GateValue.deal_id),
+        KnownField("stage change", StageChange.to_stage, process.STAGE_NAMES, "stage", StageChange.id),
+        KnownField("stage change", StageChange.from_stage, process.STAGE_NAMES, "stage", StageChange.id),
+        KnownField("company", Company.lead_status, process.LEAD_STATUSES, "lead status", Company.id, Company.name,
+                   fix=lambda i: f"salescrm company set-status {i} STATUS --reason ..."),
+        KnownField("contact", Contact.channel, process.LEAD_CHANNELS, "lead channel", Contact.id,
+                   Contact.first_name + " " + Contact.last_name),
+        KnownField("team member", TeamMember.role, tuple(process.ROLE_TITLES), "role", TeamMember.id, TeamMember.name),
+        KnownField("activity", Activity.type, process.ACTIVITY_TYPES, "activity type", Activity.id),
+        KnownField("activity", Activity.direction, process.DIRECTIONS, "direction", Activity.id),
+        KnownField("task", Task.kind, (process.TASK, process.FOLLOW_UP), "task kind", Task.id, Task.title),
+        KnownField("task", Task.closed_as, (process.CLOSED_AS_WON, process.CLOSED_AS_LOST), "closing", Task.id, Task.title),
+    )
 
 
 @dataclass(frozen=True)
@@ -68,10 +78,13 @@ class Reference:
     fix: Callable[[int], str] | None = None
 
 
-REFERENCES: tuple[Reference, ...] = (
-    Reference(Deal.owner_id, TeamMember, "owner", lambda i: f"salescrm deal edit {i} --owner NAME --reason ..."),
-    Reference(Deal.company_id, Company, "company"),
-)
+@cache
+def references() -> tuple[Reference, ...]:
+    """Every reference that must point at a record."""
+    return (
+        Reference(Deal.owner_id, TeamMember, "owner", lambda i: f"salescrm deal edit {i} --owner NAME --reason ..."),
+        Reference(Deal.company_id, Company, "company"),
+    )
 
 
 def _a(what: str) -> str:
@@ -89,7 +102,7 @@ def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
 
     conn = session.connection()
     tables: dict[sa.Table, list[KnownField]] = {}
-    for f in FIELDS:  # the fields of a table in one scan
+    for f in known_fields():  # the fields of a table in one scan
         if owner_id is None or f.record_type == "deal":
             tables.setdefault(f.column.table, []).append(f)
     for fields in tables.values():
@@ -107,11 +120,12 @@ def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
                 yield Finding(CHECK, ERROR, f.record_type, row.record_id, row.record_name or label, row.owner,
                               f"{label}: {f.column.name} {_quoted(value)} is not {_a(f.what)} salescrm knows.",
                               f.fix(row.record_id) if f.fix else None)
-    for ref in REFERENCES:
+    owner = _owner()
+    for ref in references():
         target = aliased(ref.target)
         stmt = (sa.select(Deal.id.label("record_id"), Deal.name.label("record_name"), ref.column.label("value"),
-                          _OWNER.name.label("owner"))
-                .select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+                          owner.name.label("owner"))
+                .select_from(Deal).outerjoin(owner, owner.id == Deal.owner_id)
                 .outerjoin(target, target.id == ref.column).where(target.id.is_(None)))
         if owner_id is not None:
             stmt = stmt.where(Deal.owner_id == owner_id)
@@ -130,13 +144,14 @@ def _unknown(f: KnownField):
 def _field_select(f: KnownField, values: list):
     table = f.column.table
     columns = [f.record_id.label("record_id"), *values]
+    owner = _owner()
     if table is Deal.__table__:
-        return sa.select(*columns, Deal.name.label("record_name"), _OWNER.name.label("owner")) \
-            .select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+        return sa.select(*columns, Deal.name.label("record_name"), owner.name.label("owner")) \
+            .select_from(Deal).outerjoin(owner, owner.id == Deal.owner_id)
     if table is GateValue.__table__:
-        return sa.select(*columns, Deal.name.label("record_name"), _OWNER.name.label("owner")) \
+        return sa.select(*columns, Deal.name.label("record_name"), owner.name.label("owner")) \
             .select_from(GateValue).outerjoin(Deal, Deal.id == GateValue.deal_id) \
-            .outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+            .outerjoin(owner, owner.id == Deal.owner_id)
     name = (f.name if f.name is not None else sa.null()).label("record_name")
     return sa.select(*columns, name, sa.null().label("owner")).select_from(table)
 

@@ -2,14 +2,14 @@
 and branch names ("Novartis Spain") that point at an existing company.
 
 Standard library only at import: `countries` (and so pycountry) is imported lazily by
-`countries_named`, and cleanco by `legalforms` when its terms are first needed.
+`countries_named`, and `legalforms` (its patterns and, when its terms are first needed, cleanco) by
+the functions that read legal forms, so that a look-up by name or id (`deal show 1`) does not pay for it.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-from salescrm.domain import legalforms
 from salescrm.process import LOST_PREFIX
 
 # --- Comparison keys ---------------------------------------------------------------
@@ -50,6 +50,8 @@ def without_lost_prefix(name: str) -> str:
 
 def legal_form_brand(name: str) -> str | None:
     """`name` without its trailing legal form(s) (`Bayer AG` -> `Bayer`); None if it has none."""
+    from salescrm.domain import legalforms
+
     return legalforms.legal_form_brand(name)
 
 
@@ -78,7 +80,7 @@ def branch_splits(name: str) -> list[tuple[str, str]]:
 def countries_named(words: list[str]) -> list[str]:
     """The alpha-2 codes of the countries that `words` name (a code only if upper case, and not a
     legal form: `AG` is Aktiengesellschaft, not Antigua and Barbuda)."""
-    from salescrm.domain import countries
+    from salescrm.domain import countries, legalforms
 
     index = countries.country_index()
     found = []

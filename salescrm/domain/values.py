@@ -6,6 +6,7 @@ that says what to type instead. Pure functions: no session, no printing.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,10 +19,11 @@ MAX_TEXT = 2000  # the longest free text of any column (a summary, a reason): wh
 # An amount: digits, optionally grouped by three with one kind of thousands separator (a comma, a space,
 # a no-break space U+00A0 or a narrow no-break space U+202F), and optionally a point with one or two
 # decimals: 12000, 12,000, 12 000, 12,000.50, 12000.5.
-_AMOUNT = re.compile(r"^(?:\d+|\d{1,3}(?P<sep>[, \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*)(?:\.\d{1,2})?$")
+# Patterns are compiled when first used (re's own cache), not at import: each costs start-up time.
+_AMOUNT = r"^(?:\d+|\d{1,3}(?P<sep>[, \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*)(?:\.\d{1,2})?$"
 _SEPARATORS = str.maketrans("", "", ", \u00a0\u202f")
 # Either a thousands point or a decimal comma (12.000, 12,50): what was meant cannot be told.
-_AMBIGUOUS = re.compile(r"\.\d{3}(?!\d)|,\d{1,2}(?!\d)")
+_AMBIGUOUS = r"\.\d{3}(?!\d)|,\d{1,2}(?!\d)"
 
 
 # --- The characters typed text may hold ----------------------------------------------------------
@@ -34,12 +36,17 @@ _AMBIGUOUS = re.compile(r"\.\d{3}(?!\d)|,\d{1,2}(?!\d)")
 MULTILINE_FIELDS = ("summary", "note", "reason", "description", "lost reason")
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _CONTROLS = "\x00-\x09\x0b-\x1f\x7f-\x9f"
-_REFUSED = {
-    (False, False): re.compile(f"[{_CONTROLS}\n\ud800-\udfff]"),
-    (True, False): re.compile(f"[{_CONTROLS}\ud800-\udfff]"),
-    (False, True): re.compile(f"[{_CONTROLS}\n\ud800-\udfff{BIDI_CONTROLS}]"),
-    (True, True): re.compile(f"[{_CONTROLS}\ud800-\udfff{BIDI_CONTROLS}]"),
-}
+
+
+@functools.cache
+def _refused(lines: bool, name: bool) -> re.Pattern:
+    """The characters refused in typed text: the controls, lone surrogates (bytes that are not UTF-8),
+    a newline unless the text may span `lines`, and in a `name` the bidirectional controls."""
+    newline = "" if lines else "\n"
+    bidi = BIDI_CONTROLS if name else ""
+    return re.compile(f"[{_CONTROLS}{newline}\ud800-\udfff{bidi}]")
+
+
 _CONTROL_NAMES = {"\x1b": "ESC", "\x07": "BEL", "\x08": "backspace", "\r": "carriage return", "\x7f": "DEL",
                   "\x9b": "CSI", "\x9d": "OSC"}
 
@@ -50,7 +57,7 @@ def plain_text(value: str, label: str, *, lines: bool = False, name: bool = Fals
     or, in a `name`, a bidirectional control. NUL and lone surrogates (bytes that are not UTF-8) are
     refused with their own words: the two backends would disagree on them."""
     value = value.replace("\r\n", "\n")
-    found = _REFUSED[lines, name].search(value)
+    found = _refused(lines, name).search(value)
     if found is None:
         return value
     ch = found.group()
@@ -127,10 +134,10 @@ def check_key_length(key: str, label: str, max_length: int) -> None:
 def parse_amount(value: str | int | float | Decimal, label: str = "Amount") -> int:
     """An amount in currency units (`12000`, `12,000`, `12 000`, `12000.50`) to cents."""
     text = str(value).strip()
-    if not _AMOUNT.match(text):
+    if not re.match(_AMOUNT, text):
         if text.startswith("-"):
             raise InvalidValue(f"{label} cannot be negative: give 0 or more, e.g. 12000.")
-        if _AMBIGUOUS.search(text):
+        if re.search(_AMBIGUOUS, text):
             raise InvalidValue(
                 f"{label} '{value}' is ambiguous: write 12000 (twelve thousand) or 12.00 (twelve)."
             )
