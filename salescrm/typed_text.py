@@ -8,6 +8,7 @@ beside errors.py, below all three. Standard library only.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from salescrm.errors import InvalidValue
@@ -21,12 +22,17 @@ MAX_TEXT = 2000  # the longest free text of any column (a summary, a reason): wh
 MULTILINE_FIELDS = ("summary", "note", "reason", "description", "lost reason")
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _CONTROLS = "\x00-\x09\x0b-\x1f\x7f-\x9f"
-_REFUSED = {
-    (False, False): re.compile(f"[{_CONTROLS}\n\ud800-\udfff]"),
-    (True, False): re.compile(f"[{_CONTROLS}\ud800-\udfff]"),
-    (False, True): re.compile(f"[{_CONTROLS}\n\ud800-\udfff{BIDI_CONTROLS}]"),
-    (True, True): re.compile(f"[{_CONTROLS}\ud800-\udfff{BIDI_CONTROLS}]"),
-}
+
+
+@functools.cache
+def _refused(lines: bool, name: bool) -> re.Pattern:
+    """The characters refused in typed text: the controls, lone surrogates (bytes that are not UTF-8),
+    a newline unless the text may span `lines`, and in a `name` the bidirectional controls."""
+    newline = "" if lines else "\n"
+    bidi = BIDI_CONTROLS if name else ""
+    return re.compile(f"[{_CONTROLS}{newline}\ud800-\udfff{bidi}]")
+
+
 _CONTROL_NAMES = {"\x1b": "ESC", "\x07": "BEL", "\x08": "backspace", "\r": "carriage return", "\x7f": "DEL",
                   "\x9b": "CSI", "\x9d": "OSC"}
 
@@ -37,7 +43,7 @@ def plain_text(value: str, label: str, *, lines: bool = False, name: bool = Fals
     or, in a `name`, a bidirectional control. NUL and lone surrogates (bytes that are not UTF-8) are
     refused with their own words: the two backends would disagree on them."""
     value = value.replace("\r\n", "\n")
-    found = _REFUSED[lines, name].search(value)
+    found = _refused(lines, name).search(value)
     if found is None:
         return value
     ch = found.group()

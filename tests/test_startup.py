@@ -30,7 +30,7 @@ SALESCRM = {
 # The process, for the help texts that list its stages and keys: the shipped file, parsed with stdlib tomllib.
 PROCESS = {"salescrm.process", "salescrm.process.common", "salescrm.process.model", "salescrm.process.load",
            "salescrm.process.reader", "salescrm.process.rules"}
-DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts", "salescrm.cli.tasks"} | PROCESS
+DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts"} | PROCESS
 # Third-party packages (top-level names). Nothing from the database, prompt or data libraries.
 THIRD_PARTY = {
     "typer", "annotated_doc", "typing_extensions",  # Typer and what it imports itself

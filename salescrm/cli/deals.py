@@ -13,8 +13,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, Runtime, limit_option, no_limit, reason_option, runtime
-from salescrm.cli.tasks import DUE_HELP
+from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, reason_option, runtime
 
 app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 

@@ -105,6 +105,11 @@ class Runtime:
         return {"actor": current_user(), "command": self.command_line(), "reason": reason}
 
 
+# What a due time may be (`task add --due`, `deal advance --next-step-due`); here, so that the deal group
+# does not import the task group for one line of help.
+DUE_HELP = "A date (2027-01-15: the end of that day, local time), a time (2027-01-15 10:00) or a duration from now (2h, 3d)."
+
+
 def reason_option():
     """`--reason TEXT`, which every write command takes (quality systems ask why a record changed)."""
     return typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal).")

@@ -10,14 +10,13 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
+from salescrm.cli.runtime import DUE_HELP, Needs, limit_option, no_limit, reason_option, runtime
 
 app = typer.Typer(
     epilog="Example: salescrm task list --mine --overdue",
     no_args_is_help=True,
 )
 
-DUE_HELP = "A date (2027-01-15: the end of that day, local time), a time (2027-01-15 10:00) or a duration from now (2h, 3d)."
 FOLLOW_UP_ENV = "SALESCRM_FOLLOW_UP_IN"
 
 

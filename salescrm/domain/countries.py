@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from salescrm.domain import legalforms
 from salescrm.domain.naming import name_key
 from salescrm.errors import InvalidValue
 
@@ -48,6 +47,8 @@ def parse_country(value: str) -> str:
 def countries_named(words: list[str]) -> list[str]:
     """The alpha-2 codes of the countries that `words` name (a code only if upper case, and not a
     legal form: `AG` is Aktiengesellschaft, not Antigua and Barbuda)."""
+    from salescrm.domain import legalforms
+
     index = country_index()
     found = []
     if len(words) == 1 and words[0].isalpha() and words[0].isupper() and not legalforms.is_legal_form(words[0]):

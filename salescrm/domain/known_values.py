@@ -3,21 +3,21 @@ know, put there by SQL or another tool. Readers show such a value as stored and 
 the check `unknown-value` (in `db check` and `audit`: domain/audit/unknown_values.py) names the record,
 the field and the value.
 
-Every field with a closed set of values is listed once, in `FIELDS` (and every reference that must
-point at a record, in `REFERENCES`): the check reads its SQL from there.
+Every field with a closed set of values is listed once, in `known_fields()` (and every reference that must
+point at a record, in `references()`): the check reads its SQL from there. Both are built when the check
+first runs: their column expressions cost start-up time that `deal show` and the lists do not need.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 
 from salescrm import process
 from salescrm.store.models import Activity, Company, Contact, Deal, GateValue, StageChange, Task, TeamMember
-
-
 
 @dataclass(frozen=True)
 class KnownField:
@@ -31,28 +31,31 @@ class KnownField:
     fix: Callable[[int], str] | None = None
 
 
-FIELDS: tuple[KnownField, ...] = (
-    KnownField("deal", Deal.stage, process.STAGE_NAMES, "stage", Deal.id, Deal.name),
-    KnownField("deal", Deal.pipeline, (process.PIPELINE,), "pipeline", Deal.id, Deal.name),
-    KnownField("deal", Deal.deal_class, process.DEAL_CLASSES, "deal class", Deal.id, Deal.name, blank_is_missing=True,
-               fix=lambda i: f"salescrm deal edit {i} --class CLASS --reason ..."),
-    KnownField("deal", Deal.lost_reason_category, process.LOST_CATEGORIES, "lost reason category", Deal.id, Deal.name,
-               fix=lambda i: f"salescrm deal edit {i} --lost-category CATEGORY --reason ..."),
-    KnownField("deal", Deal.lost_from_stage, tuple(s.name for s in process.PIPELINE_STAGES), "stage", Deal.id, Deal.name),
-    KnownField("deal", GateValue.key, process.GATE_KEYS, "gate key", GateValue.deal_id),
-    KnownField("deal", GateValue.stage, process.STAGE_NAMES, "stage", GateValue.deal_id),
-    KnownField("stage change", StageChange.to_stage, process.STAGE_NAMES, "stage", StageChange.id),
-    KnownField("stage change", StageChange.from_stage, process.STAGE_NAMES, "stage", StageChange.id),
-    KnownField("company", Company.lead_status, process.LEAD_STATUSES, "lead status", Company.id, Company.name,
-               fix=lambda i: f"salescrm company set-status {i} STATUS --reason ..."),
-    KnownField("contact", Contact.channel, process.LEAD_CHANNELS, "lead channel", Contact.id,
-               Contact.first_name + " " + Contact.last_name),
-    KnownField("team member", TeamMember.role, tuple(process.ROLE_TITLES), "role", TeamMember.id, TeamMember.name),
-    KnownField("activity", Activity.type, process.ACTIVITY_TYPES, "activity type", Activity.id),
-    KnownField("activity", Activity.direction, process.DIRECTIONS, "direction", Activity.id),
-    KnownField("task", Task.kind, (process.TASK, process.FOLLOW_UP), "task kind", Task.id, Task.title),
-    KnownField("task", Task.closed_as, (process.CLOSED_AS_WON, process.CLOSED_AS_LOST), "closing", Task.id, Task.title),
-)
+@cache
+def known_fields() -> tuple[KnownField, ...]:
+    """Every stored field with a closed set of values."""
+    return (
+        KnownField("deal", Deal.stage, process.STAGE_NAMES, "stage", Deal.id, Deal.name),
+        KnownField("deal", Deal.pipeline, (process.PIPELINE,), "pipeline", Deal.id, Deal.name),
+        KnownField("deal", Deal.deal_class, process.DEAL_CLASSES, "deal class", Deal.id, Deal.name, blank_is_missing=True,
+                   fix=lambda i: f"salescrm deal edit {i} --class CLASS --reason ..."),
+        KnownField("deal", Deal.lost_reason_category, process.LOST_CATEGORIES, "lost reason category", Deal.id, Deal.name,
+                   fix=lambda i: f"salescrm deal edit {i} --lost-category CATEGORY --reason ..."),
+        KnownField("deal", Deal.lost_from_stage, tuple(s.name for s in process.PIPELINE_STAGES), "stage", Deal.id, Deal.name),
+        KnownField("deal", GateValue.key, process.GATE_KEYS, "gate key", GateValue.deal_id),
+        KnownField("deal", GateValue.stage, process.STAGE_NAMES, "stage", GateValue.deal_id),
+        KnownField("stage change", StageChange.to_stage, process.STAGE_NAMES, "stage", StageChange.id),
+        KnownField("stage change", StageChange.from_stage, process.STAGE_NAMES, "stage", StageChange.id),
+        KnownField("company", Company.lead_status, process.LEAD_STATUSES, "lead status", Company.id, Company.name,
+                   fix=lambda i: f"salescrm company set-status {i} STATUS --reason ..."),
+        KnownField("contact", Contact.channel, process.LEAD_CHANNELS, "lead channel", Contact.id,
+                   Contact.first_name + " " + Contact.last_name),
+        KnownField("team member", TeamMember.role, tuple(process.ROLE_TITLES), "role", TeamMember.id, TeamMember.name),
+        KnownField("activity", Activity.type, process.ACTIVITY_TYPES, "activity type", Activity.id),
+        KnownField("activity", Activity.direction, process.DIRECTIONS, "direction", Activity.id),
+        KnownField("task", Task.kind, (process.TASK, process.FOLLOW_UP), "task kind", Task.id, Task.title),
+        KnownField("task", Task.closed_as, (process.CLOSED_AS_WON, process.CLOSED_AS_LOST), "closing", Task.id, Task.title),
+    )
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,13 @@ class Reference:
     fix: Callable[[int], str] | None = None
 
 
-REFERENCES: tuple[Reference, ...] = (
-    Reference(Deal.owner_id, TeamMember, "owner", lambda i: f"salescrm deal edit {i} --owner NAME --reason ..."),
-    Reference(Deal.company_id, Company, "company"),
-)
+@cache
+def references() -> tuple[Reference, ...]:
+    """Every reference that must point at a record."""
+    return (
+        Reference(Deal.owner_id, TeamMember, "owner", lambda i: f"salescrm deal edit {i} --owner NAME --reason ..."),
+        Reference(Deal.company_id, Company, "company"),
+    )
 
 
 _STAGES = {s.name: s for s in process.STAGES}

@@ -1,15 +1,15 @@
 """Names of companies and deals: comparison keys, the SP-009-001 deal name and legal forms.
 
 Branch names ("Novartis Spain") are read in company_names.py, the countries a name's words name in
-countries.py. Standard library only at import: cleanco is imported by `legalforms` when its terms
-are first needed.
+countries.py. Standard library only at import: `legalforms` (its patterns and, when its terms are first
+needed, cleanco) is imported by the functions that read legal forms, so that a look-up by name or id
+(`deal show 1`) does not pay for it.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-from salescrm.domain import legalforms
 from salescrm.process import LOST_PREFIX
 
 # --- Comparison keys ---------------------------------------------------------------
@@ -50,4 +50,6 @@ def without_lost_prefix(name: str) -> str:
 
 def legal_form_brand(name: str) -> str | None:
     """`name` without its trailing legal form(s) (`Bayer AG` -> `Bayer`); None if it has none."""
+    from salescrm.domain import legalforms
+
     return legalforms.legal_form_brand(name)

@@ -18,10 +18,11 @@ from salescrm.typed_text import clean_text
 # An amount: digits, optionally grouped by three with one kind of thousands separator (a comma, a space,
 # a no-break space U+00A0 or a narrow no-break space U+202F), and optionally a point with one or two
 # decimals: 12000, 12,000, 12 000, 12,000.50, 12000.5.
-_AMOUNT = re.compile(r"^(?:\d+|\d{1,3}(?P<sep>[, \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*)(?:\.\d{1,2})?$")
+# Patterns are compiled when first used (re's own cache), not at import: each costs start-up time.
+_AMOUNT = r"^(?:\d+|\d{1,3}(?P<sep>[, \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*)(?:\.\d{1,2})?$"
 _SEPARATORS = str.maketrans("", "", ", \u00a0\u202f")
 # Either a thousands point or a decimal comma (12.000, 12,50): what was meant cannot be told.
-_AMBIGUOUS = re.compile(r"\.\d{3}(?!\d)|,\d{1,2}(?!\d)")
+_AMBIGUOUS = r"\.\d{3}(?!\d)|,\d{1,2}(?!\d)"
 
 
 def clean_name(value: str | None, label: str, max_length: int) -> str:
@@ -45,10 +46,10 @@ def check_key_length(key: str, label: str, max_length: int) -> None:
 def parse_amount(value: str | int | float | Decimal, label: str = "Amount") -> int:
     """An amount in currency units (`12000`, `12,000`, `12 000`, `12000.50`) to cents."""
     text = str(value).strip()
-    if not _AMOUNT.match(text):
+    if not re.match(_AMOUNT, text):
         if text.startswith("-"):
             raise InvalidValue(f"{label} cannot be negative: give 0 or more, e.g. 12000.")
-        if _AMBIGUOUS.search(text):
+        if re.search(_AMBIGUOUS, text):
             raise InvalidValue(
                 f"{label} '{value}' is ambiguous: write 12000 (twelve thousand) or 12.00 (twelve)."
             )

@@ -1,6 +1,6 @@
 """The sales process as a file: SP-009-001 and GP-009, declared in `shipped/sp-009-001.toml`.
 
-- `model.py`: the process in memory (frozen dataclasses); `load.py`: a TOML file to a validated process,
+- `model.py`: the process in memory (dataclasses, never changed once loaded); `load.py`: a TOML file to a validated process,
   with each problem's key path (`reader.py`: its typed look-ups); `rules.py`: the gate rule kinds, each
   written once; `common.py`: the CRM's own vocabulary, which no process changes; `locate.py`: where a key
   path sits in a file's text; `views.py`: a process as `process show` gives it; `diff.py`: what a

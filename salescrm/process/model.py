@@ -1,10 +1,10 @@
-"""A process in memory: frozen dataclasses built and validated by `load.py` from a process file.
+"""A process in memory: dataclasses built and validated by `load.py` from a process file, never changed after.
 
 Standard library only: this is read by `deal --help` and shell completion. Mappings are kept as tuples of
-pairs (so that every object is immutable) with a `dict` view where one is looked up. Each method a
-dataclass generates is compiled when the module is imported, on every command, so these generate only
-`__init__` and the frozen guards: they compare by identity (`process diff` compares snapshots of plain
-values) and are never printed.
+pairs with a `dict` view where one is looked up. Each method a dataclass generates is compiled when the
+module is imported, on every command, so these generate only `__init__`: not the frozen guards, which
+tripled the import's cost (about 15 ms here); they compare by identity (`process diff` compares
+snapshots of plain values) and are never printed. Nothing assigns to them after `load.py` built them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Property:
     """A value kept on a record (today: the deal's gate values), with how it is typed and asked."""
 
@@ -46,7 +46,7 @@ class Property:
         return dict(self.default_by_class).get(deal_class or "", self.default)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Rule:
     """One rule of a gate: a kind (rules.py) and its parameters, with the property it reads resolved."""
 
@@ -71,7 +71,7 @@ class Rule:
         return (self,) if self.property else ()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class GateField:
     """A property as one gate rule reads it (the view the first release's gate code and prompts use)."""
 
@@ -90,7 +90,7 @@ def gate_field_of(rule: Rule) -> GateField:
     return GateField(p.key, FIELD_KIND[p.type], p.label, p.choices, rule.role, p, rule)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Gate:
     """What moving into a stage requires: its rules, and the one-line summary messages quote (`needs`).
 
@@ -101,7 +101,7 @@ class Gate:
     rules: tuple[Rule, ...]
     rule: str  # the stage's `needs`
 
-    @cached_property  # computed once (a frozen dataclass keeps it in its __dict__)
+    @cached_property  # computed once
     def fields(self) -> tuple[GateField, ...]:
         return tuple(gate_field_of(leaf) for r in self.rules for leaf in r.leaves())
 
@@ -119,7 +119,7 @@ class Gate:
         return any(r.kind == "number > 0" and r.field_name == "amount" for r in self.rules)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Stage:
     """A stage of a pipeline: its place is its position in the file."""
 
@@ -149,7 +149,7 @@ class Stage:
         return self.gate.rules if self.gate else ()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Pipeline:
     """A pipeline: its ordered stages, the lost one among them."""
 
@@ -195,7 +195,7 @@ class Pipeline:
         return list(self.path[self.rank(current) + 1 : self.rank(target) + 1])
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Role:
     """A GP-009 job description."""
 
@@ -203,7 +203,7 @@ class Role:
     title: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class LeadStatuses:
     """A company's lead statuses, and what moves them."""
 
@@ -217,7 +217,7 @@ class LeadStatuses:
     ladder: tuple[tuple[str, int], ...]  # automation moves a status only forward along it
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Lifecycle:
     """A contact's lifecycle values, and how they are derived."""
 
@@ -228,7 +228,7 @@ class Lifecycle:
     kept_after_loss_from: str | None = None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class DealNames:
     """How a deal is named."""
 
@@ -242,7 +242,7 @@ class DealNames:
         return " ".join(w for w in words if w)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Process:
     """A process: everything one process file declares."""
 

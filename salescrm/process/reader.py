@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Problem:
     path: str  # the TOML key path; "" for the whole file
     message: str

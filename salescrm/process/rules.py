@@ -18,7 +18,7 @@ from salescrm.process.model import Rule
 PLACEHOLDER = "…"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Value:
     """A property's value as rules read it. `stored` is None when not given."""
 
@@ -29,7 +29,7 @@ class Value:
     role: str | None = None  # member: the member's role code
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Context:
     """What a rule knows of the move besides the values."""
 
@@ -37,7 +37,7 @@ class Context:
     amount_cents: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Verdict:
     """Whether a rule is met, and what to say when a value given does not meet it."""
 
@@ -144,7 +144,7 @@ def member_with_role(rule: Rule, v: Value, ctx: Context) -> Verdict:
                           f"not {rule.role} ({titles[rule.role]}): name one with {_set(rule.key)}")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Kind:
     """A rule kind: its check, and what the loader requires of a rule of this kind."""
 

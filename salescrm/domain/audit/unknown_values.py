@@ -4,17 +4,23 @@ the fields and references domain/known_values.py lists, named with its record, i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from salescrm.domain.audit.base import CHUNK, ERROR, Finding
-from salescrm.domain.known_values import FIELDS, REFERENCES, KnownField
+from salescrm.domain.known_values import KnownField, known_fields, references
 from salescrm.store.models import Deal, GateValue, TeamMember
 
 CHECK = "unknown-value"
-_OWNER = aliased(TeamMember, name="known_owner")
+
+
+@cache
+def _owner():
+    """The deal owner joined into the check's queries."""
+    return aliased(TeamMember, name="known_owner")
 
 
 def _a(what: str) -> str:
@@ -30,7 +36,7 @@ def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
     (`audit --owner`), only those of that team member's deals."""
     conn = session.connection()
     tables: dict[sa.Table, list[KnownField]] = {}
-    for f in FIELDS:  # the fields of a table in one scan
+    for f in known_fields():  # the fields of a table in one scan
         if owner_id is None or f.record_type == "deal":
             tables.setdefault(f.column.table, []).append(f)
     for fields in tables.values():
@@ -48,11 +54,12 @@ def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
                 yield Finding(CHECK, ERROR, f.record_type, row.record_id, row.record_name or label, row.owner,
                               f"{label}: {f.column.name} {_quoted(value)} is not {_a(f.what)} salescrm knows.",
                               f.fix(row.record_id) if f.fix else None)
-    for ref in REFERENCES:
+    owner = _owner()
+    for ref in references():
         target = aliased(ref.target)
         stmt = (sa.select(Deal.id.label("record_id"), Deal.name.label("record_name"), ref.column.label("value"),
-                          _OWNER.name.label("owner"))
-                .select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+                          owner.name.label("owner"))
+                .select_from(Deal).outerjoin(owner, owner.id == Deal.owner_id)
                 .outerjoin(target, target.id == ref.column).where(target.id.is_(None)))
         if owner_id is not None:
             stmt = stmt.where(Deal.owner_id == owner_id)
@@ -71,13 +78,14 @@ def _unknown(f: KnownField):
 def _field_select(f: KnownField, values: list):
     table = f.column.table
     columns = [f.record_id.label("record_id"), *values]
+    owner = _owner()
     if table is Deal.__table__:
-        return sa.select(*columns, Deal.name.label("record_name"), _OWNER.name.label("owner")) \
-            .select_from(Deal).outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+        return sa.select(*columns, Deal.name.label("record_name"), owner.name.label("owner")) \
+            .select_from(Deal).outerjoin(owner, owner.id == Deal.owner_id)
     if table is GateValue.__table__:
-        return sa.select(*columns, Deal.name.label("record_name"), _OWNER.name.label("owner")) \
+        return sa.select(*columns, Deal.name.label("record_name"), owner.name.label("owner")) \
             .select_from(GateValue).outerjoin(Deal, Deal.id == GateValue.deal_id) \
-            .outerjoin(_OWNER, _OWNER.id == Deal.owner_id)
+            .outerjoin(owner, owner.id == Deal.owner_id)
     name = (f.name if f.name is not None else sa.null()).label("record_name")
     return sa.select(*columns, name, sa.null().label("owner")).select_from(table)
 
