@@ -23,7 +23,8 @@ ANCHOR = re.compile(r"^([0-9a-f-]{36}) (\d+):([0-9a-f]{64})$")
 def guards_down(db, backend):
     """Drop the journal's triggers for the block, then re-create them exactly as they were."""
     if backend == "sqlite":
-        saved = [sql for (sql,) in db.query("SELECT sql FROM sqlite_master WHERE type = 'trigger'")]
+        saved = [sql for (sql,) in db.query("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                            "AND tbl_name IN ('journal', 'journal_field', 'journal_head')")]
     else:
         saved = [d for (d,) in db.query(
             "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "

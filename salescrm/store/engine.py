@@ -31,6 +31,7 @@ _engines: dict[tuple[str, bool], sa.Engine] = {}  # (url, write): a read opens a
 _checked: set[str] = set()
 _warned: set[Path] = set()
 _inodes: dict[Path, int] = {}  # the file each SQLite write engine's connections were made to
+_schema_made: set[Path] = set()  # files whose schema this process created: the one that says "Created"
 _created: dict[Path, bool] = {}  # SQLite files this command made (True) or found empty (False):
 # said when it succeeds, removed (or emptied again) when it fails
 
@@ -123,13 +124,15 @@ def finish_command(succeeded: bool) -> None:
     salescrm writer is inside). A command that succeeded says where its new database is.
     """
     close_all()
-    created = dict(_created)
+    created, schema_made = dict(_created), list(_schema_made)
     _created.clear()
+    _schema_made.clear()
     with interrupts.deferred():
-        for path, made in created.items():
-            if succeeded:
+        if succeeded:
+            for path in schema_made:
                 notice(f"Created a new database at {path}")
-                continue
+            return
+        for path, made in created.items():
             try:
                 with write_lock.exclusive(path):
                     if not sqlite_file.holds_records(path):
@@ -142,6 +145,7 @@ def dispose_all() -> None:
     """Close everything and forget what was created (tests and benches, between runs)."""
     close_all()
     _created.clear()
+    _schema_made.clear()
 
 
 def warn_if_shared(path: Path) -> None:
@@ -306,8 +310,11 @@ def _bring_to_head(engine: sa.Engine, location: DatabaseLocation, revision: str 
                 f"The database at {location.display} holds tables that are not salescrm's. "
                 "Point --db or SALESCRM_DB at a salescrm database or an empty one."
             )
-        if upgrade_schema(engine, location) is None and location.path is None:  # said by finish_command for a file
-            notice(f"Created salescrm's tables in the database at {location.display}")
+        if upgrade_schema(engine, location) is None:  # this process made the schema (not a concurrent first use)
+            if location.path is not None:
+                _schema_made.add(location.path)  # said by finish_command, once the command has succeeded
+            else:
+                notice(f"Created salescrm's tables in the database at {location.display}")
         return
     if revision not in KNOWN_REVISIONS:
         raise DatabaseUnavailable(
