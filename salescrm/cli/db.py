@@ -314,7 +314,8 @@ def set_currency(
     rt = runtime(ctx)
     if currency is None:
         needs = Needs()
-        needs.add("currency", "the CODE argument", lambda p: p.text("Currency (ISO 4217 code)", validate=parse_currency))
+        needs.add("currency", "the CODE argument", lambda p: p.text("Currency (ISO 4217 code)",
+                                                                    validate=lambda a: parse_currency(a, "The currency")))
         currency = needs.resolve(rt)["the CODE argument"]
     code = parse_currency(currency, "The currency")
     with rt.writing(reason) as session:
