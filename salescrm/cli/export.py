@@ -184,15 +184,31 @@ class _Counted:
 WRITERS = {"csv": _csv, "json": _json, "jsonl": _jsonl, "xlsx": _xlsx}
 
 
+def _format_option():
+    return typer.Option("csv", "--format", metavar="FORMAT", help=FORMAT_HELP)
+
+
+def _output_option():
+    return typer.Option(None, "--output", "-o", metavar="FILE",
+                        help="Write to this new file (readable by you only) instead of stdout.")
+
+
+def _force_option():
+    return typer.Option(False, "--force", help="Replace --output when it exists.")
+
+
+def _raw_option():
+    return typer.Option(False, "--raw", help="Write text cells as they are: no ' before a leading =, +, -, @, tab or CR "
+                                             "(CSV), no text typing (xlsx).")
+
+
 def _command(kind: str, what: str):
     def command(
         ctx: typer.Context,
-        fmt: str = typer.Option("csv", "--format", metavar="FORMAT", help=FORMAT_HELP),
-        target: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                              help="Write to this new file (readable by you only) instead of stdout."),
-        force: bool = typer.Option(False, "--force", help="Replace --output when it exists."),
-        raw: bool = typer.Option(False, "--raw", help="Write text cells as they are: no ' before a leading =, +, -, @, tab or CR "
-                                                     "(CSV), no text typing (xlsx)."),
+        fmt: str = _format_option(),
+        target: Optional[Path] = _output_option(),
+        force: bool = _force_option(),
+        raw: bool = _raw_option(),
     ) -> None:
         _export(ctx, kind, fmt, target, force, raw)
 
@@ -205,12 +221,10 @@ def _command(kind: str, what: str):
                                  "--output newsletter.csv")
 def export_contacts(
     ctx: typer.Context,
-    fmt: str = typer.Option("csv", "--format", metavar="FORMAT", help=FORMAT_HELP),
-    target: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                          help="Write to this new file (readable by you only) instead of stdout."),
-    force: bool = typer.Option(False, "--force", help="Replace --output when it exists."),
-    raw: bool = typer.Option(False, "--raw", help="Write text cells as they are: no ' before a leading =, +, -, @, tab or CR "
-                                                 "(CSV), no text typing (xlsx)."),
+    fmt: str = _format_option(),
+    target: Optional[Path] = _output_option(),
+    force: bool = _force_option(),
+    raw: bool = _raw_option(),
     for_marketing: bool = typer.Option(False, "--for-marketing", help="Only the contacts whose latest marketing consent "
                                        "event grants it; the export is recorded (who, when, which contacts) for the audit."),
     reason: Optional[str] = reason_option(),
