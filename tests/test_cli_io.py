@@ -512,7 +512,7 @@ COMMANDS = [
     ["report", "cycle"], ["report", "pipeline"], ["report", "forecast"], ["report", "conversion"], ["report", "next-steps"],
     ["audit"], ["audit", "fix"], ["audit", "survey"],
     ["pipeline", "show"],
-    ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
+    ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"], ["process", "apply"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
     ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],

@@ -330,6 +330,7 @@ def test_check_on_a_sound_database(seeded, db, backend):
         f"  journal: the hash chain of the journal's {rows} rows and their values",
         protection,
         "  reconciliation: every record's journaled fields against the journal's last values (docs/journal.md)",
+        "  process-revisions: each process revision's file against its SHA-256 and the journal; the latest loads",
         "  unknown-value: stages, classes, owners, roles, statuses and types are values salescrm knows",
     ]
     assert "integrity" not in r.stdout or backend == "sqlite"
@@ -341,7 +342,7 @@ def test_check_json_lists_the_checks_run(seeded, backend):
     out = json.loads(r.stdout)
     assert out["sound"] is True and out["backend"] == backend
     expected = ["schema-revision", "integrity", "foreign-keys", "journal", "journal-protection", "reconciliation",
-                "unknown-value"]
+                "process-revisions", "unknown-value"]
     if backend == "postgresql":
         expected.remove("integrity")
     assert [c["check"] for c in out["checks"]] == expected

@@ -175,3 +175,23 @@ def test_a_stored_process_this_salescrm_cannot_read_is_said(cli, db):
     assert r.stderr.endswith("This salescrm cannot follow the process the database was bound to (future revision 9, "
                              "applied by someone): use the salescrm release that applied it, or apply a valid revision "
                              "with `salescrm process apply FILE`.\n")
+
+
+def test_db_check_reports_a_revision_inserted_outside_salescrm(cli, db):
+    text = load.shipped_text("sp-009-001")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO process_revision (name, revision, body, sha256, reason, applied_by, applied_at) "
+                             "VALUES ('sp-009-001', '1', :body, :sha, 'by SQL', 'someone', CURRENT_TIMESTAMP)"),
+                     {"body": text, "sha": hashlib.sha256(text.encode()).hexdigest()})
+        conn.execute(sa.text("INSERT INTO process_revision (name, revision, body, sha256, reason, applied_by, applied_at) "
+                             "VALUES ('sp-009-001', '1', :body, 'abc', 'by SQL', 'someone', CURRENT_TIMESTAMP)"),
+                     {"body": text})
+    r = cli("db", "check")
+    assert r.exit_code == 1
+    problems = [line for line in r.stderr.splitlines() if line.startswith("Problem: process-revisions")]
+    assert problems == [
+        "Problem: process-revisions: process revision 2 was not applied by salescrm: no journal row records it "
+        "(`salescrm process apply` journals each revision)",
+        "Problem: process-revisions: process revision 3: its file does not match its SHA-256 (changed outside salescrm)",
+        "Problem: process-revisions: process revision 3 was not applied by salescrm: no journal row records it "
+        "(`salescrm process apply` journals each revision)"], r.stderr

@@ -193,6 +193,41 @@ def reconciliation(ctx: CheckContext) -> Ran | None:
     return ran
 
 
+def process_revisions(ctx: CheckContext) -> Ran | None:
+    """The process revisions: each file matches its SHA-256, each revision after the first (which migration 0007
+    or the database's creation wrote) was applied by salescrm (a journal row records its digest), and the latest
+    one, the process every command follows, loads."""
+    if not ctx.current:
+        return None
+    import hashlib
+
+    from salescrm.process import load
+    from salescrm.store.journal_chain import unseal
+    from salescrm.store.models import JournalEntry, JournalField, ProcessRevision
+
+    ran = Ran("process-revisions", "each process revision's file against its SHA-256 and the journal; the latest loads")
+    conn = ctx.session.connection()
+    t, j, f = ProcessRevision.__table__, JournalEntry.__table__, JournalField.__table__
+    journaled = {record_id: unseal(value) for record_id, value in conn.execute(
+        sa.select(j.c.record_id, f.c.new_value).join(f, f.c.seq == j.c.seq)
+        .where(j.c.record_type == "process_revision", f.c.field == "sha256"))}
+    rows = conn.execute(sa.select(t.c.id, t.c.body, t.c.sha256).order_by(t.c.id)).all()
+    for n, (row_id, body, sha) in enumerate(rows):
+        if hashlib.sha256(body.encode("utf-8")).hexdigest() != sha:
+            ran.problems.append(f"process revision {row_id}: its file does not match its SHA-256 (changed outside "
+                                "salescrm)")
+        if n and journaled.get(row_id) != sha:
+            ran.problems.append(f"process revision {row_id} was not applied by salescrm: no journal row records it "
+                                "(`salescrm process apply` journals each revision)")
+    if rows:
+        problems = load.check_text(rows[-1][1])[1]
+        if problems:
+            where = f"{problems[0].path}: " if problems[0].path else ""
+            ran.problems.append(f"the latest process revision {rows[-1][0]}, which every command follows, does not "
+                                f"load: {where}{problems[0].message}")
+    return ran
+
+
 DB_CHECKS: list[Callable[[CheckContext], Ran | None]] = [
     schema_revision,
     integrity,
@@ -200,6 +235,7 @@ DB_CHECKS: list[Callable[[CheckContext], Ran | None]] = [
     journal_chain,
     journal_protection,
     reconciliation,
+    process_revisions,
     unknown_values,
 ]
 
