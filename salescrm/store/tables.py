@@ -20,17 +20,18 @@ import sqlalchemy as sa
 # `:int` an integer, `:date` a date, `:time` a timezone-aware time (store/columns.py), `:bool` a boolean.
 COLUMNS = {
     "team_member": "id:int name name_key role login created_at:time",
-    "company": "id:int name name_key country website legal_name lead_status lead_status_set_by "
-               "lead_status_set_at:time created_at:time updated_at:time version:int",
+    "company": "id:int name name_key country website legal_name external_id source_system lead_status "
+               "lead_status_set_by lead_status_set_at:time created_at:time updated_at:time version:int",
     "contact": "id:int first_name last_name job_title email email_key phone channel search_engine keyword "
-               "source_page created_at:time updated_at:time version:int",
+               "source_page external_id source_system created_at:time updated_at:time version:int",
     "contact_company": "contact_id:int company_id:int",
     "deal": "id:int name name_key pipeline stage country company_id:int description amount_cents:int "
             "close_date:date deal_class source owner_id:int lost_reason_category lost_reason lost_from_stage "
-            "currency created_at:time updated_at:time version:int",
+            "currency external_id source_system source_name created_at:time updated_at:time version:int",
     "deal_contact": "deal_id:int contact_id:int",
     "gate_value": "deal_id:int key value stage set_at:time set_by",
-    "stage_change": "id:int deal_id:int from_stage to_stage changed_at:time changed_by",
+    "stage_change": "id:int deal_id:int from_stage to_stage changed_at:time changed_by process_revision_id:int "
+                    "import_batch_id:int backout:bool",
     "activity": "id:int type direction at:time summary actor contact_id:int company_id:int deal_id:int created_at:time",
     "task": "id:int title kind due:time owner_id:int owner_login deal_id:int company_id:int contact_id:int "
             "done:bool done_at:time done_by closed_as created_at:time created_by version:int",
