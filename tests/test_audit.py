@@ -47,8 +47,7 @@ def test_a_clean_database_scores_one_and_exits_0(seeded):
             ("deal-name", "error"), ("stage-gate", "error"), ("duplicate-company", "error"), ("local-branch", "error"),
             ("legal-name", "warning"), ("duplicate-contact", "error"), ("missing-field", "warning"), ("orphan", "warning"),
             ("owner-role", "error"), ("stale-deal", "warning"), ("overdue-close", "warning"), ("no-next-step", "warning"),
-            ("unknown-value", "error"), ("marketing-after-withdrawal", "error"), ("imported-name", "warning"),
-            ("no-lawful-basis", "warning"))],
+            ("unknown-value", "error"), ("marketing-after-withdrawal", "error"), ("no-lawful-basis", "warning"))],
         "by_owner": [{"owner": "Ana García", "records": 3, "findings": 0}],
         "findings": [],
     }
@@ -391,14 +390,3 @@ def test_survey_on_a_terminal_is_prefilled_with_the_reports_salescrm_makes(cli):
     assert r.stdout == "Score 23 of 33: consider remedial action: below 25.\n"
     [last] = json.loads(ok(cli("audit", "survey", "--history", "--json")).stdout)
     assert last["reports"] == ["cycle", "next-steps"]
-
-
-def test_imported_name_reports_a_deal_whose_file_named_it_otherwise(seeded, db):
-    # An import keeps the file's name in source_name when it rebuilt the name to the convention (issue 13).
-    write(db, "UPDATE deal SET source_name = 'Sanitas - derm software' WHERE id = 1")
-    [finding] = [f for f in audit(seeded, "--check", "imported-name")["findings"]]
-    assert (finding["check"], finding["severity"], finding["record_type"], finding["record_id"]) == (
-        "imported-name", "warning", "deal", 1)
-    assert "was imported as 'Sanitas - derm software'" in finding["message"]
-    write(db, "UPDATE deal SET source_name = name WHERE id = 1")  # a file that named it by the convention already
-    assert audit(seeded, "--check", "imported-name")["findings"] == []

@@ -33,8 +33,6 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
           "that the process does not know (domain/known_values.py)"),
     Check("marketing-after-withdrawal", ERROR, "contact", "GDPR article 21: no marketing to a contact who withdrew "
           "their consent; a marketing export (`export contacts --for-marketing`) after the withdrawal held them"),
-    Check("imported-name", WARNING, "deal", "SP-009-001 deal naming: an imported deal's name, rebuilt to the convention, "
-          "differed from the one in the file", condition=d.imported_name, describe=d.describe_imported_name),
     Check("no-lawful-basis", WARNING, "contact", "GDPR article 6: a lawful basis recorded for each contact (`contact consent`) "
           f"within {NO_BASIS_DAYS} days of their creation"),
 )}

@@ -132,16 +132,6 @@ def describe_no_next_step(row, ctx: Context):
             f"salescrm task add TITLE --deal {row.id} --due YYYY-MM-DD")
 
 
-def imported_name(ctx: Context):
-    """A deal imported under another name than the one the convention rebuilt (`import`, kept in source_name)."""
-    return sa.and_(Deal.source_name.is_not(None), Deal.source_name != Deal.name)
-
-
-def describe_imported_name(row, ctx: Context):
-    return (f"was imported as '{row.source_name}'; its name was rebuilt to the convention: check that it still says "
-            "which company and event it is.", f"salescrm deal edit {row.id} --description TEXT --reason ...")
-
-
 def deal_missing(ctx: Context):
     return sa.or_(Deal.amount_cents <= 0, sa.func.trim(Deal.source) == "", sa.func.trim(Deal.deal_class) == "")
 
@@ -163,7 +153,7 @@ def describe_orphan_deal(row, ctx: Context):
 def deal_select():
     return (
         sa.select(Deal.id, Deal.name, Deal.stage, Deal.lost_from_stage, Deal.amount_cents, Deal.close_date, Deal.source,
-                  Deal.deal_class, Deal.source_name, OWNER.name.label("owner"), OWNER.role.label("owner_role"))
+                  Deal.deal_class, OWNER.name.label("owner"), OWNER.role.label("owner_role"))
         .select_from(Deal)
         .outerjoin(OWNER, OWNER.id == Deal.owner_id)
     )
