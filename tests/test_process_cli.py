@@ -103,7 +103,7 @@ def test_export_prints_the_shipped_file_that_check_accepts(cli, tmp_path):
 
 def test_export_of_an_unknown_process_lists_the_shipped_ones(cli):
     r = cli("process", "export", "health")
-    assert (r.exit_code, r.stdout, r.stderr) == (2, "", "No shipped process 'health': choose one of sp-009-001.\n")
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", "No shipped process 'health': choose one of health-prime, sp-009-001.\n")
 
 
 # --- check: each error names its key path and line, exit 2 ----------------------------------------

@@ -72,7 +72,7 @@ def test_diff_refuses_current_an_unknown_shipped_name_and_an_invalid_file(seeded
     assert (r.exit_code, r.stderr) == (2, "A database is not bound to a process yet, so there is no `current`: every "
                                           "database follows shipped:sp-009-001; compare files or shipped:NAME.\n")
     r = seeded("process", "diff", "shipped:sp-009-001", "shipped:nope")
-    assert (r.exit_code, r.stderr) == (2, "No shipped process 'nope': choose one of sp-009-001.\n")
+    assert (r.exit_code, r.stderr) == (2, "No shipped process 'nope': choose one of health-prime, sp-009-001.\n")
     bad = revision(tmp_path, SHIPPED.replace("probability = 95", "probability = 195"))
     r = seeded("process", "diff", "shipped:sp-009-001", bad)
     assert (r.exit_code, r.stdout) == (2, "")

@@ -160,7 +160,7 @@ class _Reader(ActionReader):
             if not isinstance(p, dict):
                 self.fail(path, "must be a table")
                 continue
-            self.only(p, path, ("key", "label", "source", "entry", "entry_needs", "stages"))
+            self.only(p, path, ("key", "label", "source", "entry", "entry_needs", "stages", "stages_from"))
             key, label = self.get(p, "key", path, str), self.get(p, "label", path, str)
             if any(q.key == key for q in found):
                 self.fail(f"{path}.key", f"'{key}' is declared twice")
@@ -170,12 +170,26 @@ class _Reader(ActionReader):
                 self.fail(f"{path}.entry_needs", "missing: a pipeline with entry rules says in one line what they need")
             if key is not None and model.slugify(key) != key:
                 self.fail(f"{path}.key", f"'{key}' must be a slug such as {model.slugify(key) or 'new-business'}")
-            stages = tuple(s for s in (self.stage(s, f"{path}.stages[{j}]", scope)
-                                       for j, s in enumerate(self.get(p, "stages", path, list, []))) if s)
-            self.check_stages(stages, f"{path}.stages")
+            stages = self.stages_of(p, path, found, scope)
             if key and label and stages:
                 found.append(model.Pipeline(key, label, stages, entry, entry_needs, self.get(p, "source", path, str, None)))
         return tuple(found)
+
+    def stages_of(self, p: dict, path: str, earlier: list[model.Pipeline], scope: RuleScope) -> tuple[model.Stage, ...]:
+        """A pipeline's stages: its own, or (`stages_from`) those of a pipeline declared before it."""
+        if "stages_from" in p:
+            source = self.get(p, "stages_from", path, str)
+            if "stages" in p:
+                self.fail(f"{path}.stages_from", "a pipeline has its own stages or those of another, not both")
+            same = next((q for q in earlier if q.key == source), None)
+            if source is not None and same is None:
+                keys = ", ".join(q.key for q in earlier) or "none"
+                self.fail(f"{path}.stages_from", f"pipeline '{source}' is not declared before this one (declared: {keys})")
+            return same.stages if same else ()
+        stages = tuple(s for s in (self.stage(s, f"{path}.stages[{j}]", scope)
+                                   for j, s in enumerate(self.get(p, "stages", path, list, []))) if s)
+        self.check_stages(stages, f"{path}.stages")
+        return stages
 
     def stage(self, s, path: str, scope: RuleScope) -> model.Stage | None:
         if not isinstance(s, dict):
