@@ -35,8 +35,7 @@ class ActionReader(RuleReader):
                 self.fail(f"{path}.stage", f"stage '{stage}' is not a stage of {missing}")
             if title is not None:
                 self.pattern(title, f"{path}.title", TITLE_FIELDS)
-            if assignee is not None and assignee != OWNER:
-                self.one_of(assignee, scope.codes, f"{path}.assignee", f"role (or `{OWNER}`)")
+            self.one_of(assignee, (OWNER, *scope.codes), f"{path}.assignee", "assignee")
             if due is not None and not _DUE.match(due.replace(" ", "")):
                 self.fail(f"{path}.due", f"'{due}' is not a due offset: give a duration such as 1d, 2d or 4h")
             if None not in (stage, title, assignee, due):

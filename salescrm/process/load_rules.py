@@ -44,7 +44,7 @@ class RuleReader(Reader):
                 choices = self.texts(p, "choices", path, ())
                 if type_ in model.CHOICE_TYPES and not choices:
                     self.fail(f"{path}.choices", f"a{'n' if type_[0] == 'o' else ''} {type_} property lists its choices")
-                if choices and type_ not in (*model.CHOICE_TYPES, None):
+                if choices and type_ in types and type_ not in model.CHOICE_TYPES:
                     self.fail(f"{path}.choices", f"only a choice property lists choices, and '{key}' is a {type_}")
                 if type_ == "multi-choice":
                     for j, c in enumerate(choices):
@@ -106,7 +106,7 @@ class RuleReader(Reader):
                     return None
                 return model.Rule(kind_name, prop, test=checked)
             type_ = prop.type if prop else model.DEAL_FIELDS[key]
-            if kind.types is not None and type_ not in kind.types:
+            if kind.types is not None and type_ not in kind.types and type_ in model.RECORD_TYPES[record]:
                 self.fail(f"{path}.kind", f"'{kind_name}' applies to a {' or '.join(kind.types)} property, and "
                                           f"'{key}' is a {type_}")
                 return None
