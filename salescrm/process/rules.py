@@ -30,7 +30,7 @@ class Value:
     role: str | None = None  # member: the member's role code
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Activity:
     """An activity logged on the deal, as `has-next-step` and `has-activity` read it."""
 
@@ -39,7 +39,7 @@ class Activity:
     summary: str = ""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CompanyDeal:
     """Another deal of the deal's company, as `company-has-won-deal` reads it."""
 
