@@ -28,8 +28,10 @@ SALESCRM = {
 }
 # ...and, once `deal` is named, the group's module and what it needs to declare its commands.
 # The process, for the help texts that list its stages and keys: the shipped file, parsed with stdlib tomllib.
+# load_rules, load_actions and model_actions are parts of the loader and the model (stdlib only).
 PROCESS = {"salescrm.process", "salescrm.process.common", "salescrm.process.model", "salescrm.process.load",
-           "salescrm.process.reader", "salescrm.process.rules"}
+           "salescrm.process.reader", "salescrm.process.rules", "salescrm.process.load_rules",
+           "salescrm.process.load_actions", "salescrm.process.model_actions"}
 DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts"} | PROCESS
 # Third-party packages (top-level names). Nothing from the database, prompt or data libraries.
 THIRD_PARTY = {

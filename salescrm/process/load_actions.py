@@ -12,7 +12,7 @@ from salescrm.process.load_rules import RuleReader, RuleScope
 
 TITLE_FIELDS = ("company", "deal")  # what an automation's task title may name
 OWNER = "owner"  # an automation's assignee: the deal's owner
-_DUE = re.compile(r"(?:\d+[wdhm])+\Z")  # as `task add --due-in` takes it (domain/times.py)
+_DUE = re.compile(r"(?:\d+[wdhm])+\Z")  # a duration, as `task add --due` takes it (domain/times.py)
 
 
 class ActionReader(RuleReader):

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from salescrm.process.model_actions import Automation, Summary, SummaryLine, Transition  # noqa: F401 - part of the model
+
 # How the gate checks and prompts read a property's type (the kinds of the first release's GateField). An
 # `ordered choice` is a choice whose choices are in order (`at-least`); a `multi-choice` holds several of its
 # choices, stored in the file's order joined by ", ".
@@ -273,49 +275,6 @@ class Lifecycle:
     kept: tuple[str, ...] = ()  # values set by hand that automation never overrides
     # first-that-holds: each value with the conditions (LIFECYCLE_CONDITIONS in load.py) that give it, in order
     precedence: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-@dataclass(eq=False, repr=False)
-class Automation:
-    """A task created when a deal enters a stage."""
-
-    stage: str  # the stage entered
-    title: str  # a pattern: `{company}`, `{deal}`
-    assignee: str  # `owner` (the deal's), or a role code (the first member with it by name; none: the owner)
-    due: str  # an offset from the move, as `task add --due-in` takes it (`2d`)
-    pipelines: tuple[str, ...] = ()  # the pipelines' keys (none: every pipeline)
-    source: str = ""
-
-    def applies_to(self, pipeline: Pipeline, stage: Stage) -> bool:
-        return stage.name == self.stage and (not self.pipelines or pipeline.key in self.pipelines)
-
-
-@dataclass(eq=False, repr=False)
-class Transition:
-    """The one move a process allows from a won stage to its lost stage (the backed-out deal)."""
-
-    name: str  # the SOP's heading
-    from_stage: str  # a won stage
-    to_stage: str  # the lost stage
-    rules: tuple[Rule, ...]  # who may make it (`acting-user-role`)
-    action: str  # what messages call it: "back out a signed deal"
-    source: str = ""
-
-
-@dataclass(eq=False, repr=False)
-class SummaryLine:
-    record: str  # deal, company
-    key: str  # a property, or one of SUMMARY_FIELDS
-    label: str
-
-
-@dataclass(eq=False, repr=False)
-class Summary:
-    """A note built from a deal's and its company's values (`[sop]`: Health Prime's S&OP snippet)."""
-
-    heading: str  # the note's first line: `#S&OP`
-    lines: tuple[SummaryLine, ...]
-    source: str = ""
 
 
 @dataclass(eq=False, repr=False)
