@@ -32,6 +32,7 @@ from salescrm.store.models import (
     JournalField,
     JournalHead,
     MarketingExport,
+    ProcessRevision,
     Setting,
     SurveyAnswer,
     Task,
@@ -163,6 +164,11 @@ def _describe(session: Session, obj, action: str) -> list[Change]:
             if old != new:
                 change.fields[name] = (old, new)
         return [change]
+    if kind is ProcessRevision:  # a revision applied (`process apply`): the file by its digest, not its text
+        if action != "insert":
+            return []
+        return [Change("process_revision", obj.id, "insert", {
+            "name": (None, obj.name), "revision": (None, obj.revision), "sha256": (None, obj.sha256)})]
     if kind is Setting:
         old, new = (None, obj.value) if action == "insert" else (obj.value, None) if action == "delete" else (
             (sa.inspect(obj).attrs["value"].history.deleted or [None])[0], obj.value)
