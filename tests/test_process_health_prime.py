@@ -178,6 +178,8 @@ def test_process_show_renders_it():
     assert proposal[4] == {"kind": "has-next-step", "activities": ["note", "email", "call"]}
     details = dict(views.stage_details(HP.pipeline("upsell"), HP.pipeline("upsell").first))
     assert details["entry rule 1"] == "company-has-won-deal: the company has a won deal (not backed out)"
+    assert details["needs"] == "(deals start here) a company that already has a won deal (an existing client)"
+    assert views.needs_text(HP.default_pipeline, HP.default_pipeline.first) == "(deals start here)"
     poc = dict(views.stage_details(HP.default_pipeline, HP.default_pipeline.stage("Partner of Choice")))
     assert poc["rule 11"] == "company-property: the company's business_unit known (Business Unit)"
     assert poc["rule 37"] == "has-activity: note on the deal starting #S&OP"

@@ -116,7 +116,7 @@ def needs_text(pipeline: Pipeline, stage: Stage) -> str:
     if stage.gate:
         return stage.gate.rule
     if stage is pipeline.first:
-        return "(deals start here)"
+        return f"(deals start here) {pipeline.entry_needs}" if pipeline.entry else "(deals start here)"
     if stage.lost:
         return "a lost reason category and its details (salescrm deal lose)"
     return "nothing more"
@@ -129,7 +129,6 @@ def stage_details(pipeline: Pipeline, stage: Stage) -> list[tuple[str, object]]:
         ("source", stage.source), ("needs", needs_text(pipeline, stage)),
     ]
     if stage is pipeline.first and pipeline.entry:
-        pairs.append(("entry", pipeline.entry_needs))
         pairs += [(f"entry rule {n}", f"{r.kind}: {rule_text(r)}") for n, r in enumerate(pipeline.entry, 1)]
     for n, rule in enumerate(stage.rules, 1):
         label = f" ({rule.property.label})" if rule.property else ""
