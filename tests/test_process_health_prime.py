@@ -275,6 +275,13 @@ def test_shared_stages_automations_backout_summary_and_lifecycle_are_checked():
     ]
 
 
+def test_a_test_of_the_wrong_kind_for_its_property_is_named_at_the_test():
+    text = TEXT.replace('{ kind = "company-property", property = "minimum" }',
+                        '{ kind = "company-property", property = "minimum", test = "yes" }')
+    assert problems(text) == [("pipelines[0].stages[3].gate[33].test",
+                               "'yes' applies to a yes/no property, and 'minimum' is a money")]
+
+
 def test_a_multi_choice_choice_cannot_hold_the_separator():
     text = TEXT.replace('choices = ["RCM", "IT", "PM/EMR"]', 'choices = ["RCM", "IT", "PM, EMR"]')
     assert problems(text) == [("properties.deal[1].choices[2]", "'PM, EMR' has a comma, which separates a "

@@ -101,7 +101,11 @@ class RuleReader(Reader):
                     self.fail(f"{path}.test", f"unknown test '{test}': choose one of {', '.join(TESTS)}")
                     return None
                 inner = {"kind": test, "property": key, **{p: r[p] for p in ("value", "values") if p in r}}
+                before = len(self.problems)
                 checked = self.rule(inner, path, scope, record)
+                for problem in self.problems[before:]:  # the test's kind is the rule's `test`
+                    if problem.path == f"{path}.kind":
+                        problem.path = f"{path}.test"
                 if checked is None:
                     return None
                 return model.Rule(kind_name, prop, test=checked)
