@@ -6,10 +6,12 @@ validated with its key path and line."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
-from salescrm.process import load, views
+from salescrm.process import load, rules, views
+from salescrm.process.rules import Activity, CompanyDeal, Context, Value
 
 pytestmark = pytest.mark.no_database
 
@@ -314,3 +316,71 @@ def test_the_exported_file_checks(cli, tmp_path):
     r = cli("process", "check", str(tmp_path / "hp.toml"))
     assert (r.exit_code, r.stdout) == (0, f"{tmp_path / 'hp.toml'} is a valid process file: health-prime revision 1, "
                                           "3 pipelines, 18 stages, 42 properties.\n")
+
+
+# --- The gates evaluated on plain data, as a command will pass them ----------------------------------
+
+SIX = {"quoted_rcm_rate": "4.5%", "contract_status": "Proposal signed", "onboarding_questionnaire": "Uploaded",
+       "go_live_date": "2027-03-01", "nda_status": "Signed", "baa_status": "Not needed"}
+
+
+def needs(stage: str, values: dict[str, str], pipeline: str = "new-business", **ctx) -> list[str]:
+    s = HP.pipeline(pipeline).stage(stage)
+    return rules.problems(s.rules, s.gate.rule, {k: Value(v) for k, v in values.items()},
+                          Context(s.name, **{"company_ref": "7", "deal_ref": "4", **ctx}))
+
+
+def test_closed_won_needs_all_six():
+    assert needs("Closed Won", SIX) == []
+    for key in SIX:
+        assert needs("Closed Won", {k: v for k, v in SIX.items() if k != key}) == [
+            f"Closed Won needs {key}: --set {key}=…"], key
+    assert needs("Closed Won", {**SIX, "contract_status": "Proposal sent"}) == [
+        "contract_status is Proposal sent, and the gate needs Proposal signed (--set contract_status=Proposal signed)"]
+
+
+def test_proposal_takes_the_providers_from_the_company_or_a_contact_and_a_next_step():
+    values = {"hp_products": "RCM, IT", "likely_scope": "RCM and IT for 3 clinics", "annual_practice_collections": "2500000"}
+    entered = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    step = dict(open_tasks=("Send the calculator",))
+    assert needs("Proposal", values, company={"providers": "12"}, **step) == []
+    assert needs("Proposal", values, contacts=({"providers": "3"},), **step) == []
+    assert needs("Proposal", values, company={"providers": "12"}, entered_at=entered, current="Engaged",
+                 activities=(Activity("call", datetime(2026, 11, 3, tzinfo=timezone.utc)),)) == []
+    assert needs("Proposal", values, company={"providers": "0"}, entered_at=entered, current="Engaged",
+                 activities=(Activity("call", datetime(2026, 11, 1, tzinfo=timezone.utc)),)) == [
+        "Proposal needs one of: the company's providers above 0 (salescrm company edit 7 --set providers=…); "
+        "providers above 0 on a contact of the deal (salescrm contact edit CONTACT --set providers=…)",
+        "Proposal needs a next step: an open task on the deal (salescrm task add TITLE --deal 4), or a note, an email "
+        "or a call logged on the deal since it entered Engaged (salescrm activity log --deal 4)"]
+
+
+def test_partner_of_choice_needs_the_business_unit_and_the_sop_note():
+    deal = {r.key: "1" for r in HP.default_pipeline.stage("Partner of Choice").rules if r.record == "deal"}
+    deal.update(decision_date="2027-01-15", go_live_date="2027-03-01", deal_meeting_required="no",
+                approval_status="Approved", verbal_commit="yes", contract_status="Proposal signed",
+                confidence_level="High", hp_products="RCM")
+    company = {p.key: "1" for p in HP.properties_of("company")}
+    note = Activity("note", datetime(2026, 11, 3, tzinfo=timezone.utc), "#S&OP\nDeal Owner: Ana García")
+    assert needs("Partner of Choice", deal, company=company, activities=(note,), amount_cents=100) == []
+    no_unit = {k: v for k, v in company.items() if k != "business_unit"}
+    assert needs("Partner of Choice", deal, company=no_unit, amount_cents=100) == [
+        "Partner of Choice needs the company's business_unit known (salescrm company edit 7 --set business_unit=…)",
+        "Partner of Choice needs a note starting #S&OP on the deal (salescrm deal sop 4)"]
+
+
+def test_expansion_takes_a_company_whose_won_deal_was_not_backed_out():
+    entry = HP.pipeline("expansion").entry
+    assert rules.problems(entry, "x", {}, Context("Expansion")) == [
+        "Expansion needs a company that already has a won deal (an existing client)"]
+    assert rules.problems(entry, "x", {}, Context("Expansion", company_deals=(CompanyDeal(True, backed_out=True),))) != []
+    assert rules.problems(entry, "x", {}, Context("Expansion", company_deals=(CompanyDeal(True),))) == []
+
+
+def test_the_back_out_is_refused_to_anyone_but_a_jd_002():
+    b = HP.backout
+    ctx = dict(role_titles=HP.role_titles, action=b.action)
+    assert rules.problems(b.rules, "x", {}, Context(b.to_stage, acting_role="JD-002", **ctx)) == []
+    for role in ("JD-019", "JD-001", None):
+        assert rules.problems(b.rules, "x", {}, Context(b.to_stage, acting_role=role, **ctx)) == [
+            "Only JD-002 (Sales VP) may back out a signed deal"]
