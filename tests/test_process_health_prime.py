@@ -379,7 +379,7 @@ def test_expansion_takes_a_company_whose_won_deal_was_not_backed_out():
 
 def test_the_back_out_is_refused_to_anyone_but_a_jd_002():
     b = HP.backout
-    ctx = dict(role_titles=HP.role_titles, action=b.action)
+    ctx = dict(action=b.action)
     assert rules.problems(b.rules, "x", {}, Context(b.to_stage, acting_role="JD-002", **ctx)) == []
     for role in ("JD-019", "JD-001", None):
         assert rules.problems(b.rules, "x", {}, Context(b.to_stage, acting_role=role, **ctx)) == [

@@ -211,14 +211,15 @@ def test_company_has_won_deal_does_not_count_a_backed_out_deal():
 
 
 def test_acting_user_role_names_the_roles_that_may_act():
-    rule = Rule("acting-user-role", roles=("JD-002",))
-    ctx = dict(stage="Closed Lost", role_titles={"JD-002": "Sales VP", "JD-019": "Business Development"},
-               action="back out a signed deal")
+    rule = Rule("acting-user-role", roles=("JD-002",), role_titles=(("JD-002", "Sales VP"), ("JD-019", "Business Development")))
+    ctx = dict(stage="Closed Lost", action="back out a signed deal")
     assert rules.check(rule, {}, Context(**ctx, acting_role="JD-002")).met
     refused = Verdict(False, "Only JD-002 (Sales VP) may back out a signed deal")
     assert rules.check(rule, {}, Context(**ctx, acting_role="JD-019")) == refused
     assert rules.check(rule, {}, Context(**ctx, acting_role=None)) == refused  # no member's login
     assert rules.problems((rule,), "x", {}, Context(**ctx)) == [refused.problem]
+    assert rules.check(Rule("acting-user-role", roles=("JD-001", "JD-002")), {}, Context("Lost")).problem == (
+        "Only JD-001 or JD-002 may enter Lost")
 
 
 def test_required_on_a_multi_choice_needs_one_choice_and_number_above_zero_reads_money():

@@ -62,8 +62,8 @@ class RuleReader(Reader):
                     found.append(model.Property(key, label, type_, record, choices, titles, default, by_class, past))
         return tuple(found)
 
-    def rules(self, items: list, path: str, ctx: "RuleScope") -> tuple[model.Rule, ...]:
-        return tuple(r for r in (self.rule(x, f"{path}[{k}]", ctx) for k, x in enumerate(items)) if r)
+    def rules(self, items: list, path: str, scope: "RuleScope") -> tuple[model.Rule, ...]:
+        return tuple(r for r in (self.rule(x, f"{path}[{k}]", scope) for k, x in enumerate(items)) if r)
 
     def rule(self, r, path: str, scope: "RuleScope", record: str | None = None) -> model.Rule | None:
         if not isinstance(r, dict):
@@ -156,7 +156,7 @@ class RuleReader(Reader):
                 self.fail(f"{path}.rules", "a k-of-n groups rules on the deal's properties (any-of groups any rules)")
             if k is not None and not 1 <= k <= len(items):
                 self.fail(f"{path}.k", f"k is {k}, and must be from 1 to the number of rules ({len(items)})")
-        titles = tuple((x.code, x.title) for x in scope.roles) if role else ()
+        titles = tuple((x.code, x.title) for x in scope.roles) if role or roles else ()
         return model.Rule(kind_name, prop, field_name, value, values or (), role, titles, k, sub, roles=roles,
                           activities=activities, starts_with=starts, since_entered=since, hint=hint)
 

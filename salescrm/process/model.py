@@ -81,7 +81,7 @@ class Rule:
     value: str | None = None  # equals, at-least
     values: tuple[str, ...] = ()  # one-of
     role: str | None = None  # member-with-role
-    role_titles: tuple[tuple[str, str], ...] = ()  # member-with-role: every declared role, for messages
+    role_titles: tuple[tuple[str, str], ...] = ()  # member-with-role, acting-user-role: every declared role, for messages
     k: int | None = None  # k-of-n, any-of
     rules: tuple["Rule", ...] = ()  # k-of-n, any-of
     test: "Rule | None" = None  # company-property, contact-property: the rule its value must meet

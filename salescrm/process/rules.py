@@ -62,7 +62,6 @@ class Context:
     current: str | None = None  # the deal's current stage, as messages name it
     company_deals: tuple[CompanyDeal, ...] = ()  # company-has-won-deal: the company's other deals
     acting_role: str | None = None  # acting-user-role: the acting member's role (None: no member's login)
-    role_titles: Mapping[str, str] = field(default_factory=dict)  # acting-user-role: for its message
     action: str | None = None  # acting-user-role: what is done, as its message says it
     deal_ref: str = "DEAL"  # how commands in messages name the deal, its company and a contact
     company_ref: str = "COMPANY"
@@ -214,7 +213,7 @@ def need(rule: Rule, ctx: Context) -> str:
     if rule.kind == "company-has-won-deal":
         return "a company that already has a won deal (an existing client)"
     if rule.kind == "acting-user-role":
-        return f"the acting user to be a team member with role {_roles(rule.roles, ctx)}"
+        return f"the acting user to be a team member with role {_roles(rule)}"
     if rule.property is None:
         return f"{rule.key} {requirement(rule)}"
     return f"{rule.key} {requirement(rule)} ({_set(rule.key)})"
@@ -229,8 +228,9 @@ def _either(types: tuple[str, ...]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _roles(codes: tuple[str, ...], ctx: Context) -> str:
-    return " or ".join(f"{c} ({ctx.role_titles[c]})" if c in ctx.role_titles else c for c in codes)
+def _roles(rule: Rule) -> str:
+    titles = dict(rule.role_titles)
+    return " or ".join(f"{c} ({titles[c]})" if c in titles else c for c in rule.roles)
 
 
 def _on_record(rule: Rule, stored: str | None, ctx: Context) -> Verdict:
@@ -283,7 +283,7 @@ def acting_user_role(rule: Rule, v: Value, ctx: Context) -> Verdict:
     """The acting user is the login of a team member whose role is one of `roles`."""
     if ctx.acting_role in rule.roles:
         return MET
-    return Verdict(False, f"Only {_roles(rule.roles, ctx)} may {ctx.action or 'enter ' + ctx.stage}")
+    return Verdict(False, f"Only {_roles(rule)} may {ctx.action or 'enter ' + ctx.stage}")
 
 
 @dataclass(eq=False)
