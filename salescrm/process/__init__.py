@@ -1,7 +1,9 @@
-"""The sales process as a file: SP-009-001 and GP-009, declared in `shipped/sp-009-001.toml`.
+"""The sales process as a file: SP-009-001 and GP-009 in `shipped/sp-009-001.toml` (the default), the Health
+Prime SOP in `shipped/health-prime.toml`.
 
 - `model.py`: the process in memory (dataclasses, never changed once loaded); `load.py`: a TOML file to a validated process,
-  with each problem's key path (`reader.py`: its typed look-ups); `rules.py`: the gate rule kinds, each
+  with each problem's key path (`reader.py`: its typed look-ups; `load_rules.py`: properties and rules;
+  `load_actions.py`: automations, the back-out, the summary note); `rules.py`: the rule kinds, each
   written once; `common.py`: the CRM's own vocabulary, which no process changes; `locate.py`: where a key
   path sits in a file's text; `views.py`: a process as `process show` gives it; `diff.py`: what a
   revision changes.
@@ -137,7 +139,8 @@ def __getattr__(name: str):
     if name == "FieldKind":  # the kinds of a GateField (typing is imported only by who asks)
         from typing import Literal
 
-        globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice"]
+        globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice", "number", "money",
+                                  "multi-choice"]
         return globals()[name]
     if name in MODEL_NAMES:
         from salescrm.process import model
