@@ -144,8 +144,10 @@ def lose_deal(
     *,
     expected_version: int | None = None,
     keep_tasks: bool = False,
+    at: datetime | None = None,
 ) -> Move:
-    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
+    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again. `at`: when it
+    was lost, for an imported deal (its Close Date); now otherwise."""
     category = parse_lost_category(category)
     reason = clean_text(reason, "Lost reason (--reason)", lines=True, max_length=size(Deal.lost_reason))
     deal = refs.deal(session, ref, for_update=True)
@@ -153,7 +155,7 @@ def lose_deal(
     if deal.stage == process.LOST_STAGE:
         raise Refused(f"Deal {deal.id} '{deal.name}' is already lost.")
     refuse_if_final(deal)
-    from_stage, moved_at = deal.stage, utcnow()
+    from_stage, moved_at = deal.stage, at or utcnow()
     deal.stage = process.LOST_STAGE
     deal.lost_from_stage = from_stage
     deal.lost_reason_category = category

@@ -1,0 +1,257 @@
+"""`salescrm import`: companies, contacts and deals from a team's files, through every rule (docs/import.md).
+
+Reading, mapping and the rules are in salescrm/domain/imports/; here the options, the sessions and the
+report. An import is one transaction: a refused row without `--skip-invalid` writes nothing (exit 1);
+with it, the other rows are written and the command exits 1, so that cron sees a partial import.
+`--chunk N` commits every N rows as a batch of its own, a weaker all-or-nothing. `--dry-run` runs every
+rule in a transaction that is rolled back: it writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from salescrm.cli import output
+from salescrm.cli.runtime import reason_option, runtime
+
+app = typer.Typer(epilog="Example: salescrm import contacts hubspot-contacts.csv --dry-run", no_args_is_help=True)
+
+_ONE = {"companies": "company", "contacts": "contact", "deals": "deal"}
+
+
+class _RolledBack(Exception):
+    """Ends a dry run's transaction (or a refused import's) without writing anything."""
+
+
+def _file_argument():
+    return typer.Argument(..., metavar="FILE", help="A CSV, JSON (an array or one object per line) or .xlsx file; - for stdin.")
+
+
+def _common(kind: str):
+    """The options every `import KIND` takes, in the order of its help."""
+    return dict(
+        sheet=typer.Option(None, "--sheet", metavar="NAME", help="The workbook's sheet to read (default: the first)."),
+        maps=typer.Option(None, "--map", metavar="COLUMN=FIELD", help="Read COLUMN as FIELD (repeatable); COLUMN= ignores it."),
+        defaults=typer.Option(None, "--default", metavar="FIELD=VALUE",
+                              help="A value for a field the file lacks or leaves empty (repeatable), e.g. --default source=HubSpot."),
+        source_system=typer.Option(None, "--source-system", metavar="NAME",
+                                   help="The system the file comes from, kept with each record's external id "
+                                        "(default: hubspot for HubSpot's headers, else file)."),
+        date_format=typer.Option(None, "--date-format", metavar="FORMAT",
+                                 help="How dates are written, e.g. %d/%m/%Y (default: ISO 8601 YYYY-MM-DD)."),
+        decimal_comma=typer.Option(False, "--decimal-comma", help="Amounts are written 12.000,50."),
+        dry_run=typer.Option(False, "--dry-run", help="Run every rule and report each row; write nothing."),
+        skip_invalid=typer.Option(False, "--skip-invalid", help="Write the valid rows and report the others (exit 1 when any was refused)."),
+        rejects=typer.Option(None, "--rejects", metavar="FILE",
+                             help="Write the refused rows, in the input's format with a reason column, to this new file "
+                                  "(default: FILE.rejects.EXT beside the input; required for stdin)."),
+        chunk=typer.Option(None, "--chunk", metavar="N", min=1, help="Commit every N rows as a batch of its own "
+                           "(a weaker all-or-nothing: the batches before a failure stay)."),
+        json=typer.Option(False, "--json", help="Print the report as JSON: the batch, the counts and each row."),
+        reason=reason_option(),
+    )
+
+
+def _follow_up_option():
+    return typer.Option(False, "--follow-up", help="Create the follow-up call for each new record (an import creates none otherwise).")
+
+
+def _distinct_option():
+    return typer.Option(None, "--distinct", metavar="NAME",
+                        help="Import this company as its own, though its name looks like a branch or local entity of "
+                             "another (repeatable; needs --reason).")
+
+
+@app.command("companies", epilog="Example: salescrm import companies hubspot-companies.csv --dry-run")
+def import_companies(
+    ctx: typer.Context, file: str = _file_argument(), distinct: Optional[List[str]] = _distinct_option(),
+    follow_up: bool = _follow_up_option(), **_: None,
+) -> None:
+    """Import companies: a name each; branches and local entities merge into their global company."""
+
+
+@app.command("contacts", epilog="Example: salescrm import contacts contacts.csv --skip-invalid --rejects bad.csv")
+def import_contacts(ctx: typer.Context, file: str = _file_argument(), follow_up: bool = _follow_up_option(), **_: None) -> None:
+    """Import contacts: a name and an email or a phone each, linked to their companies."""
+
+
+@app.command("deals", epilog='Example: salescrm import deals deals.csv --map-stage "Closed won=Payment Done" --accept-won '
+                             '--default deal_class="Care provider inpatient private" --default source=HubSpot')
+def import_deals(
+    ctx: typer.Context, file: str = _file_argument(),
+    map_stage: Optional[List[str]] = typer.Option(None, "--map-stage", metavar="LABEL=STAGE",
+                                                  help="Read the stage label LABEL as STAGE (repeatable)."),
+    place_at_met_stage: bool = typer.Option(False, "--place-at-met-stage",
+                                            help="Import an open deal whose stage's gates it does not meet at the furthest stage whose gates it meets."),
+    accept_won: bool = typer.Option(False, "--accept-won", help="Import won deals as won, their gate values recorded as imported."),
+    **_: None,
+) -> None:
+    """Import deals: names rebuilt to the convention, stages mapped, gates checked."""
+
+
+def _with_common(kind: str, command):
+    """`command`'s signature with the common options added, and its body: the import of `kind`."""
+    import inspect
+    import typing
+
+    hints = typing.get_type_hints(command)
+    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in inspect.signature(command).parameters.values()
+              if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    annotations = {"sheet": Optional[str], "maps": Optional[List[str]], "defaults": Optional[List[str]],
+                   "source_system": Optional[str], "date_format": Optional[str], "decimal_comma": bool,
+                   "dry_run": bool, "skip_invalid": bool, "rejects": Optional[str], "chunk": Optional[int],
+                   "json": bool, "reason": Optional[str]}
+    for name, default in _common(kind).items():
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotations[name]))
+
+    def body(ctx: typer.Context, **options) -> None:
+        _import(ctx, kind, options)
+
+    body.__signature__ = inspect.Signature(params)
+    body.__annotations__ = {p.name: p.annotation for p in params}
+    body.__doc__, body.__name__ = command.__doc__, command.__name__
+    return body
+
+
+for _info in app.registered_commands:
+    _info.callback = _with_common(_info.name, _info.callback)
+
+
+def _import(ctx: typer.Context, kind: str, o: dict) -> None:
+    from salescrm.domain.imports import mapping as mapping_module, rejected
+    from salescrm.domain.imports.reading import open_source
+    from salescrm.domain.imports.rows import Options
+    from salescrm.domain.imports.run import Run
+    from salescrm.domain.imports.values import Dates, Stages
+    from salescrm.domain.input_files import Limits, open_input
+    from salescrm.errors import InvalidValue
+
+    if o.get("distinct") and not (o.get("reason") or "").strip():
+        raise InvalidValue("--distinct needs --reason: say why the company is not a branch or local entity of the other.")
+    follow_up = None
+    if o.get("follow_up"):
+        from salescrm import process
+        from salescrm.domain.times import parse_duration
+
+        follow_up = parse_duration(process.FOLLOW_UP_DELAY, "Follow-up delay")
+    options = Options(
+        kind, source_system=_source_system(o["source_system"]),
+        defaults=_defaults(o["defaults"] or [], kind), distinct=list(o.get("distinct") or []),
+        stages=Stages(mapping_module.parse_pairs(o.get("map_stage") or [], "--map-stage", "LABEL=STAGE")) if kind == "deals" else None,
+        dates=Dates(o["date_format"]), decimal_comma=o["decimal_comma"],
+        place_at_met_stage=o.get("place_at_met_stage", False), accept_won=o.get("accept_won", False), follow_up=follow_up,
+    )
+    overrides = mapping_module.parse_maps(o["maps"] or [], kind)
+    rejects_path = None if o["dry_run"] else (o["rejects"] or rejected.default_path(o["file"]))
+    rt = runtime(ctx)
+    with open_input(o["file"], "the import file", "FILE") as stream:
+        source = open_source(stream, o["file"], o["sheet"], Limits.from_environment())
+        run = Run(source, mapping_module.Mapping(kind, overrides), options)
+        run.rejects = rejected.RowRejects(rejects_path, source.format) if rejects_path else None
+        try:
+            _write(rt, run, o)
+            if run.rejects is not None:
+                run.rejects.keep()
+        except BaseException:
+            if run.rejects is not None:
+                run.rejects.discard_unless_kept()
+            raise
+        finally:
+            _columns(run)
+    _report(run, kind, o)
+
+
+def _write(rt, run, o: dict) -> None:
+    """The rows in one transaction (or one per --chunk); a dry run, or refused rows without --skip-invalid,
+    roll it back."""
+    from salescrm.errors import Refused
+
+    chunk = None if o["dry_run"] else o["chunk"]
+    while not run.done:
+        before = len(run.results)
+        try:
+            with rt.writing(o["reason"]) as session:
+                importer = run.importer(session)
+                run.rows(importer, chunk)
+                refused = any(r.action == "refused" for r in run.results[before:])
+                if refused and not o["skip_invalid"] and not o["dry_run"]:
+                    run.rows(importer, None)  # every row is still checked, for the report and the rejects file
+                if o["dry_run"] or (refused and not o["skip_invalid"]):
+                    raise _RolledBack
+        except _RolledBack:
+            if o["dry_run"]:
+                continue
+            if run.rejects is not None:
+                run.rejects.keep()
+            _report(run, run.options.kind, o, written=False)
+            kept = f" The refused rows are in {run.rejects.path}." if run.rejects is not None and run.rejects.file else ""
+            saved = f" {len(run.batches)} earlier batch{'es' if len(run.batches) != 1 else ''} of --chunk stay." if run.batches else ""
+            raise Refused(f"{run.refused} row{'s were' if run.refused != 1 else ' was'} refused, so nothing was imported: "
+                          f"fix {'them' if run.refused != 1 else 'it'}, or pass --skip-invalid to import the others.{kept}{saved}")
+
+
+def _source_system(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from salescrm.typed_text import clean_text
+
+    return clean_text(value, "--source-system", max_length=40).lower()
+
+
+def _defaults(pairs: list[str], kind: str) -> dict[str, str]:
+    from salescrm.domain.imports.mapping import FIELDS, parse_pairs
+    from salescrm.errors import InvalidValue
+
+    given = parse_pairs(pairs, "--default", "FIELD=VALUE (e.g. --default source=HubSpot)")
+    for name in given:
+        if name not in FIELDS[kind] and not name.startswith("gates."):
+            raise InvalidValue(f"--default {name}=...: no field '{name}' for {kind}; the fields are {', '.join(FIELDS[kind])}.")
+    return given
+
+
+def _columns(run) -> None:
+    """The columns that map to nothing, and the derived ones, on stderr: listed, never silently dropped."""
+    if run.mapping.unmapped:
+        output.err(f"Unmapped columns (not imported; --map COLUMN=FIELD reads one): {', '.join(run.mapping.unmapped)}.")
+    if run.mapping.derived:
+        output.err(f"Derived columns (they follow from the data, so they are not imported): {', '.join(run.mapping.derived)}.")
+
+
+def row_line(result, kind: str) -> str:
+    text = f"line {result.line}: {result.action}"
+    if result.record_id is not None:
+        text += f" {_ONE[kind]} {result.record_id}"
+    if result.label and result.action != "skipped":
+        text += f" {result.label}"
+    return text + (f": {result.reason}" if result.reason else "")
+
+
+def _report(run, kind: str, o: dict, written: bool = True) -> None:
+    batch = run.batches[-1] if run.batches and written and not o["dry_run"] else None
+    if o["json"]:
+        output.print_json(run.report(batch))
+        return
+    counts = run.counts()
+    summary = ", ".join(f"{n} {action}" for action, n in counts.items())
+    name = "standard input" if o["file"] == "-" else o["file"]
+    if o["dry_run"]:
+        for result in run.results:
+            output.say(row_line(result, kind))
+        output.say(f"Dry run of {name}: {summary}; nothing was written.")
+        return
+    if not written:
+        for result in run.results:
+            if result.action == "refused":
+                output.err(row_line(result, kind))
+        return
+    for result in run.results:
+        if result.action == "refused":
+            output.err(row_line(result, kind))
+    where = f" as batch {', '.join(map(str, run.batches))}" if run.batches else ""
+    output.say(f"Imported {name}{where}: {summary}.")
+    if run.refused:
+        if run.rejects is not None and run.rejects.file is not None:
+            output.err(f"The refused rows are in {run.rejects.path}.")
+        raise typer.Exit(1)
