@@ -219,10 +219,12 @@ def _columns(run) -> None:
         output.err(f"Derived columns (they follow from the data, so they are not imported): {', '.join(run.mapping.derived)}.")
 
 
-def row_line(result, kind: str) -> str:
+def row_line(result, kind: str, record_id: int | None) -> str:
     text = f"line {result.line}: {result.action}"
-    if result.record_id is not None:
-        text += f" {_ONE[kind]} {result.record_id}"
+    if record_id is not None:
+        text += f" {_ONE[kind]} {record_id}"
+    elif result.action in ("created", "updated", "unchanged"):
+        text += f" {_ONE[kind]}"
     if result.label and result.action != "skipped":
         text += f" {result.label}"
     return text + (f": {result.reason}" if result.reason else "")
@@ -231,24 +233,24 @@ def row_line(result, kind: str) -> str:
 def _report(run, kind: str, o: dict, written: bool = True) -> None:
     batch = run.batches[-1] if run.batches and written and not o["dry_run"] else None
     if o["json"]:
-        output.print_json(run.report(batch))
+        output.print_json(run.report(batch, o["dry_run"]))
         return
     counts = run.counts()
     summary = ", ".join(f"{n} {action}" for action, n in counts.items())
     name = "standard input" if o["file"] == "-" else o["file"]
     if o["dry_run"]:
         for result in run.results:
-            output.say(row_line(result, kind))
+            output.say(row_line(result, kind, run.shown_id(result, True)))
         output.say(f"Dry run of {name}: {summary}; nothing was written.")
         return
     if not written:
         for result in run.results:
             if result.action == "refused":
-                output.err(row_line(result, kind))
+                output.err(row_line(result, kind, None))
         return
     for result in run.results:
         if result.action == "refused":
-            output.err(row_line(result, kind))
+            output.err(row_line(result, kind, None))
     where = f" as batch {', '.join(map(str, run.batches))}" if run.batches else ""
     output.say(f"Imported {name}{where}: {summary}.")
     if run.refused:

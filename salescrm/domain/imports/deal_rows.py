@@ -213,8 +213,13 @@ def _update(imp: Importer, line: int, deal, how: str, v: dict, amount: str, clos
         what.append("stage")
     elif stage in process.OPEN_STAGES and process.rank(stage) > process.rank(deal.stage):
         gates = {k[len("gates."):]: text(v, k) for k in v if k.startswith("gates.") and text(v, k)}
-        moves.advance_deal(imp.session, str(deal.id), to=stage, values=gates)
-        what.append("stage")
+        try:
+            moves.advance_deal(imp.session, str(deal.id), to=stage, values=gates)  # refused before it writes
+            what.append("stage")
+        except GateNotMet as e:
+            if not imp.options.place_at_met_stage:
+                raise
+            reason += f"; stays at {deal.stage} ({e.message.rstrip('.')})"
     if not what:
         return Result(line, "unchanged", deal.id, reason, deal.name)
     return Result(line, "updated", deal.id, f"{reason}; changed {', '.join(what)}", deal.name)

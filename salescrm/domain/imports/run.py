@@ -74,7 +74,17 @@ class Run:
         results = self.results if results is None else results
         return {action: sum(1 for r in results if r.action == action) for action in ACTIONS}
 
-    def report(self, batch: int | None) -> dict:
+    def report(self, batch: int | None, dry_run: bool = False) -> dict:
         return {"batch": batch, **self.counts(),
-                "rows": [{"line": r.line, "action": r.action, "record_id": r.record_id, "reason": r.reason}
+                "rows": [{"line": r.line, "action": r.action, "record_id": self.shown_id(r, dry_run), "reason": r.reason}
                          for r in self.results]}
+
+    def shown_id(self, result: Result, dry_run: bool) -> int | None:
+        """A record's id; in a dry run, none for a record the run itself would create (it is rolled back)."""
+        if dry_run and result.record_id in self.created_ids:
+            return None
+        return result.record_id
+
+    @property
+    def created_ids(self) -> set[int]:
+        return {r.record_id for r in self.results if r.action == "created"}
