@@ -16,7 +16,7 @@ from salescrm.cli import output
 app = typer.Typer(epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
 
 BAR_WIDTH = 12
-CLASS_HELP = "Only deals of this class: " + ", ".join(process.DEAL_CLASSES) + "."
+CLASS_HELP = "Only deals of this class: {deal_classes}."
 OWNER_HELP = "Only deals of this owner (id, name or login)."
 AT_HELP = "The day whose end the report looks at, YYYY-MM-DD (default today), rebuilt from the stage history."
 JSON_HELP = "Print JSON on stdout."

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from salescrm.process.common import *  # noqa: F403 - the vocabulary every process shares
 from salescrm.process.common import INBOUND, OUTBOUND
-from salescrm.process.model import Gate, GateField, Pipeline, Process, Property, Role, Rule, Stage, slugify
+
+# The model's classes, imported on first use like the constants below: naming the package (every command
+# group's module does) then costs nothing until a process is needed.
+MODEL_NAMES = frozenset(("Gate", "GateField", "Pipeline", "Process", "Property", "Role", "Rule", "Stage", "slugify"))
 
 def default() -> Process:
     """The default process: the shipped sp-009-001, parsed once per run."""
@@ -128,6 +131,11 @@ def __getattr__(name: str):
 
         globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice"]
         return globals()[name]
+    if name in MODEL_NAMES:
+        from salescrm.process import model
+
+        globals().update({n: getattr(model, n) for n in MODEL_NAMES})
+        return globals()[name]
     if name not in DERIVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     derived = _derive()
@@ -137,4 +145,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | DERIVED)
+    return sorted(set(globals()) | DERIVED | MODEL_NAMES)
