@@ -515,7 +515,7 @@ COMMANDS = [
     ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
     ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
-    ["import", "companies"], ["import", "contacts"], ["import", "deals"],
+    ["import", "companies"], ["import", "contacts"], ["import", "deals"], ["import", "activities"], ["import", "tasks"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]

@@ -220,3 +220,49 @@ def test_xlsx_import(cli, db, tmp_path):
     rows = list(load_workbook(tmp_path / "companies.rejects.xlsx").active.values)
     assert rows[0] == ("name", "country", "website", "reason")
     assert rows[1] == (None, "ES", "sanitas.es", "A company needs its name (lead intake's minimum).")
+
+
+def test_activities_and_tasks_import_once(cli, db, files):
+    ok(cli(*ANA, "--login", "ana"))
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    ok(cli("contact", "add", "--first-name", "Marta", "--last-name", "Ruiz", "--job-title", "Buyer",
+           "--company", "Novartis", "--email", "marta@novartis.com"))
+    activities = files("activities.csv", (
+        "Activity date,Activity type,Body,Associated Contact,Associated Company\r\n"
+        '2026-11-02 10:00,Call,"Intro call\r\nwent well",marta@novartis.com,\r\n'
+        "2026-11-03,Note,'-,,Novartis\r\n"
+        "2026-11-03,Lunch,x,,Novartis\r\n"))
+    r = cli("import", "activities", activities, "--default", "direction=outbound", "--dry-run")
+    assert r.stdout.splitlines() == [
+        "line 2: created activity call 2026-11-02",
+        "line 4: created activity note 2026-11-03",
+        "line 5: refused: Unknown activity type 'Lunch': choose one of call, email, meeting, message, note.",
+        f"Dry run of {activities}: 2 created, 0 updated, 0 unchanged, 0 skipped, 1 refused; nothing was written.",
+    ]
+    assert cli("import", "activities", activities, "--default", "direction=outbound", "--skip-invalid").exit_code == 1
+    assert db.query("SELECT type, direction, summary, contact_id, company_id FROM activity ORDER BY id") == [
+        ("call", "outbound", "Intro call\nwent well", 1, 1), ("note", None, "-", None, 1)]
+    again = json.loads(cli("import", "activities", activities, "--default", "direction=outbound", "--skip-invalid",
+                           "--json", "--rejects", activities + ".2").stdout)
+    assert (again["created"], again["unchanged"]) == (0, 2)
+    tasks = files("tasks.csv", "title,due,owner,done,company\nCall back,2026-12-10 10:00,Ana García,no,Novartis\n"
+                               "Old,2026-01-10,,yes,Novartis\n")
+    ok(cli("import", "tasks", tasks))
+    assert json.loads(ok(cli("import", "tasks", tasks, "--json")).stdout)["unchanged"] == 2
+    assert [(t, bool(d), o) for t, d, o in db.query("SELECT title, done, owner_id FROM task WHERE kind = 'task' ORDER BY id")] == [
+        ("Call back", False, 1), ("Old", True, None)]
+
+
+def test_hubspot_gdpr_columns_feed_the_consent_ledger(cli, db, files):
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    path = files("contacts.csv", (
+        "First Name,Last Name,Email,Associated Company,Legal basis for processing contact's data,Unsubscribed from all email\n"
+        "Marta,Ruiz,marta@novartis.com,Novartis,Freely given consent from contact,false\n"
+        "Luis,Vidal,luis@novartis.com,Novartis,Legitimate interest – prospect/lead,true\n"))
+    report = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
+    assert [r["reason"] for r in report["rows"]] == ["marketing consent granted (consent)",
+                                                     "marketing consent withdrawn (legitimate-interest)"]
+    assert db.query("SELECT contact_id, state, basis, source FROM consent_event ORDER BY id") == [
+        (1, "granted", "consent", "imported from hubspot"), (2, "withdrawn", "legitimate-interest", "imported from hubspot")]
+    again = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
+    assert again["unchanged"] == 2 and db.count("consent_event") == 2

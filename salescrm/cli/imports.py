@@ -18,7 +18,7 @@ from salescrm.cli.runtime import reason_option, runtime
 
 app = typer.Typer(epilog="Example: salescrm import contacts hubspot-contacts.csv --dry-run", no_args_is_help=True)
 
-_ONE = {"companies": "company", "contacts": "contact", "deals": "deal"}
+_ONE = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "tasks": "task"}
 
 
 class _RolledBack(Exception):
@@ -89,6 +89,16 @@ def import_deals(
     **_: None,
 ) -> None:
     """Import deals: names rebuilt to the convention, stages mapped, gates checked."""
+
+
+@app.command("activities", epilog="Example: salescrm import activities hubspot-activities.csv --default direction=outbound")
+def import_activities(ctx: typer.Context, file: str = _file_argument(), **_: None) -> None:
+    """Import activities: a type, a summary and a contact, company or deal each (calls, emails and meetings a direction)."""
+
+
+@app.command("tasks", epilog="Example: salescrm import tasks tasks.csv --dry-run")
+def import_tasks(ctx: typer.Context, file: str = _file_argument(), **_: None) -> None:
+    """Import tasks: a title, a due time and a contact, company or deal each; done ones stay done."""
 
 
 def _with_common(kind: str, command):

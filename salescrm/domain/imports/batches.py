@@ -24,7 +24,7 @@ from salescrm.errors import NotFound, Refused
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
 
-RECORD_TYPES = {"companies": "company", "contacts": "contact", "deals": "deal"}
+RECORD_TYPES = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "tasks": "task"}
 _SHOWN = 10  # changed records an undo's refusal names
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from salescrm.domain.formulas import unneutralised
 from salescrm.errors import InvalidValue
 
-KINDS = ("companies", "contacts", "deals")
+KINDS = ("companies", "contacts", "deals", "activities", "tasks")
 
 # field -> the header names that map to it (compared as `header_key` gives them).
 _COMMON = {"external_id": ("id", "Record ID", "external_id"), "created_at": ("created_at", "Create Date"),
@@ -49,6 +49,16 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "lost_reason_category": ("lost_reason_category", "Lost reason category"),
         "lost_reason": ("lost_reason", "Closed lost reason"), **_COMMON,
     },
+    "activities": {
+        "type": ("type", "Activity type"), "direction": ("direction",), "at": ("at", "Activity date"),
+        "summary": ("summary", "Body", "Notes"), "contact": ("contact", "Associated Contact"),
+        "company": ("company", "Associated Company"), "deal": ("deal", "Associated Deal"),
+    },
+    "tasks": {
+        "title": ("title", "Task title"), "due": ("due", "Due date"), "owner": ("owner", "Task owner", "Assigned to"),
+        "done": ("done",), "contact": ("contact", "Associated Contact"), "company": ("company", "Associated Company"),
+        "deal": ("deal", "Associated Deal"),
+    },
 }
 # Columns an export writes that follow from other data (or name what another column names): ignored.
 DERIVED = {
@@ -56,11 +66,13 @@ DERIVED = {
                   "Lifecycle Stage"),
     "contacts": ("lifecycle_stage", "updated_at", "Lifecycle Stage"),
     "deals": ("weighted_amount", "probability", "company_id", "owner_id", "updated_at"),
+    "activities": ("id", "by"),  # an activity is logged by the importer; salescrm keeps no activity ids from elsewhere
+    "tasks": ("id", "overdue", "closed_as"),
 }
 # Headers only HubSpot writes: a file with one of them is a HubSpot export (source system `hubspot`).
 HUBSPOT = ("Record ID", "Company name", "Country/Region", "Website URL", "Company Domain Name", "Phone Number",
            "Lifecycle Stage", "Deal Name", "Deal Stage", "Deal owner", "Associated Company", "Associated Contact",
-           "Create Date", "Closed lost reason", "Legal basis for processing contact's data", "Unsubscribed from all email")
+           "Create Date", "Closed lost reason", "Activity date", "Activity type", "Associated Deal", "Legal basis for processing contact's data", "Unsubscribed from all email")
 
 
 def header_key(header: str) -> str:

@@ -239,7 +239,8 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
         imp.session.add(contact)
         imp.session.flush()
         _follow_up(imp, contact, linked[0] if linked else None)
-        return Result(line, "created", contact.id, None, f"{contact.first_name} {contact.last_name}")
+        consent = _consent(imp, contact, v)
+        return Result(line, "created", contact.id, consent, f"{contact.first_name} {contact.last_name}")
     changes = {}
     for name, new in (("first_name", clean_text(first, "First name", max_length=size(Contact.first_name), name=True)),
                       ("last_name", clean_text(last, "Last name", max_length=size(Contact.last_name), name=True)),
@@ -251,11 +252,39 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     new_links = [c for c in linked if imp.session.get(ContactCompany, (found.id, c.id)) is None]
     reason = imp.matched(found.id, how, line)
     label = f"{found.first_name} {found.last_name}"
+    consent = _consent(imp, found, v)
+    if consent:
+        reason += f"; {consent}"
     if not changes and not new_links and not _source_changes(imp, found, v):
-        return Result(line, "unchanged", found.id, reason, label)
+        return Result(line, "updated" if consent else "unchanged", found.id, reason, label)
     contacts.edit_contact(imp.session, str(found.id), **changes, add_companies=[str(c.id) for c in new_links])
     imp.keep_source(found, v.get("external_id"))
     imp.session.add(found)
     imp.session.flush()
     what = list(changes) + (["companies"] if new_links else [])
     return Result(line, "updated", found.id, f"{reason}; changed {', '.join(what) or 'its external id'}", label)
+
+
+# HubSpot's "Legal basis for processing contact's data" values, by the words that tell them apart.
+_BASES = (("consent", "consent"), ("legitimate", "legitimate-interest"), ("contract", "contract"))
+
+
+def _consent(imp: Importer, contact, v: dict) -> str | None:
+    """HubSpot's GDPR columns into the consent ledger: "Unsubscribed from all email" (true) a withdrawal,
+    else "Legal basis for processing contact's data" a grant on that basis; an event only when it changes
+    the contact's marketing state (a re-import adds none). What was recorded, for the report."""
+    from salescrm.domain import consent
+    from salescrm.domain.values import parse_yes_no
+
+    unsubscribed = text(v, "unsubscribed")
+    basis_text = (text(v, "consent_basis") or "").lower()
+    state = consent.WITHDRAWN if unsubscribed and parse_yes_no(unsubscribed, "Unsubscribed from all email") else None
+    basis = next((b for word, b in _BASES if word in basis_text), None)
+    if state is None and basis is None:
+        return None
+    state = state or consent.GRANTED
+    if consent.state_of(consent.events(imp.session, contact.id)).get("marketing") == state:
+        return None
+    consent.record_consent(imp.session, str(contact.id), consent.Consent(
+        state, "marketing", basis, f"imported from {imp.options.source_system}"))
+    return f"marketing consent {state}" + (f" ({basis})" if basis else "")
