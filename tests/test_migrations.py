@@ -3,6 +3,7 @@ database is left to `salescrm db upgrade`, a newer one is refused, and first use
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -23,7 +24,7 @@ from tests.conftest import Database
 FIXTURES = Path(__file__).parent / "fixtures"
 _numbers = itertools.count(1)
 # Each schema revision's fixture database, with its records as its `show --json` printed them (capture.py).
-FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 # Fields that `show --json` gained with later revisions, and what an upgraded record holds in them.
 ADDED_FIELDS = {
     "team": {"login": None},
@@ -41,6 +42,7 @@ BASELINES = {
     | {("contact", n) for n in range(1, 10)} | _DEALS,
     "0002": _DEALS, "0003": _DEALS, "0004": _DEALS,
     "0005": _DEALS,  # written when this fixture was brought from 0004 to 0005, before it was captured
+    "0006": _DEALS,  # the same rows, which the 0005 fixture held when it was brought to 0006
 }
 # Keys the JSON gained without a new column (a stored value shown since): compared when captured.
 JSON_ADDED = {"deals": {"owner_id"}}
@@ -105,7 +107,9 @@ def test_fixture_is_at_its_revision(revision):
                      "0004": {"companies": 10, "contacts": 10, "deals": 13, "team": 4, "journal": 470,
                               "tasks": 6, "activities": 5},
                      "0005": {"companies": 11, "contacts": 11, "deals": 13, "team": 4, "journal": 507,
-                              "tasks": 7, "activities": 6}}[revision]
+                              "tasks": 7, "activities": 6},
+                     "0006": {"companies": 12, "contacts": 12, "deals": 14, "team": 4, "journal": 566,
+                              "tasks": 9, "activities": 7}}[revision]
 
 
 @pytest.mark.sqlite_only
@@ -166,6 +170,34 @@ def test_upgrade_loses_and_changes_nothing(cli, tmp_path, monkeypatch, revision)
     assert v.stdout.startswith(f"Journal intact: {rows} rows.")
     check = cli("db", "check")
     assert check.exit_code == 0, check.stderr
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("revision", ("0001", "0006"))
+def test_upgrade_binds_the_file_to_the_shipped_process(cli, tmp_path, monkeypatch, revision):
+    """Migration 0007: an existing file follows sp-009-001, as the released schema's databases did; its
+    stage changes keep their rows, made before any revision (NULL), none of them a back-out or an import."""
+    from salescrm.process import load
+
+    path = old_copy(tmp_path, revision)
+    columns = "id, deal_id, from_stage, to_stage, changed_at, changed_by"
+    before = sqlite_rows(path, f"SELECT {columns} FROM stage_change ORDER BY id")
+    monkeypatch.setenv("SALESCRM_DB", str(path))
+    monkeypatch.setenv("SALESCRM_USER", "admin")
+    assert cli("team", "list").exit_code == 0
+    text = load.shipped_text("sp-009-001")
+    assert sqlite_rows(path, "SELECT id, name, revision, body, sha256, reason, applied_by FROM process_revision") == [
+        (1, "sp-009-001", "1", text, hashlib.sha256(text.encode()).hexdigest(), "bound at upgrade to schema 0007", "admin")]
+    assert sqlite_rows(path, f"SELECT {columns} FROM stage_change ORDER BY id") == before
+    assert sqlite_rows(path, "SELECT DISTINCT process_revision_id, import_batch_id, backout FROM stage_change") == [
+        (None, None, 0)]
+    for table in ("company", "contact", "deal"):
+        assert sqlite_rows(path, f"SELECT DISTINCT external_id, source_system FROM {table}") == [(None, None)]
+    assert sqlite_rows(path, "SELECT DISTINCT source_name FROM deal") == [(None,)]
+    assert [sqlite_rows(path, f"SELECT count(*) FROM {t}") for t in ("company_property", "contact_property",
+                                                                     "import_batch")] == [[(0,)]] * 3
+    assert not any(c["record_type"] == "process_revision" for c in shown(cli, "journal", "show"))
+    assert cli("db", "check").exit_code == 0
 
 
 @pytest.mark.sqlite_only
@@ -251,6 +283,9 @@ def test_db_upgrade_brings_postgresql_to_head(pg_at_0001, cli):
     assert r.stdout.startswith("Upgraded ")
     assert f"from schema revision 0001 to {HEAD_REVISION}." in r.stdout
     assert _revision(engine) == HEAD_REVISION
+    with engine.connect() as conn:  # bound to the shipped sp-009-001, as every database the released schema made
+        assert conn.exec_driver_sql("SELECT id, name, revision, reason FROM process_revision").all() == [
+            (1, "sp-009-001", "1", "bound at upgrade to schema 0007")]
     added = cli("--db", url, "team", "add", "Ana García", "--role", "JD-019")
     assert added.exit_code == 0, added.stderr
     listed = cli("--db", url, "team", "list", "--json")

@@ -121,3 +121,16 @@ def test_option_value_completion_loads_only_the_allowed_modules(tmp_path):
     assert p.returncode == 0, p.stderr
     assert set(p.stdout.split()) == {"offer-sent", "offer-approved"}, p.stdout
     assert not_allowed(modules, SALESCRM | DEAL_GROUP | PROCESS) == set()
+
+
+def test_deal_show_reads_without_declaring_the_models(tmp_path):
+    # Declaring the SQLModel classes costs more than `deal show`'s own work (store/tables.py): a read
+    # command names the light read tables instead.
+    env = {"SALESCRM_DB": str(tmp_path / "crm.db"), "SALESCRM_DATA_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "salescrm", "demo"], env={**os.environ, **env}, check=True,
+                   capture_output=True, timeout=120)
+    p, modules = loaded(tmp_path, ["deal", "show", "1"], env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("# deal") and "# timeline" in p.stdout, p.stdout
+    assert "salescrm.store.tables" in modules
+    assert {"salescrm.store.models", "salescrm.store.tables_on_demand"} & modules == set()

@@ -232,7 +232,7 @@ def show(
 
     deal = pick.argument(rt, deal, "deal")
     with rt.reading() as session:
-        found = refs.deal(session, deal)
+        found = refs.deal_row(session, deal)
         obj = views.deal_object(session, found)
         obj["timeline"] = timeline(session, deal_id=found.id, limit=None if all_ else TIMELINE_LIMIT)
     if json:

@@ -25,7 +25,6 @@ from salescrm.process import GateField, Stage, rules
 from salescrm.process.rules import PLACEHOLDER, Value
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
-from salescrm.store.models import ContactCompany, GateValue, size
 from salescrm.typed_text import clean_text
 
 
@@ -87,6 +86,8 @@ def parse_gate_date(raw: str, label: str, facts: DealFacts) -> date:
 def parse_value(session: Session, field: GateField, raw: str, facts: DealFacts) -> Value:
     """One gate value parsed by its property's type: raises InvalidValue for a malformed value; what its
     rules read about it (a contact's company, a member's role) comes with it."""
+    from salescrm.store.models import ContactCompany, GateValue, size
+
     label = f"--set {field.key}"
     if field.kind == "yes":
         return Value("yes" if parse_yes_no(raw, label) else "no")
@@ -145,6 +146,8 @@ def check_gates(session: Session, stages: list[Stage], values: dict[str, str], f
 
 def recorded_values(session: Session, deal_id: int | None) -> dict[str, str]:
     """The gate values stored for a deal, whichever stage they belong to."""
+    from salescrm.store.models import GateValue
+
     if deal_id is None:
         return {}
     return {gv.key: gv.value for gv in session.exec(select(GateValue).where(GateValue.deal_id == deal_id)).all()}
@@ -192,6 +195,8 @@ def check_values(
 
 def store_values(session: Session, deal_id: int, values: dict[str, str]) -> None:
     """Store gate values, each with the stage whose gate it belongs to and its setter."""
+    from salescrm.store.models import GateValue
+
     actor = actor_of(session)
     for key, value in values.items():
         existing = session.get(GateValue, (deal_id, key))

@@ -21,7 +21,6 @@ from salescrm.domain.values import parse_lost_category, parse_stage
 from salescrm.errors import InvalidValue, Refused, StaleRecord
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
-from salescrm.store.models import Deal, StageChange, Task, size
 from salescrm.typed_text import clean_text
 
 
@@ -36,8 +35,11 @@ class Move:
 
 def record_stage_change(session: Session, deal: Deal, from_stage: str | None, to_stage: str,
                         at: datetime | None = None) -> None:
+    from salescrm.store.models import StageChange
+
+    # An import's moves carry its batch (domain/imports/batches.py sets it), so that reports can leave them out.
     session.add(StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session),
-                            changed_at=at or utcnow()))
+                            changed_at=at or utcnow(), import_batch_id=session.info.get("import_batch_id")))
 
 
 def _check_unchanged(deal: Deal, expected_version: int | None, expected_stage: str | None) -> None:
@@ -148,6 +150,8 @@ def lose_deal(
 ) -> Move:
     """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again. `at`: when it
     was lost, for an imported deal (its Close Date); now otherwise."""
+    from salescrm.store.models import Deal, size
+
     category = parse_lost_category(category)
     reason = clean_text(reason, "Lost reason (--reason)", lines=True, max_length=size(Deal.lost_reason))
     deal = refs.deal(session, ref, for_update=True)
@@ -172,6 +176,8 @@ def lose_deal(
 def close_open_tasks(session: Session, deal: Deal, closed_as: str, moved_at: datetime) -> list[Task]:
     """Close the open tasks linked to the deal itself that were created before the move (`moved_at`):
     tasks on its company or contacts stay, and so does any task a later automation creates."""
+    from salescrm.store.models import Task
+
     tasks = session.exec(
         select(Task)
         .where(Task.deal_id == deal.id, Task.done.is_(False), Task.created_at <= moved_at)

@@ -23,8 +23,8 @@ from salescrm.store.failures import conflict, first_line, is_unavailable, unavai
 from salescrm.store.location import DatabaseLocation
 
 # The newest migration in salescrm/store/migrations/versions (a test keeps them in step).
-HEAD_REVISION = "0006"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+HEAD_REVISION = "0007"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 
 _engines: dict[tuple[str, bool], sa.Engine] = {}  # (url, write): a read opens a SQLite file read-only
@@ -34,6 +34,13 @@ _inodes: dict[Path, int] = {}  # the file each SQLite write engine's connections
 _schema_made: set[Path] = set()  # files whose schema this process created: the one that says "Created"
 _created: dict[Path, bool] = {}  # SQLite files this command made (True) or found empty (False):
 # said when it succeeds, removed (or emptied again) when it fails
+_new_process: list[str] = []  # the shipped process a database this command creates follows (`init --process`)
+
+
+def bind_new_databases_to(process: str) -> None:
+    """A database this command creates follows the shipped `process` (migration 0007 binds it); set by
+    `salescrm init --process NAME` and `demo --process NAME` before they open the database."""
+    _new_process[:] = [process]
 
 
 def engine_for(location: DatabaseLocation, write: bool = True) -> sa.Engine:
@@ -146,6 +153,7 @@ def dispose_all() -> None:
     close_all()
     _created.clear()
     _schema_made.clear()
+    _new_process.clear()
 
 
 def warn_if_shared(path: Path) -> None:
@@ -343,7 +351,7 @@ def upgrade_schema(engine: sa.Engine, location: DatabaseLocation) -> str | None:
 
     try:
         with write_lock.for_writes(location.path):
-            return upgrade(engine)
+            return upgrade(engine, process=_new_process[0] if _new_process else None)
     except exc.ProgrammingError as e:
         if "permission denied" not in str(e.orig):
             raise

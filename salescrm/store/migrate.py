@@ -18,9 +18,12 @@ def config(connection=None):
 _MIGRATION_LOCK = 73_009_001
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
+def upgrade(engine: sa.Engine, revision: str = "head", process: str | None = None) -> str | None:
     """Apply pending migrations in one transaction, one process at a time; return the revision found
     once this process had the database to itself (None: it created the schema).
+
+    `process`: the shipped process a database created here is bound to (migration 0007; default
+    sp-009-001). A database that existed is bound to sp-009-001 whatever is asked.
 
     On SQLite the transaction begins IMMEDIATE (store/sqlite_connections.py); on PostgreSQL an advisory lock
     makes a second process wait, after which Alembic finds the schema current and does nothing.
@@ -36,7 +39,9 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
                 if not sqlite:
                     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
                 found = _revision(connection)
-                command.upgrade(config(connection), revision)
+                cfg = config(connection)
+                cfg.attributes.update(found=found, process=process)
+                command.upgrade(cfg, revision)
                 if sqlite:
                     _check_foreign_keys(connection)
         finally:

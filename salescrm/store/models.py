@@ -11,12 +11,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from salescrm.store.columns import time_column, utcnow  # importing it sets the constraint names first
+from salescrm.store.columns import MAX_ID, time_column, utcnow  # noqa: F401  (importing it sets the constraint names first)
 
 # The one place the limits of typed values come from: the validation reads each text limit from its
 # column (`size(Contact.keyword)`), so that a value SQLite would store is one PostgreSQL stores too.
-# Ids are INTEGER columns: PostgreSQL's integer holds up to 2^31-1, and no id above it can exist.
-MAX_ID = 2**31 - 1
+# Ids are INTEGER columns, so no id above MAX_ID can exist (store/columns.py).
 
 
 def size(column) -> int:
@@ -37,6 +36,7 @@ class TeamMember(SQLModel, table=True):
 
 class Company(SQLModel, table=True):
     __tablename__ = "company"
+    __table_args__ = (sa.Index("uq_company_source_external_id", "source_system", "external_id", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     name_key: str = Field(max_length=200, unique=True)
@@ -44,6 +44,9 @@ class Company(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2)
     website: str | None = Field(default=None, max_length=500)
     legal_name: str | None = Field(default=None, max_length=300)
+    # The record's id in the system it was imported from (`salescrm import`); unique per system.
+    external_id: str | None = Field(default=None, max_length=200)
+    source_system: str | None = Field(default=None, max_length=40)
     lead_status: str = Field(max_length=20)
     lead_status_set_by: str = Field(max_length=200)
     lead_status_set_at: datetime = time_column(default_factory=utcnow)
@@ -54,6 +57,7 @@ class Company(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contact"
+    __table_args__ = (sa.Index("uq_contact_source_external_id", "source_system", "external_id", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     first_name: str = Field(max_length=200)
     last_name: str = Field(max_length=200)
@@ -67,6 +71,8 @@ class Contact(SQLModel, table=True):
     search_engine: str | None = Field(default=None, max_length=100)
     keyword: str | None = Field(default=None, max_length=300)
     source_page: str | None = Field(default=None, max_length=500)
+    external_id: str | None = Field(default=None, max_length=200)  # as Company's
+    source_system: str | None = Field(default=None, max_length=40)
     created_at: datetime = time_column(default_factory=utcnow)
     updated_at: datetime = time_column(default_factory=utcnow)
     version: int = Field(default=1)
@@ -84,6 +90,7 @@ class Deal(SQLModel, table=True):
         # pipeline show: a covering index for the per-stage aggregate.
         sa.Index("ix_deal_pipeline_stage_amount", "pipeline", "stage", "amount_cents"),
         sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        sa.Index("uq_deal_source_external_id", "source_system", "external_id", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=700)
@@ -104,6 +111,9 @@ class Deal(SQLModel, table=True):
     lost_from_stage: str | None = Field(default=None, max_length=40)
     # ISO 4217; the database's currency unless the deal was given another (totals never mix them).
     currency: str = Field(default="EUR", max_length=3)
+    external_id: str | None = Field(default=None, max_length=200)  # as Company's
+    source_system: str | None = Field(default=None, max_length=40)
+    source_name: str | None = Field(default=None, max_length=700)  # the deal's name in that system
     created_at: datetime = time_column(default_factory=utcnow)
     updated_at: datetime = time_column(default_factory=utcnow)
     version: int = Field(default=1)
@@ -137,6 +147,10 @@ class StageChange(SQLModel, table=True):
     to_stage: str = Field(max_length=40)
     changed_at: datetime = time_column(default_factory=utcnow)
     changed_by: str = Field(max_length=200)
+    # The process revision that allowed the move (NULL for moves made before migration 0007).
+    process_revision_id: int | None = Field(default=None, foreign_key="process_revision.id")
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")  # made by `salescrm import`
+    backout: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})  # a won deal backed out
 
 
 class Activity(SQLModel, table=True):
@@ -214,20 +228,21 @@ def declare_partial_indexes() -> None:
 
 
 # Ledgers: tables whose rows are appended and never changed (the journal's, the stage history, the
-# self-assessment's answers). Reps may only read them and add to them (`salescrm db grants`); a new table
+# self-assessment's answers, the consent ledger, the process revisions applied). Reps may only read them and add to them (`salescrm db grants`); a new table
 # of that kind is named here. `journal_head` is the chain's one-row head: appends lock it and move it.
 LEDGERS = ("journal", "journal_field", "stage_change", "survey_answer", "consent_event", "marketing_export",
-           "marketing_export_contact")
+           "marketing_export_contact", "process_revision")
 HEAD_TABLES = ("journal_head",)  # select and update only
 READ_ONLY_TABLES = ("setting", "alembic_version")  # the administrator's: `init` and the migrations write them
 
 
 # Each table costs start-up time to declare (about 5 ms with SQLModel), and these are used by few
 # commands: the journal's (written by every write, read by `journal`), the survey's, the settings, the
-# distinct-companies decisions. They are declared in store/tables_on_demand.py when first named here,
+# distinct-companies decisions, consent, the process revisions, company and contact properties, import batches. They are declared in store/tables_on_demand.py when first named here,
 # so `from salescrm.store.models import Setting` works as for any other table.
 ON_DEMAND = ("SurveyAnswer", "Setting", "DistinctCompanies", "JournalEntry", "JournalField", "JournalHead",
-             "ConsentEvent", "MarketingExport", "MarketingExportContact")
+             "ConsentEvent", "MarketingExport", "MarketingExportContact", "ProcessRevision", "CompanyProperty",
+             "ContactProperty", "ImportBatch")
 
 
 def __getattr__(name: str):

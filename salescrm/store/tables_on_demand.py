@@ -2,7 +2,9 @@
 
 The journal's tables (every write appends to them; `journal show|verify` reads them), the CRM
 self-assessment's answers (`audit survey`), the database's settings (its currency), the decisions
-that two companies are distinct (`--distinct-from`), and the consent ledger with the marketing exports. Same metadata, same rules as store/models.py.
+that two companies are distinct (`--distinct-from`), the consent ledger with the marketing exports, the
+process revisions the database was bound to (`process apply`), the properties a process declares on
+companies and contacts, and the batches of `salescrm import`. Same metadata, same rules as store/models.py.
 """
 
 from __future__ import annotations
@@ -131,3 +133,58 @@ class JournalHead(SQLModel, table=True):
     id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int
     hash: str = Field(max_length=64)
+
+
+class ProcessRevision(SQLModel, table=True):
+    """One revision of the process this database follows (`salescrm process apply`): the whole TOML file
+    as applied, with why and by whom. Never changed nor removed (triggers, as for the journal): the
+    database's process is its latest row. Migration 0007 bound every database to the shipped sp-009-001."""
+
+    __tablename__ = "process_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60)  # the file's `name`: sp-009-001, health-prime
+    revision: str = Field(max_length=60)  # the file's `revision`
+    body: str = Field(sa_type=sa.Text)  # the whole file, as applied
+    sha256: str = Field(max_length=64)  # of the body's UTF-8 bytes
+    reason: str = Field(max_length=2000)
+    applied_by: str = Field(max_length=200)
+    applied_at: datetime = time_column(default_factory=utcnow)
+
+
+class CompanyProperty(SQLModel, table=True):
+    """A value of a company property the process declares (`company edit --set KEY=VALUE`)."""
+
+    __tablename__ = "company_property"
+    company_id: int = Field(foreign_key="company.id", primary_key=True)
+    key: str = Field(max_length=60, primary_key=True)
+    value: str = Field(max_length=2000)
+    set_at: datetime = time_column(default_factory=utcnow)
+    set_by: str = Field(max_length=200)
+
+
+class ContactProperty(SQLModel, table=True):
+    """A value of a contact property the process declares (`contact edit --set KEY=VALUE`)."""
+
+    __tablename__ = "contact_property"
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    key: str = Field(max_length=60, primary_key=True)
+    value: str = Field(max_length=2000)
+    set_at: datetime = time_column(default_factory=utcnow)
+    set_by: str = Field(max_length=200)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One run of `salescrm import`: what it read, how many records it created and updated, and whether
+    it was undone."""
+
+    __tablename__ = "import_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = time_column(default_factory=utcnow)
+    by: str = Field(max_length=200)
+    file: str = Field(max_length=1000)
+    record_type: str = Field(max_length=20)
+    source_system: str = Field(max_length=40)
+    created: int
+    updated: int
+    undone_at: datetime | None = time_column(default=None)
+    undone_by: str | None = Field(default=None, max_length=200)
