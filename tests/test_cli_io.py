@@ -516,6 +516,7 @@ COMMANDS = [
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
     ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
     ["import", "companies"], ["import", "contacts"], ["import", "deals"], ["import", "activities"], ["import", "tasks"],
+    ["import", "list"], ["import", "undo"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]

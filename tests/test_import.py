@@ -96,7 +96,7 @@ def test_skip_invalid_writes_the_rest_and_exits_1(cli, db, files, tmp_path):
     rejects = str(tmp_path / "bad.csv")
     r = cli("import", "companies", path, "--skip-invalid", "--rejects", rejects)
     assert r.exit_code == 1
-    assert r.stdout == f"Imported {path}: 2 created, 0 updated, 0 unchanged, 2 skipped, 1 refused.\n"
+    assert r.stdout == f"Imported {path} as batch 1: 2 created, 0 updated, 0 unchanged, 2 skipped, 1 refused.\n"
     assert "line 5: refused: A company needs its name (lead intake's minimum)." in r.stderr
     assert sorted(db.query("SELECT name, country, website FROM company")) == [
         ("Clínica Vidal", "ES", "https://www.vidal.es"), ("Novartis", "CH", "https://novartis.com")]
@@ -110,8 +110,12 @@ def test_reimporting_the_same_file_changes_nothing(cli, db, files):
     journal = db.count("journal")
     second = json.loads(ok(cli("import", "companies", path, "--json")).stdout)
     assert (second["created"], second["updated"], second["unchanged"], second["skipped"]) == (0, 0, 2, 2)
-    assert [r["reason"] for r in second["rows"]][0] in ("matched by name", "matched by external id")
-    assert db.count("company") == 2 and db.count("journal") == journal
+    assert [r["reason"] for r in second["rows"]] == ["matched by external id", "merged into Novartis (local branch)",
+                                                     "matched by external id", "merged into Novartis (local entity)"]
+    assert db.count("company") == 2
+    # the second batch is journaled, and changed nothing else
+    assert db.query("SELECT record_type, record_id, action FROM journal WHERE seq > ?", journal) == [("import_batch", 2, "insert")]
+    assert db.query("SELECT source_system, external_id FROM company ORDER BY id") == [("hubspot", "101"), ("hubspot", "103")]
 
 
 def test_contacts_utf16_duplicate_emails_and_links_to_the_global_company(cli, db, files):
@@ -199,7 +203,9 @@ def test_deals_owner_stage_gates_and_closed_rows(cli, db, files):
     again = json.loads(cli("import", "deals", path, "--json", "--skip-invalid", *defaults, "--place-at-met-stage",
                            "--accept-won", "--map-stage", "Closed won=Payment Done", "--rejects", path + ".bad2").stdout)
     assert [r["action"] for r in again["rows"]] == ["unchanged", "unchanged", "unchanged", "unchanged", "refused"]
-    assert again["rows"][1]["reason"].startswith("matched by name; stays at Prospected (Cannot move deal 2 into Qualified")
+    assert again["rows"][1]["reason"].startswith("matched by external id; stays at Prospected (Cannot move deal 2 into Qualified")
+    assert db.query("SELECT source_name FROM deal ORDER BY id") == [("Novartis PoC",), ("Rollout",), ("Pilot",), ("Big",)]
+    assert {b for (b,) in db.query("SELECT import_batch_id FROM stage_change")} == {again["batch"] - 1}
     assert db.count("deal") == 4
 
 

@@ -176,6 +176,7 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
 def _write(rt, run, o: dict) -> None:
     """The rows in one transaction (or one per --chunk); a dry run, or refused rows without --skip-invalid,
     roll it back."""
+    from salescrm.domain.imports import batches
     from salescrm.errors import Refused
 
     chunk = None if o["dry_run"] else o["chunk"]
@@ -183,13 +184,18 @@ def _write(rt, run, o: dict) -> None:
         before = len(run.results)
         try:
             with rt.writing(o["reason"]) as session:
-                importer = run.importer(session)
+                batch = batches.start(session, _file_name(o["file"]), run.options.kind, run.options.source_system or "file")
+                importer = run.importer(session, batch.id)
                 run.rows(importer, chunk)
                 refused = any(r.action == "refused" for r in run.results[before:])
                 if refused and not o["skip_invalid"] and not o["dry_run"]:
                     run.rows(importer, None)  # every row is still checked, for the report and the rejects file
                 if o["dry_run"] or (refused and not o["skip_invalid"]):
                     raise _RolledBack
+                counts = run.counts(run.results[before:])
+                batch.source_system = run.options.source_system or "file"
+                batches.finish(session, batch, counts["created"], counts["updated"])
+            run.batches.append(batch.id)
         except _RolledBack:
             if o["dry_run"]:
                 continue
@@ -200,6 +206,13 @@ def _write(rt, run, o: dict) -> None:
             saved = f" {len(run.batches)} earlier batch{'es' if len(run.batches) != 1 else ''} of --chunk stay." if run.batches else ""
             raise Refused(f"{run.refused} row{'s were' if run.refused != 1 else ' was'} refused, so nothing was imported: "
                           f"fix {'them' if run.refused != 1 else 'it'}, or pass --skip-invalid to import the others.{kept}{saved}")
+
+
+def _file_name(path: str) -> str:
+    """The file a batch records: its absolute path (standard input as `-`)."""
+    import os
+
+    return path if path == "-" else os.path.abspath(path)
 
 
 def _source_system(value: str | None) -> str | None:
@@ -261,9 +274,49 @@ def _report(run, kind: str, o: dict, written: bool = True) -> None:
     for result in run.results:
         if result.action == "refused":
             output.err(row_line(result, kind, None))
-    where = f" as batch {', '.join(map(str, run.batches))}" if run.batches else ""
+    several = len(run.batches) > 1
+    where = f" as batch{'es' if several else ''} {', '.join(map(str, run.batches))}" if run.batches else ""
     output.say(f"Imported {name}{where}: {summary}.")
     if run.refused:
         if run.rejects is not None and run.rejects.file is not None:
             output.err(f"The refused rows are in {run.rejects.path}.")
         raise typer.Exit(1)
+
+
+@app.command("list", epilog="Example: salescrm import list --json")
+def list_batches(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="Print the batches as JSON.")) -> None:
+    """List the import batches: when, by whom, from which file, how many records each created and updated."""
+    from salescrm.domain.imports import batches
+
+    with runtime(ctx).reading() as session:
+        found = batches.list_batches(session)
+        objects = [batches.batch_object(b) for b in found]
+        undone = {b.id: b.undone_at is not None for b in found}
+    if json:
+        output.print_json(objects)
+        return
+    output.table(["batch", "at", "by", "file", "type", "created", "updated", "undone"],
+                 [[o["batch"], output.when(o["at"]), o["by"], o["file"], o["record_type"], o["created"], o["updated"],
+                   "yes" if undone[o["batch"]] else ""] for o in objects])
+
+
+@app.command("undo", epilog="Example: salescrm import undo 3 --reason \"Wrong HubSpot export\"")
+def undo(
+    ctx: typer.Context,
+    batch: str = typer.Argument(..., metavar="BATCH", help="The batch's id (`salescrm import list`)."),
+    json: bool = typer.Option(False, "--json", help="Print the undone batch as JSON."),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Reverse an import batch that nothing has changed since: remove what it created, restore what it updated."""
+    from salescrm.domain import refs
+    from salescrm.domain.imports import batches
+
+    number = refs.id_of(batch, "import batch")
+    with runtime(ctx).writing(reason) as session:
+        done = batches.undo(session, number)
+        obj = batches.batch_object(done)
+    if json:
+        output.print_json(obj)
+        return
+    output.say(f"Undid import batch {number}: removed {obj['created']} created and restored {obj['updated']} updated "
+               f"record{'s' if obj['updated'] != 1 else ''} ({obj['record_type']} from {obj['file']}).")

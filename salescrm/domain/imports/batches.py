@@ -91,14 +91,39 @@ def undo(session: Session, batch_id: int):
     created = {(t, i) for _, t, i, a in entries if a == "insert"}
     touched = {(t, i) for _, t, i, _ in entries if i is not None and t != "import_batch"}
     _refuse_if_changed(session, batch_id, high, touched, created)
+    batch.undone_at = utcnow()  # the undo's first entry ...
+    session.add(batch)
+    session.flush()
     for seq, record_type, record_id, action in reversed(entries):
         if action == "update" and (record_type, record_id) not in created:
             _restore(session, seq, record_type, record_id)
     _remove(session, created)
-    batch.undone_at, batch.undone_by = utcnow(), actor_of(session)
+    batch.undone_by = actor_of(session)  # ... and its last: between them, what it reversed
     session.add(batch)
     session.flush()
     return batch
+
+
+def _reversed_ranges(session: Session, batch_id: int) -> list[tuple[int, int]]:
+    """The journal ranges of the other batches that were undone, and of their undos: a change there was
+    reversed, so it does not keep this batch from being undone. A batch's entries on itself are its insert,
+    its counts (when it changed anything), and its undo's first and last."""
+    from salescrm.store.models import ImportBatch, JournalEntry as J
+
+    undone = [i for (i,) in session.connection().execute(
+        sa.select(ImportBatch.id).where(ImportBatch.undone_at.is_not(None), ImportBatch.id != batch_id))]
+    if not undone:
+        return []
+    seqs: dict[int, list[int]] = {}
+    for record_id, seq in session.connection().execute(
+            sa.select(J.record_id, J.seq).where(J.record_type == "import_batch", J.record_id.in_(undone)).order_by(J.seq)):
+        seqs.setdefault(record_id, []).append(seq)
+    ranges = []
+    for found in seqs.values():
+        if len(found) >= 3:
+            ranges.append((found[-2], found[-1]))
+            ranges.append((found[0], found[-3]))
+    return ranges
 
 
 def _refuse_if_changed(session: Session, batch_id: int, high: int, touched: set, created: set) -> None:
@@ -109,11 +134,14 @@ def _refuse_if_changed(session: Session, batch_id: int, high: int, touched: set,
     for record_type, record_id in touched:
         by_type.setdefault(record_type, set()).add(record_id)
     conn = session.connection()
+    reversed_ = _reversed_ranges(session, batch_id)
     for record_type, ids in by_type.items():
         rows = conn.execute(sa.select(J.record_id, J.seq, J.actor, J.command).where(
             J.seq > high, J.record_type == record_type, J.record_id.in_(sorted(ids))).order_by(J.seq))
         seen = set()
         for record_id, seq, actor, command in rows:
+            if any(low <= seq <= top for low, top in reversed_):
+                continue
             if record_id not in seen:
                 seen.add(record_id)
                 changed.append(f"{record_type} {record_id} (journal entry {seq}, by {actor}: {command})")
@@ -173,6 +201,10 @@ def _restore(session: Session, seq: int, record_type: str, record_id: int) -> No
         record.name_key = name_key(record.name)
     if hasattr(record, "email_key"):
         record.email_key = record.email.lower() if record.email else None
+    if hasattr(record, "version"):
+        from salescrm.domain.records import touch
+
+        touch(session, record)  # a new version: a form opened before the undo is stale
     session.add(record)
     session.flush()
 

@@ -119,7 +119,7 @@ def deal_row(imp: Importer, line: int, v: dict) -> Result:
         deal, reason = _won(imp, draft, gates, close_date, created), None
     else:
         deal, reason = _open(imp, draft, stage, gates, created)
-    if source_name is not None and matching.has_external_ids():
+    if source_name is not None:
         deal.source_name = source_name[:700]
     imp.keep_source(deal, v.get("external_id"))
     imp.session.add(deal)

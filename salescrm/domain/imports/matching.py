@@ -30,14 +30,7 @@ FREE_MAIL = frozenset((
 ))
 
 
-def has_external_ids() -> bool:
-    """Whether the schema has the external-id columns (migration 0007)."""
-    return "external_id" in Company.__table__.c
-
-
 def by_external_id(session: Session, model, system: str, external_id: str):
-    if not has_external_ids():
-        return None
     return session.exec(select(model).where(model.source_system == system, model.external_id == external_id)).first()
 
 
@@ -86,7 +79,7 @@ def deal(session: Session, name: str, given: str | None) -> tuple[Deal | None, s
                          .order_by(Deal.id)).first()
     if found is not None:
         return found, "name"
-    if given and has_external_ids():
+    if given:
         found = session.exec(select(Deal).where(Deal.source_name == given).order_by(Deal.id)).first()
         if found is not None:
             return found, "source name"

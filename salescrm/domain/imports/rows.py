@@ -81,8 +81,6 @@ class Importer:
         return f"same {how} as line {first}" if first is not None and first != line else f"matched by {how}"
 
     def keep_source(self, record, external_id) -> None:
-        if not matching.has_external_ids():
-            return
         if external_id is not None and str(external_id).strip():
             record.external_id = str(external_id).strip()
             record.source_system = self.options.source_system
@@ -186,7 +184,7 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
 
 def _source_changes(imp: Importer, record, v: dict) -> bool:
     external = text(v, "external_id")
-    if not matching.has_external_ids() or external is None:
+    if external is None:
         return False
     return (record.external_id, record.source_system) != (external, imp.options.source_system)
 

@@ -34,6 +34,8 @@ class Run:
         self._rows = iter(self.source.rows)
         for header in self.source.headers:
             self.mapping.field_of(header)
+        if self.source.headers and self.options.source_system is None:
+            self.options.source_system = "hubspot" if self.mapping.hubspot else "file"
 
     def importer(self, session, batch_id: int | None = None) -> Importer:
         return Importer(session, self.options, HANDLERS[self.options.kind], batch_id)
