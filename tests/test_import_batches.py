@@ -101,4 +101,6 @@ def test_chunk_commits_batches_of_its_own(cli, db, tmp_path):
     assert [n for (n,) in db.query("SELECT name FROM company ORDER BY id")] == ["Alpha Clinic", "Beta Clinic"]
     path.write_text("name,country\nAlpha Clinic,ES\nBeta Clinic,ES\nGamma Clinic,ES\nDelta Clinic,ES\nEpsilon Clinic,ES\n")
     r = ok(cli("import", "companies", str(path), "--chunk", "2"))
-    assert r.stdout.endswith("as batches 2, 3, 4: 3 created, 0 updated, 2 unchanged, 0 skipped, 0 refused.\n")
+    ids = ", ".join(str(i) for (i,) in db.query("SELECT id FROM import_batch ORDER BY id")[1:])  # a refused one keeps no id
+    assert db.count("import_batch") == 4
+    assert r.stdout.endswith(f"as batches {ids}: 3 created, 0 updated, 2 unchanged, 0 skipped, 0 refused.\n")
