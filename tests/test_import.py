@@ -274,3 +274,19 @@ def test_hubspot_gdpr_columns_feed_the_consent_ledger(cli, db, files):
         (1, "granted", "consent", "imported from hubspot"), (2, "withdrawn", "legitimate-interest", "imported from hubspot")]
     again = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
     assert again["unchanged"] == 2 and db.count("consent_event") == 2
+
+
+def test_imported_won_deal_history_audit_and_cycle(cli, db, files):
+    ok(cli(*ANA))
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    path = files("deals.csv", "Deal Name,Deal Stage,Amount,Close Date,Deal owner,Associated Company,Create Date,gates.quotation_ref\n"
+                              "Novartis Rollout,Closed won,9000,2026-03-11,Ana García,Novartis,2026-01-10,Q-1\n")
+    args = ["--map-stage", "Closed won=Payment Done", "--accept-won", "--default", "deal_class=Care provider inpatient private",
+            "--default", "source=HubSpot"]
+    ok(cli("import", "deals", path, *args))
+    assert db.query("SELECT key, value, set_by FROM gate_value") == [("quotation_ref", "Q-1", "imported")]
+    [finding] = json.loads(cli("audit", "--check", "imported-name", "--json").stdout)["findings"]
+    assert finding["message"].startswith("Deal 1 'CH Novartis Rollout' was imported as 'Novartis Rollout'")
+    cycle = json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--json")).stdout)
+    assert (cycle["deals"], cycle["median_days"]) == (1, 60)  # Create Date to Close Date
+    assert json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--exclude-imported", "--json")).stdout)["deals"] == 0

@@ -151,8 +151,8 @@ def _open(imp: Importer, draft, stage: str, gates: dict, created):
 
 
 def _at(day) -> datetime:
-    """A Close Date as the moment of a won or lost move: that day's local noon, in UTC."""
-    return datetime.combine(day, time(12)).astimezone().astimezone(timezone.utc)
+    """A Close Date as the moment of a won or lost move: that day's start, local time (as Create Date's), in UTC."""
+    return datetime.combine(day, time(0)).astimezone().astimezone(timezone.utc)
 
 
 def _lost(imp: Importer, draft, v: dict, close_date, created):
