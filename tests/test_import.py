@@ -46,7 +46,7 @@ def files(tmp_path):
 def test_companies_dry_run_prints_each_row_and_writes_nothing(cli, db, files):
     path = files("companies.csv", COMPANIES, bom=True)
     r = cli("import", "companies", path, "--dry-run")
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 1, r.stderr  # as the import would be refused
     assert r.stdout.splitlines() == [
         "line 2: created company Novartis",
         "line 3: skipped: merged into Novartis (local branch)",
@@ -65,7 +65,8 @@ def test_companies_dry_run_prints_each_row_and_writes_nothing(cli, db, files):
 
 def test_json_report_has_the_issue_shape(cli, files):
     path = files("companies.csv", COMPANIES)
-    report = json.loads(ok(cli("import", "companies", path, "--dry-run", "--json")).stdout)
+    report = json.loads(cli("import", "companies", path, "--dry-run", "--json").stdout)
+    assert ok(cli("import", "companies", path, "--dry-run", "--skip-invalid", "--json"))
     assert list(report) == ["batch", "created", "updated", "unchanged", "skipped", "refused", "rows"]
     assert (report["batch"], report["created"], report["skipped"], report["refused"]) == (None, 2, 2, 1)
     assert report["rows"][1] == {"line": 3, "action": "skipped", "record_id": None,

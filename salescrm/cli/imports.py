@@ -161,7 +161,9 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
         run = Run(source, mapping_module.Mapping(kind, overrides), options)
         run.rejects = rejected.RowRejects(rejects_path, source.format) if rejects_path else None
         try:
-            _write(rt, run, o)
+            with _Progress(o["file"], source, shown=not o["json"]) as tick:
+                run.on_row = tick
+                _write(rt, run, o)
             if run.rejects is not None:
                 run.rejects.keep()
         except BaseException:
@@ -171,6 +173,50 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
         finally:
             _columns(run)
     _report(run, kind, o)
+
+
+class _Progress:
+    """On a terminal, a progress bar on stderr: rows read, rows per second, and the time left (from the bytes
+    read of a file whose size is known)."""
+
+    def __init__(self, path: str, source, shown: bool):
+        import os
+        import sys
+
+        self.bar = self.task = None
+        self.source, self.every = source, 1
+        if not shown or not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        try:
+            total = os.path.getsize(path) if path != "-" else None
+        except OSError:
+            total = None
+        self.bar = Progress(TextColumn("Importing"), BarColumn(), TextColumn("{task.fields[rows]} rows"),
+                            TextColumn("{task.fields[rate]} rows/s"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("import", total=total or None, rows=0, rate=0)
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        import time
+
+        self.bar.start()
+        started = time.monotonic()
+
+        def tick(rows: int) -> None:
+            if rows % 50 == 0:
+                rate = int(rows / max(time.monotonic() - started, 1e-6))
+                self.bar.update(self.task, completed=self.source.consumed(), rows=rows, rate=rate)
+
+        return tick
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _write(rt, run, o: dict) -> None:
@@ -257,6 +303,8 @@ def _report(run, kind: str, o: dict, written: bool = True) -> None:
     batch = run.batches[-1] if run.batches and written and not o["dry_run"] else None
     if o["json"]:
         output.print_json(run.report(batch, o["dry_run"]))
+        if o["dry_run"] and run.refused and not o["skip_invalid"]:
+            raise typer.Exit(1)  # the import itself would be refused
         return
     counts = run.counts()
     summary = ", ".join(f"{n} {action}" for action, n in counts.items())
@@ -265,6 +313,8 @@ def _report(run, kind: str, o: dict, written: bool = True) -> None:
         for result in run.results:
             output.say(row_line(result, kind, run.shown_id(result, True)))
         output.say(f"Dry run of {name}: {summary}; nothing was written.")
+        if run.refused and not o["skip_invalid"]:
+            raise typer.Exit(1)  # the import itself would be refused
         return
     if not written:
         for result in run.results:

@@ -25,7 +25,7 @@ BRAND_RULE = "SP-009-001 names a company by its best-known brand (Novartis, not 
 
 def add_company(
     session: Session, name: str, country: str | None, website: str | None, legal_name: str | None = None,
-    *, required: bool = True, distinct_from: Sequence[str] = (),
+    *, required: bool = True, distinct_from: Sequence[str] = (), name_checked: bool = False,
 ) -> Outcome[Company]:
     """A new company; country and website may be unknown only for a lead (`required=False`).
 
@@ -43,7 +43,8 @@ def add_company(
         lead_status=process.LEAD_NEW,
         lead_status_set_by=actor_of(session),
     )
-    check_name_free(session, name, ignore=[o.id for o in others])
+    if not name_checked:  # an import has already asked `name_conflict`, and merged or refused the row
+        check_name_free(session, name, ignore=[o.id for o in others])
     session.add(company)
     session.flush()
     record_distinct(session, company, others)

@@ -76,7 +76,7 @@ def deal(session: Session, name: str, given: str | None) -> tuple[Deal | None, s
     """An open deal of the rebuilt name, else a lost one, else one whose source name is `given`."""
     key = naming.name_key(name)
     found = session.exec(select(Deal).where(Deal.name_key.in_([key, naming.name_key(naming.lost_name(name))]))
-                         .order_by(Deal.id)).first()
+                         .order_by((Deal.name_key != key), Deal.id)).first()  # the open deal of that name first
     if found is not None:
         return found, "name"
     if given:

@@ -50,6 +50,7 @@ class Source:
     delimiter: str = ","
     encoding: str = "utf-8"
     rows: Iterator[Row] = iter(())
+    consumed: object = None  # () -> bytes read so far, for a progress bar
 
 
 def format_of(path: str, head: bytes) -> str:
@@ -96,12 +97,16 @@ def open_source(stream: BinaryIO, path: str, sheet: str | None, limits: Limits) 
     fmt = format_of(path, head)
     if sheet is not None and fmt != "xlsx":
         raise InvalidValue(f"--sheet names a sheet of a workbook, and {'standard input' if path == '-' else path} is {fmt}.")
-    counted = io.BufferedReader(_Counted(stream, head, limits.input_bytes), buffer_size=_PEEK)
+    raw = _Counted(stream, head, limits.input_bytes)
+    counted = io.BufferedReader(raw, buffer_size=_PEEK)
     if fmt == "json":
-        return _json(counted, limits)
-    if fmt == "xlsx":
-        return _xlsx(counted, path, sheet)
-    return _csv(counted, head, limits)
+        source = _json(counted, limits)
+    elif fmt == "xlsx":
+        source = _xlsx(counted, path, sheet)
+    else:
+        source = _csv(counted, head, limits)
+    source.consumed = lambda: raw.count
+    return source
 
 
 def _peek(stream: BinaryIO) -> bytes:

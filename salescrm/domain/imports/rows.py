@@ -157,7 +157,8 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
                               clash.other_name)
             raise Refused(clash.message)
         outcome = companies.add_company(imp.session, name, country, website, legal_name, required=False,
-                                        distinct_from=[str(clash.other_id)] if clash is not None else ())
+                                        distinct_from=[str(clash.other_id)] if clash is not None else (),
+                                        name_checked=clash is None)
         company = outcome.record
         created = text(v, "created_at")
         if created:

@@ -28,6 +28,7 @@ class Run:
     results: list[Result] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
     done: bool = False
+    on_row: object = None  # (rows so far) -> None: the progress bar's tick
     _rows: Iterator[Row] | None = None
 
     def __post_init__(self):
@@ -54,6 +55,8 @@ class Run:
                 break
             count += 1
             self.results.append(self._apply(importer, row))
+            if self.on_row is not None:
+                self.on_row(len(self.results))
         return count
 
     def _apply(self, importer: Importer, row: Row) -> Result:
