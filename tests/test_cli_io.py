@@ -515,6 +515,8 @@ COMMANDS = [
     ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
     ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
+    ["import", "companies"], ["import", "contacts"], ["import", "deals"], ["import", "activities"], ["import", "tasks"],
+    ["import", "list"], ["import", "undo"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]

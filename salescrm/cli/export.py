@@ -19,20 +19,13 @@ import typer
 from salescrm.cli import output
 from salescrm.cli.output_files import Destination, force_option, output_option
 from salescrm.cli.runtime import reason_option, runtime
+from salescrm.domain.formulas import neutralised  # standard library only
 
 app = typer.Typer(epilog="Example: salescrm export deals --format xlsx --output deals.xlsx", no_args_is_help=True)
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ONE = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "tasks": "task"}
 FORMAT_HELP = "csv (the default), json (an array), jsonl (one object per line) or xlsx (a workbook)."
-
-
-def neutralised(value):
-    """A text cell a spreadsheet would run as a formula, with one `'` before it; anything else as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], force: bool, raw: bool,
