@@ -26,11 +26,14 @@ SALESCRM = {
     "salescrm.cli.typed",  # every command's text options checked for control characters (issue 11)
     "salescrm.cli.demo", "salescrm.cli.db", "salescrm.cli.output",  # `demo` and `init` are commands of the root
 }
-# ...and, once `deal` is named, the group's module and what it needs to declare its commands.
-# The process, for the help texts that list its stages and keys: the shipped file, parsed with stdlib tomllib.
-PROCESS = {"salescrm.process", "salescrm.process.common", "salescrm.process.model", "salescrm.process.load",
-           "salescrm.process.reader", "salescrm.process.rules"}
-DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts"} | PROCESS
+# ...and, once `deal` is named, the group's module and what it needs to declare its commands: the process
+# package's names, which load nothing until a value is asked for (cli/placeholders.py PROCESS_FIELDS).
+DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts", "salescrm.process", "salescrm.process.common"}
+# The process itself, for what lists its stages and keys (`deal --help`, the values of `--stage <TAB>`):
+# the shipped file, parsed with stdlib tomllib. Completing a command's name never loads it.
+# load_rules, load_actions and model_actions are parts of the loader and the model (stdlib only).
+PROCESS = {"salescrm.process.model", "salescrm.process.load", "salescrm.process.reader", "salescrm.process.rules",
+           "salescrm.process.load_rules", "salescrm.process.load_actions", "salescrm.process.model_actions"}
 # Third-party packages (top-level names). Nothing from the database, prompt or data libraries.
 THIRD_PARTY = {
     "typer", "annotated_doc", "typing_extensions",  # Typer and what it imports itself
@@ -94,7 +97,7 @@ def test_deal_help_loads_only_the_allowed_modules(tmp_path):
     p, modules = loaded(tmp_path, ["deal", "--help"])
     assert p.returncode == 0, p.stderr
     assert "advance" in p.stdout
-    assert not_allowed(modules, SALESCRM | DEAL_GROUP) == set()
+    assert not_allowed(modules, SALESCRM | DEAL_GROUP | PROCESS) == set()
     assert "salescrm.cli.companies" not in modules  # only the group named is loaded
 
 
@@ -103,7 +106,7 @@ def test_completion_loads_only_the_allowed_modules(tmp_path):
     p, modules = loaded(tmp_path, [], env)
     assert p.returncode == 0, p.stderr
     assert {"create", "advance", "lose", "show", "list", "edit"} <= set(p.stdout.split()), p.stdout
-    assert not_allowed(modules, SALESCRM | DEAL_GROUP) == set()
+    assert not_allowed(modules, SALESCRM | DEAL_GROUP) == set()  # the process is not loaded
 
 
 def test_completion_of_the_groups_loads_none_of_them(tmp_path):
@@ -119,4 +122,17 @@ def test_option_value_completion_loads_only_the_allowed_modules(tmp_path):
     p, modules = loaded(tmp_path, [], env)
     assert p.returncode == 0, p.stderr
     assert set(p.stdout.split()) == {"offer-sent", "offer-approved"}, p.stdout
-    assert not_allowed(modules, SALESCRM | DEAL_GROUP) == set()
+    assert not_allowed(modules, SALESCRM | DEAL_GROUP | PROCESS) == set()
+
+
+def test_deal_show_reads_without_declaring_the_models(tmp_path):
+    # Declaring the SQLModel classes costs more than `deal show`'s own work (store/tables.py): a read
+    # command names the light read tables instead.
+    env = {"SALESCRM_DB": str(tmp_path / "crm.db"), "SALESCRM_DATA_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "salescrm", "demo"], env={**os.environ, **env}, check=True,
+                   capture_output=True, timeout=120)
+    p, modules = loaded(tmp_path, ["deal", "show", "1"], env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("# deal") and "# timeline" in p.stdout, p.stdout
+    assert "salescrm.store.tables" in modules
+    assert {"salescrm.store.models", "salescrm.store.tables_on_demand"} & modules == set()

@@ -16,7 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-TYPE_HELP = "One of: " + ", ".join(process.ACTIVITY_TYPES) + " (message: LinkedIn, WhatsApp...)."
+TYPE_HELP = "One of: {activity_types} (message: LinkedIn, WhatsApp...)."
 DIRECTION_HELP = "outbound (we initiated it: the company becomes Attempted) or inbound (the contact did: Connected); none for a note."
 
 

@@ -226,7 +226,7 @@ def edit(
 def set_status(
     ctx: typer.Context,
     company: Optional[str] = typer.Argument(None, help="Company id or name (asked on a terminal when left out).", show_default=False),
-    status: Optional[str] = typer.Argument(None, help="One of: " + ", ".join(process.MANUAL_LEAD_STATUSES) + " (asked on a terminal "
+    status: Optional[str] = typer.Argument(None, help="One of: {manual_lead_statuses} (asked on a terminal "
                                            "when left out).", show_default=False),
     json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),

@@ -19,14 +19,14 @@ app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=Tru
 
 JSON_HELP = "Print JSON on stdout."
 SET_HELP = ("A gate value KEY=VALUE (repeatable), e.g. --set budget='Approved for 2027'. Any gate key: one of a later stage "
-            "is recorded now and checked when its gate is entered. Keys: " + ", ".join(process.GATE_KEYS) + ".")
+            "is recorded now and checked when its gate is entered. Keys: {gate_keys}.")
 EDIT_SET_HELP = ("A gate value KEY=VALUE (repeatable), any gate key. A value of a later stage is recorded as soon as it is "
                  "known and checked when its gate is entered; a value of a stage already passed corrects what its gate "
-                 "accepted, and that gate must still be met. Keys: " + ", ".join(process.GATE_KEYS) + ".")
+                 "accepted, and that gate must still be met. Keys: {gate_keys}.")
 KEEP_TASKS_HELP = "Leave the deal's open tasks open (a deal that becomes won or lost closes them, marked with why)."
-STAGE_HELP = "Stage name in any case, or a slug such as offer-sent: " + ", ".join(process.STAGE_NAMES) + "."
-CLASS_HELP = "Deal class: " + ", ".join(process.DEAL_CLASSES) + "."
-CATEGORY_HELP = "Lost reason category: " + ", ".join(process.LOST_CATEGORIES) + "."
+STAGE_HELP = "Stage name in any case, or a slug such as offer-sent: {stages}."
+CLASS_HELP = "Deal class: {deal_classes}."
+CATEGORY_HELP = "Lost reason category: {lost_categories}."
 AMOUNT_HELP = "Amount in currency units: 12000, 12,000 or 12 000, and cents after a point (12000.50)."
 
 
@@ -232,7 +232,7 @@ def show(
 
     deal = pick.argument(rt, deal, "deal")
     with rt.reading() as session:
-        found = refs.deal(session, deal)
+        found = refs.deal_row(session, deal)
         obj = views.deal_object(session, found)
         obj["timeline"] = timeline(session, deal_id=found.id, limit=None if all_ else TIMELINE_LIMIT)
     if json:

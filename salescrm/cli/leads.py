@@ -19,7 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-CHANNEL_HELP = "Where the lead came from: " + ", ".join(process.LEAD_CHANNELS) + "."
+CHANNEL_HELP = "Where the lead came from: {lead_channels}."
 
 
 @app.command("add", epilog="Example: salescrm lead add --first-name Marta --last-name Ruiz --phone \"+34 600 000 000\" "

@@ -104,8 +104,49 @@ def placeholder(param) -> str | None:
     return name + ("..." if param.nargs != 1 and not name.endswith("...") else "")
 
 
+# Help texts that list the process's values name them by these fields, filled in when the help is read
+# (`--help`, docs/cli.md, zsh's descriptions): declaring them filled would load and parse the process file
+# in every command, and in every TAB of completion, which never shows them.
+PROCESS_FIELDS = {
+    "{stages}": lambda process: ", ".join(process.STAGE_NAMES),
+    "{gate_keys}": lambda process: ", ".join(process.GATE_KEYS),
+    "{deal_classes}": lambda process: ", ".join(process.DEAL_CLASSES),
+    "{lost_categories}": lambda process: ", ".join(process.LOST_CATEGORIES),
+    "{activity_types}": lambda process: ", ".join(process.ACTIVITY_TYPES),
+    "{manual_lead_statuses}": lambda process: ", ".join(process.MANUAL_LEAD_STATUSES),
+    "{lead_channels}": lambda process: ", ".join(process.LEAD_CHANNELS),
+}
+
+
+def filled(text: str | None) -> str | None:
+    """`text` with the process's values in place of its PROCESS_FIELDS."""
+    if not text or "{" not in text:
+        return text
+    fields = [field for field in PROCESS_FIELDS if field in text]
+    if fields:
+        from salescrm import process
+
+        for field in fields:
+            text = text.replace(field, PROCESS_FIELDS[field](process))
+    return text
+
+
+def _help(param) -> str | None:
+    return filled(param.__dict__.get("help"))
+
+
+def _set_help(param, text: str | None) -> None:
+    param.__dict__["help"] = text
+
+
+# A parameter's help, filled in as it is read (PROCESS_FIELDS).
+_filled_help = property(_help, _set_help)
+
+
 class Option(TyperOption):
     """An option shown with its placeholder; a flag with none, and a number's range left to its help text."""
+
+    help = _filled_help
 
     def display_type_rich(self, ctx) -> str | None:
         return self.metavar
@@ -116,6 +157,8 @@ class Option(TyperOption):
 
 class Argument(TyperArgument):
     """An argument shown by its placeholder alone: `DEAL` in the usage line and the arguments panel."""
+
+    help = _filled_help
 
     def display_type_rich(self, ctx) -> str | None:
         return None

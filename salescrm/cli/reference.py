@@ -160,7 +160,7 @@ def _option_rows(cmd) -> list[str]:
         else:
             name = ", ".join(f"`{o}`" for o in param.opts) + (f" `{shown}`" if shown else "")
             required = "repeatable" if param.multiple else ("flag" if param.is_flag else "")
-        help_text = (getattr(param, "help", None) or "").replace("|", "\\|").replace("\n", " ")
+        help_text = (placeholders.filled(getattr(param, "help", None)) or "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| {name} | {required} | {help_text} |")
     return rows
 

@@ -16,7 +16,7 @@ from salescrm.cli import output
 app = typer.Typer(epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
 
 BAR_WIDTH = 12
-CLASS_HELP = "Only deals of this class: " + ", ".join(process.DEAL_CLASSES) + "."
+CLASS_HELP = "Only deals of this class: {deal_classes}."
 OWNER_HELP = "Only deals of this owner (id, name or login)."
 AT_HELP = "The day whose end the report looks at, YYYY-MM-DD (default today), rebuilt from the stage history."
 JSON_HELP = "Print JSON on stdout."
@@ -87,6 +87,7 @@ def cycle(
     until: Optional[str] = typer.Option(None, "--until", metavar="DATE", help="Only deals won on or before this day (YYYY-MM-DD); stays that ended by then."),
     at: Optional[str] = _at(),
     won_at: Optional[str] = typer.Option(None, "--won-at", metavar="STAGE", help="Where the cycle ends: payment-done (won, the default) or contract-signed."),
+    exclude_imported: bool = typer.Option(False, "--exclude-imported", help="Leave out the deals whose stage history came from `salescrm import`."),
     json: bool = _json(),
 ) -> None:
     """Sales-cycle length: days from a deal's creation to won, median and quartiles, by class and by owner; and the median days spent in each stage."""
@@ -95,7 +96,7 @@ def cycle(
 
     with runtime(ctx).reading() as session, output.progress("Reading", reports.CYCLE_PHASES, shown=not json) as done:
         report = reports.cycle_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_,
-                                      won_at=won_at, progress=done)
+                                      won_at=won_at, progress=done, exclude_imported=exclude_imported)
     if json:
         output.print_json(report)
         return

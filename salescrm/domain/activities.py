@@ -20,7 +20,7 @@ from salescrm.domain.views import record_ref
 from salescrm.errors import InvalidValue
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import iso
-from salescrm.store.models import Activity, Company, Contact, ContactCompany, Deal, size
+from salescrm.store.tables import Activity, Company, Contact, ContactCompany, Deal
 from salescrm.typed_text import clean_text
 
 NO_LINK = "An activity is logged on a contact, a company or a deal: give --contact, --company or --deal."
@@ -87,12 +87,14 @@ def log_activity(
     """Log an interaction; an outbound one makes its company Attempted, an inbound one Connected."""
     kind = parse_choice(type, process.ACTIVITY_TYPES, "Activity type")
     direction = _direction(kind, direction)
-    text = clean_text(summary, "Summary (--summary)", lines=True, max_length=size(Activity.summary))
+    from salescrm.store import models
+
+    text = clean_text(summary, "Summary (--summary)", lines=True, max_length=models.size(models.Activity.summary))
     when = times.parse_past_time(at) if at else times.now()
     if not links.given():
         raise InvalidValue(NO_LINK)
     linked = resolve_links(session, links, "activity")
-    activity = Activity(
+    activity = models.Activity(
         type=kind, direction=direction, at=when, summary=text, actor=actor_of(session),
         contact_id=linked.contact.id if linked.contact else None,
         company_id=linked.company.id if linked.company else None,

@@ -19,13 +19,13 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import refs
+from salescrm.domain.property_values import parse_property
 from salescrm.domain.values import parse_choice, parse_date, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
 from salescrm.process import GateField, Stage, rules
 from salescrm.process.rules import PLACEHOLDER, Value
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
-from salescrm.store.models import ContactCompany, GateValue, size
 from salescrm.typed_text import clean_text
 
 
@@ -48,9 +48,10 @@ def facts_of(deal, today: date | None = None) -> DealFacts:
                      today or date.today())
 
 
-def new_deal_facts(company_id: int, amount_cents: int, today: date | None = None) -> DealFacts:
+def new_deal_facts(company_id: int, amount_cents: int, today: date | None = None, created_on: date | None = None) -> DealFacts:
+    """`created_on`: the day an imported deal was created in the system it came from (default today)."""
     today = today or date.today()
-    return DealFacts(company_id, amount_cents, "the new deal", today, today)
+    return DealFacts(company_id, amount_cents, "the new deal", min(created_on or today, today), today)
 
 
 @dataclass
@@ -86,6 +87,8 @@ def parse_gate_date(raw: str, label: str, facts: DealFacts) -> date:
 def parse_value(session: Session, field: GateField, raw: str, facts: DealFacts) -> Value:
     """One gate value parsed by its property's type: raises InvalidValue for a malformed value; what its
     rules read about it (a contact's company, a member's role) comes with it."""
+    from salescrm.store.models import ContactCompany, GateValue, size
+
     label = f"--set {field.key}"
     if field.kind == "yes":
         return Value("yes" if parse_yes_no(raw, label) else "no")
@@ -94,6 +97,8 @@ def parse_value(session: Session, field: GateField, raw: str, facts: DealFacts) 
         return Value(day.isoformat())
     if field.kind == "choice":
         return Value(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()))
+    if field.kind in ("number", "money", "multi-choice"):
+        return Value(parse_property(field.property, raw))
     text = clean_text(raw, label, required=False, lines=field.kind == "note", max_length=size(GateValue.value))
     if text is None or field.kind in ("note", "text"):
         return Value(text)
@@ -144,6 +149,8 @@ def check_gates(session: Session, stages: list[Stage], values: dict[str, str], f
 
 def recorded_values(session: Session, deal_id: int | None) -> dict[str, str]:
     """The gate values stored for a deal, whichever stage they belong to."""
+    from salescrm.store.models import GateValue
+
     if deal_id is None:
         return {}
     return {gv.key: gv.value for gv in session.exec(select(GateValue).where(GateValue.deal_id == deal_id)).all()}
@@ -191,6 +198,8 @@ def check_values(
 
 def store_values(session: Session, deal_id: int, values: dict[str, str]) -> None:
     """Store gate values, each with the stage whose gate it belongs to and its setter."""
+    from salescrm.store.models import GateValue
+
     actor = actor_of(session)
     for key, value in values.items():
         existing = session.get(GateValue, (deal_id, key))

@@ -17,7 +17,6 @@ from functools import cache
 import sqlalchemy as sa
 
 from salescrm import process
-from salescrm.store.models import Activity, Company, Contact, Deal, GateValue, StageChange, Task, TeamMember
 
 @dataclass(frozen=True)
 class KnownField:
@@ -34,6 +33,8 @@ class KnownField:
 @cache
 def known_fields() -> tuple[KnownField, ...]:
     """Every stored field with a closed set of values."""
+    from salescrm.store.models import Activity, Company, Contact, Deal, GateValue, StageChange, Task, TeamMember
+
     return (
         KnownField("deal", Deal.stage, process.STAGE_NAMES, "stage", Deal.id, Deal.name),
         KnownField("deal", Deal.pipeline, (process.PIPELINE,), "pipeline", Deal.id, Deal.name),
@@ -71,6 +72,8 @@ class Reference:
 @cache
 def references() -> tuple[Reference, ...]:
     """Every reference that must point at a record."""
+    from salescrm.store.models import Company, Deal, TeamMember
+
     return (
         Reference(Deal.owner_id, TeamMember, "owner", lambda i: f"salescrm deal edit {i} --owner NAME --reason ..."),
         Reference(Deal.company_id, Company, "company"),

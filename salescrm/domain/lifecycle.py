@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
-from salescrm.store.models import Company, Deal, DealContact
+from salescrm.store.tables import Company, Deal, DealContact
 
 
 def set_lead_status(session: Session, company: Company, status: str) -> None:

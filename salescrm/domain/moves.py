@@ -22,7 +22,6 @@ from salescrm.process import bound
 from salescrm.errors import InvalidValue, Refused, StaleRecord
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
-from salescrm.store.models import Deal, StageChange, Task, size
 from salescrm.typed_text import clean_text
 
 
@@ -38,8 +37,12 @@ class Move:
 def record_stage_change(session: Session, deal: Deal, from_stage: str | None, to_stage: str,
                         at: datetime | None = None) -> StageChange:
     """Append a move to the deal's history, with the process revision that allowed it (the database's now)."""
+    from salescrm.store.models import StageChange
+
+    # An import's moves carry its batch (domain/imports/batches.py sets it), so that reports can leave them out.
     change = StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session),
-                         changed_at=at or utcnow(), process_revision_id=bound.revision_of(session).id)
+                         changed_at=at or utcnow(), process_revision_id=bound.revision_of(session).id,
+                         import_batch_id=session.info.get("import_batch_id"))
     session.add(change)
     return change
 
@@ -148,8 +151,12 @@ def lose_deal(
     *,
     expected_version: int | None = None,
     keep_tasks: bool = False,
+    at: datetime | None = None,
 ) -> Move:
-    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
+    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again. `at`: when it
+    was lost, for an imported deal (its Close Date); now otherwise."""
+    from salescrm.store.models import Deal, size
+
     category = parse_lost_category(category)
     reason = clean_text(reason, "Lost reason (--reason)", lines=True, max_length=size(Deal.lost_reason))
     deal = refs.deal(session, ref, for_update=True)
@@ -157,7 +164,7 @@ def lose_deal(
     if deal.stage == process.LOST_STAGE:
         raise Refused(f"Deal {deal.id} '{deal.name}' is already lost.")
     refuse_if_final(deal)
-    from_stage, moved_at = deal.stage, utcnow()
+    from_stage, moved_at = deal.stage, at or utcnow()
     deal.stage = process.LOST_STAGE
     deal.lost_from_stage = from_stage
     deal.lost_reason_category = category
@@ -174,6 +181,8 @@ def lose_deal(
 def close_open_tasks(session: Session, deal: Deal, closed_as: str, moved_at: datetime) -> list[Task]:
     """Close the open tasks linked to the deal itself that were created before the move (`moved_at`):
     tasks on its company or contacts stay, and so does any task a later automation creates."""
+    from salescrm.store.models import Task
+
     tasks = session.exec(
         select(Task)
         .where(Task.deal_id == deal.id, Task.done.is_(False), Task.created_at <= moved_at)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import difflib
 import re
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain.naming import name_key
 from salescrm.errors import InvalidValue, NotFound
-from salescrm.store.models import MAX_ID, Company, Contact, Deal, TeamMember
+from salescrm.store.columns import MAX_ID
+from salescrm.store.tables import Company, Contact, Deal, TeamMember
 
 MAX_CANDIDATES = 8
 # The largest id anyone can type (a signed 64-bit integer, what both backends can compare against); ids
@@ -52,8 +54,11 @@ def _no_id(kind: str, number: int) -> NotFound:
     return NotFound(f"No {kind} with id {number}. List them with `salescrm {command} list`.")
 
 
-def _by_id(session: Session, model, ref: str, kind: str, for_update: bool):
-    number = id_of(ref, kind)
+def _record(session: Session, model_name: str, number: int, kind: str, for_update: bool):
+    """The record of `model_name` (store/models.py) with id `number`, locked for a write if asked."""
+    from salescrm.store import models
+
+    model = getattr(models, model_name)
     stmt = select(model).where(model.id == number)
     if for_update:
         stmt = stmt.with_for_update()
@@ -93,14 +98,16 @@ def _ambiguous(kind: str, ref: str, labels: list[str], count: int | None = None,
 
 def company(session: Session, ref: str, *, for_update: bool = False) -> Company:
     """A company by id, by its exact name (any case), or by a unique part of its name."""
+    return _record(session, "Company", company_id(session, ref), "company", for_update)
+
+
+def company_id(session: Session, ref: str) -> int:
+    """The id of the company `ref` names (as `company`); digits are taken as the id, without looking it up."""
     ref = str(ref).strip()
     if _is_id(ref):
-        return _by_id(session, Company, ref, "company", for_update)
+        return id_of(ref, "company")
     key = name_key(ref)
-    stmt = select(Company).where(Company.name_key == key)
-    if for_update:
-        stmt = stmt.with_for_update()
-    found = session.exec(stmt).first()
+    found = session.exec(select(Company.id).where(Company.name_key == key)).first()
     if found is not None:
         return found
     if key:
@@ -110,7 +117,7 @@ def company(session: Session, ref: str, *, for_update: bool = False) -> Company:
             .order_by(Company.name_key).limit(MAX_CANDIDATES + 1)
         ).all()
         if len(matches) == 1:
-            return _by_id(session, Company, str(matches[0].id), "company", for_update)
+            return matches[0].id
         if matches:
             count = session.exec(
                 select(func.count()).select_from(Company).where(Company.name_key.like(pattern, escape="\\"))
@@ -124,32 +131,37 @@ def team_member(session: Session, ref: str) -> TeamMember:
     """A team member by id, name (any case) or login."""
     ref = str(ref).strip()
     if _is_id(ref):
-        return _by_id(session, TeamMember, ref, "team member", False)
-    found = session.exec(select(TeamMember).where(TeamMember.name_key == name_key(ref))).first()
+        return _record(session, "TeamMember", id_of(ref, "team member"), "team member", False)
+    found = session.exec(select(TeamMember.id).where(TeamMember.name_key == name_key(ref))).first()
     if found is None:
-        found = session.exec(select(TeamMember).where(TeamMember.login == ref)).first()
+        found = session.exec(select(TeamMember.id).where(TeamMember.login == ref)).first()
     if found is None:
         names = list(session.exec(select(TeamMember.name)).all())
         raise _not_found("team member", ref, names, "team")
-    return found
+    return _record(session, "TeamMember", found, "team member", False)
 
 
 def contact(session: Session, ref: str, *, for_update: bool = False) -> Contact:
     """A contact by id, email (any case), full name ("Marta Ruiz") or a unique part of it ("marta")."""
+    return _record(session, "Contact", contact_id(session, ref), "contact", for_update)
+
+
+def contact_id(session: Session, ref: str) -> int:
+    """The id of the contact `ref` names (as `contact`); digits are taken as the id, without looking it up."""
     ref = str(ref).strip()
     if _is_id(ref):
-        return _by_id(session, Contact, ref, "contact", for_update)
+        return id_of(ref, "contact")
     if "@" in ref:
-        found = session.exec(select(Contact).where(Contact.email_key == ref.lower())).first()
+        found = session.exec(select(Contact.id).where(Contact.email_key == ref.lower())).first()
         if found is None:
             raise NotFound(f"No contact with email {ref}. List them with `salescrm contact list`, "
                            "or add one with `salescrm contact add`.")
-        return _lock(session, found) if for_update else found
+        return found
     rows = session.exec(select(Contact.id, Contact.first_name, Contact.last_name, Contact.email).order_by(Contact.id)).all()
     names = {r.id: f"{r.first_name} {r.last_name}" for r in rows}
     matches = part_matches(ref, list(names.items()))
     if len(matches) == 1:
-        return _by_id(session, Contact, str(matches[0][0]), "contact", for_update)
+        return matches[0][0]
     if matches:
         emails = {r.id: r.email for r in rows}
         raise _ambiguous("contact", ref, [f"{i} {n} <{emails[i] or 'no email'}>" for i, n in matches])
@@ -158,29 +170,39 @@ def contact(session: Session, ref: str, *, for_update: bool = False) -> Contact:
 
 def deal(session: Session, ref: str, *, for_update: bool = False) -> Deal:
     """A deal by id, by its exact name (any case), or by a unique part of its name."""
+    return _record(session, "Deal", deal_id(session, ref), "deal", for_update)
+
+
+def deal_row(session: Session, ref: str):
+    """The deal `ref` names as a row of its columns, for a command that only reads it (`deal show`)."""
+    number = deal_id(session, ref)
+    row = session.connection().execute(sa.select(Deal).where(Deal.id == number)).first()
+    if row is None:
+        raise _no_id("deal", number)
+    return row
+
+
+def deal_id(session: Session, ref: str) -> int:
+    """The id of the deal `ref` names (as `deal`): of two deals with the exact name, the one not lost.
+    Digits are taken as the id, without looking it up."""
     ref = str(ref).strip()
     if _is_id(ref):
-        return _by_id(session, Deal, ref, "deal", for_update)
+        return id_of(ref, "deal")
     key = name_key(ref)
-    exact = session.exec(select(Deal).where(Deal.name_key == key).order_by(Deal.id)).all()
+    exact = session.exec(select(Deal.id, Deal.stage).where(Deal.name_key == key).order_by(Deal.id)).all()
     open_exact = [d for d in exact if d.stage != process.LOST_STAGE]
     if len(open_exact) == 1 or len(exact) == 1:
-        found = open_exact[0] if len(open_exact) == 1 else exact[0]
-        return _lock(session, found) if for_update else found
+        return (open_exact[0] if len(open_exact) == 1 else exact[0]).id
     pattern = f"%{escape_like(key)}%"
     matches = session.exec(
         select(Deal.id, Deal.name).where(Deal.name_key.like(pattern, escape="\\")).order_by(Deal.id).limit(MAX_CANDIDATES + 1)
     ).all()
     if len(matches) == 1:
-        return _by_id(session, Deal, str(matches[0].id), "deal", for_update)
+        return matches[0].id
     if matches:
         count = session.exec(select(func.count()).select_from(Deal).where(Deal.name_key.like(pattern, escape="\\"))).one()
         raise _ambiguous("deal", ref, [f"{m.id} {m.name}" for m in matches], count)
     raise NotFound(f"No deal matches '{ref}'. List them with `salescrm deal list`.")
-
-
-def _lock(session: Session, record):
-    return session.exec(select(type(record)).where(type(record).id == record.id).with_for_update()).one()
 
 
 def escape_like(text: str) -> str:

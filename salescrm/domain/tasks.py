@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from salescrm import process
@@ -23,11 +22,12 @@ from salescrm.domain.views import record_ref
 from salescrm.errors import NotFound, Refused
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import as_utc, iso, utcnow
-from salescrm.store.models import Company, Contact, Deal, Task, TeamMember, size
+from salescrm.store import tables
+from salescrm.store.tables import Company, Contact, Deal, Task, TeamMember
 from salescrm.typed_text import clean_text
 
 
-TITLE_LENGTH = size(Task.title)
+TITLE_LENGTH = 300  # the task.title column's size (tests/test_store.py checks it)
 
 
 @dataclass
@@ -59,7 +59,9 @@ def add_task(
     owner = owner or owner_of(session, None)
     if linked is None:
         linked = resolve_links(session, links, "task") if links and links.given() else Linked(None, None, None)
-    task = Task(
+    from salescrm.store import models
+
+    task = models.Task(
         title=clean_text(title, "Title", max_length=TITLE_LENGTH),
         kind=kind,
         due=due if isinstance(due, datetime) else times.parse_due(due, "Due (--due)"),
@@ -98,8 +100,10 @@ def follow_up(session: Session, linked: Linked, delay: timedelta, owner: Owner |
 
 def complete_task(session: Session, ref: str | int) -> Task:
     """Task `ref` (its id as typed) marked done."""
+    from salescrm.store import models
+
     task_id = refs.id_of(ref, "task")
-    task = session.get(Task, task_id, with_for_update=True)
+    task = session.get(models.Task, task_id, with_for_update=True)
     if task is None:
         raise NotFound(f"No task with id {task_id}. List them with `salescrm task list`.")
     if task.done:
@@ -158,7 +162,7 @@ def _conditions(session: Session, f: TaskFilter, current: datetime) -> list:
     return conditions + link_conditions(session, Task, Links(contact=f.contact, company=f.company, deal=f.deal))
 
 
-_OWNER = aliased(TeamMember)
+_OWNER = tables.aliased(TeamMember)
 
 
 def _select():
@@ -226,7 +230,7 @@ def iter_next_steps(session: Session, owner: str | None = None, deal_class: str 
         .correlate(Deal)
         .scalar_subquery()
     )
-    deal_owner = aliased(TeamMember)
+    deal_owner = tables.aliased(TeamMember)
     conditions = [not_final(Deal.stage)]
     if owner:
         conditions.append(Deal.owner_id == refs.team_member(session, owner).id)

@@ -9,11 +9,12 @@ from salescrm.domain import naming, refs
 from salescrm.domain.values import clean_name, parse_role
 from salescrm.errors import NotFound, Refused
 from salescrm.store.actors import actor_of
-from salescrm.store.models import TeamMember, size
 from salescrm.typed_text import clean_text
 
 
 def add_member(session: Session, name: str, role: str, login: str | None = None) -> TeamMember:
+    from salescrm.store.models import TeamMember, size
+
     name = clean_name(name, "Name", size(TeamMember.name))
     code = parse_role(role)
     key = naming.name_key(name)
@@ -36,6 +37,8 @@ def set_login(session: Session, ref: str, login: str | None) -> TeamMember:
 
 def _free_login(session: Session, login: str | None, member_id: int | None = None) -> str | None:
     """A login (the acting user's name: the operating system's, or SALESCRM_USER) held by one member at most."""
+    from salescrm.store.models import TeamMember, size
+
     login = clean_text(login, "Login", required=False, max_length=size(TeamMember.login))
     if login is None:
         return None
@@ -47,6 +50,8 @@ def _free_login(session: Session, login: str | None, member_id: int | None = Non
 
 def find_member(session: Session, ref: str) -> TeamMember | None:
     """The team member with this id, login or name; None when there is none."""
+    from salescrm.store.models import TeamMember
+
     ref = str(ref).strip()
     if ref.isdigit():
         try:
@@ -67,6 +72,8 @@ def acting_member(session: Session) -> TeamMember | None:
 
 
 def list_members(session: Session) -> list[TeamMember]:
+    from salescrm.store.models import TeamMember
+
     return list(session.exec(select(TeamMember).order_by(TeamMember.name_key)).all())
 
 

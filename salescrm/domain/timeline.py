@@ -11,7 +11,7 @@ from salescrm.domain.tasks import _select as tasks_select
 from salescrm.domain.tasks import task_object
 from salescrm.domain.views import record_ref
 from salescrm.store.columns import as_utc, iso
-from salescrm.store.models import Activity, Deal, DealContact, StageChange, Task
+from salescrm.store.tables import Activity, Deal, DealContact, StageChange, Task
 
 TIMELINE_LIMIT = 15
 

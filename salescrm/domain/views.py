@@ -17,7 +17,7 @@ from salescrm.domain import lifecycle, refs
 from salescrm.domain.known_values import known_stage, not_final, role_title
 from salescrm.domain.values import amount_units, parse_deal_class, parse_stage
 from salescrm.store.columns import iso
-from salescrm.store.models import Company, Contact, ContactCompany, Deal, DealContact, GateValue, StageChange, TeamMember
+from salescrm.store.tables import Company, Contact, ContactCompany, Deal, DealContact, GateValue, StageChange, TeamMember
 
 _CHUNK = 2000
 
@@ -144,7 +144,7 @@ def deal_object(session: Session, deal: Deal) -> dict:
     obj = _deal_base(row, _ordered_gates(gates.get(deal.id, {})), contacts.get(deal.id, []))
     obj["history"] = [
         {"from": h.from_stage, "to": h.to_stage, "at": iso(h.changed_at), "by": h.changed_by}
-        for h in session.exec(select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id)).all()
+        for h in _rows(session, sa.select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id))
     ]
     return obj
 

@@ -1,7 +1,9 @@
-"""The sales process as a file: SP-009-001 and GP-009, declared in `shipped/sp-009-001.toml`.
+"""The sales process as a file: SP-009-001 and GP-009 in `shipped/sp-009-001.toml` (the default), the Health
+Prime SOP in `shipped/health-prime.toml`.
 
 - `model.py`: the process in memory (dataclasses, never changed once loaded); `load.py`: a TOML file to a validated process,
-  with each problem's key path (`reader.py`: its typed look-ups); `rules.py`: the gate rule kinds, each
+  with each problem's key path (`reader.py`: its typed look-ups; `load_rules.py`: properties and rules;
+  `load_actions.py`: automations, the back-out, the summary note); `rules.py`: the rule kinds, each
   written once; `common.py`: the CRM's own vocabulary, which no process changes; `locate.py`: where a key
   path sits in a file's text; `views.py`: a process as `process show` gives it; `diff.py`: what a
   revision changes.
@@ -16,7 +18,10 @@ from __future__ import annotations
 
 from salescrm.process.common import *  # noqa: F403 - the vocabulary every process shares
 from salescrm.process.common import INBOUND, OUTBOUND
-from salescrm.process.model import Gate, GateField, Pipeline, Process, Property, Role, Rule, Stage, slugify
+
+# The model's classes, imported on first use like the constants below: naming the package (every command
+# group's module does) then costs nothing until a process is needed.
+MODEL_NAMES = frozenset(("Gate", "GateField", "Pipeline", "Process", "Property", "Role", "Rule", "Stage", "slugify"))
 
 def of(session) -> Process:
     """The database's own process: the latest revision applied to it (process/bound.py), parsed once per run."""
@@ -134,7 +139,13 @@ def __getattr__(name: str):
     if name == "FieldKind":  # the kinds of a GateField (typing is imported only by who asks)
         from typing import Literal
 
-        globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice"]
+        globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice", "number", "money",
+                                  "multi-choice"]
+        return globals()[name]
+    if name in MODEL_NAMES:
+        from salescrm.process import model
+
+        globals().update({n: getattr(model, n) for n in MODEL_NAMES})
         return globals()[name]
     if name not in DERIVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -145,4 +156,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | DERIVED)
+    return sorted(set(globals()) | DERIVED | MODEL_NAMES)

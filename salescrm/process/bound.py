@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from salescrm.errors import SalesCrmError
-from salescrm.process.model import Process
 
-_parsed: dict[str, Process] = {}  # sha256 of a stored file -> its Process, for this run
+if TYPE_CHECKING:
+    from salescrm.process.model import Process
+
+_parsed: dict[str, "Process"] = {}  # sha256 of a stored file -> its Process, for this run
 _SESSION_KEY = "salescrm.process"
 
 

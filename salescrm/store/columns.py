@@ -22,6 +22,10 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# Ids are INTEGER columns: PostgreSQL's integer holds up to 2^31-1, and no id above it can exist.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -11,12 +11,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from salescrm.store.columns import time_column, utcnow  # importing it sets the constraint names first
+from salescrm.store.columns import MAX_ID, time_column, utcnow  # noqa: F401  (importing it sets the constraint names first)
 
 # The one place the limits of typed values come from: the validation reads each text limit from its
 # column (`size(Contact.keyword)`), so that a value SQLite would store is one PostgreSQL stores too.
-# Ids are INTEGER columns: PostgreSQL's integer holds up to 2^31-1, and no id above it can exist.
-MAX_ID = 2**31 - 1
+# Ids are INTEGER columns, so no id above MAX_ID can exist (store/columns.py).
 
 
 def size(column) -> int:
