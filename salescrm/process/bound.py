@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from salescrm.process.model import Process
 
 _parsed: dict[str, "Process"] = {}  # sha256 of a stored file -> its Process, for this run
-_SESSION_KEY = "salescrm.process"
+_REVISION_KEY, _PROCESS_KEY = "salescrm.process_revision", "salescrm.process"
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,20 @@ class UnreadableProcess(SalesCrmError):
     """The stored process file does not load with this salescrm (a newer file format, or a row written by SQL)."""
 
 
-def of(session) -> Process:
-    """The database's own process: the latest revision applied to it."""
-    return _bound(session)[1]
+def of(session) -> "Process":
+    """The database's own process: the latest revision applied to it, parsed once per run (by its digest)."""
+    proc = session.info.get(_PROCESS_KEY)
+    if proc is None:
+        proc = session.info[_PROCESS_KEY] = _parse(session, revision_of(session))
+    return proc
 
 
 def revision_of(session) -> Revision:
-    """The revision the database follows now."""
-    return _bound(session)[0]
+    """The revision the database follows now (one small query per session; the file is not parsed)."""
+    revision = session.info.get(_REVISION_KEY)
+    if revision is None:
+        revision = session.info[_REVISION_KEY] = _latest(session)
+    return revision
 
 
 def body_of(session, revision_id: int | None = None) -> str:
@@ -69,35 +75,15 @@ def body_of(session, revision_id: int | None = None) -> str:
     return body if body is not None else load.shipped_text(load.DEFAULT)
 
 
-def history(session) -> list[Revision]:
-    """Every revision applied to the database, oldest first."""
-    import sqlalchemy as sa
-
-    from salescrm.store.models import ProcessRevision
-
-    t = ProcessRevision.__table__
-    rows = session.connection().execute(
-        sa.select(t.c.id, t.c.name, t.c.revision, t.c.sha256, t.c.reason, t.c.applied_by, t.c.applied_at)
-        .order_by(t.c.id)).all()
-    return [Revision(*row) for row in rows]
-
-
-def now_follows(session, row, proc: Process) -> Revision:
+def now_follows(session, row, proc: "Process") -> Revision:
     """After `row` (a new process_revision, flushed) was written: the session follows it from now on."""
     revision = Revision(row.id, row.name, row.revision, row.sha256, row.reason, row.applied_by, row.applied_at)
     _parsed[row.sha256] = proc
-    session.info[_SESSION_KEY] = (revision, proc)
+    session.info[_REVISION_KEY], session.info[_PROCESS_KEY] = revision, proc
     return revision
 
 
-def _bound(session) -> tuple[Revision, Process]:
-    found = session.info.get(_SESSION_KEY)
-    if found is None:
-        found = session.info[_SESSION_KEY] = _load(session)
-    return found
-
-
-def _load(session) -> tuple[Revision, Process]:
+def _latest(session) -> Revision:
     import hashlib
 
     import sqlalchemy as sa
@@ -109,23 +95,32 @@ def _load(session) -> tuple[Revision, Process]:
     row = session.connection().execute(
         sa.select(t.c.id, t.c.name, t.c.revision, t.c.sha256, t.c.reason, t.c.applied_by, t.c.applied_at)
         .order_by(t.c.id.desc()).limit(1)).first()
-    if row is None:
-        text = load.shipped_text(load.DEFAULT)
+    if row is None:  # no database can lack one after migration 0007: the shipped default
+        digest = hashlib.sha256(load.shipped_text(load.DEFAULT).encode("utf-8")).hexdigest()
         proc = load.shipped(load.DEFAULT)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        return Revision(None, proc.name, str(proc.revision), digest, "the shipped default", "", None), proc
-    revision = Revision(*row)
+        return Revision(None, proc.name, str(proc.revision), digest, "the shipped default", "", None)
+    return Revision(*row)
+
+
+def _parse(session, revision: Revision) -> "Process":
+    import hashlib
+
+    from salescrm.process import load
+
+    if revision.id is None:
+        return load.shipped(load.DEFAULT)
     proc = _parsed.get(revision.sha256)
-    if proc is None:
-        body = body_of(session, revision.id)
-        try:
-            proc = load.loads(body, f"the database's process (revision {revision.id})")
-        except SalesCrmError as e:
-            raise UnreadableProcess(
-                f"{e} This salescrm cannot follow the process the database was bound to ({revision.name} revision "
-                f"{revision.revision}, applied by {revision.applied_by}): use the salescrm release that applied it, "
-                "or apply a valid revision with `salescrm process apply FILE`."
-            ) from None
-        if hashlib.sha256(body.encode("utf-8")).hexdigest() == revision.sha256:
-            _parsed[revision.sha256] = proc  # a digest that does not match its text is not cached under it
-    return revision, proc
+    if proc is not None:
+        return proc
+    body = body_of(session, revision.id)
+    try:
+        proc = load.loads(body, f"the database's process (revision {revision.id})")
+    except SalesCrmError as e:
+        raise UnreadableProcess(
+            f"{e} This salescrm cannot follow the process the database was bound to ({revision.name} revision "
+            f"{revision.revision}, applied by {revision.applied_by}): use the salescrm release that applied it, "
+            "or apply a valid revision with `salescrm process apply FILE`."
+        ) from None
+    if hashlib.sha256(body.encode("utf-8")).hexdigest() == revision.sha256:
+        _parsed[revision.sha256] = proc  # a digest that does not match its text is not cached under it
+    return proc
