@@ -47,7 +47,8 @@ def test_a_clean_database_scores_one_and_exits_0(seeded):
             ("deal-name", "error"), ("stage-gate", "error"), ("duplicate-company", "error"), ("local-branch", "error"),
             ("legal-name", "warning"), ("duplicate-contact", "error"), ("missing-field", "warning"), ("orphan", "warning"),
             ("owner-role", "error"), ("stale-deal", "warning"), ("overdue-close", "warning"), ("no-next-step", "warning"),
-            ("unknown-value", "error"), ("marketing-after-withdrawal", "error"), ("no-lawful-basis", "warning"))],
+            ("unknown-value", "error"), ("marketing-after-withdrawal", "error"), ("no-lawful-basis", "warning"),
+            ("imported-name", "warning"))],
         "by_owner": [{"owner": "Ana García", "records": 3, "findings": 0}],
         "findings": [],
     }

@@ -503,7 +503,7 @@ COMMANDS = [
     [],
     ["team", "add"], ["team", "set-login"], ["team", "list"],
     ["company", "add"], ["company", "list"], ["company", "show"], ["company", "edit"], ["company", "set-status"],
-    ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"], ["contact", "consent"],
+    ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"], ["contact", "consent"], ["contact", "export-data"],
     ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "next-steps"], ["deal", "list"],
     ["deal", "edit"],
     ["lead", "add"],
@@ -515,6 +515,8 @@ COMMANDS = [
     ["process", "show"], ["process", "export"], ["process", "check"], ["process", "diff"],
     ["journal", "anchor"], ["journal", "show"], ["journal", "verify"],
     ["export", "companies"], ["export", "contacts"], ["export", "deals"], ["export", "activities"], ["export", "tasks"],
+    ["import", "companies"], ["import", "contacts"], ["import", "deals"], ["import", "activities"], ["import", "tasks"],
+    ["import", "list"], ["import", "undo"],
     ["db", "status"], ["db", "upgrade"], ["db", "backup"], ["db", "restore"], ["db", "check"], ["db", "grants"], ["db", "set-currency"],
     ["init"], ["demo"],
 ]

@@ -65,6 +65,8 @@ GROUPS = (
      "The sales process as a file: its stages and what each needs; export, check and diff a revision."),
     ("journal", "salescrm.cli.journal",
      "The change journal: who changed what, when, from what to what, and why (append-only, hash-chained)."),
+    ("import", "salescrm.cli.imports",
+     "Import companies, contacts or deals from CSV, JSON or xlsx (HubSpot's exports too), through every rule; undo a batch."),
     ("export", "salescrm.cli.export",
      "Export every company, contact, deal, activity or task: CSV, JSON, JSON lines or a workbook (xlsx)."),
     ("db", "salescrm.cli.db", "The database: schema status and upgrade, backup, restore, and integrity checks."),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from salescrm.cli import output
+from salescrm.cli.output_files import force_option, output_option
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
@@ -228,6 +230,39 @@ def edit(
         output.print_json(obj)
         return
     output.say(f"Updated contact {found.id}: {found.first_name} {found.last_name}")
+
+
+@app.command("export-data", epilog="Example: salescrm contact export-data marta@sanitas.es --output marta.json")
+def export_data(
+    ctx: typer.Context,
+    contact: Optional[str] = typer.Argument(None, help="Contact id, email or full name (asked on a terminal when left out).", show_default=False),
+    target: Optional[Path] = output_option(),
+    force: bool = force_option(),
+) -> None:
+    """Everything held about a person, as one JSON document: a data subject's access request (GDPR article 15).
+
+    Their fields and properties, companies, deals (linked, or naming them at a gate), activities, tasks,
+    consent ledger, and the journal entries about them.
+    """
+    from salescrm.cli import pick
+    from salescrm.cli.output_files import Destination
+    from salescrm.domain import personal_data
+    from salescrm.store.actors import actor_of
+    from salescrm.store.columns import iso, utcnow
+
+    rt = runtime(ctx)
+    contact = pick.argument(rt, contact, "contact")
+    destination = Destination(target, force, binary=False)  # refused before anything is read
+    try:
+        with rt.reading() as session, destination as out:
+            document = personal_data.access_export(session, contact, actor_of(session), iso(utcnow()))
+            out.write(output.json_text(document, indent=2) + "\n")
+    except BaseException:
+        destination.discard()
+        raise
+    if target is not None:
+        name = f"{document['contact']['first_name']} {document['contact']['last_name']}"
+        output.err(f"Exported what salescrm holds about {output.inert(name)} (contact {document['contact']['id']}) to {target}.")
 
 
 @app.command("consent", epilog='Example: salescrm contact consent marta@sanitas.es --granted --purpose marketing '

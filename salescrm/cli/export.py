@@ -10,7 +10,6 @@ complete; an existing file is replaced only with `--force`.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -18,21 +17,15 @@ from typing import Optional
 import typer
 
 from salescrm.cli import output
+from salescrm.cli.output_files import Destination, force_option, output_option
 from salescrm.cli.runtime import reason_option, runtime
+from salescrm.domain.formulas import neutralised  # standard library only
 
 app = typer.Typer(epilog="Example: salescrm export deals --format xlsx --output deals.xlsx", no_args_is_help=True)
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ONE = {"companies": "company", "contacts": "contact", "deals": "deal", "activities": "activity", "tasks": "task"}
 FORMAT_HELP = "csv (the default), json (an array), jsonl (one object per line) or xlsx (a workbook)."
-
-
-def neutralised(value):
-    """A text cell a spreadsheet would run as a formula, with one `'` before it; anything else as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], force: bool, raw: bool,
@@ -44,7 +37,7 @@ def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], for
         raise InvalidValue(f"--format '{fmt}' is not one of {', '.join(FORMATS)}.")
     if fmt == "xlsx" and target is None and sys.stdout.isatty():
         raise InvalidValue("A workbook is binary: give --output FILE.xlsx (or pipe it into a file).")
-    destination = _Destination(target, force, binary=fmt == "xlsx")  # refused before anything is read
+    destination = Destination(target, force, binary=fmt == "xlsx")  # refused before anything is read
     from salescrm.domain import exports
 
     rt = runtime(ctx)
@@ -63,56 +56,6 @@ def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], for
         raise
     if target is not None:
         output.err(f"Exported {count} {kind if count != 1 else _ONE[kind]} to {target}.")
-
-
-class _Destination:
-    """Where an export goes: stdout, or a new private file that takes its name only once complete."""
-
-    def __init__(self, target: Optional[Path], force: bool, binary: bool):
-        self.target, self.force, self.binary, self.temporary, self.stream = target, force, binary, None, None
-        if target is None:
-            return
-        from salescrm.errors import InvalidValue, Refused
-
-        if target.is_dir():
-            raise InvalidValue(f"{target} is a directory: give --output a file name.")
-        if os.path.lexists(target) and not force:
-            raise Refused(f"{target} already exists: pass --force to replace it, or give another --output.")
-        if not target.parent.is_dir():
-            raise InvalidValue(f"No directory {target.parent} for {target}; create it first.")
-
-    def __enter__(self):
-        if self.target is None:
-            return sys.stdout.buffer if self.binary else sys.stdout
-        import secrets
-
-        self.temporary = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(self.temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.fchmod(fd, 0o600)  # whatever the umask
-        self.stream = os.fdopen(fd, "wb") if self.binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
-        return self.stream
-
-    def __exit__(self, kind, error, trace):
-        if self.stream is None or kind is not None:
-            return False
-        self.stream.flush()
-        os.fsync(self.stream.fileno())
-        self.stream.close()
-        if self.force:
-            os.replace(self.temporary, self.target)
-        else:
-            os.link(self.temporary, self.target)  # never over a file that appeared meanwhile
-            os.unlink(self.temporary)
-        self.temporary = None
-        return False
-
-    def discard(self) -> None:
-        if self.temporary is not None:
-            try:
-                self.stream.close()
-                os.unlink(self.temporary)
-            except OSError:
-                pass
 
 
 def _csv(out, kind: str, objects, raw: bool) -> int:
@@ -188,15 +131,6 @@ def _format_option():
     return typer.Option("csv", "--format", metavar="FORMAT", help=FORMAT_HELP)
 
 
-def _output_option():
-    return typer.Option(None, "--output", "-o", metavar="FILE",
-                        help="Write to this new file (readable by you only) instead of stdout.")
-
-
-def _force_option():
-    return typer.Option(False, "--force", help="Replace --output when it exists.")
-
-
 def _raw_option():
     return typer.Option(False, "--raw", help="Write text cells as they are: no ' before a leading =, +, -, @, tab or CR "
                                              "(CSV), no text typing (xlsx).")
@@ -206,8 +140,8 @@ def _command(kind: str, what: str):
     def command(
         ctx: typer.Context,
         fmt: str = _format_option(),
-        target: Optional[Path] = _output_option(),
-        force: bool = _force_option(),
+        target: Optional[Path] = output_option(),
+        force: bool = force_option(),
         raw: bool = _raw_option(),
     ) -> None:
         _export(ctx, kind, fmt, target, force, raw)
@@ -222,8 +156,8 @@ def _command(kind: str, what: str):
 def export_contacts(
     ctx: typer.Context,
     fmt: str = _format_option(),
-    target: Optional[Path] = _output_option(),
-    force: bool = _force_option(),
+    target: Optional[Path] = output_option(),
+    force: bool = force_option(),
     raw: bool = _raw_option(),
     for_marketing: bool = typer.Option(False, "--for-marketing", help="Only the contacts whose latest marketing consent "
                                        "event grants it; the export is recorded (who, when, which contacts) for the audit."),

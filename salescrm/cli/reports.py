@@ -87,6 +87,7 @@ def cycle(
     until: Optional[str] = typer.Option(None, "--until", metavar="DATE", help="Only deals won on or before this day (YYYY-MM-DD); stays that ended by then."),
     at: Optional[str] = _at(),
     won_at: Optional[str] = typer.Option(None, "--won-at", metavar="STAGE", help="Where the cycle ends: payment-done (won, the default) or contract-signed."),
+    exclude_imported: bool = typer.Option(False, "--exclude-imported", help="Leave out the deals whose stage history came from `salescrm import`."),
     json: bool = _json(),
 ) -> None:
     """Sales-cycle length: days from a deal's creation to won, median and quartiles, by class and by owner; and the median days spent in each stage."""
@@ -95,7 +96,7 @@ def cycle(
 
     with runtime(ctx).reading() as session, output.progress("Reading", reports.CYCLE_PHASES, shown=not json) as done:
         report = reports.cycle_report(session, at=at, since=since, until=until, owner=owner, deal_class=class_,
-                                      won_at=won_at, progress=done)
+                                      won_at=won_at, progress=done, exclude_imported=exclude_imported)
     if json:
         output.print_json(report)
         return

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import legalforms, lifecycle, naming, refs
-from salescrm.domain.company_names import CompanyNames
+from salescrm.domain.company_names import CompanyNames, Conflict
 from salescrm.domain.countries import parse_country
 from salescrm.domain.outcome import Outcome
 from salescrm.domain.values import clean_name, parse_choice, parse_website
@@ -25,7 +25,7 @@ BRAND_RULE = "SP-009-001 names a company by its best-known brand (Novartis, not 
 
 def add_company(
     session: Session, name: str, country: str | None, website: str | None, legal_name: str | None = None,
-    *, required: bool = True, distinct_from: Sequence[str] = (),
+    *, required: bool = True, distinct_from: Sequence[str] = (), name_checked: bool = False,
 ) -> Outcome[Company]:
     """A new company; country and website may be unknown only for a lead (`required=False`).
 
@@ -43,7 +43,8 @@ def add_company(
         lead_status=process.LEAD_NEW,
         lead_status_set_by=actor_of(session),
     )
-    check_name_free(session, name, ignore=[o.id for o in others])
+    if not name_checked:  # an import has already asked `name_conflict`, and merged or refused the row
+        check_name_free(session, name, ignore=[o.id for o in others])
     session.add(company)
     session.flush()
     record_distinct(session, company, others)
@@ -65,10 +66,16 @@ def check_name_free(session: Session, name: str, exclude_id: int | None = None, 
     skip = set(ignore) | ({exclude_id} if exclude_id is not None else set())
     if exclude_id is not None:
         skip |= distinct_ids(session, exclude_id)
-    index = CompanyNames((cid, other) for cid, other in _candidates(session, name) if cid not in skip)
-    clash = index.conflict(name)
+    clash = name_conflict(session, name, skip)
     if clash is not None:
         raise Refused(clash.message)
+
+
+def name_conflict(session: Session, name: str, ignore: Iterable[int] = ()) -> Conflict | None:
+    """How `name` clashes with an existing company (not one in `ignore`) under the one-company rule, if it
+    does: the same brand, a local branch or entity of it, or the reverse (an import merges the first two)."""
+    skip = set(ignore)
+    return CompanyNames((cid, other) for cid, other in _candidates(session, name) if cid not in skip).conflict(name)
 
 
 def _candidates(session: Session, name: str) -> list[tuple[int, str]]:

@@ -7,7 +7,7 @@ deal's name gets the prefix `Lost `.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -77,8 +77,12 @@ def create_deal(
     gate_values: dict[str, str] | None = None,
     from_deal: str | None = None,
     today: date | None = None,
+    created_at: datetime | None = None,
 ) -> Outcome[Deal]:
-    """Create a deal in Prospected, or further along when every gate up to `stage` is met."""
+    """Create a deal in Prospected, or further along when every gate up to `stage` is met.
+
+    `created_at`: when an imported deal was created in the system it came from (its Create Date): the
+    deal's creation time, its entry into the stage, and the floor of its gate dates."""
     if from_deal:
         draft = draft_from(session, from_deal, draft)
     today = today or date.today()
@@ -102,18 +106,22 @@ def create_deal(
         source=clean_text(draft.source, "Source", max_length=size(Deal.source)),
         owner_id=owner.id,
     )
+    if created_at is not None:
+        deal.created_at = created_at
     contacts = [refs.contact(session, ref) for ref in draft.contacts]
     _set_name(session, deal, company)
     entering = process.stages_between(process.FIRST_STAGE, target)
+    created_on = created_at.astimezone().date() if created_at is not None else None
     to_store = gates.check_values(
-        session, None, gate_values or {}, gates.new_deal_facts(company.id, deal.amount_cents, today), entering=entering
+        session, None, gate_values or {}, gates.new_deal_facts(company.id, deal.amount_cents, today, created_on),
+        entering=entering,
     )
     session.add(deal)
     session.flush()
     for contact in contacts:
         session.add(DealContact(deal_id=deal.id, contact_id=contact.id))
     gates.store_values(session, deal.id, to_store)
-    record_stage_change(session, deal, None, target)
+    record_stage_change(session, deal, None, target, created_at)
     if process.stage(target).open:
         lifecycle.on_deal_opened(session, company)
     else:

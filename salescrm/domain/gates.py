@@ -48,9 +48,10 @@ def facts_of(deal, today: date | None = None) -> DealFacts:
                      today or date.today())
 
 
-def new_deal_facts(company_id: int, amount_cents: int, today: date | None = None) -> DealFacts:
+def new_deal_facts(company_id: int, amount_cents: int, today: date | None = None, created_on: date | None = None) -> DealFacts:
+    """`created_on`: the day an imported deal was created in the system it came from (default today)."""
     today = today or date.today()
-    return DealFacts(company_id, amount_cents, "the new deal", today, today)
+    return DealFacts(company_id, amount_cents, "the new deal", min(created_on or today, today), today)
 
 
 @dataclass

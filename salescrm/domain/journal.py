@@ -167,10 +167,10 @@ def _conditions(session: Session, f: JournalFilter) -> list:
 def iter_changes(session: Session, f: JournalFilter) -> Iterator[dict]:
     """One object per changed field, oldest first: the `journal show --json` shape."""
     conditions = _conditions(session, f)
-    return _stream_changes(session, conditions)
+    return stream_changes(session, conditions)
 
 
-def _stream_changes(session: Session, conditions: list) -> Iterator[dict]:
+def stream_changes(session: Session, conditions: list) -> Iterator[dict]:
     conn = session.connection()
     query = (
         sa.select(_J.c.seq, _J.c.at, _J.c.actor, _J.c.command, _J.c.reason, _J.c.record_type, _J.c.record_id,

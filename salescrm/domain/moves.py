@@ -18,6 +18,7 @@ from salescrm import process
 from salescrm.domain import gates, lifecycle, naming, refs
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.values import parse_lost_category, parse_stage
+from salescrm.process import bound
 from salescrm.errors import InvalidValue, Refused, StaleRecord
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
@@ -34,11 +35,16 @@ class Move:
 
 
 def record_stage_change(session: Session, deal: Deal, from_stage: str | None, to_stage: str,
-                        at: datetime | None = None) -> None:
+                        at: datetime | None = None) -> StageChange:
+    """Append a move to the deal's history, with the process revision that allowed it (the database's now)."""
     from salescrm.store.models import StageChange
 
-    session.add(StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session),
-                            changed_at=at or utcnow()))
+    # An import's moves carry its batch (domain/imports/batches.py sets it), so that reports can leave them out.
+    change = StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session),
+                         changed_at=at or utcnow(), process_revision_id=bound.revision_of(session).id,
+                         import_batch_id=session.info.get("import_batch_id"))
+    session.add(change)
+    return change
 
 
 def _check_unchanged(deal: Deal, expected_version: int | None, expected_stage: str | None) -> None:
@@ -145,8 +151,10 @@ def lose_deal(
     *,
     expected_version: int | None = None,
     keep_tasks: bool = False,
+    at: datetime | None = None,
 ) -> Move:
-    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again."""
+    """Lose a deal: it keeps its record, gets the `Lost ` prefix, and can never move again. `at`: when it
+    was lost, for an imported deal (its Close Date); now otherwise."""
     from salescrm.store.models import Deal, size
 
     category = parse_lost_category(category)
@@ -156,7 +164,7 @@ def lose_deal(
     if deal.stage == process.LOST_STAGE:
         raise Refused(f"Deal {deal.id} '{deal.name}' is already lost.")
     refuse_if_final(deal)
-    from_stage, moved_at = deal.stage, utcnow()
+    from_stage, moved_at = deal.stage, at or utcnow()
     deal.stage = process.LOST_STAGE
     deal.lost_from_stage = from_stage
     deal.lost_reason_category = category

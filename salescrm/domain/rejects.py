@@ -29,7 +29,8 @@ SHOWN_REASON = 300  # characters of a reason a message shows (the file keeps it 
 
 
 class RejectsFile:
-    def __init__(self, path: str, option: str = "--rejects"):
+    def __init__(self, path: str, option: str = "--rejects", *, binary: bool = False, encoding: str = "ascii"):
+        """`binary`, `encoding`: for a file in another format (an import's rejects are in its input's)."""
         self.path, self.option, self.count, self.kept = path, option, 0, False
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
@@ -38,7 +39,7 @@ class RejectsFile:
         except OSError as e:
             raise InvalidValue(f"Cannot create {path} ({option}): {e.strerror or e}.") from None
         os.fchmod(fd, 0o600)  # whatever the umask
-        self._stream = os.fdopen(fd, "w", encoding="ascii", newline="\n")
+        self._stream = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding, newline="")
 
     def write(self, line: int, reason: str, *, value: object = None, text: str | None = None) -> None:
         entry = {"line": line, "reason": reason}

@@ -7,6 +7,7 @@ Prime SOP in `shipped/health-prime.toml`.
   written once; `common.py`: the CRM's own vocabulary, which no process changes; `locate.py`: where a key
   path sits in a file's text; `views.py`: a process as `process show` gives it; `diff.py`: what a
   revision changes.
+- `of(session)` is the process a database is bound to (`bound.py`: the latest `process_revision` row).
 - The names below are the first release's module constants, now read from the shipped sp-009-001 file
   (`default()`), so that the domain keeps working unchanged until it asks the database's process. They
   are derived lazily, on first use (PEP 562 `__getattr__`), and the file is parsed once per run: this
@@ -21,6 +22,13 @@ from salescrm.process.common import INBOUND, OUTBOUND
 # The model's classes, imported on first use like the constants below: naming the package (every command
 # group's module does) then costs nothing until a process is needed.
 MODEL_NAMES = frozenset(("Gate", "GateField", "Pipeline", "Process", "Property", "Role", "Rule", "Stage", "slugify"))
+
+def of(session) -> Process:
+    """The database's own process: the latest revision applied to it (process/bound.py), parsed once per run."""
+    from salescrm.process import bound
+
+    return bound.of(session)
+
 
 def default() -> Process:
     """The default process: the shipped sp-009-001, parsed once per run."""

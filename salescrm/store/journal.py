@@ -28,6 +28,7 @@ from salescrm.store.models import (
     DealContact,
     DistinctCompanies,
     GateValue,
+    ImportBatch,
     JournalEntry,
     JournalField,
     JournalHead,
@@ -81,11 +82,13 @@ _RECORDS = {
     Company: ("company", "id", {
         "name": ("name", None), "country": ("country", None), "website": ("website", None),
         "legal_name": ("legal_name", None), "lead_status": ("lead_status", None),
+        "external_id": ("external_id", None), "source_system": ("source_system", None),
     }),
     Contact: ("contact", "id", {
         "first_name": ("first_name", None), "last_name": ("last_name", None), "job_title": ("job_title", None),
         "email": ("email", None), "phone": ("phone", None), "channel": ("channel", None),
         "search_engine": ("search_engine", None), "keyword": ("keyword", None), "source_page": ("source_page", None),
+        "external_id": ("external_id", None), "source_system": ("source_system", None),
     }),
     Deal: ("deal", "id", {
         "name": ("name", None), "stage": ("stage", None), "pipeline": ("pipeline", None),
@@ -93,7 +96,14 @@ _RECORDS = {
         "amount_cents": ("amount", _cents), "close_date": ("close_date", _iso), "deal_class": ("deal_class", None),
         "source": ("source", None), "owner_id": ("owner", "owner"),
         "lost_reason_category": ("lost_reason_category", None), "lost_reason": ("lost_reason", None),
-        "currency": ("currency", None),
+        "currency": ("currency", None), "external_id": ("external_id", None), "source_system": ("source_system", None),
+        "source_name": ("source_name", None),
+    }),
+    # `salescrm import`: the batch, its counts and its undo (domain/imports/batches.py reads its range of entries).
+    ImportBatch: ("import_batch", "id", {
+        "file": ("file", None), "record_type": ("record_type", None), "source_system": ("source_system", None),
+        "created": ("created", None), "updated": ("updated", None), "undone_at": ("undone_at", iso),
+        "undone_by": ("undone_by", None),
     }),
     Activity: ("activity", "id", {
         "type": ("type", None), "direction": ("direction", None), "at": ("at", iso), "summary": ("summary", None),

@@ -35,6 +35,8 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
           "their consent; a marketing export (`export contacts --for-marketing`) after the withdrawal held them"),
     Check("no-lawful-basis", WARNING, "contact", "GDPR article 6: a lawful basis recorded for each contact (`contact consent`) "
           f"within {NO_BASIS_DAYS} days of their creation"),
+    Check("imported-name", WARNING, "deal", "SP-009-001 deal naming: an imported deal's name, rebuilt to the convention, "
+          "differed from the file's (kept as `source_name`)", condition=d.imported_name, describe=d.describe_imported_name),
 )}
 CHECK_IDS = tuple(CHECKS)
 PHASES = ("deal names", "companies", "contacts", "deal checks")  # what `run_audit` reports to its progress callback

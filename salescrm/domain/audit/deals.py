@@ -150,10 +150,20 @@ def describe_orphan_deal(row, ctx: Context):
     return "has no contact.", f"salescrm deal edit {row.id} --add-contact EMAIL"
 
 
+def imported_name(ctx: Context):
+    """A deal imported under another name (`salescrm import deals`): rebuilt to the convention, the file's kept."""
+    return Deal.source_name.is_not(None)
+
+
+def describe_imported_name(row, ctx: Context):
+    return (f"was imported as '{row.source_name}'; its name was rebuilt to SP-009-001's convention: check that the "
+            "description says what the deal sells.", f"salescrm deal edit {row.id} --description TEXT --reason ...")
+
+
 def deal_select():
     return (
         sa.select(Deal.id, Deal.name, Deal.stage, Deal.lost_from_stage, Deal.amount_cents, Deal.close_date, Deal.source,
-                  Deal.deal_class, OWNER.name.label("owner"), OWNER.role.label("owner_role"))
+                  Deal.deal_class, Deal.source_name, OWNER.name.label("owner"), OWNER.role.label("owner_role"))
         .select_from(Deal)
         .outerjoin(OWNER, OWNER.id == Deal.owner_id)
     )

@@ -82,14 +82,17 @@ CYCLE_PHASES = ("cycle lengths", "stays in stages")
 
 def cycle_report(session: Session, at: str | date | None = None, since: str | date | None = None,
                  until: str | date | None = None, owner: str | None = None, deal_class: str | None = None,
-                 won_at: str | None = None, progress: Progress = None) -> dict:
+                 won_at: str | None = None, progress: Progress = None, exclude_imported: bool = False) -> dict:
     """Sales-cycle length: days from a deal's creation to won (the first move into Payment Done, or with
     `won_at` contract-signed into Contract Signed or beyond), for deals won in the period up to the end
     of `at`: median and quartiles, overall, by class and by owner. And the median days deals spent in
-    each stage, over the stays in the stage history that ended in the period."""
+    each stage, over the stays in the stage history that ended in the period. `exclude_imported`: leave out
+    the deals whose history an import made (`salescrm import`: its moves carry the batch)."""
     target = parse_won_at(won_at)
     w = window(at, since, until)
     conditions = deal_conditions(session, owner, deal_class)
+    if exclude_imported:
+        conditions.append(~sa.exists().where(StageChange.deal_id == Deal.id, StageChange.import_batch_id.is_not(None)))
     reached = [name for name in PIPELINE_NAMES if RANK[name] >= RANK[target]]
     won = (
         sa.select(StageChange.deal_id, sa.func.min(StageChange.changed_at).label("won_at"))

@@ -1,0 +1,289 @@
+"""One import row through the domain's own rules: the same functions `company add`, `contact add` and
+`deal create` call (deals are in deal_rows.py).
+
+Each row runs in its own savepoint: a row a rule refuses leaves nothing behind, and the next goes on.
+A row's result is its action (`created`, `updated`, `unchanged`, `skipped`, `refused`), the record it
+wrote or matched, and the reason. Rows follow lead intake's minimum: a company needs its name, a contact a
+name and an email or a phone. `--default FIELD=VALUE` fills a field a row lacks.
+
+Companies follow SP-009-001's one-company rule: a row whose name is a local branch (`Novartis España`)
+or a local entity (`Novartis Farmacéutica, S.A.`) of an existing company is not created; it is
+`skipped`, "merged into Novartis (local branch)", no field of Novartis changes, and contacts and deals
+naming it link to Novartis. `--distinct NAME` imports such a row as its own company (with the reason
+given, as `--distinct-from` keeps it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from salescrm.domain import naming
+from salescrm.domain.imports import matching
+from salescrm.domain.imports.values import Dates, Stages
+from salescrm.errors import Refused, SalesCrmError
+
+ACTIONS = ("created", "updated", "unchanged", "skipped", "refused")
+
+
+@dataclass
+class Options:
+    kind: str
+    source_system: str | None = None  # None: `hubspot` for HubSpot headers, `file` otherwise
+    defaults: dict[str, str] = field(default_factory=dict)
+    distinct: list[str] = field(default_factory=list)
+    stages: Stages | None = None
+    dates: Dates = field(default_factory=Dates)
+    decimal_comma: bool = False
+    place_at_met_stage: bool = False
+    accept_won: bool = False
+    follow_up: timedelta | None = None  # --follow-up: a call for each new company or contact
+
+
+@dataclass
+class Result:
+    line: int
+    action: str
+    record_id: int | None = None
+    reason: str | None = None
+    label: str | None = None  # how the text report names the record
+
+
+class Importer:
+    """The rows of one file, applied in one session."""
+
+    def __init__(self, session: Session, options: Options, handler, batch_id: int | None = None):
+        """`handler(importer, line, values) -> Result`: the rules of the record type (run.HANDLERS)."""
+        self.session, self.options, self.handler, self.batch_id = session, options, handler, batch_id
+        self.first_line: dict[int, int] = {}  # record id -> the first line of this file that wrote or matched it
+        self.distinct = {naming.name_key(n) for n in options.distinct}
+        if options.kind == "deals" and options.stages is None:
+            options.stages = Stages()
+
+    def apply(self, line: int, values: dict[str, object]) -> Result:
+        from sqlalchemy import exc
+
+        try:
+            with self.session.begin_nested():
+                result = self.handler(self, line, {**self.options.defaults, **values})
+        except SalesCrmError as e:
+            return Result(line, "refused", None, e.message)
+        except exc.IntegrityError:
+            return Result(line, "refused", None, "It conflicts with a record already stored (a value that must be unique).")
+        if result.record_id is not None:
+            self.first_line.setdefault(result.record_id, line)
+        return result
+
+    def matched(self, record_id: int, how: str, line: int) -> str:
+        first = self.first_line.get(record_id)
+        return f"same {how} as line {first}" if first is not None and first != line else f"matched by {how}"
+
+    def keep_source(self, record, external_id) -> None:
+        if external_id is not None and str(external_id).strip():
+            record.external_id = str(external_id).strip()
+            record.source_system = self.options.source_system
+
+    def find(self, model, values: dict) -> tuple[object | None, str | None]:
+        external = values.get("external_id")
+        if external is not None and str(external).strip():
+            found = matching.by_external_id(self.session, model, self.options.source_system, str(external).strip())
+            if found is not None:
+                return found, "external id"
+        return None, None
+
+    def company_for(self, name: str):
+        """The company a contact's or deal's row names: by folded name, else the global company a local
+        branch or entity name stands for; refused when there is none."""
+        from salescrm.domain.companies import name_conflict
+        from salescrm.store.models import Company
+
+        found, _ = matching.company(self.session, name, None)
+        if found is not None:
+            return found
+        clash = name_conflict(self.session, name)
+        if clash is not None and clash.how in ("branch", "local-entity"):
+            return self.session.get(Company, clash.other_id)
+        raise Refused(f"No company '{name}' in the database: import the companies first "
+                      "(`salescrm import companies FILE`), or add it with `salescrm company add`.")
+
+
+def text(values: dict, name: str) -> str | None:
+    value = values.get(name)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    value = str(value).strip()
+    return value or None
+
+
+def joined(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+def merge_kind(how: str) -> str:
+    return "local branch" if how == "branch" else "local entity"
+
+
+# --- Companies ------------------------------------------------------------------------------------
+
+
+def company_row(imp: Importer, line: int, v: dict) -> Result:
+    from salescrm.domain import companies
+    from salescrm.domain.countries import parse_country
+    from salescrm.domain.values import clean_name, parse_website
+    from salescrm.store.models import Company, size
+    from salescrm.typed_text import clean_text
+
+    given = text(v, "name")
+    if given is None:
+        raise Refused("A company needs its name (lead intake's minimum).")
+    name = clean_name(given, "Company name", size(Company.name))
+    country = parse_country(text(v, "country")) if text(v, "country") else None
+    website_text = text(v, "website") or text(v, "domain")
+    website = parse_website(website_text) if website_text else None
+    legal_name = clean_text(text(v, "legal_name"), "Legal name", required=False, max_length=size(Company.legal_name), name=True)
+    found, how = imp.find(Company, v)
+    if found is None:
+        found, how = matching.company(imp.session, name, website)
+    if found is None:
+        clash = companies.name_conflict(imp.session, name)
+        distinct = naming.name_key(name) in imp.distinct
+        if clash is not None and not distinct:
+            if clash.how in ("branch", "local-entity"):
+                return Result(line, "skipped", clash.other_id, f"merged into {clash.other_name} ({merge_kind(clash.how)})",
+                              clash.other_name)
+            raise Refused(clash.message)
+        outcome = companies.add_company(imp.session, name, country, website, legal_name, required=False,
+                                        distinct_from=[str(clash.other_id)] if clash is not None else (),
+                                        name_checked=clash is None)
+        company = outcome.record
+        created = text(v, "created_at")
+        if created:
+            company.created_at = imp.options.dates.moment(created, "Create Date")
+        imp.keep_source(company, v.get("external_id"))
+        imp.session.add(company)
+        imp.session.flush()
+        _follow_up(imp, None, company)
+        return Result(line, "created", company.id, "; ".join(outcome.warnings) or None, company.name)
+    changes = {k: new for k, new, old in (("country", country, found.country), ("website", website, found.website),
+                                          ("legal_name", legal_name, found.legal_name)) if new is not None and new != old}
+    if how != "name" and name != found.name:
+        changes["name"] = name
+    reason = imp.matched(found.id, how, line)
+    if not changes and not _source_changes(imp, found, v):
+        return Result(line, "unchanged", found.id, reason, found.name)
+    if changes:
+        companies.edit_company(imp.session, str(found.id), **changes)
+    imp.keep_source(found, v.get("external_id"))
+    imp.session.add(found)
+    imp.session.flush()
+    return Result(line, "updated", found.id, f"{reason}; changed {', '.join(changes) or 'its external id'}", found.name)
+
+
+def _source_changes(imp: Importer, record, v: dict) -> bool:
+    external = text(v, "external_id")
+    if external is None:
+        return False
+    return (record.external_id, record.source_system) != (external, imp.options.source_system)
+
+
+def _follow_up(imp: Importer, contact, company) -> None:
+    if imp.options.follow_up is None:
+        return
+    from salescrm.domain import tasks
+    from salescrm.domain.activities import Linked
+
+    tasks.follow_up(imp.session, Linked(contact, company, None), imp.options.follow_up)
+
+
+# --- Contacts -------------------------------------------------------------------------------------
+
+
+def contact_row(imp: Importer, line: int, v: dict) -> Result:
+    from salescrm.domain import contacts
+    from salescrm.domain.values import parse_email, parse_phone
+    from salescrm.store.models import Contact, ContactCompany, size
+    from salescrm.typed_text import clean_text
+
+    first, last = text(v, "first_name"), text(v, "last_name")
+    email_text, phone_text = text(v, "email"), text(v, "phone")
+    if not first or not last or not (email_text or phone_text):
+        raise Refused("A contact needs a first and a last name, and an email or a phone (lead intake's minimum).")
+    linked = [imp.company_for(n) for n in joined(text(v, "companies"))]
+    email = parse_email(email_text) if email_text else None
+    phone = parse_phone(phone_text, linked[0].country if linked else None) if phone_text else None
+    job_title = clean_text(text(v, "job_title"), "Job title", required=False, max_length=size(Contact.job_title))
+    found, how = imp.find(Contact, v)
+    if found is None:
+        found, how = matching.contact(imp.session, email, phone)
+    if found is None:
+        contact = contacts.add_contact(imp.session, first, last, job_title, email=email, phone=phone,
+                                       companies=[str(c.id) for c in linked], job_title_required=False)
+        for name in ("search_engine", "keyword", "source_page"):
+            if text(v, name):
+                setattr(contact, name, clean_text(text(v, name), name.replace("_", " ").capitalize(),
+                                                  max_length=size(getattr(Contact, name))))
+        if text(v, "channel"):
+            from salescrm import process
+            from salescrm.domain.values import parse_choice
+
+            contact.channel = parse_choice(text(v, "channel"), process.LEAD_CHANNELS, "Channel", slugs=True)
+        created = text(v, "created_at")
+        if created:
+            contact.created_at = imp.options.dates.moment(created, "Create Date")
+        imp.keep_source(contact, v.get("external_id"))
+        imp.session.add(contact)
+        imp.session.flush()
+        _follow_up(imp, contact, linked[0] if linked else None)
+        consent = _consent(imp, contact, v)
+        return Result(line, "created", contact.id, consent, f"{contact.first_name} {contact.last_name}")
+    changes = {}
+    for name, new in (("first_name", clean_text(first, "First name", max_length=size(Contact.first_name), name=True)),
+                      ("last_name", clean_text(last, "Last name", max_length=size(Contact.last_name), name=True)),
+                      ("job_title", job_title), ("email", email), ("phone", phone)):
+        if new is not None and new != getattr(found, name):
+            changes[name] = new
+    if changes.get("email") and found.email and changes["email"].lower() == found.email.lower():
+        changes.pop("email")  # the same address in another case: the first spelling stays
+    new_links = [c for c in linked if imp.session.get(ContactCompany, (found.id, c.id)) is None]
+    reason = imp.matched(found.id, how, line)
+    label = f"{found.first_name} {found.last_name}"
+    consent = _consent(imp, found, v)
+    if consent:
+        reason += f"; {consent}"
+    if not changes and not new_links and not _source_changes(imp, found, v):
+        return Result(line, "updated" if consent else "unchanged", found.id, reason, label)
+    contacts.edit_contact(imp.session, str(found.id), **changes, add_companies=[str(c.id) for c in new_links])
+    imp.keep_source(found, v.get("external_id"))
+    imp.session.add(found)
+    imp.session.flush()
+    what = list(changes) + (["companies"] if new_links else [])
+    return Result(line, "updated", found.id, f"{reason}; changed {', '.join(what) or 'its external id'}", label)
+
+
+# HubSpot's "Legal basis for processing contact's data" values, by the words that tell them apart.
+_BASES = (("consent", "consent"), ("legitimate", "legitimate-interest"), ("contract", "contract"))
+
+
+def _consent(imp: Importer, contact, v: dict) -> str | None:
+    """HubSpot's GDPR columns into the consent ledger: "Unsubscribed from all email" (true) a withdrawal,
+    else "Legal basis for processing contact's data" a grant on that basis; an event only when it changes
+    the contact's marketing state (a re-import adds none). What was recorded, for the report."""
+    from salescrm.domain import consent
+    from salescrm.domain.values import parse_yes_no
+
+    unsubscribed = text(v, "unsubscribed")
+    basis_text = (text(v, "consent_basis") or "").lower()
+    state = consent.WITHDRAWN if unsubscribed and parse_yes_no(unsubscribed, "Unsubscribed from all email") else None
+    basis = next((b for word, b in _BASES if word in basis_text), None)
+    if state is None and basis is None:
+        return None
+    state = state or consent.GRANTED
+    if consent.state_of(consent.events(imp.session, contact.id)).get("marketing") == state:
+        return None
+    consent.record_consent(imp.session, str(contact.id), consent.Consent(
+        state, "marketing", basis, f"imported from {imp.options.source_system}"))
+    return f"marketing consent {state}" + (f" ({basis})" if basis else "")

@@ -1,0 +1,96 @@
+"""An import's rows through the importer, a session at a time, with its report.
+
+The caller (cli/imports.py) opens the file, the sessions and the rejects file; `Run.rows` takes the rows
+one session may write (all of them, or `--chunk N`), and `Run` keeps the counts and each row's result
+for the report: `{"batch", "created", "updated", "unchanged", "skipped", "refused", "rows"}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from salescrm.domain.imports.mapping import Mapping
+from salescrm.domain.imports.reading import Row, Source
+from salescrm.domain.imports import activity_rows, deal_rows, rows as record_rows
+from salescrm.domain.imports.rows import ACTIONS, Importer, Options, Result
+
+HANDLERS = {"companies": record_rows.company_row, "contacts": record_rows.contact_row, "deals": deal_rows.deal_row,
+            "activities": activity_rows.activity_row, "tasks": activity_rows.task_row}
+
+
+@dataclass
+class Run:
+    source: Source
+    mapping: Mapping
+    options: Options
+    rejects: object | None = None  # rejected.RowRejects
+    results: list[Result] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+    done: bool = False
+    on_row: object = None  # (rows so far) -> None: the progress bar's tick
+    _rows: Iterator[Row] | None = None
+
+    def __post_init__(self):
+        self._rows = iter(self.source.rows)
+        for header in self.source.headers:
+            self.mapping.field_of(header)
+        if self.source.headers and self.options.source_system is None:
+            self.options.source_system = "hubspot" if self.mapping.hubspot else "file"
+
+    def importer(self, session, batch_id: int | None = None) -> Importer:
+        return Importer(session, self.options, HANDLERS[self.options.kind], batch_id)
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for r in self.results if r.action == "refused")
+
+    def rows(self, importer: Importer, limit: int | None = None) -> int:
+        """Apply rows until the input ends (`done`) or `limit` rows were applied; the number applied."""
+        count = 0
+        while limit is None or count < limit:
+            row = next(self._rows, None)
+            if row is None:
+                self.done = True
+                break
+            count += 1
+            self.results.append(self._apply(importer, row))
+            if self.on_row is not None:
+                self.on_row(len(self.results))
+        return count
+
+    def _apply(self, importer: Importer, row: Row) -> Result:
+        if row.problem is not None:
+            result = Result(row.line, "refused", None, row.problem)
+        else:
+            values = self.mapping.values(row.cells, neutralised=self.source.format in ("csv", "xlsx"))
+            if self.options.source_system is None:
+                self.options.source_system = "hubspot" if self.mapping.hubspot else "file"
+            if not values:
+                result = Result(row.line, "skipped", None, "no mapped column holds a value")
+            else:
+                result = importer.apply(row.line, values)
+        if result.action == "refused" and self.rejects is not None:
+            if not self.rejects._started:
+                self.rejects.start(self.source.headers, self.source.delimiter)
+            self.rejects.write(row.line, result.reason or "", row.raw)
+        return result
+
+    def counts(self, results: list[Result] | None = None) -> dict[str, int]:
+        results = self.results if results is None else results
+        return {action: sum(1 for r in results if r.action == action) for action in ACTIONS}
+
+    def report(self, batch: int | None, dry_run: bool = False) -> dict:
+        return {"batch": batch, **self.counts(),
+                "rows": [{"line": r.line, "action": r.action, "record_id": self.shown_id(r, dry_run), "reason": r.reason}
+                         for r in self.results]}
+
+    def shown_id(self, result: Result, dry_run: bool) -> int | None:
+        """A record's id; in a dry run, none for a record the run itself would create (it is rolled back)."""
+        if dry_run and result.record_id in self.created_ids:
+            return None
+        return result.record_id
+
+    @property
+    def created_ids(self) -> set[int]:
+        return {r.record_id for r in self.results if r.action == "created"}

@@ -1,0 +1,293 @@
+"""`salescrm import companies|contacts|deals`: HubSpot-shaped messy files through every rule; the dry run,
+the reject file, refusals, idempotent re-imports (both backends)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import stat
+
+import pytest
+
+from tests.conftest import ANA
+from tests.helpers import ok
+
+COMPANIES = (
+    "Record ID;Company name;Country/Region;Website URL;Lifecycle Stage;Number of Employees\r\n"
+    "101;Novartis;Switzerland;novartis.com;Lead;100\r\n"
+    "102;Novartis España;Spain;novartis.es;Lead;5\r\n"
+    "103;Clínica Vidal;España;https://www.vidal.es;Customer;3\r\n"
+    "104;;Spain;;Lead;\r\n"
+    "105;Novartis Farmacéutica, S.A.;ES;;Lead;\r\n"
+)
+CONTACTS = (
+    "Record ID\tFirst Name\tLast Name\tEmail\tPhone Number\tJob Title\tAssociated Company\tLifecycle Stage\r\n"
+    "201\tMarta\tRuiz\tmarta@novartis.com\t'+34 600 000 000\tJefa de Dermatología\tNovartis España\tLead\r\n"
+    "202\tMarta\tRuiz\tMARTA@Novartis.com\t\tHead of Dermatology\tNovartis\tLead\r\n"
+    "203\tJosé\tPérez\t\t\tBuyer\tClínica Vidal\tLead\r\n"
+    "204\tLuis\tVidal\t\t611 222 333\t\tClínica Vidal\tLead\r\n"
+    "205\tAna\tSoto\tana@nowhere.example\t\t\tNowhere Inc\tLead\r\n"
+)
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(name: str, text: str, encoding: str = "utf-8", bom: bool = False) -> str:
+        path = tmp_path / name
+        path.write_bytes((codecs.BOM_UTF8 if bom else b"") + text.encode(encoding))
+        return str(path)
+
+    return write
+
+
+def test_companies_dry_run_prints_each_row_and_writes_nothing(cli, db, files):
+    path = files("companies.csv", COMPANIES, bom=True)
+    r = cli("import", "companies", path, "--dry-run")
+    assert r.exit_code == 1, r.stderr  # as the import would be refused
+    assert r.stdout.splitlines() == [
+        "line 2: created company Novartis",
+        "line 3: skipped: merged into Novartis (local branch)",
+        "line 4: created company Clínica Vidal",
+        "line 5: refused: A company needs its name (lead intake's minimum).",
+        "line 6: skipped: merged into Novartis (local entity)",
+        "Dry run of " + path + ": 2 created, 0 updated, 0 unchanged, 2 skipped, 1 refused; nothing was written.",
+    ]
+    assert r.stderr.splitlines() == [
+        "Unmapped columns (not imported; --map COLUMN=FIELD reads one): Number of Employees.",
+        "Derived columns (they follow from the data, so they are not imported): Lifecycle Stage.",
+    ]
+    assert db.count("company") == 0 and db.count("journal", "record_type = 'company'") == 0
+    assert not os.path.exists(path.replace(".csv", ".rejects.csv"))
+
+
+def test_json_report_has_the_issue_shape(cli, files):
+    path = files("companies.csv", COMPANIES)
+    report = json.loads(cli("import", "companies", path, "--dry-run", "--json").stdout)
+    assert ok(cli("import", "companies", path, "--dry-run", "--skip-invalid", "--json"))
+    assert list(report) == ["batch", "created", "updated", "unchanged", "skipped", "refused", "rows"]
+    assert (report["batch"], report["created"], report["skipped"], report["refused"]) == (None, 2, 2, 1)
+    assert report["rows"][1] == {"line": 3, "action": "skipped", "record_id": None,
+                                 "reason": "merged into Novartis (local branch)"}
+    assert set(report["rows"][0]) == {"line", "action", "record_id", "reason"}
+
+
+def test_a_refused_row_writes_nothing_and_keeps_the_rejects(cli, db, files):
+    path = files("companies.csv", COMPANIES)
+    r = cli("import", "companies", path)
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[-1] == ("1 row was refused, so nothing was imported: fix it, or pass --skip-invalid to "
+                                         f"import the others. The refused rows are in {path[:-4]}.rejects.csv.")
+    assert db.count("company") == 0
+    rejects = path[:-4] + ".rejects.csv"
+    assert stat.S_IMODE(os.stat(rejects).st_mode) == 0o600
+    with open(rejects, encoding="utf-8", newline="") as f:
+        assert list(csv.reader(f, delimiter=";")) == [
+            ["Record ID", "Company name", "Country/Region", "Website URL", "Lifecycle Stage", "Number of Employees", "reason"],
+            ["104", "", "Spain", "", "Lead", "", "A company needs its name (lead intake's minimum)."],
+        ]
+    again = cli("import", "companies", path)  # the rejects file is never overwritten
+    assert again.exit_code == 2 and "already exists, and --rejects never overwrites a file" in again.stderr
+
+
+def test_skip_invalid_writes_the_rest_and_exits_1(cli, db, files, tmp_path):
+    path = files("companies.csv", COMPANIES)
+    rejects = str(tmp_path / "bad.csv")
+    r = cli("import", "companies", path, "--skip-invalid", "--rejects", rejects)
+    assert r.exit_code == 1
+    assert r.stdout == f"Imported {path} as batch 1: 2 created, 0 updated, 0 unchanged, 2 skipped, 1 refused.\n"
+    assert "line 5: refused: A company needs its name (lead intake's minimum)." in r.stderr
+    assert sorted(db.query("SELECT name, country, website FROM company")) == [
+        ("Clínica Vidal", "ES", "https://www.vidal.es"), ("Novartis", "CH", "https://novartis.com")]
+    assert len(open(rejects, encoding="utf-8").read().splitlines()) == 2
+
+
+def test_reimporting_the_same_file_changes_nothing(cli, db, files):
+    path = files("companies.csv", COMPANIES.replace("104;;Spain;;Lead;\r\n", ""))
+    first = json.loads(ok(cli("import", "companies", path, "--json")).stdout)
+    assert (first["created"], first["skipped"]) == (2, 2)
+    journal = db.count("journal")
+    second = json.loads(ok(cli("import", "companies", path, "--json")).stdout)
+    assert (second["created"], second["updated"], second["unchanged"], second["skipped"]) == (0, 0, 2, 2)
+    assert [r["reason"] for r in second["rows"]] == ["matched by external id", "merged into Novartis (local branch)",
+                                                     "matched by external id", "merged into Novartis (local entity)"]
+    assert db.count("company") == 2
+    # the second batch is journaled, and changed nothing else
+    assert db.query("SELECT record_type, record_id, action FROM journal WHERE seq > ?", journal) == [("import_batch", 2, "insert")]
+    assert db.query("SELECT source_system, external_id FROM company ORDER BY id") == [("hubspot", "101"), ("hubspot", "103")]
+
+
+def test_contacts_utf16_duplicate_emails_and_links_to_the_global_company(cli, db, files):
+    ok(cli("import", "companies", files("companies.csv", COMPANIES.replace("104;;Spain;;Lead;\r\n", ""))))
+    path = files("contacts.txt", CONTACTS, encoding="utf-16")
+    r = cli("import", "contacts", path, "--dry-run")
+    assert r.stdout.splitlines() == [
+        "line 2: created contact Marta Ruiz",
+        "line 3: updated contact Marta Ruiz: same email as line 2; changed job_title",
+        "line 4: refused: A contact needs a first and a last name, and an email or a phone (lead intake's minimum).",
+        "line 5: created contact Luis Vidal",
+        "line 6: refused: No company 'Nowhere Inc' in the database: import the companies first "
+        "(`salescrm import companies FILE`), or add it with `salescrm company add`.",
+        f"Dry run of {path}: 2 created, 1 updated, 0 unchanged, 0 skipped, 2 refused; nothing was written.",
+    ]
+    r = cli("import", "contacts", path, "--skip-invalid")
+    assert r.exit_code == 1
+    assert db.query("SELECT c.first_name, c.email, c.phone, c.job_title, k.name FROM contact c "
+                    "JOIN contact_company l ON l.contact_id = c.id JOIN company k ON k.id = l.company_id ORDER BY c.id") == [
+        ("Marta", "marta@novartis.com", "+34600000000", "Head of Dermatology", "Novartis"),
+        ("Luis", None, "+34611222333", None, "Clínica Vidal"),  # a national phone read with the company's country
+    ]
+    assert db.count("task") == 0  # an import creates no follow-up unless --follow-up
+    with open(path[:-4] + ".rejects.txt", encoding="utf-8") as f:
+        assert [line.split("\t")[0] for line in f.read().splitlines()] == ["Record ID", "203", "205"]
+
+
+def test_stdin_needs_rejects_and_reads_json_lines(cli, db, tmp_path):
+    lines = "\n".join(json.dumps(o) for o in ({"name": "Sanitas Hospitales", "country": "ES"}, {"country": "ES"}))
+    r = cli("import", "companies", "-", input=lines)
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "Reading standard input (-), the rejected rows have no file beside it: give --rejects FILE."
+    rejects = tmp_path / "rejects.jsonl"
+    r = cli("import", "companies", "-", "--skip-invalid", "--rejects", str(rejects), input=lines)
+    assert r.exit_code == 1
+    assert db.query("SELECT name FROM company") == [("Sanitas Hospitales",)]
+    assert [json.loads(x) for x in rejects.read_text().splitlines()] == [
+        {"country": "ES", "reason": "A company needs its name (lead intake's minimum)."}]
+
+
+def test_deals_owner_stage_gates_and_closed_rows(cli, db, files):
+    ok(cli(*ANA, "--login", "ana"))
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    deals = (
+        "Record ID,Deal Name,Deal Stage,Amount,Close Date,Deal owner,Associated Company,Create Date,Closed lost reason\n"
+        "301,Novartis PoC,Prospected,\"12,000\",2027-03-31,Ana García,Novartis,2026-01-10,\n"
+        "302,Rollout,Qualified,50000,2027-06-30,ana,Novartis España,2026-02-01,\n"
+        "303,Pilot,Closed Lost,3000,2026-05-01,Ana García,Novartis,2026-01-05,Budget frozen\n"
+        "304,Big,Closed won,9000,2026-05-01,Ana García,Novartis,2026-01-05,\n"
+        "305,Other,Prospected,10,2027-01-01,Nobody,Novartis,,\n"
+    )
+    path = files("deals.csv", deals)
+    defaults = ["--default", "deal_class=Care provider inpatient private", "--default", "source=HubSpot"]
+    r = cli("import", "deals", path, "--dry-run", *defaults)
+    assert r.stdout.splitlines() == [
+        "line 2: created deal CH Novartis PoC: named 'CH Novartis PoC' (the file's name was 'Novartis PoC')",
+        "line 3: refused: Cannot move the new deal into Qualified: Qualified needs segment_verified, decision_maker: "
+        "--set segment_verified=… --set decision_maker=…. Pass --place-at-met-stage to import it at the furthest stage "
+        "whose gates it meets.",
+        "line 4: created deal Lost CH Novartis Pilot: named 'Lost CH Novartis Pilot' (the file's name was 'Pilot')",
+        "line 5: refused: Unknown stage 'Closed won': map it with --map-stage \"Closed won=STAGE\" (the stages are "
+        "Prospected, Qualified, Discovered, Implementation Defined, Offer Sent, Offer Approved, Contract Signed, "
+        "Payment Done, Lost).",
+        "line 6: refused: The owner 'Nobody' is no team member's name or login: add them with `salescrm team add`, "
+        "or correct the name in the file.",
+        f"Dry run of {path}: 2 created, 0 updated, 0 unchanged, 0 skipped, 3 refused; nothing was written.",
+    ]
+    won = cli("import", "deals", path, "--dry-run", *defaults, "--map-stage", "Closed won=Payment Done")
+    assert "line 5: refused: The deal is won (Closed won): pass --accept-won" in won.stdout
+    r = cli("import", "deals", path, "--skip-invalid", *defaults, "--place-at-met-stage", "--accept-won",
+            "--map-stage", "Closed won=Payment Done", "--rejects", path + ".bad")
+    assert r.exit_code == 1
+    assert db.query("SELECT name, stage, amount_cents, lost_reason_category, lost_reason FROM deal ORDER BY id") == [
+        ("CH Novartis PoC", "Prospected", 1200000, None, None),
+        ("CH Novartis Rollout", "Prospected", 5000000, None, None),  # placed at the furthest stage it meets
+        ("Lost CH Novartis Pilot", "Lost", 300000, "Other", "Budget frozen"),
+        ("CH Novartis Big", "Payment Done", 900000, None, None),
+    ]
+    history = db.query("SELECT d.name, s.from_stage, s.to_stage, s.changed_by FROM stage_change s "
+                       "JOIN deal d ON d.id = s.deal_id ORDER BY s.id")
+    assert [(h[1], h[2]) for h in history] == [(None, "Prospected"), (None, "Prospected"), (None, "Prospected"),
+                                               ("Prospected", "Lost"), (None, "Prospected"), ("Prospected", "Payment Done")]
+    created = db.query("SELECT created_at FROM deal WHERE name = 'CH Novartis PoC'")[0][0]
+    assert str(created).startswith("2026-01-")  # Create Date (local midnight, stored in UTC)
+    again = json.loads(cli("import", "deals", path, "--json", "--skip-invalid", *defaults, "--place-at-met-stage",
+                           "--accept-won", "--map-stage", "Closed won=Payment Done", "--rejects", path + ".bad2").stdout)
+    assert [r["action"] for r in again["rows"]] == ["unchanged", "unchanged", "unchanged", "unchanged", "refused"]
+    [(rollout,)] = db.query("SELECT id FROM deal WHERE name = 'CH Novartis Rollout'")  # PostgreSQL's ids keep gaps
+    assert again["rows"][1]["reason"].startswith(f"matched by external id; stays at Prospected (Cannot move deal {rollout} "
+                                                 "into Qualified")
+    assert db.query("SELECT source_name FROM deal ORDER BY id") == [("Novartis PoC",), ("Rollout",), ("Pilot",), ("Big",)]
+    assert {b for (b,) in db.query("SELECT import_batch_id FROM stage_change")} == {again["batch"] - 1}
+    assert db.count("deal") == 4
+
+
+def test_xlsx_import(cli, db, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["name", "country", "website"])
+    book.active.append([None, "ES", "sanitas.es"])
+    book.active.append(["DKV Seguros", "Spain", "dkv.es"])
+    path = tmp_path / "companies.xlsx"
+    book.save(path)
+    r = cli("import", "companies", str(path), "--skip-invalid")
+    assert r.exit_code == 1 and "line 2: refused: " in r.stderr
+    assert db.query("SELECT name, country FROM company") == [("DKV Seguros", "ES")]
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(tmp_path / "companies.rejects.xlsx").active.values)
+    assert rows[0] == ("name", "country", "website", "reason")
+    assert rows[1] == (None, "ES", "sanitas.es", "A company needs its name (lead intake's minimum).")
+
+
+def test_activities_and_tasks_import_once(cli, db, files):
+    ok(cli(*ANA, "--login", "ana"))
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    ok(cli("contact", "add", "--first-name", "Marta", "--last-name", "Ruiz", "--job-title", "Buyer",
+           "--company", "Novartis", "--email", "marta@novartis.com"))
+    activities = files("activities.csv", (
+        "Activity date,Activity type,Body,Associated Contact,Associated Company\r\n"
+        '2026-11-02 10:00,Call,"Intro call\r\nwent well",marta@novartis.com,\r\n'
+        "2026-11-03,Note,'-,,Novartis\r\n"
+        "2026-11-03,Lunch,x,,Novartis\r\n"))
+    r = cli("import", "activities", activities, "--default", "direction=outbound", "--dry-run")
+    assert r.stdout.splitlines() == [
+        "line 2: created activity call 2026-11-02",
+        "line 4: created activity note 2026-11-03",
+        "line 5: refused: Unknown activity type 'Lunch': choose one of call, email, meeting, message, note.",
+        f"Dry run of {activities}: 2 created, 0 updated, 0 unchanged, 0 skipped, 1 refused; nothing was written.",
+    ]
+    assert cli("import", "activities", activities, "--default", "direction=outbound", "--skip-invalid").exit_code == 1
+    assert db.query("SELECT type, direction, summary, contact_id, company_id FROM activity ORDER BY id") == [
+        ("call", "outbound", "Intro call\nwent well", 1, 1), ("note", None, "-", None, 1)]
+    again = json.loads(cli("import", "activities", activities, "--default", "direction=outbound", "--skip-invalid",
+                           "--json", "--rejects", activities + ".2").stdout)
+    assert (again["created"], again["unchanged"]) == (0, 2)
+    tasks = files("tasks.csv", "title,due,owner,done,company\nCall back,2026-12-10 10:00,Ana García,no,Novartis\n"
+                               "Old,2026-01-10,,yes,Novartis\n")
+    ok(cli("import", "tasks", tasks))
+    assert json.loads(ok(cli("import", "tasks", tasks, "--json")).stdout)["unchanged"] == 2
+    assert [(t, bool(d), o) for t, d, o in db.query("SELECT title, done, owner_id FROM task WHERE kind = 'task' ORDER BY id")] == [
+        ("Call back", False, 1), ("Old", True, None)]
+
+
+def test_hubspot_gdpr_columns_feed_the_consent_ledger(cli, db, files):
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    path = files("contacts.csv", (
+        "First Name,Last Name,Email,Associated Company,Legal basis for processing contact's data,Unsubscribed from all email\n"
+        "Marta,Ruiz,marta@novartis.com,Novartis,Freely given consent from contact,false\n"
+        "Luis,Vidal,luis@novartis.com,Novartis,Legitimate interest – prospect/lead,true\n"))
+    report = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
+    assert [r["reason"] for r in report["rows"]] == ["marketing consent granted (consent)",
+                                                     "marketing consent withdrawn (legitimate-interest)"]
+    assert db.query("SELECT contact_id, state, basis, source FROM consent_event ORDER BY id") == [
+        (1, "granted", "consent", "imported from hubspot"), (2, "withdrawn", "legitimate-interest", "imported from hubspot")]
+    again = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
+    assert again["unchanged"] == 2 and db.count("consent_event") == 2
+
+
+def test_imported_won_deal_history_audit_and_cycle(cli, db, files):
+    ok(cli(*ANA))
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    path = files("deals.csv", "Deal Name,Deal Stage,Amount,Close Date,Deal owner,Associated Company,Create Date,gates.quotation_ref\n"
+                              "Novartis Rollout,Closed won,9000,2026-03-11,Ana García,Novartis,2026-01-10,Q-1\n")
+    args = ["--map-stage", "Closed won=Payment Done", "--accept-won", "--default", "deal_class=Care provider inpatient private",
+            "--default", "source=HubSpot"]
+    ok(cli("import", "deals", path, *args))
+    assert db.query("SELECT key, value, set_by FROM gate_value") == [("quotation_ref", "Q-1", "imported")]
+    [finding] = json.loads(cli("audit", "--check", "imported-name", "--json").stdout)["findings"]
+    assert finding["message"].startswith("Deal 1 'CH Novartis Rollout' was imported as 'Novartis Rollout'")
+    cycle = json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--json")).stdout)
+    assert (cycle["deals"], cycle["median_days"]) == (1, 60)  # Create Date to Close Date
+    assert json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--exclude-imported", "--json")).stdout)["deals"] == 0
