@@ -8,7 +8,8 @@ reads that row (bench/floor_show.py). Targets: <= 1.2x and <= 1.15x.
 The process file: the median time to parse and validate the shipped sp-009-001 file in-process, beside
 tomllib's parse of the same text alone (target: under 10 ms), and the CPU time of a fresh interpreter
 that imports the process package and loads the file, beside one that imports only what it builds on
-(salescrm, tomllib, dataclasses, pathlib, and typing, which Typer imports anyway). With PYTHONDONTWRITEBYTECODE set, every salescrm module is
+(salescrm, tomllib, dataclasses, pathlib, and typing, which Typer imports anyway); and the database's
+own process, read from its latest process_revision and parsed, beside loading the shipped file. With PYTHONDONTWRITEBYTECODE set, every salescrm module is
 compiled on each run: unset it (or set PYTHONPYCACHEPREFIX) for the figures an installed package gives.
 
 Usage: python bench/startup.py [--runs N]
@@ -49,6 +50,7 @@ def main() -> None:
         ))
         floor = wall([PY, str(ROOT / "bench" / "floor_show.py"), str(db)], runs=runs)
         print(row("salescrm deal show 1 (vs Typer+rich+SQLModel floor)", wall(crm + ["deal", "show", "1"], env, runs), floor, 1.15))
+        database_process(db, runs)
     process_load(runs)
 
 
@@ -80,6 +82,35 @@ def process_load(runs: int) -> None:
     floor = cpu([PY, "-c", "import salescrm, tomllib, dataclasses, pathlib, typing"], runs)  # typer imports typing
     print(row("process: import and first load, fresh interpreter (CPU)", fresh, floor)
           + f"  (+{(fresh - floor) * 1000:.1f} ms)")
+
+
+def database_process(db: Path, runs: int) -> None:
+    """The database's own process (process/bound.py): its latest process_revision read and its file parsed, as
+    the first command of a run does, beside loading the shipped file; and the revision alone, which is all
+    a stage change reads."""
+    from salescrm.process import bound, load
+    from salescrm.store import engine
+    from salescrm.store.location import resolve
+
+    location = resolve(str(db))
+
+    def median_ms(fn) -> float:
+        times = []
+        with engine.read_session(location) as session:
+            for _ in range(max(runs, 50)):
+                session.info.clear()
+                bound._parsed.clear()
+                load._shipped.cache_clear()
+                start = time.perf_counter()
+                fn(session)
+                times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    stored = median_ms(bound.of)
+    shipped = median_ms(lambda _s: load.shipped(load.DEFAULT))
+    print(row("process: the database's, read and parsed (vs the shipped file)", stored, shipped, unit="ms"))
+    print(f"process: the revision a stage change records, one query: {median_ms(bound.revision_of):.2f} ms")
+    engine.dispose_all()
 
 
 def cpu(argv: list[str], runs: int) -> float:
