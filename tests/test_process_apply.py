@@ -46,8 +46,8 @@ def test_a_jd001_applies_a_revision_journaled(elena, db, tmp_path):
     r = elena("process", "apply", rev, "--reason", REASON)
     assert (r.exit_code, r.stdout, r.stderr) == (
         0, f"Applied sp-009-001 revision 2 as the database's process revision 2: {REASON}\n", "")
-    assert revisions(db) == [(1, "sp-009-001", "1", "chosen when the database was created", "tester"),
-                             (2, "sp-009-001", "2", REASON, "elena")]
+    assert revisions(db)[0][:4] == (1, "sp-009-001", "1", "chosen when the database was created")
+    assert revisions(db)[1:] == [(2, "sp-009-001", "2", REASON, "elena")]
     text = open(rev, encoding="utf-8").read()
     assert db.query("SELECT body, sha256 FROM process_revision WHERE id = 2") == [
         (text, hashlib.sha256(text.encode()).hexdigest())]
@@ -186,3 +186,42 @@ def test_a_revision_applied_to_a_database_with_deals_loses_nothing(elena, db, tm
     assert after == before
     assert ok(elena("journal", "verify")).stdout.startswith("Journal intact")
     ok(elena("db", "check"))
+
+
+def test_a_jd002_rep_with_exactly_the_printed_grants_applies_a_revision(cli, backend, pg_server, db_url, monkeypatch,
+                                                                          tmp_path):
+    """On a shared server, `process apply` needs no more than `db grants` gives a rep; the ledger stays insert-only."""
+    if backend != "postgresql":
+        pytest.skip("grants are PostgreSQL's")
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    database = make_url(db_url).database
+    role = f"rep_{uuid.uuid4().hex[:10]}"
+    sql = ok(cli("db", "grants", "--role", role)).stdout
+    pg_server.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        pg_server.execute(sql, database)
+        ok(cli("team", "add", "Carmen Vidal", "--role", "JD-002", "--login", "carmen"))  # the administrator
+        monkeypatch.setenv("SALESCRM_DB", pg_server.url(database, user=role))
+        monkeypatch.setenv("SALESCRM_USER", "carmen")
+        ok(cli("process", "apply", revision(tmp_path), "--reason", REASON))
+        assert ok(cli("journal", "verify")).stdout.startswith("Journal intact")
+        with psycopg.connect(f"host=127.0.0.1 port={pg_server.port} user={role} dbname={database}") as conn:
+            assert conn.execute("SELECT id, reason FROM process_revision ORDER BY id").fetchall() == [
+                (1, "chosen when the database was created"), (2, REASON)]
+            assert conn.execute("SELECT applied_by FROM process_revision WHERE id = 2").fetchall() == [("carmen",)]
+            for statement in ("UPDATE process_revision SET reason = 'x'", "DELETE FROM process_revision",
+                              "TRUNCATE process_revision"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(statement)
+                conn.rollback()
+    finally:
+        from salescrm.store.engine import dispose_all
+
+        dispose_all()
+        pg_server.execute(f"REASSIGN OWNED BY {role} TO postgres", database)
+        pg_server.execute(f"DROP OWNED BY {role}", database)
+        pg_server.execute(f"DROP ROLE {role}")
