@@ -225,3 +225,26 @@ def test_a_jd002_rep_with_exactly_the_printed_grants_applies_a_revision(cli, bac
         pg_server.execute(f"REASSIGN OWNED BY {role} TO postgres", database)
         pg_server.execute(f"DROP OWNED BY {role}", database)
         pg_server.execute(f"DROP ROLE {role}")
+
+
+def test_another_process_is_refused_while_it_would_strand_deals(elena, tmp_path):
+    hp = tmp_path / "hp.toml"
+    hp.write_text(load.shipped_text("health-prime"), encoding="utf-8")
+    r = elena("process", "apply", str(hp), "--reason", "We follow the HubSpot SOP now")
+    assert (r.exit_code, r.stderr.splitlines()[0]) == (1, "Deal 1 'ES Sanitas Hospitales Proof of Concept' (Prospected): "
+                                                          "its pipeline Sales is removed")
+    r = elena("process", "apply", str(hp), "--reason", "R", "--map-stage", "sales/Prospected=Sales Qualified Lead")
+    assert (r.exit_code, r.stderr) == (2, "--map-stage 'sales/Prospected=Sales Qualified Lead': the revision removes the "
+                                          "pipeline Sales, so its deals have no stage to move to.\n")
+
+
+def test_a_database_without_deals_may_follow_another_process(cli, tmp_path, monkeypatch):
+    ok(cli("team", "add", "Carmen Vidal", "--role", "JD-002", "--login", "carmen"))
+    monkeypatch.setenv("SALESCRM_USER", "carmen")
+    hp = tmp_path / "hp.toml"
+    hp.write_text(load.shipped_text("health-prime"), encoding="utf-8")
+    ok(cli("process", "apply", str(hp), "--reason", "We follow the HubSpot SOP now"))
+    shown = json.loads(ok(cli("process", "show", "--json")).stdout)
+    assert (shown["name"], [p["name"] for p in shown["pipelines"]]) == (
+        "health-prime", ["New Business", "Expansion", "Upsell"])
+    assert ok(cli("process", "export")).stdout == load.shipped_text("health-prime")
