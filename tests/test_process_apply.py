@@ -248,3 +248,12 @@ def test_a_database_without_deals_may_follow_another_process(cli, tmp_path, monk
     assert (shown["name"], [p["name"] for p in shown["pipelines"]]) == (
         "health-prime", ["New Business", "Expansion", "Upsell"])
     assert ok(cli("process", "export")).stdout == load.shipped_text("health-prime")
+
+
+def test_show_json_names_the_revision_applied(elena, tmp_path):
+    rev = revision(tmp_path)
+    ok(elena("process", "apply", rev, "--reason", REASON))
+    applied = json.loads(ok(elena("process", "show", "--json")).stdout)["applied"]
+    assert {k: v for k, v in applied.items() if k != "applied_at"} == {
+        "id": 2, "name": "sp-009-001", "revision": 2, "sha256": hashlib.sha256(open(rev, "rb").read()).hexdigest(),
+        "reason": REASON, "applied_by": "elena"}

@@ -28,15 +28,17 @@ def show(
     stage: Optional[str] = typer.Option(None, "--stage", help="Only this stage, by name or slug (offer-sent), with "
                                                             "each rule of its gate and the SOP sentence behind it."),
     json: bool = typer.Option(False, "--json", help='Print it as JSON on stdout: {"name", "revision", "pipelines": '
-                                                    '[{"name", "key", "stages": [{"name", ..., "requires"}]}]}.'),
+                                                    '[{"name", "key", "stages": [{"name", ..., "requires"}]}], '
+                                                    '"applied": {"id", "sha256", "reason", "applied_by", "applied_at", '
+                                                    '...}}.'),
 ) -> None:
     """Show the database's process: each pipeline's stages in order, their probability, and what moving into each needs."""
     from salescrm.process import views
 
-    proc = _current(ctx)
+    proc, applied = _current(ctx, applied=True)
     pipelines = views.chosen(proc, pipeline, stage)
     if json:
-        output.print_json(views.process_object(proc, pipelines))
+        output.print_json({**views.process_object(proc, pipelines), "applied": applied and applied.as_object()})
         return
     if stage is not None:
         for p, stages in pipelines:
@@ -207,9 +209,10 @@ def _source(name: str, session):
     return load.loads(_read(name), name)
 
 
-def _current(ctx: typer.Context, text: bool = False):
-    """The database's process (its latest applied revision), or its file's text. Where no SQLite file is yet,
-    the shipped default that `salescrm init` would bind it to, said on stderr."""
+def _current(ctx: typer.Context, text: bool = False, applied: bool = False):
+    """The database's process (its latest applied revision), or its file's text; with `applied`, also the
+    revision (None where there is no database). Where no SQLite file is yet, the shipped default that
+    `salescrm init` would bind it to, said on stderr."""
     from salescrm import process
     from salescrm.process import bound, load
     from salescrm.store import sqlite_file
@@ -218,10 +221,12 @@ def _current(ctx: typer.Context, text: bool = False):
     path = rt.location().path
     if path is not None and not sqlite_file.exists(path):
         output.err(f"No database at {path} yet: this is the shipped {load.DEFAULT}, which `salescrm init` binds a "
-                    "new database to (`init --process NAME` for another).")
-        return load.shipped_text(load.DEFAULT) if text else load.shipped(load.DEFAULT)
+                   "new database to (`init --process NAME` for another).")
+        found = load.shipped_text(load.DEFAULT) if text else load.shipped(load.DEFAULT)
+        return (found, None) if applied else found
     with rt.reading() as session:
-        return bound.body_of(session) if text else process.of(session)
+        found = bound.body_of(session) if text else process.of(session)
+        return (found, bound.revision_of(session)) if applied else found
 
 
 def _not_valid(file: str, text: str, problems) -> Exception:
