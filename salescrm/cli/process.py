@@ -89,7 +89,7 @@ def check(
                f"pipeline{'s' if len(proc.pipelines) > 1 else ''}, {stages} stages, {len(proc.properties)} properties.")
 
 
-@app.command("diff", epilog="Example: salescrm process diff shipped:sp-009-001 sp-009-001-rev2.toml")
+@app.command("diff", epilog="Example: salescrm process diff current sp-009-001-rev2.toml")
 def diff(
     ctx: typer.Context,
     old: str = typer.Argument(..., help="The process before: a file, shipped:NAME, or current (the database's).",
@@ -141,7 +141,7 @@ def apply(
     json: bool = typer.Option(False, "--json", help='Print the revision applied as JSON on stdout: {"id", "name", '
                                                     '"revision", "sha256", "reason", "applied_by", "applied_at", "moved"}.'),
 ) -> None:
-    """Apply a revision of the process to the database: every command follows it from then on.
+    """Apply a revision of the process to the database: it becomes the database's process, a new journaled revision.
 
     Only a JD-001 or JD-002 team member whose login is the acting user may apply one. It is refused when it would
     strand deals (`salescrm process diff current FILE` lists them) unless --map-stage moves them. Each apply is a
@@ -149,7 +149,7 @@ def apply(
     from salescrm.cli.runtime import Needs
     from salescrm.domain import revisions
     from salescrm.errors import Refused
-    from salescrm.process import load
+    from salescrm.process import bound, load
     from salescrm.typed_text import clean_text
 
     text = _read(file)
@@ -165,7 +165,7 @@ def apply(
     reason = clean_text(reason, "Reason (--reason)", lines=True, max_length=2000)  # process_revision.reason's size
     try:
         with rt.writing(reason) as session:
-            previous = revisions.bound.revision_of(session)
+            previous = bound.revision_of(session)
             applied = revisions.apply_revision(session, text, proc, reason, maps)
     except revisions.Stranding as e:
         lines = [f"Deal {s.deal_id} '{s.name}' ({s.stage}): {s.why}" for s in e.stranded]

@@ -196,7 +196,7 @@ def reconciliation(ctx: CheckContext) -> Ran | None:
 def process_revisions(ctx: CheckContext) -> Ran | None:
     """The process revisions: each file matches its SHA-256, each revision after the first (which migration 0007
     or the database's creation wrote) was applied by salescrm (a journal row records its digest), and the latest
-    one, the process every command follows, loads."""
+    one, the database's process, loads."""
     if not ctx.current:
         return None
     import hashlib
@@ -223,7 +223,7 @@ def process_revisions(ctx: CheckContext) -> Ran | None:
         problems = load.check_text(rows[-1][1])[1]
         if problems:
             where = f"{problems[0].path}: " if problems[0].path else ""
-            ran.problems.append(f"the latest process revision {rows[-1][0]}, which every command follows, does not "
+            ran.problems.append(f"the latest process revision {rows[-1][0]}, which is the database's process, does not "
                                 f"load: {where}{problems[0].message}")
     return ran
 
