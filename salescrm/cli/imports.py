@@ -361,7 +361,7 @@ def undo(
     from salescrm.domain import refs
     from salescrm.domain.imports import batches
 
-    number = refs.id_of(batch, "import batch")
+    number = refs.id_of(batch, "batch")
     with runtime(ctx).writing(reason) as session:
         done = batches.undo(session, number)
         obj = batches.batch_object(done)

@@ -24,8 +24,7 @@ from salescrm.errors import InvalidValue
 KINDS = ("companies", "contacts", "deals", "activities", "tasks")
 
 # field -> the header names that map to it (compared as `header_key` gives them).
-_COMMON = {"external_id": ("id", "Record ID", "external_id"), "created_at": ("created_at", "Create Date"),
-           "source_system": ("source_system",)}
+_COMMON = {"external_id": ("id", "Record ID", "external_id"), "created_at": ("created_at", "Create Date")}
 FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "companies": {
         "name": ("name", "Company name", "Company"), "country": ("country", "Country/Region", "Country or region"),
