@@ -289,7 +289,8 @@ def test_init_creates_an_empty_database_with_its_currency(sh, request, backend, 
     assert r.exit_code == 0, r.stderr
     db = Database(url)
     try:
-        assert json.loads(r.stdout) == {"database": db.location.display, "currency": "CHF"}
+        assert json.loads(r.stdout) == {"database": db.location.display, "currency": "CHF",
+                                        "process": {"name": "sp-009-001", "revision": 1}}
         assert db.query("SELECT value FROM setting WHERE key = 'currency'") == [("CHF",)]
         assert db.count("company") == 0 and db.count("team_member") == 0
     finally:
@@ -302,7 +303,7 @@ def test_init_says_where_and_what_next(sh, tmp_path):
     r = sh("--db", str(path), "init")
     assert r.exit_code == 0, r.stderr
     assert r.stderr == CREATED.format(path)
-    assert r.stdout == (f"Database {path} ready; its currency is EUR.\n"
+    assert r.stdout == (f"Database {path} ready; it follows sp-009-001 revision 1, and its currency is EUR.\n"
                         f"Next: salescrm --db {path} team add NAME --role ROLE, then salescrm --db {path} company add NAME\n")
 
 

@@ -103,7 +103,7 @@ def test_export_prints_the_shipped_file_that_check_accepts(cli, tmp_path):
 
 def test_export_of_an_unknown_process_lists_the_shipped_ones(cli):
     r = cli("process", "export", "health")
-    assert (r.exit_code, r.stdout, r.stderr) == (2, "", "No shipped process 'health': choose one of sp-009-001.\n")
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", "No shipped process 'health': choose one of health-prime, sp-009-001.\n")
 
 
 # --- check: each error names its key path and line, exit 2 ----------------------------------------
@@ -123,7 +123,8 @@ def test_check_an_unknown_rule_kind(cli, tmp_path):
                            '{ kind = "requried", property = "success_metrics" }')
     assert refused(cli, tmp_path, text) == [
         f"{line_of(text, 'requried')}: pipelines[0].stages[3].gate[1].kind: unknown rule kind 'requried': known kinds "
-        "are required, yes, equals, one-of, at-least, date, number > 0, k-of-n, contact-of-company, member-with-role"]
+        "are required, yes, equals, one-of, at-least, date, number > 0, k-of-n, contact-of-company, member-with-role, "
+        "company-property, contact-property, has-next-step, has-activity, any-of, company-has-won-deal, acting-user-role"]
 
 
 def test_check_a_stage_that_cannot_be_reached(cli, tmp_path):

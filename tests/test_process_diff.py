@@ -67,12 +67,11 @@ def test_a_removed_stage_strands_its_deals(seeded, tmp_path):
     assert out[-2:] == ["# stranded", "1\tDiscovered\tES Sanitas Hospitales Proof of Concept\tits stage Discovered is removed"]
 
 
-def test_diff_refuses_current_an_unknown_shipped_name_and_an_invalid_file(seeded, tmp_path):
-    r = seeded("process", "diff", "current", "shipped:sp-009-001")
-    assert (r.exit_code, r.stderr) == (2, "A database is not bound to a process yet, so there is no `current`: every "
-                                          "database follows shipped:sp-009-001; compare files or shipped:NAME.\n")
+def test_diff_reads_current_and_refuses_an_unknown_shipped_name_and_an_invalid_file(seeded, tmp_path):
+    r = seeded("process", "diff", "current", "shipped:sp-009-001")  # the database's applied revision
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "sp-009-001 revision 1 -> sp-009-001 revision 1: 0 changes\n", "")
     r = seeded("process", "diff", "shipped:sp-009-001", "shipped:nope")
-    assert (r.exit_code, r.stderr) == (2, "No shipped process 'nope': choose one of sp-009-001.\n")
+    assert (r.exit_code, r.stderr) == (2, "No shipped process 'nope': choose one of health-prime, sp-009-001.\n")
     bad = revision(tmp_path, SHIPPED.replace("probability = 95", "probability = 195"))
     r = seeded("process", "diff", "shipped:sp-009-001", bad)
     assert (r.exit_code, r.stdout) == (2, "")

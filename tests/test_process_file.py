@@ -57,7 +57,7 @@ def test_the_shipped_file_is_parsed_once():
 def test_an_unknown_shipped_name_lists_the_shipped_ones():
     with pytest.raises(Exception) as e:
         load.shipped_text("sp-009-999")
-    assert str(e.value) == "No shipped process 'sp-009-999': choose one of sp-009-001."
+    assert str(e.value) == "No shipped process 'sp-009-999': choose one of health-prime, sp-009-001."
 
 
 @pytest.mark.no_database

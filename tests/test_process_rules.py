@@ -3,11 +3,13 @@ sentences of a refusal (no database: a rule reads values already parsed)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from salescrm.process import rules
 from salescrm.process.model import Property, Rule
-from salescrm.process.rules import Context, Value, Verdict
+from salescrm.process.rules import Activity, CompanyDeal, Context, Value, Verdict
 
 pytestmark = pytest.mark.no_database
 
@@ -124,3 +126,114 @@ def test_every_kind_has_a_check_or_groups_rules():
     assert set(rules.KINDS) >= {"required", "yes", "equals", "one-of", "at-least", "date", "number > 0", "k-of-n",
                                 "contact-of-company", "member-with-role"}
     assert all(k.check or "rules" in k.params for k in rules.KINDS.values())
+
+
+# --- The kinds that read more than the deal's values: the Context carries what they read ------------
+
+ENTERED = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def on(record: str, key: str, type_: str = "text", test: str = "required", **kw) -> Rule:
+    """A company-property or contact-property rule testing `key` with the value kind `test`."""
+    p = Property(key, key, type_, record=record)
+    return Rule(f"{record}-property", p, test=Rule(test, p, **kw))
+
+
+def test_company_property_reads_the_companys_properties_with_its_test():
+    rule = on("company", "business_unit")
+    assert rules.check(rule, {"business_unit": Value("deal's own")}, Context("Partner of Choice")) == Verdict(False)
+    assert rules.check(rule, {}, Context("Partner of Choice", company={"business_unit": "East"})).met
+    providers = on("company", "providers", "number", "number > 0")
+    ctx = Context("Proposal", company={"providers": "0"}, company_ref="7")
+    assert rules.check(providers, {}, ctx) == Verdict(
+        False, "the company's providers is 0, and Proposal needs the company's providers above 0 "
+               "(salescrm company edit 7 --set providers=…)")
+    assert rules.check(providers, {}, Context("Proposal", company={"providers": "12"})).met
+    assert rules.problems((rule,), "x", {}, Context("Partner of Choice", company_ref="7")) == [
+        "Partner of Choice needs the company's business_unit known (salescrm company edit 7 --set business_unit=…)"]
+
+
+def test_contact_property_is_met_by_any_contact_of_the_deal():
+    rule = on("contact", "providers", "number", "number > 0")
+    assert not rules.check(rule, {}, Context("Proposal")).met
+    assert not rules.check(rule, {}, Context("Proposal", contacts=({}, {"providers": "0"}))).met
+    assert rules.check(rule, {}, Context("Proposal", contacts=({}, {"providers": "3"}))).met
+    assert rules.problems((rule,), "x", {}, Context("Proposal")) == [
+        "Proposal needs providers above 0 on a contact of the deal (salescrm contact edit CONTACT --set providers=…)"]
+
+
+def test_has_next_step_is_an_open_task_or_an_activity_since_the_deal_entered_its_stage():
+    rule = Rule("has-next-step", activities=("note", "email", "call"))
+    ctx = dict(stage="Proposal", entered_at=ENTERED, current="Engaged", deal_ref="4")
+    before = Activity("email", datetime(2026, 11, 1, tzinfo=timezone.utc))
+    meeting = Activity("meeting", datetime(2026, 11, 3, tzinfo=timezone.utc))
+    assert not rules.check(rule, {}, Context(**ctx, activities=(before, meeting))).met
+    assert rules.check(rule, {}, Context(**ctx, activities=(Activity("call", ENTERED),))).met
+    assert rules.check(rule, {}, Context(**ctx, open_tasks=("Send the calculator",))).met
+    assert rules.problems((rule,), "x", {}, Context(**ctx)) == [
+        "Proposal needs a next step: an open task on the deal (salescrm task add TITLE --deal 4), or a note, an email "
+        "or a call logged on the deal since it entered Engaged (salescrm activity log --deal 4)"]
+
+
+def test_has_activity_matches_the_start_of_a_summary():
+    rule = Rule("has-activity", activities=("note",), starts_with="#S&OP", hint="salescrm deal sop DEAL")
+    sop = Activity("note", ENTERED, "#S&OP\nDeal Owner: Ana García")
+    assert rules.check(rule, {}, Context("Partner of Choice", activities=(sop,))).met
+    assert not rules.check(rule, {}, Context("Partner of Choice", activities=(Activity("email", ENTERED, "#S&OP"),
+                                                                               Activity("note", ENTERED, "S&OP")))).met
+    assert rules.problems((rule,), "x", {}, Context("Partner of Choice", deal_ref="4")) == [
+        "Partner of Choice needs a note starting #S&OP on the deal (salescrm deal sop 4)"]
+    since = Rule("has-activity", activities=("note",), since_entered=True)
+    assert not rules.check(since, {}, Context("P", activities=(Activity("note", datetime(2026, 1, 1, tzinfo=timezone.utc)),),
+                                              entered_at=ENTERED)).met
+
+
+def test_any_of_counts_any_rules_and_names_each_way_to_meet_it():
+    rule = Rule("any-of", k=1, rules=(on("company", "providers", "number", "number > 0"),
+                                      on("contact", "providers", "number", "number > 0")))
+    assert rules.check(rule, {}, Context("Proposal", contacts=({"providers": "2"},))).met
+    assert rules.check(rule, {}, Context("Proposal", company={"providers": "9"})).met
+    assert rules.problems((rule,), "x", {}, Context("Proposal", company={"providers": "0"}, company_ref="7")) == [
+        "Proposal needs one of: the company's providers above 0 (salescrm company edit 7 --set providers=…); "
+        "providers above 0 on a contact of the deal (salescrm contact edit CONTACT --set providers=…)"]
+    two = Rule("any-of", k=2, rules=(Rule("required", prop("a")), Rule("company-has-won-deal"), Rule("number > 0", field_name="amount")))
+    assert not rules.check(two, {"a": Value("x")}, Context("S")).met
+    assert rules.check(two, {"a": Value("x")}, Context("S", amount_cents=5)).met
+
+
+def test_company_has_won_deal_does_not_count_a_backed_out_deal():
+    rule = Rule("company-has-won-deal")
+    assert not rules.check(rule, {}, Context("Expansion")).met
+    assert not rules.check(rule, {}, Context("Expansion", company_deals=(CompanyDeal(False), CompanyDeal(True, backed_out=True)))).met
+    assert rules.check(rule, {}, Context("Expansion", company_deals=(CompanyDeal(True, backed_out=True), CompanyDeal(True)))).met
+    assert rules.problems((rule,), "x", {}, Context("Expansion")) == [
+        "Expansion needs a company that already has a won deal (an existing client)"]
+
+
+def test_acting_user_role_names_the_roles_that_may_act():
+    rule = Rule("acting-user-role", roles=("JD-002",), role_titles=(("JD-002", "Sales VP"), ("JD-019", "Business Development")))
+    ctx = dict(stage="Closed Lost", action="back out a signed deal")
+    assert rules.check(rule, {}, Context(**ctx, acting_role="JD-002")).met
+    refused = Verdict(False, "Only JD-002 (Sales VP) may back out a signed deal")
+    assert rules.check(rule, {}, Context(**ctx, acting_role="JD-019")) == refused
+    assert rules.check(rule, {}, Context(**ctx, acting_role=None)) == refused  # no member's login
+    assert rules.problems((rule,), "x", {}, Context(**ctx)) == [refused.problem]
+    assert rules.check(Rule("acting-user-role", roles=("JD-001", "JD-002")), {}, Context("Lost")).problem == (
+        "Only JD-001 or JD-002 may enter Lost")
+
+
+def test_required_on_a_multi_choice_needs_one_choice_and_number_above_zero_reads_money():
+    hp = Rule("required", prop("hp_products", "multi-choice", choices=("RCM", "IT", "PM/EMR")))
+    assert not verdict(hp, "").met and not verdict(hp, " , ").met
+    assert verdict(hp, "RCM, IT").met
+    assert hp.property.selected("RCM, PM/EMR") == ("RCM", "PM/EMR")
+    money = Rule("number > 0", prop("annual_practice_collections", "money"))
+    assert verdict(money, "1250000.00").met
+    assert verdict(money, "0").problem == ("annual_practice_collections is 0, and the gate needs a number above 0: "
+                                           "--set annual_practice_collections=…")
+
+
+def test_a_deal_property_rule_does_not_read_a_company_property_of_the_same_key():
+    """`providers` on the deal's values is not the company's: each record's properties are its own."""
+    rule = on("company", "providers", "number", "number > 0")
+    assert not rules.check(rule, {"providers": Value("5")}, Context("Proposal")).met

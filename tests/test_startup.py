@@ -31,7 +31,9 @@ SALESCRM = {
 DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts", "salescrm.process", "salescrm.process.common"}
 # The process itself, for what lists its stages and keys (`deal --help`, the values of `--stage <TAB>`):
 # the shipped file, parsed with stdlib tomllib. Completing a command's name never loads it.
-PROCESS = {"salescrm.process.model", "salescrm.process.load", "salescrm.process.reader", "salescrm.process.rules"}
+# load_rules, load_actions and model_actions are parts of the loader and the model (stdlib only).
+PROCESS = {"salescrm.process.model", "salescrm.process.load", "salescrm.process.reader", "salescrm.process.rules",
+           "salescrm.process.load_rules", "salescrm.process.load_actions", "salescrm.process.model_actions"}
 # Third-party packages (top-level names). Nothing from the database, prompt or data libraries.
 THIRD_PARTY = {
     "typer", "annotated_doc", "typing_extensions",  # Typer and what it imports itself

@@ -268,34 +268,55 @@ def _warn_journaled_passwords(rows: int) -> None:
         )
 
 
-INIT_HELP = ("Create an empty salescrm database on purpose, at --db / SALESCRM_DB or the default location, and say "
-             "where. Refuses an existing salescrm database (exit 1) and a file that is not one (exit 3).")
-INIT_EPILOG = "Example: salescrm --db ~/crm/team.db init --currency EUR"
+INIT_HELP = ("Create an empty salescrm database on purpose, at --db / SALESCRM_DB or the default location, bound to "
+             "a process, and say where. Refuses an existing salescrm database (exit 1) and a file that is not one "
+             "(exit 3).")
+INIT_EPILOG = "Example: salescrm --db ~/crm/team.db init --currency EUR --process sp-009-001"
 
 
 def init(
     ctx: typer.Context,
     currency: str = typer.Option("EUR", "--currency", metavar="CODE",
                                  help="The database's currency, an ISO 4217 code (EUR, USD, GBP, CHF, ...)."),
-    json: bool = typer.Option(False, "--json", help='Print {"database": ..., "currency": ...} on stdout.'),
+    process: str = typer.Option("sp-009-001", "--process", metavar="NAME",
+                                help="The process the database follows, one shipped with salescrm (`salescrm process "
+                                     "export NAME` prints it); a revision of it is applied later with "
+                                     "`salescrm process apply`."),
+    json: bool = typer.Option(False, "--json", help='Print {"database": ..., "currency": ..., "process": {"name", '
+                                                    '"revision"}} on stdout.'),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why this change is made (kept with it in the journal)."),
 ) -> None:
     from salescrm.store import sqlite_file
+    from salescrm.store.engine import bind_new_databases_to
 
     from salescrm.domain.currency import parse_currency, set_database_currency
+    from salescrm.errors import InvalidValue, Refused
+    from salescrm.process import bound, load
 
     code = parse_currency(currency)
+    name = process.removeprefix("shipped:")
+    if name not in load.shipped_names():
+        raise InvalidValue(f"--process '{process}' is not a process shipped with salescrm: choose one of "
+                           f"{', '.join(load.shipped_names())} (a revision of it is applied later with "
+                           "`salescrm process apply FILE`).")
     rt = runtime(ctx)
     location = rt.location()
     if location.path is None or sqlite_file.exists(location.path):
         _refuse_existing(ctx, location)
+    bind_new_databases_to(name)
     with rt.writing(reason) as session:  # creates the file and the schema ("Created a new database at PATH")
+        follows = bound.revision_of(session)
+        if follows.name != load.shipped(name).name:  # another command created the database meanwhile
+            raise Refused(f"There is already a salescrm database at {location.display}, following {follows.name}; "
+                          "nothing was changed.")
         set_database_currency(session, code)
     if json:
-        output.print_json({"database": location.display, "currency": code})
+        output.print_json({"database": location.display, "currency": code,
+                           "process": {"name": follows.name, "revision": load.shipped(name).revision}})
         return
     prefix = "salescrm " + (f"--db {_quote(location.display)} " if rt.db else "")
-    output.say(f"Database {location.display} ready; its currency is {code}.\n"
+    output.say(f"Database {location.display} ready; it follows {follows.name} revision {follows.revision}, and its "
+               f"currency is {code}.\n"
                f"Next: {prefix}team add NAME --role ROLE, then {prefix}company add NAME")
 
 

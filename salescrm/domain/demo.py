@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.domain import activities, companies, contacts, deals, moves, naming, tasks, team
 from salescrm.errors import Refused
+from salescrm.process import bound
 from salescrm.store import journal, reconcile
 from salescrm.store.models import Company, Deal, GateValue, StageChange, TeamMember
 
@@ -236,7 +237,7 @@ def add_synthetic(session: Session, size: int, seed: int = 2026, today: date | N
             rows = []
     if rows:
         conn.execute(sa.insert(Deal.__table__), rows)
-    _synthetic_history(conn, first_id)
+    _synthetic_history(conn, first_id, bound.revision_of(session).id)
     _synthetic_gates(conn, first_id)
     fields = {"synthetic_deals": size, **reconcile.bulk_fields(conn, "deal", first_id, first_id + size - 1),
               **reconcile.bulk_fields(conn, "company", company_ids[0], company_ids[-1])}
@@ -259,11 +260,12 @@ def _synthetic_companies(session: Session, count: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
-def _synthetic_history(conn, first_id: int) -> None:
-    """Stage history by INSERT ... SELECT: created in Prospected, then the moves to the current stage."""
+def _synthetic_history(conn, first_id: int, revision_id: int | None) -> None:
+    """Stage history by INSERT ... SELECT: created in Prospected, then the moves to the current stage, each
+    allowed by the database's process revision."""
     d = Deal.__table__
     h = StageChange.__table__
-    columns = ["deal_id", "from_stage", "to_stage", "changed_at", "changed_by"]
+    columns = ["deal_id", "from_stage", "to_stage", "changed_at", "changed_by", "process_revision_id"]
     synthetic = d.c.id >= first_id
     moves = [
         (sa.null(), sa.literal(process.FIRST_STAGE), d.c.created_at, synthetic),
@@ -274,7 +276,7 @@ def _synthetic_history(conn, first_id: int) -> None:
         (d.c.lost_from_stage, sa.literal(process.LOST_STAGE), d.c.updated_at, sa.and_(synthetic, d.c.stage == process.LOST_STAGE)),
     ]
     for from_stage, to_stage, at, where in moves:
-        source = sa.select(d.c.id, from_stage, to_stage, at, sa.literal(DEMO_ACTOR)).where(where)
+        source = sa.select(d.c.id, from_stage, to_stage, at, sa.literal(DEMO_ACTOR), sa.literal(revision_id, sa.Integer)).where(where)
         conn.execute(sa.insert(h).from_select(columns, source))
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import refs
+from salescrm.domain.property_values import parse_property
 from salescrm.domain.values import parse_choice, parse_date, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
 from salescrm.process import GateField, Stage, rules
@@ -96,6 +97,8 @@ def parse_value(session: Session, field: GateField, raw: str, facts: DealFacts) 
         return Value(day.isoformat())
     if field.kind == "choice":
         return Value(parse_choice(raw, field.choices, field.key.replace("_", " ").capitalize()))
+    if field.kind in ("number", "money", "multi-choice"):
+        return Value(parse_property(field.property, raw))
     text = clean_text(raw, label, required=False, lines=field.kind == "note", max_length=size(GateValue.value))
     if text is None or field.kind in ("note", "text"):
         return Value(text)

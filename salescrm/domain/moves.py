@@ -18,6 +18,7 @@ from salescrm import process
 from salescrm.domain import gates, lifecycle, naming, refs
 from salescrm.domain.records import check_version, touch
 from salescrm.domain.values import parse_lost_category, parse_stage
+from salescrm.process import bound
 from salescrm.errors import InvalidValue, Refused, StaleRecord
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
@@ -34,12 +35,16 @@ class Move:
 
 
 def record_stage_change(session: Session, deal: Deal, from_stage: str | None, to_stage: str,
-                        at: datetime | None = None) -> None:
+                        at: datetime | None = None) -> StageChange:
+    """Append a move to the deal's history, with the process revision that allowed it (the database's now)."""
     from salescrm.store.models import StageChange
 
     # An import's moves carry its batch (domain/imports/batches.py sets it), so that reports can leave them out.
-    session.add(StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session),
-                            changed_at=at or utcnow(), import_batch_id=session.info.get("import_batch_id")))
+    change = StageChange(deal_id=deal.id, from_stage=from_stage, to_stage=to_stage, changed_by=actor_of(session),
+                         changed_at=at or utcnow(), process_revision_id=bound.revision_of(session).id,
+                         import_batch_id=session.info.get("import_batch_id"))
+    session.add(change)
+    return change
 
 
 def _check_unchanged(deal: Deal, expected_version: int | None, expected_stage: str | None) -> None:

@@ -32,9 +32,12 @@ def _stage(pipeline: Pipeline, name: str) -> Stage | None:
     return next((s for s in pipeline.stages if s.name == name), None)
 
 
-def stranded(session: Session, old: Process, new: Process) -> list[Stranded]:
+def stranded(session: Session, old: Process, new: Process, moves: dict[int, str] | None = None) -> list[Stranded]:
+    """The deals `new` would strand; `moves` (deal id -> a stage of `new`) are deals that move with it
+    (`process apply --map-stage`): each is judged in the stage it moves to."""
     from salescrm.domain import gates
 
+    moves = moves or {}
     found: list[Stranded] = []
     deals = session.exec(select(Deal).order_by(Deal.id)).all()
     for deal in deals:
@@ -47,29 +50,36 @@ def stranded(session: Session, old: Process, new: Process) -> list[Stranded]:
             continue
         if _stage(before, deal.stage) is None:
             continue  # a stage salescrm does not know (written by SQL): `salescrm db check` reports it
-        stage = _stage(after, deal.stage)
+        moved_to = moves.get(deal.id)
+        stage = _stage(after, moved_to or deal.stage)
         if stage is None:
             found.append(Stranded(deal.id, deal.name, deal.stage, f"its stage {deal.stage} is removed"))
             continue
         if stage.final:
             continue
         recorded = gates.recorded_values(session, deal.id)
-        lacking = [p for p in _problems(session, after, deal, recorded) if p not in _problems(session, before, deal, recorded)]
+        had = _problems(session, before, deal, recorded)
+        lacking = [p for p in _problems(session, after, deal, recorded, stage.name) if p not in had]
+        if lacking and moved_to:
+            lacking[0] = f"moved to {moved_to}, " + lacking[0]
         if lacking:
             found.append(Stranded(deal.id, deal.name, deal.stage, "; ".join(lacking)))
     return found
 
 
-def _problems(session: Session, pipeline: Pipeline, deal: Deal, recorded: dict[str, str]) -> list[str]:
-    """What the gates `deal` passed (the first stage to its own) need and its recorded values do not meet."""
+def _problems(session: Session, pipeline: Pipeline, deal: Deal, recorded: dict[str, str],
+              in_stage: str | None = None) -> list[str]:
+    """What the gates `deal` passed (the first stage to its own, or to `in_stage`) need and its recorded
+    values do not meet."""
     from salescrm.domain import gates
     from salescrm.errors import SalesCrmError
 
-    if _stage(pipeline, deal.stage) is None:
+    in_stage = in_stage or deal.stage
+    if _stage(pipeline, in_stage) is None:
         return []
     facts = gates.facts_of(deal)
     found = []
-    for stage in pipeline.stages_between(pipeline.first.name, deal.stage):
+    for stage in pipeline.stages_between(pipeline.first.name, in_stage):
         if stage.gate is None:
             continue
         parsed = {}

@@ -1,10 +1,13 @@
-"""The sales process as a file: SP-009-001 and GP-009, declared in `shipped/sp-009-001.toml`.
+"""The sales process as a file: SP-009-001 and GP-009 in `shipped/sp-009-001.toml` (the default), the Health
+Prime SOP in `shipped/health-prime.toml`.
 
 - `model.py`: the process in memory (dataclasses, never changed once loaded); `load.py`: a TOML file to a validated process,
-  with each problem's key path (`reader.py`: its typed look-ups); `rules.py`: the gate rule kinds, each
+  with each problem's key path (`reader.py`: its typed look-ups; `load_rules.py`: properties and rules;
+  `load_actions.py`: automations, the back-out, the summary note); `rules.py`: the rule kinds, each
   written once; `common.py`: the CRM's own vocabulary, which no process changes; `locate.py`: where a key
   path sits in a file's text; `views.py`: a process as `process show` gives it; `diff.py`: what a
   revision changes.
+- `of(session)` is the process a database is bound to (`bound.py`: the latest `process_revision` row).
 - The names below are the first release's module constants, now read from the shipped sp-009-001 file
   (`default()`), so that the domain keeps working unchanged until it asks the database's process. They
   are derived lazily, on first use (PEP 562 `__getattr__`), and the file is parsed once per run: this
@@ -19,6 +22,13 @@ from salescrm.process.common import INBOUND, OUTBOUND
 # The model's classes, imported on first use like the constants below: naming the package (every command
 # group's module does) then costs nothing until a process is needed.
 MODEL_NAMES = frozenset(("Gate", "GateField", "Pipeline", "Process", "Property", "Role", "Rule", "Stage", "slugify"))
+
+def of(session) -> Process:
+    """The database's own process: the latest revision applied to it (process/bound.py), parsed once per run."""
+    from salescrm.process import bound
+
+    return bound.of(session)
+
 
 def default() -> Process:
     """The default process: the shipped sp-009-001, parsed once per run."""
@@ -129,7 +139,8 @@ def __getattr__(name: str):
     if name == "FieldKind":  # the kinds of a GateField (typing is imported only by who asks)
         from typing import Literal
 
-        globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice"]
+        globals()[name] = Literal["yes", "note", "text", "contact", "member", "date", "choice", "number", "money",
+                                  "multi-choice"]
         return globals()[name]
     if name in MODEL_NAMES:
         from salescrm.process import model

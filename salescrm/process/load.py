@@ -15,14 +15,25 @@ from pathlib import Path
 from salescrm.errors import InvalidValue
 from salescrm.process import model
 from salescrm.process.common import DIRECTIONS
-from salescrm.process.reader import Problem, Reader
-from salescrm.process.rules import KINDS
+from salescrm.process.load_actions import ActionReader
+from salescrm.process.load_rules import RuleScope
+from salescrm.process.reader import Problem
 
 SHIPPED_DIR = Path(__file__).with_name("shipped")
 DEFAULT = "sp-009-001"
 PATTERN_FIELDS = ("country", "company", "description")  # what a deal name is built from
-LIFECYCLE_DERIVATIONS = ("furthest-deal-stage",)
-KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
+LIFECYCLE_DERIVATIONS = ("furthest-deal-stage", "first-that-holds")
+# What a `first-that-holds` lifecycle's values are given by (the domain derives each, in the file's order).
+LIFECYCLE_CONDITIONS = {
+    "set-by-hand": "a person set it with `contact set-lifecycle`",
+    "company-has-won-deal": "the contact's company has a won deal (not backed out)",
+    "on-open-deal": "the contact is on an open deal",
+    "all-deals-lost-recyclable": "all the contact's deals are lost, the latest with a recyclable category",
+    "consent-withdrawn": "the contact withdrew their marketing consent",
+    "engaged": "the contact engaged: an inbound activity or a lead intake",
+    "otherwise": "none of the above (and on creation)",
+}
+COMPANY_FIELDS = ("name", "country", "website")
 
 
 class ProcessFileError(InvalidValue):
@@ -77,32 +88,47 @@ def check_text(text: str) -> tuple[model.Process | None, list[Problem]]:
     return (None, reader.problems) if reader.problems else (process, [])
 
 
-class _Reader(Reader):
+class _Reader(ActionReader):
     """Reads the parsed tables into the model, noting each problem with its key path."""
 
     def process(self, data: dict) -> model.Process | None:
         self.only(data, "", ("name", "revision", "title", "deal_classes", "deal_names", "lost_reasons", "roles",
-                             "lead_statuses", "lifecycle", "properties", "pipelines"))
+                             "lead_statuses", "lifecycle", "companies", "properties", "pipelines", "automations",
+                             "backout", "sop"))
         name = self.get(data, "name", "", str)
         revision = self.get(data, "revision", "", int)
         if revision is not None and revision < 1:
             self.fail("revision", f"must be 1 or more, not {revision}")
         classes = self.texts(data, "deal_classes", "", ())
         lost = self.get(data, "lost_reasons", "", dict, {})
-        self.only(lost, "lost_reasons", ("categories",))
+        self.only(lost, "lost_reasons", ("categories", "recyclable"))
         categories = self.texts(lost, "categories", "lost_reasons")
+        recyclable = self.texts(lost, "recyclable", "lost_reasons", ())
+        for i, c in enumerate(recyclable):
+            self.one_of(c, categories, f"lost_reasons.recyclable[{i}]", "lost reason category")
         roles, owners, signers = self.roles(self.get(data, "roles", "", dict, {}))
         properties = self.properties(self.get(data, "properties", "", dict, {}), classes)
-        codes = tuple(r.code for r in roles)
-        pipelines = self.pipelines(self.get(data, "pipelines", "", list, []), properties, codes, roles)
+        scope = RuleScope(properties, tuple(r.code for r in roles), roles)
+        pipelines = self.pipelines(self.get(data, "pipelines", "", list, []), scope)
         stage_names = tuple(dict.fromkeys(s.name for p in pipelines for s in p.stages))
         leads = self.lead_statuses(self.get(data, "lead_statuses", "", dict, {}), categories)
         lifecycle = self.lifecycle(self.get(data, "lifecycle", "", dict, {}), stage_names)
         names = self.deal_names(self.get(data, "deal_names", "", dict, {}))
+        companies = self.get(data, "companies", "", dict, {})
+        self.only(companies, "companies", ("requires",))
+        requires = self.texts(companies, "requires", "companies", COMPANY_FIELDS)
+        for i, f in enumerate(requires):
+            self.one_of(f, COMPANY_FIELDS, f"companies.requires[{i}]", "company field")
+        if "name" not in requires:
+            self.fail("companies.requires", "a company always needs its name: list name")
+        automations = self.automations(self.get(data, "automations", "", list, []), pipelines, scope)
+        backout = self.backout(self.get(data, "backout", "", dict, None), pipelines, scope)
+        sop = self.summary(self.get(data, "sop", "", dict, None), properties)
         if self.problems:
             return None
         return model.Process(name, revision, self.get(data, "title", "", str, name), pipelines, properties, classes,
-                             categories, leads, lifecycle, roles, owners, signers, names)
+                             categories, leads, lifecycle, roles, owners, signers, names, recyclable, automations,
+                             backout, sop, requires)
 
     def roles(self, table: dict):
         self.only(table, "roles", ("owners", "signers", "job_descriptions"))
@@ -125,38 +151,7 @@ class _Reader(Reader):
                 self.one_of(code, codes, f"roles.{key}[{i}]", "role")
         return tuple(roles), owners, signers
 
-    def properties(self, table: dict, classes: tuple[str, ...]) -> tuple[model.Property, ...]:
-        self.only(table, "properties", ("deal",))
-        found: list[model.Property] = []
-        for i, p in enumerate(self.get(table, "deal", "properties", list, [])):
-            path = f"properties.deal[{i}]"
-            if not isinstance(p, dict):
-                self.fail(path, "must be a table")
-                continue
-            self.only(p, path, ("key", "type", "label", "choices", "titles", "default", "default_by_class", "past"))
-            key, label = self.get(p, "key", path, str), self.get(p, "label", path, str)
-            type_ = self.get(p, "type", path, str)
-            if key is not None and not KEY.match(key):
-                self.fail(f"{path}.key", f"'{key}' must be lower-case letters, digits and _, starting with a letter")
-            if key in model.DEAL_FIELDS or any(q.key == key for q in found):
-                self.fail(f"{path}.key", f"'{key}' is declared twice (or is the deal's own field)")
-            if type_ is not None and type_ not in model.FIELD_KIND:
-                self.fail(f"{path}.type", f"unknown type '{type_}': choose one of {', '.join(model.FIELD_KIND)}")
-            choices = self.texts(p, "choices", path, ())
-            if type_ == "choice" and not choices:
-                self.fail(f"{path}.choices", "a choice property lists its choices")
-            titles = self.mapping(p, "titles", path, choices, None, ())
-            default = self.get(p, "default", path, str, None)
-            self.one_of(default, choices, f"{path}.default", "choice")
-            by_class = self.mapping(p, "default_by_class", path, classes, choices, ())
-            past = self.get(p, "past", path, bool, False)
-            if past and type_ != "date":
-                self.fail(f"{path}.past", "only a date can be `past`")
-            if key and label and type_:
-                found.append(model.Property(key, label, type_, "deal", choices, titles, default, by_class, past))
-        return tuple(found)
-
-    def pipelines(self, items: list, properties, codes, roles) -> tuple[model.Pipeline, ...]:
+    def pipelines(self, items: list, scope: RuleScope) -> tuple[model.Pipeline, ...]:
         if not items:
             self.fail("pipelines", "missing: a process declares at least one pipeline")
         found = []
@@ -165,18 +160,38 @@ class _Reader(Reader):
             if not isinstance(p, dict):
                 self.fail(path, "must be a table")
                 continue
-            self.only(p, path, ("key", "label", "stages"))
+            self.only(p, path, ("key", "label", "source", "entry", "entry_needs", "stages", "stages_from"))
             key, label = self.get(p, "key", path, str), self.get(p, "label", path, str)
+            if any(q.key == key for q in found):
+                self.fail(f"{path}.key", f"'{key}' is declared twice")
+            entry = self.rules(self.get(p, "entry", path, list, []), f"{path}.entry", scope.at("entry"))
+            entry_needs = self.get(p, "entry_needs", path, str, None)
+            if p.get("entry") and entry_needs is None:
+                self.fail(f"{path}.entry_needs", "missing: a pipeline with entry rules says in one line what they need")
             if key is not None and model.slugify(key) != key:
                 self.fail(f"{path}.key", f"'{key}' must be a slug such as {model.slugify(key) or 'new-business'}")
-            stages = tuple(s for s in (self.stage(s, f"{path}.stages[{j}]", properties, codes, roles)
-                                       for j, s in enumerate(self.get(p, "stages", path, list, []))) if s)
-            self.check_stages(stages, f"{path}.stages")
+            stages = self.stages_of(p, path, found, scope)
             if key and label and stages:
-                found.append(model.Pipeline(key, label, stages))
+                found.append(model.Pipeline(key, label, stages, entry, entry_needs, self.get(p, "source", path, str, None)))
         return tuple(found)
 
-    def stage(self, s, path: str, properties, codes, roles) -> model.Stage | None:
+    def stages_of(self, p: dict, path: str, earlier: list[model.Pipeline], scope: RuleScope) -> tuple[model.Stage, ...]:
+        """A pipeline's stages: its own, or (`stages_from`) those of a pipeline declared before it."""
+        if "stages_from" in p:
+            source = self.get(p, "stages_from", path, str)
+            if "stages" in p:
+                self.fail(f"{path}.stages_from", "a pipeline has its own stages or those of another, not both")
+            same = next((q for q in earlier if q.key == source), None)
+            if source is not None and same is None:
+                keys = ", ".join(q.key for q in earlier) or "none"
+                self.fail(f"{path}.stages_from", f"pipeline '{source}' is not declared before this one (declared: {keys})")
+            return same.stages if same else ()
+        stages = tuple(s for s in (self.stage(s, f"{path}.stages[{j}]", scope)
+                                   for j, s in enumerate(self.get(p, "stages", path, list, []))) if s)
+        self.check_stages(stages, f"{path}.stages")
+        return stages
+
+    def stage(self, s, path: str, scope: RuleScope) -> model.Stage | None:
         if not isinstance(s, dict):
             self.fail(path, "must be a table")
             return None
@@ -190,8 +205,7 @@ class _Reader(Reader):
         if won and lost:
             self.fail(f"{path}.lost", "a stage is won or lost, not both")
         won_order = self.get(s, "won_order", path, int, None)
-        rules = tuple(r for r in (self.rule(r, f"{path}.gate[{k}]", properties, codes, roles)
-                                  for k, r in enumerate(self.get(s, "gate", path, list, []))) if r)
+        rules = self.rules(self.get(s, "gate", path, list, []), f"{path}.gate", scope)
         needs = self.get(s, "needs", path, str, None)
         if s.get("gate") and needs is None:
             self.fail(f"{path}.needs", "missing: a stage with a gate says in one line what it needs")
@@ -227,58 +241,6 @@ class _Reader(Reader):
                     self.fail(f"{path}[{j}]", f"stage '{s.name}' cannot be reached: it comes after "
                                               f"'{stages[first_won].name}', which is won and final")
 
-    def rule(self, r, path: str, properties, codes, roles) -> model.Rule | None:
-        if not isinstance(r, dict):
-            self.fail(path, "must be a table { kind = ..., property = ... }")
-            return None
-        kind_name = self.get(r, "kind", path, str)
-        if kind_name is None:
-            return None
-        kind = KINDS.get(kind_name)
-        if kind is None:
-            self.fail(f"{path}.kind", f"unknown rule kind '{kind_name}': known kinds are {', '.join(KINDS)}")
-            return None
-        self.only(r, path, ("kind", *(("property",) if kind.on_property else ()), *kind.params))
-        prop = field_name = None
-        if kind.on_property:
-            key = self.get(r, "property", path, str)
-            if key is None:
-                return None
-            prop = next((p for p in properties if p.key == key), None)
-            if prop is None and key not in kind.fields:
-                known = ", ".join(p.key for p in properties) or "none"
-                self.fail(f"{path}.property", f"a rule on an undeclared property '{key}': declare it under "
-                                              f"[[properties.deal]] (declared: {known})")
-                return None
-            field_name = None if prop else key
-            type_ = prop.type if prop else model.DEAL_FIELDS[key]
-            if kind.types is not None and type_ not in kind.types:
-                self.fail(f"{path}.kind", f"'{kind_name}' applies to a {' or '.join(kind.types)} property, and "
-                                          f"'{key}' is a {type_}")
-                return None
-        params = {p: r.get(p) for p in kind.params}
-        value = values = role = k = None
-        sub: tuple[model.Rule, ...] = ()
-        if "value" in params:
-            value = self.get(r, "value", path, str)
-            if value is not None and kind_name == "at-least":
-                self.one_of(value, prop.choices, f"{path}.value", "choice")
-        if "values" in params:
-            values = self.texts(r, "values", path)
-        if "role" in params:
-            role = self.get(r, "role", path, str)
-            self.one_of(role, codes, f"{path}.role", "role")
-        if "k" in params:
-            k = self.get(r, "k", path, int)
-            sub = tuple(x for x in (self.rule(x, f"{path}.rules[{i}]", properties, codes, roles)
-                                    for i, x in enumerate(self.get(r, "rules", path, list, []))) if x)
-            if any(x.kind == "k-of-n" or x.property is None for x in sub):
-                self.fail(f"{path}.rules", "a k-of-n groups rules on properties")
-            if k is not None and not 1 <= k <= len(r.get("rules") or ()):
-                self.fail(f"{path}.k", f"k is {k}, and must be from 1 to the number of rules ({len(r.get('rules') or ())})")
-        titles = tuple((x.code, x.title) for x in roles) if role else ()
-        return model.Rule(kind_name, prop, field_name, value, values or (), role, titles, k, sub)
-
     def lead_statuses(self, t: dict, categories: tuple[str, ...]) -> model.LeadStatuses | None:
         path = "lead_statuses"
         self.only(t, path, ("values", "manual", "on_create", "on_open_deal", "after_close", "after_loss",
@@ -299,16 +261,44 @@ class _Reader(Reader):
 
     def lifecycle(self, t: dict, stage_names: tuple[str, ...]) -> model.Lifecycle | None:
         path = "lifecycle"
-        self.only(t, path, ("values", "derived", "initial", "by_stage", "kept_after_loss_from"))
+        self.only(t, path, ("values", "derived", "initial", "by_stage", "kept_after_loss_from", "manual", "kept",
+                            "precedence"))
         values = self.texts(t, "values", path)
         derived = self.get(t, "derived", path, str)
         self.one_of(derived, LIFECYCLE_DERIVATIONS, f"{path}.derived", "derivation")
         initial = self.get(t, "initial", path, str)
         self.one_of(initial, values, f"{path}.initial", "lifecycle value")
         by_stage = self.mapping(t, "by_stage", path, stage_names, values, ())
-        kept = self.get(t, "kept_after_loss_from", path, str, None)
-        self.one_of(kept, stage_names, f"{path}.kept_after_loss_from", "stage")
-        return model.Lifecycle(values, derived, initial, by_stage, kept)
+        after_loss = self.get(t, "kept_after_loss_from", path, str, None)
+        self.one_of(after_loss, stage_names, f"{path}.kept_after_loss_from", "stage")
+        picked = {}
+        for key in ("manual", "kept"):
+            picked[key] = self.texts(t, key, path, ())
+            for i, v in enumerate(picked[key]):
+                self.one_of(v, values, f"{path}.{key}[{i}]", "lifecycle value")
+        precedence = self.precedence(t, path, values)
+        if derived == "furthest-deal-stage" and not by_stage:
+            self.fail(f"{path}.by_stage", "missing: a furthest-deal-stage lifecycle gives each stage's value")
+        if derived == "first-that-holds" and not precedence:
+            self.fail(f"{path}.precedence", "missing: a first-that-holds lifecycle lists its values with their conditions")
+        return model.Lifecycle(values, derived, initial, by_stage, after_loss, picked["manual"], picked["kept"],
+                               precedence)
+
+    def precedence(self, t: dict, path: str, values) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        found = []
+        for i, item in enumerate(self.get(t, "precedence", path, list, [])):
+            where = f"{path}.precedence[{i}]"
+            if not isinstance(item, dict):
+                self.fail(where, "must be a table { value = ..., when = [...] }")
+                continue
+            self.only(item, where, ("value", "when"))
+            value, when = self.get(item, "value", where, str), self.texts(item, "when", where)
+            self.one_of(value, values, f"{where}.value", "lifecycle value")
+            for j, c in enumerate(when):
+                self.one_of(c, tuple(LIFECYCLE_CONDITIONS), f"{where}.when[{j}]", "condition")
+            if value is not None:
+                found.append((value, when))
+        return tuple(found)
 
     def deal_names(self, t: dict) -> model.DealNames | None:
         path = "deal_names"

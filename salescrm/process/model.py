@@ -14,11 +14,26 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-# How the gate checks and prompts read a property's type (the kinds of the first release's GateField).
+from salescrm.process.model_actions import Automation, Summary, SummaryLine, Transition  # noqa: F401 - part of the model
+
+# How the gate checks and prompts read a property's type (the kinds of the first release's GateField). An
+# `ordered choice` is a choice whose choices are in order (`at-least`); a `multi-choice` holds several of its
+# choices, stored in the file's order joined by ", ".
 FIELD_KIND = {"yes/no": "yes", "note": "note", "text": "text", "date": "date", "choice": "choice",
-              "contact": "contact", "member": "member"}
+              "contact": "contact", "member": "member", "number": "number", "money": "money",
+              "ordered choice": "choice", "multi-choice": "multi-choice"}
+CHOICE_TYPES = ("choice", "ordered choice", "multi-choice")
+# The records a process declares properties on, and the types each may have (a contact or a member names
+# another record: only a deal's gate value does that).
+RECORDS = ("deal", "company", "contact")
+RECORD_TYPES = {"deal": tuple(FIELD_KIND),
+                "company": ("text", "number", "money", "date", "yes/no", "choice", "ordered choice", "multi-choice"),
+                "contact": ("text", "number", "money", "date", "yes/no", "choice", "ordered choice", "multi-choice")}
+MULTI_SEPARATOR = ", "
 # Deal fields a rule may read without declaring them as properties.
 DEAL_FIELDS = {"amount": "number"}
+# The record's own fields a summary note (`[sop]`) may show beside its properties.
+SUMMARY_FIELDS = {"deal": ("owner", "amount", "name", "pipeline", "stage"), "company": ("name", "country", "website")}
 
 
 def slugify(text: str) -> str:
@@ -31,13 +46,23 @@ class Property:
 
     key: str
     label: str
-    type: str  # yes/no, note, text, date, choice, contact, member
-    record: str = "deal"
+    type: str  # FIELD_KIND's keys
+    record: str = "deal"  # deal, company, contact
     choices: tuple[str, ...] = ()
     titles: tuple[tuple[str, str], ...] = ()  # choice -> its title, shown beside it at a prompt
     default: str | None = None  # the choice a prompt offers first...
     default_by_class: tuple[tuple[str, str], ...] = ()  # ...by deal class
     past: bool = False  # a date that records what already happened: not in the future
+
+    @builtins.property
+    def multiple(self) -> bool:
+        return self.type == "multi-choice"
+
+    def selected(self, stored: str | None) -> tuple[str, ...]:
+        """A multi-choice's stored value as its choices (any other type: the value alone, or none)."""
+        if stored is None or not stored.strip():
+            return ()
+        return tuple(x.strip() for x in stored.split(",") if x.strip()) if self.multiple else (stored,)
 
     def title_of(self, choice: str) -> str:
         return dict(self.titles).get(choice, "")
@@ -56,19 +81,36 @@ class Rule:
     value: str | None = None  # equals, at-least
     values: tuple[str, ...] = ()  # one-of
     role: str | None = None  # member-with-role
-    role_titles: tuple[tuple[str, str], ...] = ()  # member-with-role: every declared role, for messages
-    k: int | None = None  # k-of-n
-    rules: tuple["Rule", ...] = ()  # k-of-n
+    role_titles: tuple[tuple[str, str], ...] = ()  # member-with-role, acting-user-role: every declared role, for messages
+    k: int | None = None  # k-of-n, any-of
+    rules: tuple["Rule", ...] = ()  # k-of-n, any-of
+    test: "Rule | None" = None  # company-property, contact-property: the rule its value must meet
+    roles: tuple[str, ...] = ()  # acting-user-role
+    activities: tuple[str, ...] = ()  # has-next-step, has-activity: the activity types that count
+    starts_with: str | None = None  # has-activity: the text the activity's summary starts with
+    since_entered: bool = False  # has-activity: only since the deal entered its current stage
+    hint: str | None = None  # has-activity: the command that makes one, said when it is missing
 
     @builtins.property
     def key(self) -> str | None:
         return self.property.key if self.property else self.field_name
 
+    @builtins.property
+    def record(self) -> str | None:
+        """The record whose property the rule reads (deal, company, contact), or None."""
+        return self.property.record if self.property else None
+
     def leaves(self) -> tuple["Rule", ...]:
-        """The rules on properties, this one or those it groups, in order."""
+        """The rules on the deal's properties, this one or those it groups, in order."""
         if self.rules:
             return tuple(leaf for r in self.rules for leaf in r.leaves())
-        return (self,) if self.property else ()
+        return (self,) if self.property and self.property.record == "deal" else ()
+
+    def reads(self) -> tuple[Property, ...]:
+        """Every property the rule reads, on any record, this one or those it groups."""
+        if self.rules:
+            return tuple(p for r in self.rules for p in r.reads())
+        return (self.property,) if self.property else ()
 
 
 @dataclass(eq=False, repr=False)
@@ -156,6 +198,9 @@ class Pipeline:
     key: str  # `sales`: what options and JSON keys name
     label: str  # `Sales`: what people read, and what a deal stores today
     stages: tuple[Stage, ...]
+    entry: tuple[Rule, ...] = ()  # what a deal's creation in this pipeline requires (`company-has-won-deal`)
+    entry_needs: str | None = None  # the entry rules in one line, as refusals quote them
+    source: str | None = None  # the SOP sentence the pipeline (and its entry rules) come from
 
     @cached_property
     def path(self) -> tuple[Stage, ...]:
@@ -224,8 +269,12 @@ class Lifecycle:
     values: tuple[str, ...]  # in order: a later value wins
     derived: str  # how: `furthest-deal-stage`
     initial: str
-    by_stage: tuple[tuple[str, str], ...]
+    by_stage: tuple[tuple[str, str], ...] = ()  # furthest-deal-stage: the value each stage gives
     kept_after_loss_from: str | None = None
+    manual: tuple[str, ...] = ()  # what `contact set-lifecycle` may set (none: the lifecycle is only derived)
+    kept: tuple[str, ...] = ()  # values set by hand that automation never overrides
+    # first-that-holds: each value with the conditions (LIFECYCLE_CONDITIONS in load.py) that give it, in order
+    precedence: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(eq=False, repr=False)
@@ -259,6 +308,24 @@ class Process:
     owner_roles: tuple[str, ...]
     signer_roles: tuple[str, ...]
     deal_names: DealNames
+    recyclable: tuple[str, ...] = ()  # lost reason categories after which a contact is Recycled
+    automations: tuple[Automation, ...] = ()
+    backout: Transition | None = None
+    sop: Summary | None = None
+    company_requires: tuple[str, ...] = ("name", "country", "website")  # what a company (not a lead) needs
+
+    def properties_of(self, record: str) -> tuple[Property, ...]:
+        return tuple(p for p in self.properties if p.record == record)
+
+    def property_of(self, record: str, key: str) -> Property:
+        """A declared property of `record`; KeyError if none."""
+        for p in self.properties:
+            if p.record == record and p.key == key:
+                return p
+        raise KeyError(key)
+
+    def automations_on(self, pipeline: Pipeline, stage: Stage) -> tuple[Automation, ...]:
+        return tuple(a for a in self.automations if a.applies_to(pipeline, stage))
 
     @property
     def default_pipeline(self) -> Pipeline:

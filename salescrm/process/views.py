@@ -43,8 +43,21 @@ def rule_object(rule: Rule) -> dict:
         obj["values"] = list(rule.values)
     if rule.role:
         obj["role"] = rule.role
-    if rule.kind == "k-of-n":
+    if rule.kind in ("k-of-n", "any-of"):
         obj.update(k=rule.k, rules=[rule_object(r) for r in rule.rules])
+    if rule.property is not None and rule.property.record != "deal":
+        obj["record"] = rule.property.record
+    if rule.test is not None:
+        obj["test"] = rule.test.kind
+        obj.update({k: v for k, v in rule_object(rule.test).items() if k in ("value", "values")})
+    if rule.roles:
+        obj["roles"] = list(rule.roles)
+    if rule.activities:
+        obj["activities"] = list(rule.activities)
+    if rule.starts_with is not None:
+        obj["starts_with"] = rule.starts_with
+    if rule.since_entered:
+        obj["since_entered"] = True
     return obj
 
 
@@ -56,15 +69,31 @@ def stage_object(stage: Stage) -> dict:
 
 def process_object(proc: Process, pipelines: list[tuple[Pipeline, tuple[Stage, ...]]]) -> dict:
     return {"name": proc.name, "revision": proc.revision, "title": proc.title,
-            "pipelines": [{"name": p.label, "key": p.key, "stages": [stage_object(s) for s in stages]}
+            "pipelines": [{"name": p.label, "key": p.key, **({"entry": [rule_object(r) for r in p.entry],
+                                                               "entry_needs": p.entry_needs} if p.entry else {}),
+                           "stages": [stage_object(s) for s in stages]}
                           for p, stages in pipelines]}
 
 
 def rule_text(rule: Rule) -> str:
     """One rule in words: `yes: segment_verified`, `3 of: budget, authority, need, timeline`."""
-    if rule.kind == "k-of-n":
+    if rule.kind in ("k-of-n", "any-of"):
         return f"{rule.k} of: " + ", ".join(rule_text(r) for r in rule.rules)
     key = rule.key
+    if rule.kind == "company-property":
+        return f"the company's {rule_text(rule.test)}"
+    if rule.kind == "contact-property":
+        return f"a contact of the deal with {rule_text(rule.test)}"
+    if rule.kind == "has-next-step":
+        return f"a next step: an open task, or {' / '.join(rule.activities)} since the deal entered its stage"
+    if rule.kind == "has-activity":
+        starting = f" starting {rule.starts_with}" if rule.starts_with else ""
+        since = " since the deal entered its stage" if rule.since_entered else ""
+        return f"{' / '.join(rule.activities)} on the deal{starting}{since}"
+    if rule.kind == "company-has-won-deal":
+        return "the company has a won deal (not backed out)"
+    if rule.kind == "acting-user-role":
+        return f"the acting user is a team member with role {' or '.join(rule.roles)}"
     if rule.kind == "required":
         return f"{key} known"
     if rule.kind in ("equals", "at-least"):
@@ -87,7 +116,7 @@ def needs_text(pipeline: Pipeline, stage: Stage) -> str:
     if stage.gate:
         return stage.gate.rule
     if stage is pipeline.first:
-        return "(deals start here)"
+        return f"(deals start here) {pipeline.entry_needs}" if pipeline.entry else "(deals start here)"
     if stage.lost:
         return "a lost reason category and its details (salescrm deal lose)"
     return "nothing more"
@@ -99,6 +128,8 @@ def stage_details(pipeline: Pipeline, stage: Stage) -> list[tuple[str, object]]:
         ("final", "won" if stage.won else "lost" if stage.lost else "no"), ("reason", stage.reason),
         ("source", stage.source), ("needs", needs_text(pipeline, stage)),
     ]
+    if stage is pipeline.first and pipeline.entry:
+        pairs += [(f"entry rule {n}", f"{r.kind}: {rule_text(r)}") for n, r in enumerate(pipeline.entry, 1)]
     for n, rule in enumerate(stage.rules, 1):
         label = f" ({rule.property.label})" if rule.property else ""
         pairs.append((f"rule {n}", f"{rule.kind}: {rule_text(rule)}{label}"))

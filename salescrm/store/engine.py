@@ -134,6 +134,7 @@ def finish_command(succeeded: bool) -> None:
     created, schema_made = dict(_created), list(_schema_made)
     _created.clear()
     _schema_made.clear()
+    _new_process.clear()
     with interrupts.deferred():
         if succeeded:
             for path in schema_made:
