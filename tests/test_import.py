@@ -291,3 +291,35 @@ def test_imported_won_deal_history_audit_and_cycle(cli, db, files):
     cycle = json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--json")).stdout)
     assert (cycle["deals"], cycle["median_days"]) == (1, 60)  # Create Date to Close Date
     assert json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--exclude-imported", "--json")).stdout)["deals"] == 0
+
+
+def test_columns_named_after_the_processs_properties_map_to_them(cli, request, backend, tmp_path, monkeypatch, db):
+    from tests.helpers import new_database
+
+    url = new_database(request, backend, tmp_path, schema=False)
+    monkeypatch.setenv("SALESCRM_DB", url)
+    ok(cli("init", "--process", "health-prime"))
+    path = tmp_path / "companies.csv"
+    path.write_text("Company name,Country/Region,Website URL,Business Unit,# of Providers\n"
+                    "Mercy Clinic,US,mercy.example,Cardiology,12\n")
+    report = json.loads(ok(cli("import", "companies", str(path), "--json")).stdout)
+    assert report["created"] == 1
+    from tests.conftest import Database
+
+    other = Database(url)
+    try:
+        assert sorted(other.query("SELECT key, value FROM company_property")) == [("business_unit", "Cardiology"),
+                                                                                  ("providers", "12")]
+        path.write_text("Company name,Business Unit\nMercy Clinic,Oncology\n")
+        again = json.loads(ok(cli("import", "companies", str(path), "--json")).stdout)
+        assert again["rows"][0]["reason"] == "matched by name; changed business_unit"
+        assert other.query("SELECT value FROM company_property WHERE key = 'business_unit'") == [("Oncology",)]
+        refused = cli("import", "undo", str(report["batch"]))  # the second import changed the company since
+        assert refused.exit_code == 1 and refused.stderr.splitlines()[1].startswith("  company 1 (journal entry ")
+        ok(cli("import", "undo", str(again["batch"])))
+        assert other.query("SELECT value FROM company_property WHERE key = 'business_unit'") == [("Cardiology",)]
+        ok(cli("import", "undo", str(report["batch"])))
+        assert other.count("company_property") == other.count("company") == 0
+        ok(cli("db", "check"))
+    finally:
+        other.close()

@@ -21,9 +21,11 @@ from salescrm.store.columns import iso
 from salescrm.store.models import (
     Activity,
     Company,
+    CompanyProperty,
     ConsentEvent,
     Contact,
     ContactCompany,
+    ContactProperty,
     Deal,
     DealContact,
     DistinctCompanies,
@@ -128,6 +130,8 @@ _RECORDS = {
 # Link rows and gate values belong to the record they describe.
 _PARTS = {
     GateValue: ("deal", "deal_id"),
+    CompanyProperty: ("company", "company_id"),  # a process's custom properties, as `properties.KEY`
+    ContactProperty: ("contact", "contact_id"),
     DealContact: ("deal", "deal_id"),
     ContactCompany: ("contact", "contact_id"),
     DistinctCompanies: ("company", "company_id"),
@@ -186,8 +190,8 @@ def _describe(session: Session, obj, action: str) -> list[Change]:
     if kind in _PARTS:
         record_type, id_attr = _PARTS[kind]
         record_id = getattr(obj, id_attr)
-        if kind is GateValue:
-            name = f"gates.{obj.key}"
+        if kind in (GateValue, CompanyProperty, ContactProperty):
+            name = f"{'gates' if kind is GateValue else 'properties'}.{obj.key}"
             history = sa.inspect(obj).attrs["value"].history
             if action == "insert":
                 old, new = None, obj.value

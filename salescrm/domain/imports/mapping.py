@@ -108,10 +108,14 @@ class Mapping:
     unmapped: list[str] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)
     hubspot: bool = False
+    properties: tuple = ()  # the custom properties the database's process declares on this record (Property)
     _known: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self._known = _known(self.kind)
+        for prop in self.properties:  # a column named after a property (its key or its label) maps to it
+            for name in (prop.key, prop.label):
+                self._known.setdefault(header_key(name), f"property.{prop.key}")
         self._derived = {header_key(h) for h in DERIVED[self.kind]}
         self._hubspot = {header_key(h) for h in HUBSPOT}
 

@@ -40,6 +40,7 @@ class Options:
     place_at_met_stage: bool = False
     accept_won: bool = False
     follow_up: timedelta | None = None  # --follow-up: a call for each new company or contact
+    properties: dict = field(default_factory=dict)  # key -> the process's Property, for `property.KEY` values
 
 
 @dataclass
@@ -166,6 +167,7 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
         imp.keep_source(company, v.get("external_id"))
         imp.session.add(company)
         imp.session.flush()
+        set_properties(imp, company, v)
         _follow_up(imp, None, company)
         return Result(line, "created", company.id, "; ".join(outcome.warnings) or None, company.name)
     changes = {k: new for k, new, old in (("country", country, found.country), ("website", website, found.website),
@@ -173,10 +175,12 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
     if how != "name" and name != found.name:
         changes["name"] = name
     reason = imp.matched(found.id, how, line)
+    changes.update(dict.fromkeys(set_properties(imp, found, v)))
     if not changes and not _source_changes(imp, found, v):
         return Result(line, "unchanged", found.id, reason, found.name)
-    if changes:
-        companies.edit_company(imp.session, str(found.id), **changes)
+    if set(changes) & {"country", "website", "legal_name", "name"}:
+        companies.edit_company(imp.session, str(found.id), **{k: changes[k] for k in changes
+                                                              if k in ("country", "website", "legal_name", "name")})
     imp.keep_source(found, v.get("external_id"))
     imp.session.add(found)
     imp.session.flush()
@@ -237,6 +241,7 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
         imp.keep_source(contact, v.get("external_id"))
         imp.session.add(contact)
         imp.session.flush()
+        set_properties(imp, contact, v)
         _follow_up(imp, contact, linked[0] if linked else None)
         consent = _consent(imp, contact, v)
         return Result(line, "created", contact.id, consent, f"{contact.first_name} {contact.last_name}")
@@ -251,11 +256,11 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     new_links = [c for c in linked if imp.session.get(ContactCompany, (found.id, c.id)) is None]
     reason = imp.matched(found.id, how, line)
     label = f"{found.first_name} {found.last_name}"
-    consent = _consent(imp, found, v)
-    if consent:
-        reason += f"; {consent}"
+    properties = set_properties(imp, found, v)
+    extra = [x for x in (_consent(imp, found, v), f"changed {', '.join(properties)}" if properties else None) if x]
+    reason = "; ".join([reason, *extra])
     if not changes and not new_links and not _source_changes(imp, found, v):
-        return Result(line, "updated" if consent else "unchanged", found.id, reason, label)
+        return Result(line, "updated" if extra else "unchanged", found.id, reason, label)
     contacts.edit_contact(imp.session, str(found.id), **changes, add_companies=[str(c.id) for c in new_links])
     imp.keep_source(found, v.get("external_id"))
     imp.session.add(found)
@@ -287,3 +292,31 @@ def _consent(imp: Importer, contact, v: dict) -> str | None:
     consent.record_consent(imp.session, str(contact.id), consent.Consent(
         state, "marketing", basis, f"imported from {imp.options.source_system}"))
     return f"marketing consent {state}" + (f" ({basis})" if basis else "")
+
+
+def set_properties(imp: Importer, record, v: dict) -> list[str]:
+    """The row's values of the process's custom properties (`property.KEY`), parsed by their types and
+    stored on the company or contact; the keys whose value changed."""
+    from salescrm.domain.property_values import parse_property
+    from salescrm.store.actors import actor_of
+    from salescrm.store.columns import utcnow
+    from salescrm.store.models import Company, CompanyProperty, ContactProperty
+
+    model, owner = (CompanyProperty, "company_id") if isinstance(record, Company) else (ContactProperty, "contact_id")
+    changed = []
+    for name in [k for k in v if k.startswith("property.")]:
+        key = name[len("property."):]
+        value = parse_property(imp.options.properties[key], text(v, name) or "")
+        if value is None:
+            continue
+        stored = imp.session.get(model, (record.id, key))
+        if stored is None:
+            imp.session.add(model(**{owner: record.id}, key=key, value=value, set_by=actor_of(imp.session)))
+        elif stored.value != value:
+            stored.value, stored.set_at, stored.set_by = value, utcnow(), actor_of(imp.session)
+            imp.session.add(stored)
+        else:
+            continue
+        changed.append(key)
+    imp.session.flush()
+    return changed
