@@ -59,6 +59,7 @@ class Importer:
         """`handler(importer, line, values) -> Result`: the rules of the record type (run.HANDLERS)."""
         self.session, self.options, self.handler, self.batch_id = session, options, handler, batch_id
         self.first_line: dict[int, int] = {}  # record id -> the first line of this file that wrote or matched it
+        self._names = None  # company_names.CompanyNames of every company, built at the first name check
         self.distinct = {naming.name_key(n) for n in options.distinct}
         if options.kind == "deals" and options.stages is None:
             options.stages = Stages()
@@ -75,7 +76,21 @@ class Importer:
             return Result(line, "refused", None, "It conflicts with a record already stored (a value that must be unique).")
         if result.record_id is not None:
             self.first_line.setdefault(result.record_id, line)
+        if result.action == "created" and self.options.kind == "companies" and self._names is not None:
+            self._names.add(result.record_id, result.label)  # only once its savepoint is released
         return result
+
+    def name_conflict(self, name: str):
+        """`companies.name_conflict`, against an index of every company read once (company_names.py: "that
+        an import fills once with every company"), not a query of candidates for each row."""
+        if self._names is None:
+            import sqlalchemy as sa
+
+            from salescrm.domain.company_names import CompanyNames
+            from salescrm.store.models import Company
+
+            self._names = CompanyNames(self.session.connection().execute(sa.select(Company.id, Company.name)))
+        return self._names.conflict(name)
 
     def matched(self, record_id: int, how: str, line: int) -> str:
         first = self.first_line.get(record_id)
@@ -97,13 +112,12 @@ class Importer:
     def company_for(self, name: str):
         """The company a contact's or deal's row names: by folded name, else the global company a local
         branch or entity name stands for; refused when there is none."""
-        from salescrm.domain.companies import name_conflict
         from salescrm.store.models import Company
 
         found, _ = matching.company(self.session, name, None)
         if found is not None:
             return found
-        clash = name_conflict(self.session, name)
+        clash = self.name_conflict(name)
         if clash is not None and clash.how in ("branch", "local-entity"):
             return self.session.get(Company, clash.other_id)
         raise Refused(f"No company '{name}' in the database: import the companies first "
@@ -150,7 +164,7 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
     if found is None:
         found, how = matching.company(imp.session, name, website)
     if found is None:
-        clash = companies.name_conflict(imp.session, name)
+        clash = imp.name_conflict(name)
         distinct = naming.name_key(name) in imp.distinct
         if clash is not None and not distinct:
             if clash.how in ("branch", "local-entity"):
