@@ -267,8 +267,7 @@ def test_shared_stages_automations_backout_summary_and_lifecycle_are_checked():
         ("companies.requires", "a company always needs its name: list name"),
         ("automations[0].title", "the pattern names an unknown field '{client}': known fields are {company}, {deal}"),
         ("automations[0].due", "'two days' is not a due offset: give a duration such as 1d, 2d or 4h"),
-        ("backout.from", "'Partner of Choice' is not won in new-business: a back-out leaves a won stage"),
-        ("backout.from", "'Partner of Choice' is not won in upsell: a back-out leaves a won stage"),
+        ("backout.from", "'Partner of Choice' is not won in new-business, upsell: a back-out leaves a won stage"),
         ("sop.lines[0].label", "missing: the deal's own field owner takes a label"),
         ("sop.lines[28].company", "'divisions' is neither a company field nor a declared company property: choose one "
                                   "of name, country, website, business_unit, provider_specialty, providers, locations, "
@@ -282,6 +281,12 @@ def test_a_test_of_the_wrong_kind_for_its_property_is_named_at_the_test():
                         '{ kind = "company-property", property = "minimum", test = "yes" }')
     assert problems(text) == [("pipelines[0].stages[3].gate[33].test",
                                "'yes' applies to a yes/no property, and 'minimum' is a money")]
+
+
+def test_a_back_out_goes_to_the_lost_stage():
+    assert problems(TEXT.replace('to = "Closed Lost"', 'to = "Lost"')) == [
+        ("backout.to", "'Lost' is not the lost stage of new-business (Closed Lost), expansion (Closed Lost), "
+                       "upsell (Closed Lost)")]
 
 
 def test_a_multi_choice_choice_cannot_hold_the_separator():

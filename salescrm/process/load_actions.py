@@ -63,11 +63,12 @@ class ActionReader(RuleReader):
         having = [p for p in pipelines if any(s.name == origin for s in p.stages)]
         if origin is not None and pipelines and not having:
             self.fail(f"{path}.from", f"stage '{origin}' is not a stage of any pipeline")
-        for p in having:
-            if not next(s for s in p.stages if s.name == origin).won:
-                self.fail(f"{path}.from", f"'{origin}' is not won in {p.key}: a back-out leaves a won stage")
-            if target is not None and p.lost.name != target:
-                self.fail(f"{path}.to", f"'{target}' is not the lost stage of {p.key} ({p.lost.name})")
+        not_won = [p.key for p in having if not next(s for s in p.stages if s.name == origin).won]
+        if not_won:
+            self.fail(f"{path}.from", f"'{origin}' is not won in {', '.join(not_won)}: a back-out leaves a won stage")
+        other = [f"{p.key} ({p.lost.name})" for p in having if target is not None and p.lost.name != target]
+        if other:
+            self.fail(f"{path}.to", f"'{target}' is not the lost stage of {', '.join(other)}")
         rules = self.rules(self.get(t, "rules", path, list, []), f"{path}.rules", scope.at("transition"))
         if not t.get("rules"):
             self.fail(f"{path}.rules", "missing: a back-out names who may make it (acting-user-role)")
