@@ -323,3 +323,23 @@ def test_columns_named_after_the_processs_properties_map_to_them(cli, request, b
         ok(cli("db", "check"))
     finally:
         other.close()
+
+
+def test_matching_by_website_domain_and_by_phone_and_follow_up(cli, db, files):
+    ok(cli("company", "add", "Sanitas Hospitales", "--country", "ES", "--website", "https://www.sanitas.es/home",
+           "--no-follow-up"))
+    ok(cli("company", "add", "Gmail Users Club", "--country", "ES", "--website", "gmail.com", "--no-follow-up"))
+    path = files("companies.csv", "Company name,Company Domain Name,Country/Region\n"
+                                  "Grupo Sanitas,sanitas.es,ES\nMail Club,gmail.com,ES\n")
+    report = json.loads(ok(cli("import", "companies", path, "--json", "--follow-up")).stdout)
+    assert [(r["action"], r["reason"]) for r in report["rows"]] == [
+        ("unchanged", "matched by website domain"),  # the one company with that domain; its name and site stay
+        ("created", None)]  # never matched by a free-mail domain
+    assert db.query("SELECT title FROM task") == [("Call Mail Club",)]  # --follow-up: a call for each new record
+    ok(cli("contact", "add", "--first-name", "Marta", "--last-name", "Ruiz", "--job-title", "Buyer", "--company",
+           "Sanitas Hospitales", "--phone", "+34 600 000 000", "--no-follow-up"))
+    contacts = files("contacts.csv", "First Name,Last Name,Phone Number,Email,Associated Company\n"
+                                     "Marta,Ruiz,600 000 000,marta@sanitas.es,Sanitas Hospitales\n")
+    report = json.loads(ok(cli("import", "contacts", contacts, "--json")).stdout)
+    assert report["rows"][0]["reason"] == "matched by phone; changed email"
+    assert db.count("contact") == 1 and db.count("task") == 1

@@ -186,8 +186,10 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
         return Result(line, "created", company.id, "; ".join(outcome.warnings) or None, company.name)
     changes = {k: new for k, new, old in (("country", country, found.country), ("website", website, found.website),
                                           ("legal_name", legal_name, found.legal_name)) if new is not None and new != old}
-    if how != "name" and name != found.name:
-        changes["name"] = name
+    if website is not None and not text(v, "website") and matching.domain_of(website) == matching.domain_of(found.website):
+        changes.pop("website", None)  # a domain column names the site the company has
+    if how == "external id" and name != found.name:
+        changes["name"] = name  # renamed in the system it came from (a domain match keeps our name)
     reason = imp.matched(found.id, how, line)
     changes.update(dict.fromkeys(set_properties(imp, found, v)))
     if not changes and not _source_changes(imp, found, v):
