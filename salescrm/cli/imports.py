@@ -365,7 +365,8 @@ def list_batches(ctx: typer.Context, json: bool = typer.Option(False, "--json", 
     if json:
         output.print_json(objects)
         return
-    output.table(["batch", "at", "by", "file", "type", "created", "updated", "undone"],
+    output.table([("Batch", output.ID), ("At", output.TIME), ("By", output.NAME), ("File", output.TEXT),
+                  ("Type", output.LABEL), ("Created", output.COUNT), ("Updated", output.COUNT), ("Undone", output.LABEL)],
                  [[o["batch"], output.when(o["at"]), o["by"], o["file"], o["record_type"], o["created"], o["updated"],
                    "yes" if undone[o["batch"]] else ""] for o in objects])
 
