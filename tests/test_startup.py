@@ -29,16 +29,20 @@ SALESCRM = {
 # ...and, once `deal` is named, the group's module and what it needs to declare its commands: the process
 # package's names, which load nothing until a value is asked for (cli/placeholders.py PROCESS_FIELDS).
 DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts", "salescrm.process", "salescrm.process.common"}
-# The process itself, for what lists its stages and keys (`deal --help`, the values of `--stage <TAB>`):
+# The process itself, for what lists its stages and keys (`deal --help`):
 # the shipped file, parsed with stdlib tomllib. Completing a command's name never loads it.
 # load_rules, load_actions and model_actions are parts of the loader and the model (stdlib only).
 PROCESS = {"salescrm.process.model", "salescrm.process.load", "salescrm.process.reader", "salescrm.process.rules",
            "salescrm.process.load_rules", "salescrm.process.load_actions", "salescrm.process.model_actions"}
+# Completing a value of the process (a stage, a class) reads the database's file: where it is, and the file
+# itself with stdlib sqlite3 and tomllib (cli/completion_values.py), nothing heavier.
+COMPLETING = {"salescrm.cli.completion_values", "salescrm.store", "salescrm.store.location", "salescrm.store.masking"}
 # Third-party packages (top-level names). Nothing from the database, prompt or data libraries.
 THIRD_PARTY = {
     "typer", "annotated_doc", "typing_extensions",  # Typer and what it imports itself
     "rich", "markdown_it", "mdurl", "pygments",  # Typer's rich help
     "shellingham",  # Typer's shell detection (completion)
+    "platformdirs",  # where the default database is, for completing a value of its process
     # Typer 0.29 turns parameter values into Python values with pydantic TypeAdapters, a bare Typer
     # app too (bench/bare_app.py), as soon as a command line is parsed.
     "pydantic", "pydantic_core", "annotated_types", "typing_inspection",
@@ -122,7 +126,8 @@ def test_option_value_completion_loads_only_the_allowed_modules(tmp_path):
     p, modules = loaded(tmp_path, [], env)
     assert p.returncode == 0, p.stderr
     assert set(p.stdout.split()) == {"offer-sent", "offer-approved"}, p.stdout
-    assert not_allowed(modules, SALESCRM | DEAL_GROUP | PROCESS) == set()
+    assert not_allowed(modules, SALESCRM | DEAL_GROUP | COMPLETING) == set()
+    assert PROCESS & modules == set()  # the file is read with tomllib alone, not the loader
 
 
 def test_deal_show_reads_without_declaring_the_models(tmp_path):
@@ -136,3 +141,25 @@ def test_deal_show_reads_without_declaring_the_models(tmp_path):
     assert p.stdout.startswith("# deal") and "# timeline" in p.stdout, p.stdout
     assert "salescrm.store.tables" in modules
     assert {"salescrm.store.models", "salescrm.store.tables_on_demand"} & modules == set()
+
+
+def test_completion_offers_the_stages_of_the_databases_own_process(tmp_path):
+    # A SQLite file's process is read with stdlib sqlite3 (its latest revision); with no file yet, the
+    # shipped processes' stages together.
+    hp = tmp_path / "hp.db"
+    subprocess.run([sys.executable, "-m", "salescrm", "--db", str(hp), "init", "--process", "health-prime"],
+                   check=True, capture_output=True, timeout=60)
+
+    def stages(db: str, incomplete: str) -> set[str]:
+        env = {"_SALESCRM_COMPLETE": "complete_bash", "COMP_WORDS": f"salescrm --db {db} deal list --stage {incomplete}",
+               "COMP_CWORD": "6", "SALESCRM_DATA_DIR": str(tmp_path)}
+        p, modules = loaded(tmp_path, [], env)
+        assert p.returncode == 0, p.stderr
+        assert not_allowed(modules, SALESCRM | DEAL_GROUP | COMPLETING) == set()
+        return set(p.stdout.split())
+
+    assert stages(str(hp), "pro") == {"proposal"}
+    assert stages(str(hp), "") == {"sales-qualified-lead", "engaged", "proposal", "partner-of-choice", "closed-won",
+                                   "closed-lost"}
+    assert stages(str(tmp_path / "none.db"), "pro") == {"prospected", "proposal"}
+    assert not (tmp_path / "none.db").exists()

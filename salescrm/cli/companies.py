@@ -9,7 +9,7 @@ import typer
 from salescrm import process
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
+from salescrm.cli.runtime import PROPERTY_SET_HELP, Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(epilog='Example: salescrm company add "Sanitas Hospitales" --country ES --website sanitas.es', no_args_is_help=True)
@@ -176,6 +176,7 @@ def show(
             ("Lead status", f"{obj['lead_status']} (set by {obj['lead_status_set_by']} at {output.when(obj['lead_status_set_at'])})"),
         ]
     )
+    output.properties(obj["properties"])
     output.heading("Contacts", "contacts")
     output.table([("ID", output.ID), ("Name", output.NAME), ("Email", output.EMAIL)],
                  [(c["id"], c["name"], c["email"]) for c in obj["contacts"]])
@@ -194,15 +195,16 @@ def edit(
     legal_name: Optional[str] = typer.Option(None, "--legal-name", help="New legal name (empty to clear)."),
     country: Optional[str] = typer.Option(None, "--country", help="New country. " + COUNTRY_HELP),
     distinct_from: Optional[List[str]] = distinct_from_option(),
+    set_: List[str] = typer.Option([], "--set", help=PROPERTY_SET_HELP.format(record="company")),
     json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Change a company's name, website, legal name or country, or declare it distinct from a look-alike."""
+    """Change a company's name, website, legal name, country or properties, or declare it distinct from a look-alike."""
     distinct_from = distinct_from or []
-    if name is None and website is None and legal_name is None and country is None and not distinct_from:
+    if name is None and website is None and legal_name is None and country is None and not (distinct_from or set_):
         from salescrm.errors import InvalidValue
 
-        raise InvalidValue("Nothing to change: give --name, --website, --legal-name, --country or --distinct-from.")
+        raise InvalidValue("Nothing to change: give --name, --website, --legal-name, --country, --set or --distinct-from.")
     need_reason(distinct_from, reason)
     from salescrm.domain import companies, views
 
@@ -212,7 +214,7 @@ def edit(
     company = pick.argument(rt, company, "company")
     with rt.writing(reason) as session:
         outcome = companies.edit_company(session, company, name=name, website=website, legal_name=legal_name, country=country,
-                                         distinct_from=distinct_from)
+                                         distinct_from=distinct_from, properties=set_)
         obj = views.company_object(session, outcome.record) if json else None
     for warning in outcome.warnings:
         output.warn(warning)

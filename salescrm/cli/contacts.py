@@ -10,7 +10,7 @@ import typer
 from salescrm.cli import output
 from salescrm.cli.output_files import force_option, output_option
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import Needs, limit_option, no_limit, reason_option, runtime
+from salescrm.cli.runtime import PROPERTY_SET_HELP, Needs, limit_option, no_limit, reason_option, runtime
 from salescrm.cli.tasks import follow_up_delay, follow_up_in_option, no_follow_up_option, say_follow_up
 
 app = typer.Typer(epilog='Example: salescrm contact list --company "Sanitas Hospitales"', no_args_is_help=True)
@@ -176,6 +176,7 @@ def show(
             *([("Came by", _lead_source(obj))] if obj["channel"] else []),
         ]
     )
+    output.properties(obj["properties"])
     if obj["deals"]:
         output.heading("Deals", "deals")
         output.table([("ID", output.ID), ("Name", output.NAME), "Stage"], [(d["id"], d["name"], d["stage"]) for d in obj["deals"]])
@@ -204,15 +205,17 @@ def edit(
     phone: Optional[str] = typer.Option(None, "--phone", help="New phone (empty to clear)."),
     add_company: List[str] = typer.Option([], "--add-company", help="Link to this company (repeatable)."),
     remove_company: List[str] = typer.Option([], "--remove-company", help="Unlink from this company (repeatable)."),
+    set_: List[str] = typer.Option([], "--set", help=PROPERTY_SET_HELP.format(record="contact")),
     json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Change a contact's names, job title, email, phone or companies."""
-    if all(v is None for v in (first_name, last_name, job_title, email, phone)) and not add_company and not remove_company:
+    """Change a contact's names, job title, email, phone, companies or properties."""
+    if all(v is None for v in (first_name, last_name, job_title, email, phone)) and not (add_company or remove_company or set_):
         from salescrm.errors import InvalidValue
 
         raise InvalidValue(
-            "Nothing to change: give --first-name, --last-name, --job-title, --email, --phone, --add-company or --remove-company."
+            "Nothing to change: give --first-name, --last-name, --job-title, --email, --phone, --add-company, "
+            "--remove-company or --set."
         )
     from salescrm.domain import contacts, views
 
@@ -223,7 +226,7 @@ def edit(
     with rt.writing(reason) as session:
         found = contacts.edit_contact(
             session, contact, first_name=first_name, last_name=last_name, job_title=job_title, email=email,
-            phone=phone, add_companies=add_company, remove_companies=remove_company,
+            phone=phone, add_companies=add_company, remove_companies=remove_company, properties=set_,
         )
         obj = views.contact_object(session, found) if json else None
     if json:

@@ -30,12 +30,16 @@ CATEGORY_HELP = "Lost reason category: {lost_categories}."
 AMOUNT_HELP = "Amount in currency units: 12000, 12,000 or 12 000, and cents after a point (12000.50)."
 
 
-def _complete_stage(incomplete: str) -> list[str]:
-    return [s.slug for s in process.STAGES if s.slug.startswith(incomplete.lower())]
+def _complete_stage(ctx: typer.Context, incomplete: str) -> list[str]:
+    from salescrm.cli.completion_values import stage_slugs
+
+    return stage_slugs(ctx, incomplete)
 
 
-def _complete_class(incomplete: str) -> list[str]:
-    return [c for c in process.DEAL_CLASSES if c.lower().startswith(incomplete.lower())]
+def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
+    from salescrm.cli.completion_values import deal_classes
+
+    return deal_classes(ctx, incomplete)
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:

@@ -334,6 +334,13 @@ def details(pairs: Sequence[tuple[str, object]], *, title: str | None = None, se
     Console(highlight=False).print(t)
 
 
+def properties(values: dict[str, str]) -> None:
+    """A record's properties (`company show`, `contact show`), under their keys as `--set` takes them."""
+    if values:
+        heading("Properties", "properties")
+        table(["Property", ("Value", TEXT)], list(values.items()))
+
+
 def heading(text: str | None, section: str) -> None:
     """A section's heading: bold text on a terminal (none when `text` is None), and one `# section`
     line in a pipe, so that a script can tell the tables of one output apart."""

@@ -22,8 +22,10 @@ AT_HELP = "The day whose end the report looks at, YYYY-MM-DD (default today), re
 JSON_HELP = "Print JSON on stdout."
 
 
-def _complete_class(incomplete: str) -> list[str]:
-    return [c for c in process.DEAL_CLASSES if c.lower().startswith(incomplete.lower())]
+def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
+    from salescrm.cli.completion_values import deal_classes
+
+    return deal_classes(ctx, incomplete)
 
 
 def _owner():

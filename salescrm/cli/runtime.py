@@ -107,6 +107,8 @@ class Runtime:
 
 # What a due time may be (`task add --due`, `deal advance --next-step-due`); here, so that the deal group
 # does not import the task group for one line of help.
+PROPERTY_SET_HELP = ("A {record} property KEY=VALUE that the database's process declares (repeatable; an empty VALUE "
+                     "clears it). `salescrm process show` lists them.")
 DUE_HELP = "A date (2027-01-15: the end of that day, local time), a time (2027-01-15 10:00) or a duration from now (2h, 3d)."
 
 

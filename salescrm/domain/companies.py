@@ -157,8 +157,15 @@ def edit_company(
     legal_name: str | None = None,
     country: str | None = None,
     distinct_from: Sequence[str] = (),
+    properties: Sequence[str] = (),
     expected_version: int | None = None,
 ) -> Outcome[Company]:
+    """Change a company's fields, its properties (`KEY=VALUE` items, domain/properties.py) or its distinct
+    look-alikes."""
+    from salescrm.domain import properties as record_properties
+    from salescrm.process import bound
+
+    values = record_properties.parse_assignments(bound.of(session), "company", list(properties)) if properties else {}
     company = refs.company(session, ref, for_update=True)
     check_version(company, expected_version, "company")
     others = distinct_companies(session, distinct_from)
@@ -179,6 +186,7 @@ def edit_company(
                                         name=True)
     if country is not None:
         company.country = parse_country(country)
+    record_properties.store(session, "company", company.id, values)
     touch(session, company)
     return Outcome(company, warnings)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -92,8 +94,14 @@ def edit_contact(
     phone: str | None = None,
     add_companies: list[str] = (),
     remove_companies: list[str] = (),
+    properties: Sequence[str] = (),
     expected_version: int | None = None,
 ) -> Contact:
+    """Change a contact's fields, companies or properties (`KEY=VALUE` items, domain/properties.py)."""
+    from salescrm.domain import properties as record_properties
+    from salescrm.process import bound
+
+    values = record_properties.parse_assignments(bound.of(session), "contact", list(properties)) if properties else {}
     contact = refs.contact(session, ref, for_update=True)
     check_version(contact, expected_version, "contact")
     if first_name is not None:
@@ -115,6 +123,7 @@ def edit_contact(
     session.flush()
     if phone is not None:
         _set_phone(contact, phone, companies_of(session, contact.id))
+    record_properties.store(session, "contact", contact.id, values)
     touch(session, contact)
     return contact
 

@@ -98,7 +98,9 @@ _DEAL_COLUMNS = (
 )
 
 
-def _deal_base(row, gates: dict, contacts: list) -> dict:
+def _deal_base(row, values: dict, contacts: list) -> dict:
+    """A deal's object: `gates` holds the values of the default process's gate keys, `properties` every
+    value stored on the deal (its properties: a gate's, or one set outside a gate), in the same order."""
     stage = known_stage(row.stage)  # None: a stage salescrm does not know, shown as stored (no probability)
     probability = stage.probability if stage else None
     return {
@@ -122,7 +124,8 @@ def _deal_base(row, gates: dict, contacts: list) -> dict:
         "contacts": contacts,
         "lost_reason_category": row.lost_reason_category,
         "lost_reason": row.lost_reason,
-        "gates": gates,
+        "gates": _ordered_gates(values),
+        "properties": _ordered_properties(values),
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }
@@ -141,7 +144,7 @@ def deal_object(session: Session, deal: Deal) -> dict:
     row = session.exec(_deals_select().where(Deal.id == deal.id)).one()
     gates = _gate_values(session, [Deal.id == deal.id])
     contacts = _deal_contacts(session, [Deal.id == deal.id])
-    obj = _deal_base(row, _ordered_gates(gates.get(deal.id, {})), contacts.get(deal.id, []))
+    obj = _deal_base(row, gates.get(deal.id, {}), contacts.get(deal.id, []))
     obj["history"] = [
         {"from": h.from_stage, "to": h.to_stage, "at": iso(h.changed_at), "by": h.changed_by}
         for h in _rows(session, sa.select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id))
@@ -171,7 +174,7 @@ def _stream_deals(session: Session, conditions: list, limit: int | None) -> Iter
         gates = _gate_values(session, window)
         contacts = _deal_contacts(session, window)
         for row in rows:
-            yield _deal_base(row, _ordered_gates(gates.get(row.id, {})), contacts.get(row.id, []))
+            yield _deal_base(row, gates.get(row.id, {}), contacts.get(row.id, []))
         last_id = ids[-1]
         if remaining is not None:
             remaining -= len(rows)
@@ -194,6 +197,10 @@ def _gate_values(session: Session, deal_conditions: list) -> dict[int, dict[str,
 
 def _ordered_gates(values: dict[str, str]) -> dict[str, str]:
     return {k: values[k] for k in process.GATE_KEYS if k in values}
+
+
+def _ordered_properties(values: dict[str, str]) -> dict[str, str]:
+    return {**_ordered_gates(values), **{k: values[k] for k in sorted(values) if k not in process.GATE_KEYS}}
 
 
 def _deal_contacts(session: Session, deal_conditions: list) -> dict[int, list[dict]]:
@@ -236,6 +243,7 @@ def company_object(session: Session, company: Company) -> dict:
         "contacts": [_contact_ref(*c) for c in contacts],
         "deals": [{"id": d.id, "name": d.name, "stage": d.stage, "amount": amount_units(d.amount_cents),
                    "currency": d.currency} for d in deals],
+        "properties": _record_properties(session, "company", company.id),
         "created_at": iso(company.created_at),
         "updated_at": iso(company.updated_at),
     }
@@ -294,7 +302,15 @@ def contact_object(session: Session, contact: Contact) -> dict:
     ledger = consent.events(session, contact.id)
     obj["consent"] = [consent.event_object(e) for e in ledger]
     obj["consent_state"] = consent.state_of(ledger)
+    obj["properties"] = _record_properties(session, "contact", contact.id)
     return obj
+
+
+def _record_properties(session: Session, record: str, record_id: int) -> dict[str, str]:
+    from salescrm.domain import properties
+    from salescrm.process import bound
+
+    return properties.values_of(session, record, record_id, bound.of(session))
 
 
 def team_object(member: TeamMember) -> dict:

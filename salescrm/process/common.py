@@ -7,6 +7,14 @@ closing of a final deal's tasks) stay in the domain's code.
 
 from __future__ import annotations
 
+import re
+
+
+def slugify(text: str) -> str:
+    """A name as a slug: `Offer Sent` -> `offer-sent` (a stage, a pipeline)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 # --- Activities and tasks (SP-009-001: "we log all activity (emails, messages...)") ---------
 
 ACTIVITY_TYPES = ("call", "email", "meeting", "message", "note")  # message: LinkedIn, WhatsApp...

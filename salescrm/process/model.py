@@ -10,9 +10,10 @@ snapshots of plain values) and are never printed. Nothing assigns to them after 
 from __future__ import annotations
 
 import builtins
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from salescrm.process.common import slugify  # noqa: F401  (the model's name for it)
 
 from salescrm.process.model_actions import Automation, Summary, SummaryLine, Transition  # noqa: F401 - part of the model
 
@@ -34,10 +35,6 @@ MULTI_SEPARATOR = ", "
 DEAL_FIELDS = {"amount": "number"}
 # The record's own fields a summary note (`[sop]`) may show beside its properties.
 SUMMARY_FIELDS = {"deal": ("owner", "amount", "name", "pipeline", "stage"), "company": ("name", "country", "website")}
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 @dataclass(eq=False, repr=False)

@@ -4,7 +4,7 @@ transaction, chained by SHA-256 so that a changed or removed entry shows.
 Recorded once, here, from the session's `after_flush` event: commands never write it themselves.
 Field names and units are those of the `--json` objects (`amount` in currency units, gate values
 as `gates.KEY`), not storage columns. Each value is stored as JSON `[salt, value]` beside the
-digest of the two; the chain covers the digests, so erasing a person's value later (setting it to
+digest of the two (a company's or contact's property as `properties.KEY`); the chain covers the digests, so erasing a person's value later (setting it to
 NULL) keeps the chain verifiable.
 """
 
@@ -127,10 +127,10 @@ _RECORDS = {
         "contact_id": ("contact", None), "done": ("done", None), "closed_as": ("closed_as", None),
     }),
 }
-# Link rows and gate values belong to the record they describe.
+# Link rows, gate values and properties belong to the record they describe.
 _PARTS = {
     GateValue: ("deal", "deal_id"),
-    CompanyProperty: ("company", "company_id"),  # a process's custom properties, as `properties.KEY`
+    CompanyProperty: ("company", "company_id"),
     ContactProperty: ("contact", "contact_id"),
     DealContact: ("deal", "deal_id"),
     ContactCompany: ("contact", "contact_id"),
@@ -191,7 +191,7 @@ def _describe(session: Session, obj, action: str) -> list[Change]:
         record_type, id_attr = _PARTS[kind]
         record_id = getattr(obj, id_attr)
         if kind in (GateValue, CompanyProperty, ContactProperty):
-            name = f"{'gates' if kind is GateValue else 'properties'}.{obj.key}"
+            name = f"gates.{obj.key}" if kind is GateValue else f"properties.{obj.key}"
             history = sa.inspect(obj).attrs["value"].history
             if action == "insert":
                 old, new = None, obj.value

@@ -312,27 +312,19 @@ def _consent(imp: Importer, contact, v: dict) -> str | None:
 
 def set_properties(imp: Importer, record, v: dict) -> list[str]:
     """The row's values of the process's custom properties (`property.KEY`), parsed by their types and
-    stored on the company or contact; the keys whose value changed."""
+    stored on the company or contact as `company edit --set` stores them; the keys whose value changed."""
+    from salescrm.domain import properties
     from salescrm.domain.property_values import parse_property
-    from salescrm.store.actors import actor_of
-    from salescrm.store.columns import utcnow
     from salescrm.store.models import Company, CompanyProperty, ContactProperty
 
-    model, owner = (CompanyProperty, "company_id") if isinstance(record, Company) else (ContactProperty, "contact_id")
-    changed = []
+    kind, model = ("company", CompanyProperty) if isinstance(record, Company) else ("contact", ContactProperty)
+    values = {}
     for name in [k for k in v if k.startswith("property.")]:
         key = name[len("property."):]
         value = parse_property(imp.options.properties[key], text(v, name) or "")
-        if value is None:
-            continue
         stored = imp.session.get(model, (record.id, key))
-        if stored is None:
-            imp.session.add(model(**{owner: record.id}, key=key, value=value, set_by=actor_of(imp.session)))
-        elif stored.value != value:
-            stored.value, stored.set_at, stored.set_by = value, utcnow(), actor_of(imp.session)
-            imp.session.add(stored)
-        else:
-            continue
-        changed.append(key)
-    imp.session.flush()
-    return changed
+        if value is not None and (stored is None or stored.value != value):
+            values[key] = value
+    if values:
+        properties.store(imp.session, kind, record.id, values)
+    return list(values)
