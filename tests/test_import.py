@@ -343,3 +343,13 @@ def test_matching_by_website_domain_and_by_phone_and_follow_up(cli, db, files):
     report = json.loads(ok(cli("import", "contacts", contacts, "--json")).stdout)
     assert report["rows"][0]["reason"] == "matched by phone; changed email"
     assert db.count("contact") == 1 and db.count("task") == 1
+
+
+@pytest.mark.sqlite_only
+def test_a_dry_run_never_creates_a_database(cli, files, tmp_path):
+    path = files("companies.csv", "name\nSanitas Hospitales\n")
+    missing = tmp_path / "none.db"
+    r = cli("--db", str(missing), "import", "companies", path, "--dry-run")
+    assert r.exit_code == 3
+    assert r.stderr.strip() == f"No database at {missing}. Check --db / SALESCRM_DB, or create one with `salescrm init`"
+    assert not missing.exists()

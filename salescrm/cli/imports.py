@@ -156,6 +156,9 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
     overrides = mapping_module.parse_maps(o["maps"] or [], kind)
     rejects_path = None if o["dry_run"] else (o["rejects"] or rejected.default_path(o["file"]))
     rt = runtime(ctx)
+    if o["dry_run"]:
+        with rt.reading():  # a dry run writes nothing, so it never creates a database: "No database at PATH" (exit 3)
+            pass
     properties = _properties(rt, kind)
     options.properties = {p.key: p for p in properties}
     with open_input(o["file"], "the import file", "FILE") as stream:
