@@ -117,6 +117,7 @@ def test_reimporting_the_same_file_changes_nothing(cli, db, files):
     # the second batch is journaled, and changed nothing else
     assert db.query("SELECT record_type, record_id, action FROM journal WHERE seq > ?", journal) == [("import_batch", 2, "insert")]
     assert db.query("SELECT source_system, external_id FROM company ORDER BY id") == [("hubspot", "101"), ("hubspot", "103")]
+    assert db.query("SELECT count(*) FROM journal WHERE record_type = 'company'") == [(2,)]  # one entry each, ids included
 
 
 def test_contacts_utf16_duplicate_emails_and_links_to_the_global_company(cli, db, files):

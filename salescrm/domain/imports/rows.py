@@ -63,17 +63,37 @@ class Importer:
         self.distinct = {naming.name_key(n) for n in options.distinct}
         if options.kind == "deals" and options.stages is None:
             options.stages = Stages()
+        self._source: tuple[str, str] | None = None  # the row's (system, external id), given to the record it creates
+        from sqlalchemy import event
+
+        event.listen(session, "before_flush", self._stamp)
+
+    def _stamp(self, session, _context, _instances) -> None:
+        """A record the row creates gets its external id in its first flush (one journal entry, not two)."""
+        if self._source is None:
+            return
+        from salescrm.store.models import Company, Contact, Deal
+
+        model = {"companies": Company, "contacts": Contact, "deals": Deal}.get(self.options.kind)
+        for obj in session.new:
+            if model is not None and isinstance(obj, model) and obj.external_id is None:
+                obj.source_system, obj.external_id = self._source
 
     def apply(self, line: int, values: dict[str, object]) -> Result:
         from sqlalchemy import exc
 
+        row = {**self.options.defaults, **values}
+        external = text(row, "external_id")
+        self._source = (self.options.source_system, external) if external else None
         try:
             with self.session.begin_nested():
-                result = self.handler(self, line, {**self.options.defaults, **values})
+                result = self.handler(self, line, row)
         except SalesCrmError as e:
             return Result(line, "refused", None, e.message)
         except exc.IntegrityError:
             return Result(line, "refused", None, "It conflicts with a record already stored (a value that must be unique).")
+        finally:
+            self._source = None
         if result.record_id is not None:
             self.first_line.setdefault(result.record_id, line)
         if result.action == "created" and self.options.kind == "companies" and self._names is not None:
