@@ -189,7 +189,7 @@ class _Progress:
         import sys
 
         self.bar = self.task = None
-        self.source, self.every = source, 1
+        self.source = source
         if not shown or not sys.stderr.isatty():
             return
         from rich.console import Console
