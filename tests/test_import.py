@@ -117,6 +117,7 @@ def test_reimporting_the_same_file_changes_nothing(cli, db, files):
     # the second batch is journaled, and changed nothing else
     assert db.query("SELECT record_type, record_id, action FROM journal WHERE seq > ?", journal) == [("import_batch", 2, "insert")]
     assert db.query("SELECT source_system, external_id FROM company ORDER BY id") == [("hubspot", "101"), ("hubspot", "103")]
+    assert db.query("SELECT count(*) FROM journal WHERE record_type = 'company'") == [(2,)]  # one entry each, ids included
 
 
 def test_contacts_utf16_duplicate_emails_and_links_to_the_global_company(cli, db, files):
@@ -291,3 +292,65 @@ def test_imported_won_deal_history_audit_and_cycle(cli, db, files):
     cycle = json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--json")).stdout)
     assert (cycle["deals"], cycle["median_days"]) == (1, 60)  # Create Date to Close Date
     assert json.loads(ok(cli("report", "cycle", "--since", "2026-01-01", "--exclude-imported", "--json")).stdout)["deals"] == 0
+
+
+def test_columns_named_after_the_processs_properties_map_to_them(cli, request, backend, tmp_path, monkeypatch, db):
+    from tests.helpers import new_database
+
+    url = new_database(request, backend, tmp_path, schema=False)
+    monkeypatch.setenv("SALESCRM_DB", url)
+    ok(cli("init", "--process", "health-prime"))
+    path = tmp_path / "companies.csv"
+    path.write_text("Company name,Country/Region,Website URL,Business Unit,# of Providers\n"
+                    "Mercy Clinic,US,mercy.example,Cardiology,12\n")
+    report = json.loads(ok(cli("import", "companies", str(path), "--json")).stdout)
+    assert report["created"] == 1
+    from tests.conftest import Database
+
+    other = Database(url)
+    try:
+        assert sorted(other.query("SELECT key, value FROM company_property")) == [("business_unit", "Cardiology"),
+                                                                                  ("providers", "12")]
+        path.write_text("Company name,Business Unit\nMercy Clinic,Oncology\n")
+        again = json.loads(ok(cli("import", "companies", str(path), "--json")).stdout)
+        assert again["rows"][0]["reason"] == "matched by name; changed business_unit"
+        assert other.query("SELECT value FROM company_property WHERE key = 'business_unit'") == [("Oncology",)]
+        refused = cli("import", "undo", str(report["batch"]))  # the second import changed the company since
+        assert refused.exit_code == 1 and refused.stderr.splitlines()[1].startswith("  company 1 (journal entry ")
+        ok(cli("import", "undo", str(again["batch"])))
+        assert other.query("SELECT value FROM company_property WHERE key = 'business_unit'") == [("Cardiology",)]
+        ok(cli("import", "undo", str(report["batch"])))
+        assert other.count("company_property") == other.count("company") == 0
+        ok(cli("db", "check"))
+    finally:
+        other.close()
+
+
+def test_matching_by_website_domain_and_by_phone_and_follow_up(cli, db, files):
+    ok(cli("company", "add", "Sanitas Hospitales", "--country", "ES", "--website", "https://www.sanitas.es/home",
+           "--no-follow-up"))
+    ok(cli("company", "add", "Gmail Users Club", "--country", "ES", "--website", "gmail.com", "--no-follow-up"))
+    path = files("companies.csv", "Company name,Company Domain Name,Country/Region\n"
+                                  "Grupo Sanitas,sanitas.es,ES\nMail Club,gmail.com,ES\n")
+    report = json.loads(ok(cli("import", "companies", path, "--json", "--follow-up")).stdout)
+    assert [(r["action"], r["reason"]) for r in report["rows"]] == [
+        ("unchanged", "matched by website domain"),  # the one company with that domain; its name and site stay
+        ("created", None)]  # never matched by a free-mail domain
+    assert db.query("SELECT title FROM task") == [("Call Mail Club",)]  # --follow-up: a call for each new record
+    ok(cli("contact", "add", "--first-name", "Marta", "--last-name", "Ruiz", "--job-title", "Buyer", "--company",
+           "Sanitas Hospitales", "--phone", "+34 600 000 000", "--no-follow-up"))
+    contacts = files("contacts.csv", "First Name,Last Name,Phone Number,Email,Associated Company\n"
+                                     "Marta,Ruiz,600 000 000,marta@sanitas.es,Sanitas Hospitales\n")
+    report = json.loads(ok(cli("import", "contacts", contacts, "--json")).stdout)
+    assert report["rows"][0]["reason"] == "matched by phone; changed email"
+    assert db.count("contact") == 1 and db.count("task") == 1
+
+
+@pytest.mark.sqlite_only
+def test_a_dry_run_never_creates_a_database(cli, files, tmp_path):
+    path = files("companies.csv", "name\nSanitas Hospitales\n")
+    missing = tmp_path / "none.db"
+    r = cli("--db", str(missing), "import", "companies", path, "--dry-run")
+    assert r.exit_code == 3
+    assert r.stderr.strip() == f"No database at {missing}. Check --db / SALESCRM_DB, or create one with `salescrm init`"
+    assert not missing.exists()

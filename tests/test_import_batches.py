@@ -57,6 +57,7 @@ def test_undo_removes_what_a_batch_created_and_restores_derived_values(cli, db, 
     ok(cli("import", "undo", "1"))
     assert db.count("company") == db.count("contact") == 0
     assert ok(cli("journal", "verify")).stdout.startswith("Journal intact")
+    assert ok(cli("db", "check")).stdout.startswith("Database ")  # every record reconciles with the journal
 
 
 def test_undo_restores_the_values_a_batch_updated(cli, db, tmp_path):

@@ -133,3 +133,10 @@ def test_dates_amounts_and_stages():
     assert stages.stage("Closed Lost") == "Lost" and stages.stage("closed won") == "Payment Done"
     with pytest.raises(InvalidValue, match="Unknown stage 'Appointment scheduled': map it with --map-stage"):
         stages.stage("Appointment scheduled")
+
+
+def test_a_quote_left_open_is_refused_not_read_to_the_end():
+    with pytest.raises(InvalidValue, match=r"^line 2: not valid CSV \(unexpected end of data\)\.$"):
+        rows_of(b'name,country\n"unterminated,ES\nOther,ES\n')
+    with pytest.raises(InvalidValue, match="--sheet names a sheet of a workbook, and x.csv is csv"):
+        rows_of(b"name\nA\n", "x.csv", sheet="S")

@@ -28,7 +28,8 @@ SALESCRM = {
 }
 # ...and, once `deal` is named, the group's module and what it needs to declare its commands: the process
 # package's names, which load nothing until a value is asked for (cli/placeholders.py PROCESS_FIELDS).
-DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts", "salescrm.process", "salescrm.process.common"}
+PROCESS_NAMES = {"salescrm.process", "salescrm.process.common"}
+DEAL_GROUP = {"salescrm.cli.deals", "salescrm.cli.prompts"} | PROCESS_NAMES
 # The process itself, for what lists its stages and keys (`deal --help`):
 # the shipped file, parsed with stdlib tomllib. Completing a command's name never loads it.
 # load_rules, load_actions and model_actions are parts of the loader and the model (stdlib only).

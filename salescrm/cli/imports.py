@@ -156,9 +156,14 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
     overrides = mapping_module.parse_maps(o["maps"] or [], kind)
     rejects_path = None if o["dry_run"] else (o["rejects"] or rejected.default_path(o["file"]))
     rt = runtime(ctx)
+    if o["dry_run"]:
+        with rt.reading():  # a dry run writes nothing, so it never creates a database: "No database at PATH" (exit 3)
+            pass
+    properties = _properties(rt, kind)
+    options.properties = {p.key: p for p in properties}
     with open_input(o["file"], "the import file", "FILE") as stream:
         source = open_source(stream, o["file"], o["sheet"], Limits.from_environment())
-        run = Run(source, mapping_module.Mapping(kind, overrides), options)
+        run = Run(source, mapping_module.Mapping(kind, overrides, properties=properties), options)
         run.rejects = rejected.RowRejects(rejects_path, source.format) if rejects_path else None
         try:
             with _Progress(o["file"], source, shown=not o["json"]) as tick:
@@ -184,7 +189,7 @@ class _Progress:
         import sys
 
         self.bar = self.task = None
-        self.source, self.every = source, 1
+        self.source = source
         if not shown or not sys.stderr.isatty():
             return
         from rich.console import Console
@@ -252,6 +257,24 @@ def _write(rt, run, o: dict) -> None:
             saved = f" {len(run.batches)} earlier batch{'es' if len(run.batches) != 1 else ''} of --chunk stay." if run.batches else ""
             raise Refused(f"{run.refused} row{'s were' if run.refused != 1 else ' was'} refused, so nothing was imported: "
                           f"fix {'them' if run.refused != 1 else 'it'}, or pass --skip-invalid to import the others.{kept}{saved}")
+
+
+def _properties(rt, kind: str) -> tuple:
+    """The custom properties the database's process declares on companies or contacts (a new database
+    follows the shipped default)."""
+    if kind not in ("companies", "contacts"):
+        return ()
+    from salescrm import process
+    from salescrm.errors import SalesCrmError
+
+    record = "company" if kind == "companies" else "contact"
+    try:
+        with rt.reading() as session:
+            from salescrm.process import bound
+
+            return bound.of(session).properties_of(record)
+    except SalesCrmError:  # no database yet: the import's write makes one, bound to the default
+        return process.default().properties_of(record)
 
 
 def _file_name(path: str) -> str:
@@ -345,7 +368,8 @@ def list_batches(ctx: typer.Context, json: bool = typer.Option(False, "--json", 
     if json:
         output.print_json(objects)
         return
-    output.table(["batch", "at", "by", "file", "type", "created", "updated", "undone"],
+    output.table([("Batch", output.ID), ("At", output.TIME), ("By", output.NAME), ("File", output.TEXT),
+                  ("Type", output.LABEL), ("Created", output.COUNT), ("Updated", output.COUNT), ("Undone", output.LABEL)],
                  [[o["batch"], output.when(o["at"]), o["by"], o["file"], o["record_type"], o["created"], o["updated"],
                    "yes" if undone[o["batch"]] else ""] for o in objects])
 
@@ -361,7 +385,7 @@ def undo(
     from salescrm.domain import refs
     from salescrm.domain.imports import batches
 
-    number = refs.id_of(batch, "import batch")
+    number = refs.id_of(batch, "batch")
     with runtime(ctx).writing(reason) as session:
         done = batches.undo(session, number)
         obj = batches.batch_object(done)

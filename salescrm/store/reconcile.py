@@ -62,13 +62,16 @@ class Spec:
 
 
 def specs() -> list[Spec]:
-    from salescrm.store.models import ContactCompany, DealContact, DistinctCompanies, GateValue
+    from salescrm.store.models import (
+        CompanyProperty, ContactCompany, ContactProperty, DealContact, DistinctCompanies, GateValue)
 
     parts = {
         "deal": (Part(GateValue.__table__, "deal_id", "gates.", "key", "value"),
                  Part(DealContact.__table__, "deal_id", "contacts", None, "contact_id")),
-        "contact": (Part(ContactCompany.__table__, "contact_id", "companies", None, "company_id"),),
-        "company": (Part(DistinctCompanies.__table__, "company_id", "distinct_from", None, "other_company_id"),),
+        "contact": (Part(ContactCompany.__table__, "contact_id", "companies", None, "company_id"),
+                    Part(ContactProperty.__table__, "contact_id", "properties.", "key", "value")),
+        "company": (Part(DistinctCompanies.__table__, "company_id", "distinct_from", None, "other_company_id"),
+                    Part(CompanyProperty.__table__, "company_id", "properties.", "key", "value")),
     }
     result = []
     for model, (record_type, _id, columns) in journal._RECORDS.items():

@@ -183,8 +183,11 @@ def _restore(session: Session, seq: int, record_type: str, record_id: int) -> No
         if field in columns:
             attr, convert = columns[field]
             setattr(record, attr, _stored(session, getattr(type(record), attr), convert, old))
-        elif field.startswith("gates."):
-            value = session.get(GateValue, (record_id, field[len("gates."):]))
+        elif field.startswith(("gates.", "properties.")):
+            from salescrm.store.models import CompanyProperty, ContactProperty
+
+            part = GateValue if field.startswith("gates.") else CompanyProperty if record_type == "company" else ContactProperty
+            value = session.get(part, (record_id, field.split(".", 1)[1]))
             if old is None and value is not None:
                 session.delete(value)
             elif value is not None:
@@ -248,6 +251,12 @@ def _remove(session: Session, created: set) -> None:
         for record in session.exec(select(model).where(model.id.in_(ids[key]))).all():
             session.delete(record)
     session.flush()
+    from salescrm.store.models import CompanyProperty, ContactProperty
+
+    for model, column, key in ((ContactProperty, ContactProperty.contact_id, "contact"),
+                               (CompanyProperty, CompanyProperty.company_id, "company")):
+        if ids[key]:
+            session.connection().execute(sa.delete(model.__table__).where(column.in_(ids[key])))
     if ids["contact"]:
         for record in session.exec(select(ContactCompany).where(ContactCompany.contact_id.in_(ids["contact"]))).all():
             session.delete(record)

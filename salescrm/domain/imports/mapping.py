@@ -24,8 +24,7 @@ from salescrm.errors import InvalidValue
 KINDS = ("companies", "contacts", "deals", "activities", "tasks")
 
 # field -> the header names that map to it (compared as `header_key` gives them).
-_COMMON = {"external_id": ("id", "Record ID", "external_id"), "created_at": ("created_at", "Create Date"),
-           "source_system": ("source_system",)}
+_COMMON = {"external_id": ("id", "Record ID", "external_id"), "created_at": ("created_at", "Create Date")}
 FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "companies": {
         "name": ("name", "Company name", "Company"), "country": ("country", "Country/Region", "Country or region"),
@@ -109,10 +108,14 @@ class Mapping:
     unmapped: list[str] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)
     hubspot: bool = False
+    properties: tuple = ()  # the custom properties the database's process declares on this record (Property)
     _known: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self._known = _known(self.kind)
+        for prop in self.properties:  # a column named after a property (its key or its label) maps to it
+            for name in (prop.key, prop.label):
+                self._known.setdefault(header_key(name), f"property.{prop.key}")
         self._derived = {header_key(h) for h in DERIVED[self.kind]}
         self._hubspot = {header_key(h) for h in HUBSPOT}
 

@@ -182,7 +182,7 @@ def _check_headers(headers: list[str]) -> None:
 def _csv_rows(text, headers: list[str], delimiter: str, encoding: str, limits: Limits) -> Iterator[Row]:
     import csv
 
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)  # a quote left open is an error, not the rest of the file
     end = 1  # the last line read so far (the header's)
     while True:
         start = end + 1

@@ -40,6 +40,7 @@ class Options:
     place_at_met_stage: bool = False
     accept_won: bool = False
     follow_up: timedelta | None = None  # --follow-up: a call for each new company or contact
+    properties: dict = field(default_factory=dict)  # key -> the process's Property, for `property.KEY` values
 
 
 @dataclass
@@ -58,23 +59,58 @@ class Importer:
         """`handler(importer, line, values) -> Result`: the rules of the record type (run.HANDLERS)."""
         self.session, self.options, self.handler, self.batch_id = session, options, handler, batch_id
         self.first_line: dict[int, int] = {}  # record id -> the first line of this file that wrote or matched it
+        self._names = None  # company_names.CompanyNames of every company, built at the first name check
         self.distinct = {naming.name_key(n) for n in options.distinct}
         if options.kind == "deals" and options.stages is None:
             options.stages = Stages()
+        self._source: tuple[str, str] | None = None  # the row's (system, external id), given to the record it creates
+        from sqlalchemy import event
+
+        event.listen(session, "before_flush", self._stamp)
+
+    def _stamp(self, session, _context, _instances) -> None:
+        """A record the row creates gets its external id in its first flush (one journal entry, not two)."""
+        if self._source is None:
+            return
+        from salescrm.store.models import Company, Contact, Deal
+
+        model = {"companies": Company, "contacts": Contact, "deals": Deal}.get(self.options.kind)
+        for obj in session.new:
+            if model is not None and isinstance(obj, model) and obj.external_id is None:
+                obj.source_system, obj.external_id = self._source
 
     def apply(self, line: int, values: dict[str, object]) -> Result:
         from sqlalchemy import exc
 
+        row = {**self.options.defaults, **values}
+        external = text(row, "external_id")
+        self._source = (self.options.source_system, external) if external else None
         try:
             with self.session.begin_nested():
-                result = self.handler(self, line, {**self.options.defaults, **values})
+                result = self.handler(self, line, row)
         except SalesCrmError as e:
             return Result(line, "refused", None, e.message)
         except exc.IntegrityError:
             return Result(line, "refused", None, "It conflicts with a record already stored (a value that must be unique).")
+        finally:
+            self._source = None
         if result.record_id is not None:
             self.first_line.setdefault(result.record_id, line)
+        if result.action == "created" and self.options.kind == "companies" and self._names is not None:
+            self._names.add(result.record_id, result.label)  # only once its savepoint is released
         return result
+
+    def name_conflict(self, name: str):
+        """`companies.name_conflict`, against an index of every company read once (company_names.py: "that
+        an import fills once with every company"), not a query of candidates for each row."""
+        if self._names is None:
+            import sqlalchemy as sa
+
+            from salescrm.domain.company_names import CompanyNames
+            from salescrm.store.models import Company
+
+            self._names = CompanyNames(self.session.connection().execute(sa.select(Company.id, Company.name)))
+        return self._names.conflict(name)
 
     def matched(self, record_id: int, how: str, line: int) -> str:
         first = self.first_line.get(record_id)
@@ -96,13 +132,12 @@ class Importer:
     def company_for(self, name: str):
         """The company a contact's or deal's row names: by folded name, else the global company a local
         branch or entity name stands for; refused when there is none."""
-        from salescrm.domain.companies import name_conflict
         from salescrm.store.models import Company
 
         found, _ = matching.company(self.session, name, None)
         if found is not None:
             return found
-        clash = name_conflict(self.session, name)
+        clash = self.name_conflict(name)
         if clash is not None and clash.how in ("branch", "local-entity"):
             return self.session.get(Company, clash.other_id)
         raise Refused(f"No company '{name}' in the database: import the companies first "
@@ -149,7 +184,7 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
     if found is None:
         found, how = matching.company(imp.session, name, website)
     if found is None:
-        clash = companies.name_conflict(imp.session, name)
+        clash = imp.name_conflict(name)
         distinct = naming.name_key(name) in imp.distinct
         if clash is not None and not distinct:
             if clash.how in ("branch", "local-entity"):
@@ -166,17 +201,22 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
         imp.keep_source(company, v.get("external_id"))
         imp.session.add(company)
         imp.session.flush()
+        set_properties(imp, company, v)
         _follow_up(imp, None, company)
         return Result(line, "created", company.id, "; ".join(outcome.warnings) or None, company.name)
     changes = {k: new for k, new, old in (("country", country, found.country), ("website", website, found.website),
                                           ("legal_name", legal_name, found.legal_name)) if new is not None and new != old}
-    if how != "name" and name != found.name:
-        changes["name"] = name
+    if website is not None and not text(v, "website") and matching.domain_of(website) == matching.domain_of(found.website):
+        changes.pop("website", None)  # a domain column names the site the company has
+    if how == "external id" and name != found.name:
+        changes["name"] = name  # renamed in the system it came from (a domain match keeps our name)
     reason = imp.matched(found.id, how, line)
+    changes.update(dict.fromkeys(set_properties(imp, found, v)))
     if not changes and not _source_changes(imp, found, v):
         return Result(line, "unchanged", found.id, reason, found.name)
-    if changes:
-        companies.edit_company(imp.session, str(found.id), **changes)
+    if set(changes) & {"country", "website", "legal_name", "name"}:
+        companies.edit_company(imp.session, str(found.id), **{k: changes[k] for k in changes
+                                                              if k in ("country", "website", "legal_name", "name")})
     imp.keep_source(found, v.get("external_id"))
     imp.session.add(found)
     imp.session.flush()
@@ -237,6 +277,7 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
         imp.keep_source(contact, v.get("external_id"))
         imp.session.add(contact)
         imp.session.flush()
+        set_properties(imp, contact, v)
         _follow_up(imp, contact, linked[0] if linked else None)
         consent = _consent(imp, contact, v)
         return Result(line, "created", contact.id, consent, f"{contact.first_name} {contact.last_name}")
@@ -251,11 +292,11 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     new_links = [c for c in linked if imp.session.get(ContactCompany, (found.id, c.id)) is None]
     reason = imp.matched(found.id, how, line)
     label = f"{found.first_name} {found.last_name}"
-    consent = _consent(imp, found, v)
-    if consent:
-        reason += f"; {consent}"
+    properties = set_properties(imp, found, v)
+    extra = [x for x in (_consent(imp, found, v), f"changed {', '.join(properties)}" if properties else None) if x]
+    reason = "; ".join([reason, *extra])
     if not changes and not new_links and not _source_changes(imp, found, v):
-        return Result(line, "updated" if consent else "unchanged", found.id, reason, label)
+        return Result(line, "updated" if extra else "unchanged", found.id, reason, label)
     contacts.edit_contact(imp.session, str(found.id), **changes, add_companies=[str(c.id) for c in new_links])
     imp.keep_source(found, v.get("external_id"))
     imp.session.add(found)
@@ -287,3 +328,23 @@ def _consent(imp: Importer, contact, v: dict) -> str | None:
     consent.record_consent(imp.session, str(contact.id), consent.Consent(
         state, "marketing", basis, f"imported from {imp.options.source_system}"))
     return f"marketing consent {state}" + (f" ({basis})" if basis else "")
+
+
+def set_properties(imp: Importer, record, v: dict) -> list[str]:
+    """The row's values of the process's custom properties (`property.KEY`), parsed by their types and
+    stored on the company or contact as `company edit --set` stores them; the keys whose value changed."""
+    from salescrm.domain import properties
+    from salescrm.domain.property_values import parse_property
+    from salescrm.store.models import Company, CompanyProperty, ContactProperty
+
+    kind, model = ("company", CompanyProperty) if isinstance(record, Company) else ("contact", ContactProperty)
+    values = {}
+    for name in [k for k in v if k.startswith("property.")]:
+        key = name[len("property."):]
+        value = parse_property(imp.options.properties[key], text(v, name) or "")
+        stored = imp.session.get(model, (record.id, key))
+        if value is not None and (stored is None or stored.value != value):
+            values[key] = value
+    if values:
+        properties.store(imp.session, kind, record.id, values)
+    return list(values)
