@@ -4,7 +4,8 @@ Writes a CSV of N contacts (name, email, phone, job title) each at its own compa
 and then the contacts into a new SQLite database as child processes (wall time and peak resident memory
 from rusage), and prints those beside the baseline measured in the same run: Python's csv module and
 sqlite3 `executemany` of the same contacts file into a bare table, the floor any importer stands on. The
-issue's own baseline, `sqlite-utils insert --csv`, is used instead when it is installed. Also printed: the
+issue's own baseline, `sqlite-utils insert --csv`, is used instead when it is installed (`pip install
+".[bench]"`). Also printed: the
 peak memory at N and at N/10 (streamed: the two should be close). Nothing here is asserted in pytest.
 
 Usage: python bench/import.py [--rows 2000]
@@ -48,10 +49,16 @@ def child(argv: list[str], env: dict) -> tuple[float, float]:
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def sqlite_utils() -> str | None:
+    """The sqlite-utils command (`pip install ".[bench]"`): beside this interpreter, else on PATH."""
+    beside = Path(PY).with_name("sqlite-utils")
+    return str(beside) if beside.exists() else shutil.which("sqlite-utils")
+
+
 def baseline(contacts: Path, db: Path) -> float:
     start = time.perf_counter()
-    if shutil.which("sqlite-utils"):
-        subprocess.run(["sqlite-utils", "insert", str(db), "contacts", str(contacts), "--csv"], check=True)
+    if sqlite_utils():
+        subprocess.run([sqlite_utils(), "insert", str(db), "contacts", str(contacts), "--csv"], check=True)
     else:
         with open(contacts, newline="", encoding="utf-8") as f, sqlite3.connect(db) as conn:
             reader = csv.reader(f)
@@ -78,7 +85,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as small_dir, tempfile.TemporaryDirectory() as large_dir:
         _, small_peak, _ = run(max(args.rows // 10, 1), Path(small_dir))
         seconds, peak, floor = run(args.rows, Path(large_dir))
-    name = "sqlite-utils insert --csv" if shutil.which("sqlite-utils") else "csv + sqlite3 executemany"
+    name = "sqlite-utils insert --csv" if sqlite_utils() else "csv + sqlite3 executemany"
     print(f"{args.rows} contacts with their companies: import {seconds:.2f} s ({args.rows / seconds:.0f} rows/s); "
           f"{name} of the contacts {floor:.3f} s; ratio {seconds / floor:.0f}x (target: 2x sqlite-utils)")
     print(f"peak RSS: {peak:.0f} MiB at {args.rows} rows, {small_peak:.0f} MiB at {max(args.rows // 10, 1)} "
