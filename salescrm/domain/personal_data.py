@@ -70,6 +70,7 @@ def _journal_about(session: Session, contact_id: int, activities: list[dict], ta
     import sqlalchemy as sa
 
     from salescrm.domain.journal import stream_changes
+    from salescrm.domain.refs import escape_like
     from salescrm.store.models import ConsentEvent, JournalEntry, JournalField
 
     entry, field = JournalEntry.__table__, JournalField.__table__
@@ -82,7 +83,7 @@ def _journal_about(session: Session, contact_id: int, activities: list[dict], ta
         if records:
             about.append((entry.c.record_type == record_type) & entry.c.record_id.in_([r["id"] for r in records]))
     for value in mentions:
-        pattern = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = f"%{escape_like(value)}%"
         naming = sa.select(field.c.seq).where(field.c.old_value.like(pattern, escape="\\")
                                               | field.c.new_value.like(pattern, escape="\\"))
         about.append(entry.c.seq.in_(naming))
