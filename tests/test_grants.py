@@ -36,10 +36,10 @@ def test_db_grants_prints_the_sql(cli, backend, db_url):
     assert lines[0].startswith("-- A salescrm rep's privileges at schema revision ")
     database = make_url(db_url).database if backend == "postgresql" else "salescrm"  # a file: the docs' name
     assert lines[1] == f"GRANT CONNECT ON DATABASE {database} TO salescrm_rep;"
-    assert "GRANT SELECT, INSERT ON consent_event, journal, journal_field, marketing_export, marketing_export_contact, " \
-           "process_revision, stage_change, survey_answer TO salescrm_rep;" \
+    assert "GRANT SELECT, INSERT ON backup_record, consent_event, erased_identity, erasure, journal, journal_field, " \
+           "marketing_export, marketing_export_contact, process_revision, stage_change, survey_answer TO salescrm_rep;" \
            "  -- ledgers: insert-only" in lines
-    assert lines[-1].startswith("GRANT USAGE ON SEQUENCE activity_id_seq, company_id_seq, ")
+    assert lines[-1].startswith("GRANT USAGE ON SEQUENCE activity_id_seq, backup_record_id_seq, company_id_seq, ")
     assert cli("db", "grants", "--role", "").exit_code == 2
 
 

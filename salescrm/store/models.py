@@ -65,7 +65,7 @@ class Contact(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     # The email in lower case: emails are unique ignoring case.
     email_key: str | None = Field(default=None, max_length=320, unique=True)
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40, index=True)  # matched by `salescrm import`
     # Where the lead came from (`lead add`): channel, and what a web form captured.
     channel: str | None = Field(default=None, max_length=20, index=True)
     search_engine: str | None = Field(default=None, max_length=100)
@@ -73,6 +73,9 @@ class Contact(SQLModel, table=True):
     source_page: str | None = Field(default=None, max_length=500)
     external_id: str | None = Field(default=None, max_length=200)  # as Company's
     source_system: str | None = Field(default=None, max_length=40)
+    # The lifecycle value a person chose (`contact set-lifecycle`), where the process declares manual
+    # values; None where it is derived only.
+    manual_lifecycle: str | None = Field(default=None, max_length=60)
     created_at: datetime = time_column(default_factory=utcnow)
     updated_at: datetime = time_column(default_factory=utcnow)
     version: int = Field(default=1)
@@ -231,7 +234,7 @@ def declare_partial_indexes() -> None:
 # self-assessment's answers, the consent ledger, the process revisions applied). Reps may only read them and add to them (`salescrm db grants`); a new table
 # of that kind is named here. `journal_head` is the chain's one-row head: appends lock it and move it.
 LEDGERS = ("journal", "journal_field", "stage_change", "survey_answer", "consent_event", "marketing_export",
-           "marketing_export_contact", "process_revision")
+           "marketing_export_contact", "process_revision", "erasure", "erased_identity", "backup_record")
 HEAD_TABLES = ("journal_head",)  # select and update only
 READ_ONLY_TABLES = ("setting", "alembic_version")  # the administrator's: `init` and the migrations write them
 
@@ -242,7 +245,7 @@ READ_ONLY_TABLES = ("setting", "alembic_version")  # the administrator's: `init`
 # so `from salescrm.store.models import Setting` works as for any other table.
 ON_DEMAND = ("SurveyAnswer", "Setting", "DistinctCompanies", "JournalEntry", "JournalField", "JournalHead",
              "ConsentEvent", "MarketingExport", "MarketingExportContact", "ProcessRevision", "CompanyProperty",
-             "ContactProperty", "ImportBatch")
+             "ContactProperty", "ImportBatch", "Erasure", "ErasedIdentity", "BackupRecord")
 
 
 def __getattr__(name: str):

@@ -23,7 +23,7 @@ COLUMNS = {
     "company": "id:int name name_key country website legal_name external_id source_system lead_status "
                "lead_status_set_by lead_status_set_at:time created_at:time updated_at:time version:int",
     "contact": "id:int first_name last_name job_title email email_key phone channel search_engine keyword "
-               "source_page external_id source_system created_at:time updated_at:time version:int",
+               "source_page external_id source_system manual_lifecycle created_at:time updated_at:time version:int",
     "contact_company": "contact_id:int company_id:int",
     "deal": "id:int name name_key pipeline stage country company_id:int description amount_cents:int "
             "close_date:date deal_class source owner_id:int lost_reason_category lost_reason lost_from_stage "

@@ -188,3 +188,37 @@ class ImportBatch(SQLModel, table=True):
     updated: int
     undone_at: datetime | None = time_column(default=None)
     undone_by: str | None = Field(default=None, max_length=200)
+
+
+class Erasure(SQLModel, table=True):
+    """One `contact erase` (GDPR article 17): which contact was made pseudonymous, when, by whom and why.
+    Holds no personal data; never changed nor removed (triggers)."""
+
+    __tablename__ = "erasure"
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    at: datetime = time_column(default_factory=utcnow)
+    by: str = Field(max_length=200)
+    reason: str = Field(max_length=2000)
+
+
+class ErasedIdentity(SQLModel, table=True):
+    """A keyed hash (HMAC under the database's secret) of an erased email or phone, so that a later
+    import refuses a row that matches it. Never changed nor removed (triggers)."""
+
+    __tablename__ = "erased_identity"
+    digest: str = Field(max_length=64, primary_key=True)
+    kind: str = Field(max_length=10)  # email, phone
+    erasure_id: int = Field(foreign_key="erasure.id")
+
+
+class BackupRecord(SQLModel, table=True):
+    """A backup this database's salescrm made (`db backup`, a migration's, a restore's): those made before
+    an erasure still hold the erased data. Never changed nor removed (triggers)."""
+
+    __tablename__ = "backup_record"
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(max_length=1000)
+    kind: str = Field(max_length=20)  # backup, migration, restore
+    made_at: datetime = time_column(default_factory=utcnow)
+    made_by: str = Field(max_length=200)

@@ -1,0 +1,94 @@
+"""erasure: a person's data erased (GDPR article 17), the backups that still hold it, a hand-set lifecycle
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-01
+
+`contact erase` (issue 13) keeps what the company must keep, linked to a pseudonymous contact, and
+records each erasure in `erasure` (without personal data) with keyed hashes of the email and phone it
+removed in `erased_identity` (HMAC under the database's own secret, kept in `setting`), so that a later
+import refuses a matching row. `backup_record` lists every backup `db backup`, a migration or a restore
+made: those made before an erasure still hold the erased data (`db status` names them). All three are
+ledgers: never updated nor deleted (triggers, as the journal's).
+
+A contact's lifecycle may be set by a person where the process declares manual values (Health Prime's
+Exclude from Marketing, Additional Sales Contact, Recycled; `contact set-lifecycle`, issue 12): the value
+is `contact.manual_lifecycle`, NULL where it is derived only. `contact.phone` gets an index, for the
+import's matching by phone.
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+LEDGERS = ("erasure", "erased_identity", "backup_record")
+
+
+def _message(table: str) -> str:
+    return f"{table} is a ledger: its rows are never changed or removed"
+
+
+SQLITE_TRIGGERS = [
+    *(f"CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} BEGIN SELECT RAISE(ABORT, '{_message(t)}'); END" for t in LEDGERS),
+    *(f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} BEGIN SELECT RAISE(ABORT, '{_message(t)}'); END" for t in LEDGERS),
+]
+POSTGRESQL_TRIGGERS = [
+    *(f"""CREATE FUNCTION salescrm_{t}_ledger() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '{_message(t)}'; END $$""" for t in LEDGERS),
+    *(f"""CREATE TRIGGER {t}_ledger BEFORE UPDATE OR DELETE ON {t}
+    FOR EACH ROW EXECUTE FUNCTION salescrm_{t}_ledger()""" for t in LEDGERS),
+    *(f"""CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t}
+    FOR EACH STATEMENT EXECUTE FUNCTION salescrm_{t}_ledger()""" for t in LEDGERS),
+]
+
+
+def upgrade() -> None:
+    op.create_table('erasure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], name=op.f('fk_erasure_contact_id_contact')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_erasure'))
+    )
+    op.create_table('erased_identity',
+    sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('erasure_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['erasure_id'], ['erasure.id'], name=op.f('fk_erased_identity_erasure_id_erasure')),
+    sa.PrimaryKeyConstraint('digest', name=op.f('pk_erased_identity'))
+    )
+    op.create_table('backup_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('made_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('made_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_backup_record'))
+    )
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('manual_lifecycle', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True))
+        batch_op.create_index(batch_op.f('ix_contact_phone'), ['phone'], unique=False)
+    for statement in POSTGRESQL_TRIGGERS if op.get_bind().dialect.name == "postgresql" else SQLITE_TRIGGERS:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for t in LEDGERS:
+            op.execute(f"DROP TRIGGER {t}_no_truncate ON {t}")
+            op.execute(f"DROP TRIGGER {t}_ledger ON {t}")
+            op.execute(f"DROP FUNCTION salescrm_{t}_ledger()")
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contact_phone'))
+        batch_op.drop_column('manual_lifecycle')
+    op.drop_table('backup_record')
+    op.drop_table('erased_identity')
+    op.drop_table('erasure')
