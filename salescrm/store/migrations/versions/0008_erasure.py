@@ -6,8 +6,9 @@ Create Date: 2026-12-01
 
 `contact erase` (issue 13) keeps what the company must keep, linked to a pseudonymous contact, and
 records each erasure in `erasure` (without personal data) with keyed hashes of the email and phone it
-removed in `erased_identity` (HMAC under the database's own secret, kept in `setting`), so that a later
-import refuses a matching row. `backup_record` lists every backup `db backup`, a migration or a restore
+removed in `erased_identity` (HMAC under the database's own secret: the `setting` row `erasure_secret`,
+made here, random, so that a rep's grants need not write `setting`), so that a later import refuses a
+matching row. `backup_record` lists every backup `db backup`, a migration or a restore
 made: those made before an erasure still hold the erased data (`db status` names them). All three are
 ledgers: never updated nor deleted (triggers, as the journal's).
 
@@ -16,6 +17,8 @@ Exclude from Marketing, Additional Sales Contact, Recycled; `contact set-lifecyc
 is `contact.manual_lifecycle`, NULL where it is derived only. `contact.phone` gets an index, for the
 import's matching by phone.
 """
+
+import secrets
 
 from alembic import op
 import sqlalchemy as sa
@@ -27,6 +30,7 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
+ERASURE_SECRET = "erasure_secret"  # the HMAC key of erased_identity's digests: 64 hex digits
 LEDGERS = ("erasure", "erased_identity", "backup_record")
 
 
@@ -78,6 +82,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contact_phone'), ['phone'], unique=False)
     for statement in POSTGRESQL_TRIGGERS if op.get_bind().dialect.name == "postgresql" else SQLITE_TRIGGERS:
         op.execute(statement)
+    setting = sa.table('setting', sa.column('key', sa.String), sa.column('value', sa.String))
+    op.bulk_insert(setting, [{"key": ERASURE_SECRET, "value": secrets.token_hex(32)}])
 
 
 def downgrade() -> None:
@@ -89,6 +95,7 @@ def downgrade() -> None:
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_phone'))
         batch_op.drop_column('manual_lifecycle')
+    op.execute("DELETE FROM setting WHERE key = 'erasure_secret'")
     op.drop_table('backup_record')
     op.drop_table('erased_identity')
     op.drop_table('erasure')
