@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from salescrm import process
-from salescrm.cli import output
+from salescrm.cli import deal_sop, output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, reason_option, runtime
 
@@ -225,6 +225,9 @@ def lose(
     from salescrm.cli.deal_moves import say_closed_tasks
 
     say_closed_tasks(closed)
+
+
+app.command("sop", epilog='Example: salescrm deal sop 1 --reason "S&OP before Partner of Choice"')(deal_sop.sop)
 
 
 # --- show / list ---------------------------------------------------------------------------
