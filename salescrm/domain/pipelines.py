@@ -45,7 +45,7 @@ def parse_pipeline(proc: Process, value: str | None) -> Pipeline:
         return proc.pipeline(str(value))
     except KeyError:
         options = ", ".join(f"{p.key} ({p.label})" if slugify(p.label) != p.key else p.key for p in proc.pipelines)
-        raise InvalidValue(f"Unknown pipeline '{value}': the process {proc.name} has {options}.") from None
+        raise InvalidValue(f"Unknown pipeline '{value}': choose one of {options} (by key or label).") from None
 
 
 def parse_stage(pipeline: Pipeline, value: str) -> Stage:
