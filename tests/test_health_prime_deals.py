@@ -233,6 +233,31 @@ def test_expansion_and_upsell_take_only_a_company_with_a_won_deal(hp, monkeypatc
     assert (r.exit_code, r.stderr) == (1, refusal.format("Upsell"))
 
 
+def test_on_a_terminal_advance_asks_each_property_with_its_own_prompt_the_companys_included(hp):
+    from tests.conftest import FakePrompter
+
+    run, db = hp
+    ok(run(*DEAL))
+    engaged = FakePrompter([("confirm", "Enterprise Deal Status", False),  # a no is a value: the rule is `required`
+                            ("checkbox", "HP Product(s)", ["RCM", "PM/EMR"]),
+                            ("text", "Next step", "")])
+    ok(run("deal", "advance", "1", prompter=engaged))
+    assert show(run)["properties"] == {"enterprise_deal_status": "no", "hp_products": "RCM, PM/EMR"}
+    ok(run("task", "add", "Send the proposal", "--deal", "1", "--due", "3d"))
+    proposal = FakePrompter([("text", "# of Providers (Sunrise Clinics)", "12"),
+                             ("text", "Likely scope", "RCM for 3 sites"),
+                             ("text", "Annual Practice Collections", "2,000,000"),
+                             ("text", "Next step", "")])
+    r = run("deal", "advance", "1", prompter=proposal)
+    assert r.exit_code == 0, r.stderr
+    assert [a.message for a in proposal.asked][:3] == [
+        "# of Providers (Sunrise Clinics)", "Likely scope of services (all necessary HP Products are selected)",
+        "Annual Practice Collections"]
+    assert db.query("SELECT key, value FROM company_property") == [("providers", "12")]
+    assert show(run)["properties"]["annual_practice_collections"] == "2000000"
+    assert db.query("SELECT stage FROM deal") == [("Proposal",)]
+
+
 def test_closed_lost_takes_a_category_and_details_from_any_open_stage(hp):
     run, db = hp
     ok(run(*DEAL))
