@@ -85,6 +85,19 @@ def test_class_is_refused_where_the_process_has_no_deal_classes(hp):
     assert db.count("deal") == 0
 
 
+def test_on_a_terminal_create_asks_for_no_class(hp):
+    from tests.conftest import FakePrompter
+
+    run, db = hp
+    asked = FakePrompter([("text", "Action that originated the deal", "Web"),  # fails on any other question
+                          ("checkbox", "Contacts on this deal", [])])
+    args = DEAL[:DEAL.index("--source")] + DEAL[DEAL.index("--source") + 2:]
+    r = run(*args, prompter=asked)
+    assert (r.exit_code, r.stdout) == (0, "Created deal 1: US Sunrise Clinics RCM (Sales Qualified Lead)\n"), r.stderr
+    assert [a.message for a in asked.asked] == ["Action that originated the deal", "Contacts on this deal (none is fine)"]
+    assert db.query("SELECT deal_class FROM deal") == [("",)]
+
+
 def test_an_unknown_pipeline_lists_the_processs_pipelines(hp):
     run, db = hp
     r = run(*DEAL, "--pipeline", "renewals")
