@@ -165,7 +165,7 @@ def _check_entry(session: Session, proc: Process, pipeline, company: Company) ->
         return
     from salescrm.process import rules
 
-    ctx = gates.context_of(session, pipeline.label, pipeline.entry, gates.new_deal_facts(company.id, 0))
+    ctx = gates.rule_context(session, pipeline.label, pipeline.entry, gates.new_deal_facts(company.id, 0))
     if all(rules.check(rule, {}, ctx).met for rule in pipeline.entry):
         return
     needs = pipeline.entry_needs or "; ".join(rules.need(r, ctx) for r in pipeline.entry)

@@ -134,12 +134,12 @@ def _kinds(rules_: tuple[Rule, ...]) -> set[str]:
     return {k for r in rules_ for k in (r.kind, *_kinds(r.rules))}
 
 
-def rule_context(session: Session, deal, stage: Stage) -> rules.Context:
-    """The context the rules of `stage` read for a stored deal moving into it (domain/strand.py's too)."""
-    return context_of(session, stage.name, stage.rules, facts_of(deal))
+def move_context(session: Session, deal, stage: Stage) -> rules.Context:
+    """The context the rules of `stage` read for a stored deal moving into it."""
+    return rule_context(session, stage.name, stage.rules, facts_of(deal))
 
 
-def context_of(session: Session, stage: str, rules_: tuple[Rule, ...], facts: DealFacts) -> rules.Context:
+def rule_context(session: Session, stage: str, rules_: tuple[Rule, ...], facts: DealFacts) -> rules.Context:
     """What the rules of one stage (or entry, or transition) read besides the deal's values, read only when
     one of them needs it: the company's and the deal's contacts' properties, the deal's open tasks and
     activities since it entered its stage, the company's other deals."""
@@ -213,7 +213,7 @@ def check_gates(session: Session, stages: list[Stage], values: dict[str, str], f
             continue
         parsed = {f.key: parse_value(session, f, values[f.key], facts) for f in stage.gate.fields if f.key in values}
         to_store.update({k: v.stored for k, v in parsed.items() if v.stored is not None})
-        ctx = context_of(session, stage.name, stage.rules, facts)
+        ctx = rule_context(session, stage.name, stage.rules, facts)
         problems += rules.problems(stage.rules, stage.gate.rule, parsed, ctx)
     if problems:
         raise GateNotMet(f"Cannot move {facts.subject} into {stages[-1].name}: " + "; ".join(problems) + ".", problems)

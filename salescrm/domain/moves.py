@@ -219,7 +219,7 @@ def _may_back_out(session: Session, deal: Deal, stage: Stage) -> bool:
     if backout is None or backout.from_stage != stage.name:
         return False
     facts = gates.facts_of(deal)
-    ctx = gates.context_of(session, backout.name, backout.rules, facts)
+    ctx = gates.rule_context(session, backout.name, backout.rules, facts)
     ctx.action = backout.action
     for rule in backout.rules:
         verdict = rules.check(rule, {}, ctx)
