@@ -278,6 +278,7 @@ def contact_objects(session: Session, contacts: list[Contact]) -> list[dict]:
             "keyword": c.keyword,
             "source_page": c.source_page,
             "lifecycle_stage": stages[c.id],
+            "manual_lifecycle": c.manual_lifecycle,  # the value a person chose (`contact set-lifecycle`), if any
             "companies": companies.get(c.id, []),
             "created_at": iso(c.created_at),
             "updated_at": iso(c.updated_at),
