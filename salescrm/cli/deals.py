@@ -278,6 +278,7 @@ def list_(
     owner: Optional[str] = typer.Option(None, "--owner", help="Only deals of this owner."),
     deal_class: Optional[str] = typer.Option(None, "--class", help="Only deals of this class.", autocompletion=_complete_class),
     company: Optional[str] = typer.Option(None, "--company", help="Only deals of this company."),
+    pipeline: Optional[str] = typer.Option(None, "--pipeline", help="Only deals of this pipeline (its key or label)."),
     open_: bool = typer.Option(False, "--open", help="Only open deals (not won, not lost)."),
     won: bool = typer.Option(False, "--won", help="Only won deals (Payment Done)."),
     lost: bool = typer.Option(False, "--lost", help="Only lost deals."),
@@ -288,7 +289,8 @@ def list_(
     from salescrm.cli.deal_views import owner_shown
     from salescrm.domain import views
 
-    filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)
+    filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost,
+                               pipeline=pipeline)
     with runtime(ctx).reading() as session:
         objects = views.iter_deal_objects(session, filters, no_limit(limit))
         if json:

@@ -80,18 +80,55 @@ def references() -> tuple[Reference, ...]:
     )
 
 
-_STAGES = {s.name: s for s in process.STAGES}
+def final_stages(proc=None) -> tuple[str, ...]:
+    """The names of every pipeline's won and lost stages, of `proc` (the default process when None)."""
+    proc = proc or process.default()
+    return tuple(dict.fromkeys(s.name for s in proc.stages if s.final))
 
 
-def not_final(column):
-    """A deal (or a history row) that is not won or lost: in a stage of the pipeline, or in one salescrm
-    does not know, which is shown as stored rather than dropped."""
-    return column.not_in(process.FINAL_STAGES)
+def won_stages(proc=None) -> tuple[str, ...]:
+    proc = proc or process.default()
+    return tuple(dict.fromkeys(s.name for s in proc.stages if s.won))
 
 
-def known_stage(name: str | None) -> process.Stage | None:
-    """The stage of this stored name (exactly as salescrm stores it), or None for a value it does not know."""
-    return _STAGES.get(name) if name else None
+def lost_stages(proc=None) -> tuple[str, ...]:
+    proc = proc or process.default()
+    return tuple(dict.fromkeys(s.name for s in proc.stages if s.lost))
+
+
+def not_final(column, proc=None):
+    """A deal (or a history row) that is not won or lost: in a stage of a pipeline of `proc` (the database's:
+    the default process when None), or in one salescrm does not know, which is shown as stored rather than
+    dropped."""
+    return column.not_in(final_stages(proc))
+
+
+def known_stage(name: str | None, pipeline: str | None = None, proc=None) -> process.Stage | None:
+    """The stage of this stored name (exactly as salescrm stores it) in the pipeline labelled `pipeline` (as a
+    deal stores it), else in any pipeline of `proc` (the default process when None); None for a value it
+    does not know."""
+    if not name:
+        return None
+    proc = proc or process.default()
+    stages = _stages_of(proc)
+    return stages.get((pipeline, name)) or stages.get((None, name))
+
+
+_stage_maps: dict[int, tuple] = {}  # id(proc) -> (proc, its stages)
+
+
+def _stages_of(proc) -> dict:
+    """{(pipeline label, stage name): Stage}, and {(None, stage name): the first pipeline's with that name}."""
+    kept = _stage_maps.get(id(proc))
+    if kept is not None and kept[0] is proc:
+        return kept[1]
+    found = {}
+    for p in proc.pipelines:
+        for s in p.stages:
+            found[(p.label, s.name)] = s
+            found.setdefault((None, s.name), s)
+    _stage_maps[id(proc)] = (proc, found)
+    return found
 
 
 def role_title(code: str) -> str:

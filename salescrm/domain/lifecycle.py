@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from salescrm import process
+from salescrm.domain.known_values import final_stages, lost_stages, won_stages
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
 from salescrm.store.tables import Company, Deal, DealContact
@@ -62,19 +63,6 @@ def on_deal_closed(session: Session, company: Company, lost_category: str | None
         return
     statuses = process.of(session).lead_statuses
     set_lead_status(session, company, dict(statuses.after_loss).get(lost_category or "", statuses.after_close))
-
-
-def final_stages(proc) -> tuple[str, ...]:
-    """The names of every pipeline's won and lost stages (a stage salescrm does not know is not final)."""
-    return tuple(dict.fromkeys(s.name for s in proc.stages if s.final))
-
-
-def won_stages(proc) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(s.name for s in proc.stages if s.won))
-
-
-def lost_stages(proc) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(s.name for s in proc.stages if s.lost))
 
 
 def open_deal_count(session: Session, company_id: int) -> int:

@@ -12,7 +12,7 @@ from salescrm import process
 from salescrm.domain.reports.common import PROBABILITY, Progress, deal_conditions, quiet, stages_at, stream_rows, utc, window
 from salescrm.domain.known_values import not_final
 from salescrm.domain.values import amount_units
-from salescrm.domain.views import by_currency
+from salescrm.domain.pipeline_figures import by_currency
 from salescrm.store.models import Deal, StageChange
 
 # --- report forecast ----------------------------------------------------------------------------

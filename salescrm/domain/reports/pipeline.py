@@ -22,7 +22,7 @@ from salescrm.store.models import Company, Deal, StageChange, TeamMember
 
 def _pipeline_at(session: Session, end: datetime, conditions: list) -> dict:
     """Open deals per stage as they stood just before `end`, per currency: the `pipeline show --json` shape."""
-    from salescrm.domain.views import stages_by_currency
+    from salescrm.domain.pipeline_figures import stages_by_currency
 
     at = stages_at(end)
     rows = session.connection().execute(
