@@ -7,18 +7,11 @@ from typing import Optional
 import typer
 
 from salescrm.cli import output
+from salescrm.cli.runtime import pipeline_option
 
 app = typer.Typer(epilog='Example: salescrm pipeline show', no_args_is_help=True)
 
 BAR_WIDTH = 12
-
-
-PIPELINE_HELP = ("Only this pipeline (its key or label: health-prime's new-business, expansion, upsell); "
-                 "every pipeline when left out (`salescrm process show`).")
-
-
-def pipeline_option():
-    return typer.Option(None, "--pipeline", help=PIPELINE_HELP)
 
 
 @app.command("show", epilog='Example: salescrm pipeline show --owner "Ana García" --json')
@@ -59,7 +52,8 @@ def each_pipeline(session, figures: dict) -> list[tuple[dict, object]]:
 
 
 def _heading(pipeline, currency: str, pipelines: int, currencies: int) -> str:
-    return " ".join(x for x in (pipeline.key if pipelines > 1 else "", currency if currencies > 1 else "") if x)
+    """A table's `# section` in a pipe: `pipeline new-business`, `EUR`, or both."""
+    return " ".join(x for x in (f"pipeline {pipeline.key}" if pipelines > 1 else "", currency if currencies > 1 else "") if x)
 
 
 def render_stages(figure: dict, title: str, pipeline=None) -> None:
