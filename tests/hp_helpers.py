@@ -70,3 +70,15 @@ def hp_deal(db: Database, stage: str = "Sales Qualified Lead", *, pipeline: str 
                  "b": backout and i == len(stages) - 1})
             previous = to_stage
     return deal_id
+
+
+def hp_values(db: Database, deal_id: int, stage: str = "Sales Qualified Lead", **values: str) -> None:
+    """Deal properties stored as a gate stores them (`gate_value`), by SQL."""
+    import sqlalchemy as sa
+
+    with db.engine.begin() as conn:
+        for key, value in values.items():
+            conn.execute(sa.text(
+                "INSERT INTO gate_value (deal_id, key, value, stage, set_at, set_by) VALUES (:d, :k, :v, :s, :at, 'tester')"
+            ).bindparams(sa.bindparam("at", type_=sa.DateTime(timezone=True))),
+                {"d": deal_id, "k": key, "v": value, "s": stage, "at": datetime.now(timezone.utc)})

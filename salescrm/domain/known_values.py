@@ -31,27 +31,35 @@ class KnownField:
 
 
 @cache
-def known_fields() -> tuple[KnownField, ...]:
-    """Every stored field with a closed set of values."""
+def known_fields(proc=None) -> tuple[KnownField, ...]:
+    """Every stored field with a closed set of values, by `proc` (the database's process; the default when None)."""
     from salescrm.store.models import Activity, Company, Contact, Deal, GateValue, StageChange, Task, TeamMember
 
+    proc = proc or process.default()
+    stage_names = tuple(dict.fromkeys(s.name for s in proc.stages))
+    keys = tuple(dict.fromkeys((*proc.gate_keys, *(p.key for p in proc.properties_of("deal")))))
+    manual = (KnownField("contact", Contact.manual_lifecycle, proc.lifecycle.manual, "lifecycle value set by hand",
+                         Contact.id, Contact.first_name + " " + Contact.last_name,
+                         fix=lambda i: f"salescrm contact set-lifecycle {i} VALUE --reason ..."),)
     return (
-        KnownField("deal", Deal.stage, process.STAGE_NAMES, "stage", Deal.id, Deal.name),
-        KnownField("deal", Deal.pipeline, (process.PIPELINE,), "pipeline", Deal.id, Deal.name),
-        KnownField("deal", Deal.deal_class, process.DEAL_CLASSES, "deal class", Deal.id, Deal.name, blank_is_missing=True,
+        KnownField("deal", Deal.stage, stage_names, "stage", Deal.id, Deal.name),
+        KnownField("deal", Deal.pipeline, tuple(p.label for p in proc.pipelines), "pipeline", Deal.id, Deal.name),
+        KnownField("deal", Deal.deal_class, proc.deal_classes, "deal class", Deal.id, Deal.name, blank_is_missing=True,
                    fix=lambda i: f"salescrm deal edit {i} --class CLASS --reason ..."),
-        KnownField("deal", Deal.lost_reason_category, process.LOST_CATEGORIES, "lost reason category", Deal.id, Deal.name,
+        KnownField("deal", Deal.lost_reason_category, proc.lost_categories, "lost reason category", Deal.id, Deal.name,
                    fix=lambda i: f"salescrm deal edit {i} --lost-category CATEGORY --reason ..."),
-        KnownField("deal", Deal.lost_from_stage, tuple(s.name for s in process.PIPELINE_STAGES), "stage", Deal.id, Deal.name),
-        KnownField("deal", GateValue.key, process.GATE_KEYS, "gate key", GateValue.deal_id),
-        KnownField("deal", GateValue.stage, process.STAGE_NAMES, "stage", GateValue.deal_id),
-        KnownField("stage change", StageChange.to_stage, process.STAGE_NAMES, "stage", StageChange.id),
-        KnownField("stage change", StageChange.from_stage, process.STAGE_NAMES, "stage", StageChange.id),
-        KnownField("company", Company.lead_status, process.LEAD_STATUSES, "lead status", Company.id, Company.name,
+        KnownField("deal", Deal.lost_from_stage, tuple(dict.fromkeys(s.name for p in proc.pipelines for s in p.path)),
+                   "stage", Deal.id, Deal.name),
+        KnownField("deal", GateValue.key, keys, "gate key", GateValue.deal_id),
+        KnownField("deal", GateValue.stage, stage_names, "stage", GateValue.deal_id),
+        KnownField("stage change", StageChange.to_stage, stage_names, "stage", StageChange.id),
+        KnownField("stage change", StageChange.from_stage, stage_names, "stage", StageChange.id),
+        KnownField("company", Company.lead_status, proc.lead_statuses.values, "lead status", Company.id, Company.name,
                    fix=lambda i: f"salescrm company set-status {i} STATUS --reason ..."),
+        *manual,
         KnownField("contact", Contact.channel, process.LEAD_CHANNELS, "lead channel", Contact.id,
                    Contact.first_name + " " + Contact.last_name),
-        KnownField("team member", TeamMember.role, tuple(process.ROLE_TITLES), "role", TeamMember.id, TeamMember.name),
+        KnownField("team member", TeamMember.role, tuple(proc.role_titles), "role", TeamMember.id, TeamMember.name),
         KnownField("activity", Activity.type, process.ACTIVITY_TYPES, "activity type", Activity.id),
         KnownField("activity", Activity.direction, process.DIRECTIONS, "direction", Activity.id),
         KnownField("task", Task.kind, (process.TASK, process.FOLLOW_UP), "task kind", Task.id, Task.title),
