@@ -15,7 +15,6 @@ from salescrm.cli import output
 
 app = typer.Typer(epilog="Example: salescrm report pipeline --at 2026-03-31 --compare 2026-02-28", no_args_is_help=True)
 
-BAR_WIDTH = 12
 CLASS_HELP = "Only deals of this class: {deal_classes}."
 OWNER_HELP = "Only deals of this owner (id, name or login)."
 AT_HELP = "The day whose end the report looks at, YYYY-MM-DD (default today), rebuilt from the stage history."
@@ -50,52 +49,6 @@ def _pipeline():
     return pipeline_option()
 
 
-def parts(report: dict) -> list[tuple[dict, str | None, str | None]]:
-    """(figures, pipeline key, label) of each pipeline a report holds: the report itself for a process with
-    one pipeline (key None), else each entry of `pipelines`, whose tables a heading names."""
-    if "pipelines" not in report:
-        return [(report, None, None)]
-    return [(p, p["pipeline"], p["label"]) for p in report["pipelines"]]
-
-
-def pipeline_heading(key: str | None, label: str | None) -> None:
-    if key is not None:
-        output.heading(f"Pipeline {label}", f"pipeline {key}")
-
-
-# --- rendering ----------------------------------------------------------------------------------
-
-
-def _bar(value, largest) -> str:
-    """A bar of █ scaled to the largest value (empty in a pipe, where numbers are what scripts read)."""
-    if not output.is_terminal() or not largest or not value:
-        return ""
-    return "█" * max(1, round(BAR_WIDTH * value / largest))
-
-
-def _table(columns: list, rows, *, title: str | None = None, bars: tuple[int, ...] = (), section: str | None = None) -> None:
-    """A table whose bar columns (by index) are dropped in a pipe."""
-    columns = [(c, output.BAR) if i in bars else c for i, c in enumerate(columns)]
-    if not output.is_terminal() and bars:
-        keep = [i for i in range(len(columns)) if i not in bars]
-        columns = [columns[i] for i in keep]
-        rows = [tuple(row[i] for i in keep) for row in rows]
-    output.table(columns, rows, title=title, section=section)
-
-
-N, AMT, DAYS = output.COUNT, output.AMOUNT, output.COUNT  # the kinds of the reports' number columns
-
-
-def _days(value) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
-def _percent(rate) -> str:
-    if rate is None:
-        return "-"
-    return f"{rate * 100:.1f} %" if output.is_terminal() else str(rate)
-
-
 # --- report cycle ---------------------------------------------------------------------------------
 
 
@@ -123,44 +76,9 @@ def cycle(
     if json:
         output.print_json(report)
         return
-    period = _period(report)
-    for part, key, label in parts(report):
-        pipeline_heading(key, label)
-        _render_cycle(report, part, period, won)
+    from salescrm.cli.report_views import render_cycle
 
-
-def _render_cycle(report: dict, part: dict, period: str, won: bool) -> None:
-    output.details(section="cycle", title="Sales cycle", pairs=[
-        ("Cycle", f"days from creation to {report['won_at']}" + (" (won)" if won else "")),
-        ("Deals", f"{part['deals']} reaching {report['won_at']}{period}, as of the end of {report['at']}"),
-        ("Median days", _days(part["median_days"])),
-        ("Middle half", f"{_days(part['p25_days'])} to {_days(part['p75_days'])} days (25th to 75th percentile)"),
-    ])
-    for key, label in (("by_class", "class"), ("by_owner", "owner")):
-        groups = part[key]
-        if not groups:
-            continue
-        output.heading(f"By {label}", key)
-        largest = max((g["median_days"] or 0) for g in groups)
-        _table([(label.capitalize(), output.NAME), ("Deals", N), ("Median", DAYS), ("25th", DAYS), ("75th", DAYS), ""],
-               [(g[label], g["deals"], _days(g["median_days"]), _days(g["p25_days"]), _days(g["p75_days"]),
-                 _bar(g["median_days"], largest)) for g in groups], bars=(5,))
-    output.heading("Median days in each stage (stays that ended" + (period or "") + ")", "stage_median_days")
-    stages = part["stage_median_days"]
-    largest = max((s["median_days"] or 0) for s in stages)
-    _table(["Stage", ("Stays", N), ("Median days", DAYS), ""],
-           [(s["stage"], s["stays"], _days(s["median_days"]), _bar(s["median_days"], largest)) for s in stages], bars=(3,))
-
-
-def _period(report: dict) -> str:
-    since, until = report.get("since"), report.get("until")
-    if since and until:
-        return f" from {since} to {until}"
-    if since:
-        return f" since {since}"
-    if until:
-        return f" until {until}"
-    return ""
+    render_cycle(report, won)
 
 
 # --- report pipeline --------------------------------------------------------------------------------
@@ -177,7 +95,7 @@ def pipeline(
     json: bool = _json(),
 ) -> None:
     """The open deals per stage as they stood at a date, rebuilt from the stage history; with --compare, what changed since another date."""
-    from salescrm.cli.report_pipeline import print_json_streamed, render_pipeline
+    from salescrm.cli.report_views import print_json_streamed, render_pipeline
     from salescrm.cli.runtime import runtime
     from salescrm.domain import reports
 
@@ -215,35 +133,9 @@ def forecast(
     if json:
         output.print_json(report)
         return
-    from salescrm.cli.report_pipeline import each_currency
+    from salescrm.cli.report_views import render_forecast
 
-    for part, key, label in parts(report):
-        _render_forecast(report, part, key, label, each_currency)
-
-
-def _render_forecast(report: dict, part: dict, key: str | None, label: str | None, each_currency) -> None:
-    for figure, section in each_currency(part, f"pipeline {key}" if key else None):
-        months = figure["months"]
-        largest = max([m["weighted_amount"] + m["won_amount"] for m in months] + [0])
-        rows = [(m["month"], m["count"], output.money(m["amount"]), output.money(m["weighted_amount"]),
-                 output.money(m["won_amount"]), _stacked(m["won_amount"], m["weighted_amount"], largest))
-                for m in months]
-        total = figure["total"]
-        rows.append(("Total", total["count"], output.money(total["amount"]), output.money(total["weighted_amount"]),
-                     output.money(total["won_amount"]), ""))
-        _table([("Month", output.DATE), ("Open deals", N), ("Amount", AMT), ("Weighted", AMT), ("Won", AMT),
-                "█ won ░ weighted"], rows,
-               title=f"Forecast{' of ' + label if label else ''} at the end of {report['at']} ({figure['currency']}): "
-                     "open deals by close month, amount won by month", bars=(5,), section=section)
-
-
-def _stacked(won, weighted, largest) -> str:
-    """Won (█) then weighted open amount (░), on one scale."""
-    if not output.is_terminal() or not largest:
-        return ""
-    solid = round(BAR_WIDTH * won / largest)
-    shaded = round(BAR_WIDTH * (won + weighted) / largest) - solid
-    return "█" * max(solid, 1 if won else 0) + "░" * max(shaded, 1 if weighted else 0)
+    render_forecast(report)
 
 
 # --- report conversion ------------------------------------------------------------------------------
@@ -274,37 +166,9 @@ def conversion(
     if json:
         output.print_json(report)
         return
-    several = "pipelines" in report
-    for part, key, label in parts(report):
-        pipeline_heading(key, label)
-        _render_conversion(report, part, following.get(label) if label else next(iter(following.values())))
-    if several:  # the companies' conversion counts the won deals of every pipeline shown
-        leads = report["leads"]
-        output.details(section="leads", title="Every pipeline", pairs=[
-            ("Leads to won", f"{_percent(leads['rate'])} ({leads['won']} of {leads['companies']} companies created"
-                             f"{_period(report)} have a won deal)"),
-        ])
+    from salescrm.cli.report_views import render_conversion
 
-
-def _render_conversion(report: dict, part: dict, following: dict) -> None:
-    stages = part["stages"]
-    largest = max((s["entered"] for s in stages), default=0)
-    _table(["Stage", ("Entered", N), ("Reached next", N), "Next stage", ("Rate", N), ""],
-           [(s["stage"], s["entered"], s["reached_next"], following.get(s["stage"], "-"), _percent(s["rate"]),
-             _bar(s["entered"], largest)) for s in stages],
-           title=f"Conversion of the deals created{_period(report) or ' (all)'}, as of the end of {report['at']}",
-           bars=(5,), section="stages")
-    pairs = [("Win rate", f"{_percent(part['win_rate'])} ({part['won']} won, {part['lost']} lost)")]
-    if "pipelines" not in report:  # one pipeline: its rates and the leads' in one section, as they always were
-        leads = report["leads"]
-        pairs.append(("Leads to won", f"{_percent(leads['rate'])} ({leads['won']} of {leads['companies']} companies "
-                                      f"created{_period(report)} have a won deal)"))
-    output.details(section="rates", pairs=pairs)
-    if part["lost_reasons"]:
-        output.heading("Lost deals by reason category", "lost_reasons")
-        largest = max(r["count"] for r in part["lost_reasons"])
-        _table(["Category", ("Deals", N), ""],
-               [(r["category"] or "-", r["count"], _bar(r["count"], largest)) for r in part["lost_reasons"]], bars=(2,))
+    render_conversion(report, following)
 
 
 # --- report next-steps ------------------------------------------------------------------------------

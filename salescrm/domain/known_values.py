@@ -30,14 +30,50 @@ class KnownField:
     fix: Callable[[int], str] | None = None
 
 
+def applied_processes(session) -> tuple:
+    """Every revision of the process the database has applied, oldest first, parsed (once per run each): what
+    its history was written under. A revision this salescrm cannot read is left out."""
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from salescrm.errors import SalesCrmError
+    from salescrm.process import bound, load
+    from salescrm.store.tables import ProcessRevision
+
+    t = ProcessRevision.__table__
+    found = []
+    for revision_id, digest in session.connection().execute(sa.select(t.c.id, t.c.sha256).order_by(t.c.id)).all():
+        proc = bound._parsed.get(digest)
+        if proc is None:
+            body = bound.body_of(session, revision_id)
+            try:
+                proc = load.loads(body, f"the database's process (revision {revision_id})")
+            except SalesCrmError:
+                continue
+            if hashlib.sha256(body.encode("utf-8")).hexdigest() == digest:
+                bound._parsed[digest] = proc
+        found.append(proc)
+    return tuple(found)
+
+
+def known_fields_of(session) -> tuple[KnownField, ...]:
+    """The known fields of the database: its process now, and for its history (the stages a stage change or a
+    gate value names, the keys of its values) every revision it applied."""
+    return known_fields(process.of(session), applied_processes(session))
+
+
 @cache
-def known_fields(proc=None) -> tuple[KnownField, ...]:
-    """Every stored field with a closed set of values, by `proc` (the database's process; the default when None)."""
+def known_fields(proc=None, history: tuple = ()) -> tuple[KnownField, ...]:
+    """Every stored field with a closed set of values, by `proc` (the database's process; the default when
+    None); the fields that record history also know the stages and keys of the processes of `history`."""
     from salescrm.store.models import Activity, Company, Contact, Deal, GateValue, StageChange, Task, TeamMember
 
     proc = proc or process.default()
+    every = (proc, *history)
     stage_names = tuple(dict.fromkeys(s.name for s in proc.stages))
-    keys = tuple(dict.fromkeys((*proc.gate_keys, *(p.key for p in proc.properties_of("deal")))))
+    past_stages = tuple(dict.fromkeys(s.name for p in every for s in p.stages))
+    keys = tuple(dict.fromkeys(k for p in every for k in (*p.gate_keys, *(x.key for x in p.properties_of("deal")))))
     manual = (KnownField("contact", Contact.manual_lifecycle, proc.lifecycle.manual, "lifecycle value set by hand",
                          Contact.id, Contact.first_name + " " + Contact.last_name,
                          fix=lambda i: f"salescrm contact set-lifecycle {i} VALUE --reason ..."),)
@@ -48,12 +84,12 @@ def known_fields(proc=None) -> tuple[KnownField, ...]:
                    fix=lambda i: f"salescrm deal edit {i} --class CLASS --reason ..."),
         KnownField("deal", Deal.lost_reason_category, proc.lost_categories, "lost reason category", Deal.id, Deal.name,
                    fix=lambda i: f"salescrm deal edit {i} --lost-category CATEGORY --reason ..."),
-        KnownField("deal", Deal.lost_from_stage, tuple(dict.fromkeys(s.name for p in proc.pipelines for s in p.path)),
-                   "stage", Deal.id, Deal.name),
+        KnownField("deal", Deal.lost_from_stage, tuple(dict.fromkeys(s.name for x in every for p in x.pipelines
+                                                                     for s in p.path)), "stage", Deal.id, Deal.name),
         KnownField("deal", GateValue.key, keys, "gate key", GateValue.deal_id),
-        KnownField("deal", GateValue.stage, stage_names, "stage", GateValue.deal_id),
-        KnownField("stage change", StageChange.to_stage, stage_names, "stage", StageChange.id),
-        KnownField("stage change", StageChange.from_stage, stage_names, "stage", StageChange.id),
+        KnownField("deal", GateValue.stage, past_stages, "stage", GateValue.deal_id),
+        KnownField("stage change", StageChange.to_stage, past_stages, "stage", StageChange.id),
+        KnownField("stage change", StageChange.from_stage, past_stages, "stage", StageChange.id),
         KnownField("company", Company.lead_status, proc.lead_statuses.values, "lead status", Company.id, Company.name,
                    fix=lambda i: f"salescrm company set-status {i} STATUS --reason ..."),
         *manual,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from salescrm.domain.audit.base import CHUNK, ERROR, Finding
-from salescrm.domain.known_values import KnownField, known_fields, references
+from salescrm.domain.known_values import KnownField, known_fields_of, references
 from salescrm.store.models import Deal, GateValue, TeamMember
 
 CHECK = "unknown-value"
@@ -34,11 +34,9 @@ def _quoted(value) -> str:
 def unknown_values(session: Session, owner_id: int | None = None, deal_filter=()) -> Iterator:
     """Every stored value salescrm does not know, table by table (one scan each), records in id order. With `owner_id`
     (`audit --owner`), only those of that team member's deals; with `deal_filter` (`audit --pipeline`), only deals'."""
-    from salescrm import process
-
     conn = session.connection()
     tables: dict[sa.Table, list[KnownField]] = {}
-    for f in known_fields(process.of(session)):  # the fields of a table in one scan
+    for f in known_fields_of(session):  # the fields of a table in one scan
         if (owner_id is None and not deal_filter) or f.record_type == "deal":
             tables.setdefault(f.column.table, []).append(f)
     for fields in tables.values():
