@@ -54,12 +54,9 @@ class DealFilter:
 
 def pipeline_of(session: Session, name: str):
     """The database's pipeline named `name` (key or label, any case); exit 2 naming each one if none."""
-    proc = process.of(session)
-    try:
-        return proc.pipeline(name)
-    except KeyError:
-        raise InvalidValue(f"Unknown pipeline '{name}': choose one of "
-                           + ", ".join(f"{p.key} ({p.label})" for p in proc.pipelines) + ".") from None
+    from salescrm.domain.pipelines import parse_pipeline
+
+    return parse_pipeline(process.of(session), name)
 
 
 def chosen_pipelines(session: Session, name: str | None) -> tuple:
