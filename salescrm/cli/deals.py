@@ -12,7 +12,7 @@ import typer
 
 from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, reason_option, runtime
+from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, pipeline_option, reason_option, runtime
 
 app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 
@@ -312,6 +312,7 @@ def list_(
     owner: Optional[str] = typer.Option(None, "--owner", help="Only deals of this owner."),
     deal_class: Optional[str] = typer.Option(None, "--class", help="Only deals of this class.", autocompletion=_complete_class),
     company: Optional[str] = typer.Option(None, "--company", help="Only deals of this company."),
+    pipeline: Optional[str] = pipeline_option(),
     open_: bool = typer.Option(False, "--open", help="Only open deals (not won, not lost)."),
     won: bool = typer.Option(False, "--won", help="Only won deals (Payment Done)."),
     lost: bool = typer.Option(False, "--lost", help="Only lost deals."),
@@ -322,7 +323,8 @@ def list_(
     from salescrm.cli.deal_views import owner_shown
     from salescrm.domain import views
 
-    filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)
+    filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost,
+                               pipeline=pipeline)
     with runtime(ctx).reading() as session:
         objects = views.iter_deal_objects(session, filters, no_limit(limit))
         if json:
