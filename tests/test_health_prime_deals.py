@@ -367,6 +367,12 @@ def test_deal_properties_are_the_processs(hp):
     r = run("deal", "edit", "1", "--set", "budget=Approved")
     assert r.exit_code == 2
     assert r.stderr.startswith("Unknown gate key 'budget' in --set: known keys are enterprise_deal_status, hp_products, ")
+    r = run("deal", "advance", "1", "--set", "business_unit=East")
+    assert (r.exit_code, r.stderr) == (2, "'business_unit' is a company property of the process health-prime, not a "
+                                          "deal's: set it with `salescrm company edit COMPANY --set business_unit=…`.\n")
+    r = run("deal", "edit", "1", "--set", "providers=3")
+    assert r.stderr == ("'providers' is a company and a contact property of the process health-prime, not a deal's: set "
+                        "it with `salescrm company edit COMPANY --set providers=…`.\n")
     r = run("deal", "edit", "1", "--set", "approval_status=maybe")
     assert (r.exit_code, r.stderr) == (2, "Unknown approval status 'maybe': choose one of Pending, Approved, Rejected.\n")
     r = run("deal", "edit", "1", "--set", "term_months=three")
