@@ -98,6 +98,17 @@ def test_on_a_terminal_create_asks_for_no_class(hp):
     assert db.query("SELECT deal_class FROM deal") == [("",)]
 
 
+def test_a_deal_owner_holds_one_of_the_processs_owner_roles(hp):
+    run, db = hp
+    ok(run("team", "add", "Bea Cole", "--role", "JD-016"))
+    r = run(*with_options(DEAL, owner="Bea Cole"))
+    assert (r.exit_code, r.stderr) == (1, "Bea Cole is JD-016 (Customer Success Manager) and cannot be a deal owner: "
+                                          "choose a team member with role JD-019 (Business Development) or JD-002 "
+                                          "(Sales VP).\n")
+    ok(run(*with_options(DEAL, owner="Vic Stone")))
+    assert db.query("SELECT m.name FROM deal d JOIN team_member m ON m.id = d.owner_id") == [("Vic Stone",)]
+
+
 def test_an_unknown_pipeline_lists_the_processs_pipelines(hp):
     run, db = hp
     r = run(*DEAL, "--pipeline", "renewals")
