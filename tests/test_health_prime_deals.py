@@ -282,6 +282,19 @@ def test_on_a_terminal_advance_asks_each_property_with_its_own_prompt_the_compan
     assert db.query("SELECT stage FROM deal") == [("Proposal",)]
 
 
+def test_on_a_terminal_what_no_answer_supplies_is_said_before_any_question(hp):
+    from tests.conftest import FakePrompter
+
+    run, db = hp
+    ok(run(*DEAL))
+    ok(run("deal", "advance", "1", *ENGAGED))
+    r = run("deal", "advance", "1", prompter=FakePrompter([]))  # fails on any question
+    assert (r.exit_code, r.stderr) == (1, (
+        "Cannot move deal 1 into Proposal: Proposal needs a next step: an open task on the deal (salescrm task add "
+        "TITLE --deal 1), or a note, an email or a call logged on the deal since it entered Engaged (salescrm "
+        "activity log --deal 1).\n"))
+
+
 def test_closed_lost_takes_a_category_and_details_from_any_open_stage(hp):
     run, db = hp
     ok(run(*DEAL))
