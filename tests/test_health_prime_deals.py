@@ -98,11 +98,22 @@ def test_on_a_terminal_create_asks_for_no_class(hp):
     assert db.query("SELECT deal_class FROM deal") == [("",)]
 
 
+def test_a_deal_owner_holds_one_of_the_processs_owner_roles(hp):
+    run, db = hp
+    ok(run("team", "add", "Bea Cole", "--role", "JD-016"))
+    r = run(*with_options(DEAL, owner="Bea Cole"))
+    assert (r.exit_code, r.stderr) == (1, "Bea Cole is JD-016 (Customer Success Manager) and cannot be a deal owner: "
+                                          "choose a team member with role JD-019 (Business Development) or JD-002 "
+                                          "(Sales VP).\n")
+    ok(run(*with_options(DEAL, owner="Vic Stone")))
+    assert db.query("SELECT m.name FROM deal d JOIN team_member m ON m.id = d.owner_id") == [("Vic Stone",)]
+
+
 def test_an_unknown_pipeline_lists_the_processs_pipelines(hp):
     run, db = hp
     r = run(*DEAL, "--pipeline", "renewals")
-    assert (r.exit_code, r.stderr) == (2, "Unknown pipeline 'renewals': choose one of new-business, "
-                                          "expansion, upsell (by key or label).\n")
+    assert (r.exit_code, r.stderr) == (2, "Unknown pipeline 'renewals': choose one of new-business "
+                                          "(New Business), expansion, upsell (by key or label).\n")
     assert db.count("deal") == 0
 
 
@@ -271,6 +282,19 @@ def test_on_a_terminal_advance_asks_each_property_with_its_own_prompt_the_compan
     assert db.query("SELECT stage FROM deal") == [("Proposal",)]
 
 
+def test_on_a_terminal_what_no_answer_supplies_is_said_before_any_question(hp):
+    from tests.conftest import FakePrompter
+
+    run, db = hp
+    ok(run(*DEAL))
+    ok(run("deal", "advance", "1", *ENGAGED))
+    r = run("deal", "advance", "1", prompter=FakePrompter([]))  # fails on any question
+    assert (r.exit_code, r.stderr) == (1, (
+        "Cannot move deal 1 into Proposal: Proposal needs a next step: an open task on the deal (salescrm task add "
+        "TITLE --deal 1), or a note, an email or a call logged on the deal since it entered Engaged (salescrm "
+        "activity log --deal 1).\n"))
+
+
 def test_closed_lost_takes_a_category_and_details_from_any_open_stage(hp):
     run, db = hp
     ok(run(*DEAL))
@@ -367,6 +391,12 @@ def test_deal_properties_are_the_processs(hp):
     r = run("deal", "edit", "1", "--set", "budget=Approved")
     assert r.exit_code == 2
     assert r.stderr.startswith("Unknown gate key 'budget' in --set: known keys are enterprise_deal_status, hp_products, ")
+    r = run("deal", "advance", "1", "--set", "business_unit=East")
+    assert (r.exit_code, r.stderr) == (2, "'business_unit' is a company property of the process health-prime, not a "
+                                          "deal's: set it with `salescrm company edit COMPANY --set business_unit=…`.\n")
+    r = run("deal", "edit", "1", "--set", "providers=3")
+    assert r.stderr == ("'providers' is a company and a contact property of the process health-prime, not a deal's: set "
+                        "it with `salescrm company edit COMPANY --set providers=…`.\n")
     r = run("deal", "edit", "1", "--set", "approval_status=maybe")
     assert (r.exit_code, r.stderr) == (2, "Unknown approval status 'maybe': choose one of Pending, Approved, Rejected.\n")
     r = run("deal", "edit", "1", "--set", "term_months=three")

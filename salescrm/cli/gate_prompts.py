@@ -82,6 +82,7 @@ def gate_context(session, facts, *, company_id: int, deal_class: str | None, sta
     # A value given as an option is checked now (a malformed one is exit 2), so that a failing one is said
     # before any question rather than after them.
     problems = [gates.normalize(session, keys[k], v, facts).problem for k, v in given.items() if k in keys]
+    problems += _unanswerable_rules(session, stages, facts)
     deal_contacts = session.exec(select(Contact).join(DealContact, DealContact.contact_id == Contact.id)
                                  .where(DealContact.deal_id == deal_id).order_by(Contact.id)).all() if deal_id else []
     return GateContext(
@@ -91,6 +92,26 @@ def gate_context(session, facts, *, company_id: int, deal_class: str | None, sta
         (deal_contacts[0].id, f"{deal_contacts[0].first_name} {deal_contacts[0].last_name}") if deal_contacts else None,
         [properties.values_of(session, "contact", c.id) for c in deal_contacts],
     )
+
+
+UNASKED_KINDS = ("has-next-step", "has-activity", "acting-user-role", "company-has-won-deal")
+
+
+def _unanswerable_rules(session, stages, facts) -> list[str]:
+    """The rules no answer at a prompt can meet (a next step, a note, who acts), unmet now: said before any
+    question rather than after them."""
+    from salescrm.domain import gates
+    from salescrm.process import rules
+
+    problems = []
+    for stage in stages:
+        for rule in stage.rules:
+            if rule.kind in UNASKED_KINDS:
+                ctx = gates.rule_context(session, stage.name, (rule,), facts)
+                verdict = rules.check(rule, {}, ctx)
+                if not verdict.met:
+                    problems.append(verdict.problem or f"{stage.name} needs {rules.need(rule, ctx)}")
+    return problems
 
 
 def _unanswerable(stage: Stage, fld: GateField, ctx: GateContext) -> str | None:

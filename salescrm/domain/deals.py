@@ -24,7 +24,6 @@ from salescrm.domain.pipelines import (
     process_of,
 )
 from salescrm.domain.records import check_version, touch
-from salescrm.domain.team import member_with_role
 from salescrm.domain.values import check_key_length, clean_text, parse_amount, parse_date
 from salescrm.errors import InvalidValue, Refused
 from salescrm.process.model import Process
@@ -148,8 +147,16 @@ def create_deal(
 
 
 def owner_of(session: Session, proc: Process, ref: str):
-    """The deal's owner: a team member with one of the process's owner roles."""
-    return member_with_role(session, ref, proc.owner_roles, "a deal owner")
+    """The deal's owner: a team member with one of the process's owner roles (named with its titles)."""
+    member = refs.team_member(session, ref)
+    if member.role not in proc.owner_roles:
+        titles = proc.role_titles
+        wanted = " or ".join(f"{code} ({titles.get(code, code)})" for code in proc.owner_roles)
+        raise Refused(
+            f"{member.name} is {member.role} ({titles.get(member.role, 'a role salescrm does not know')}) and cannot be "
+            f"a deal owner: choose a team member with role {wanted}."
+        )
+    return member
 
 
 def _deal_class(proc: Process, value: str | None) -> str:

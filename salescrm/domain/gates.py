@@ -85,6 +85,10 @@ def check_keys(proc: Process, keys) -> None:
     known = list(proc.gate_keys) + [p.key for p in proc.properties_of("deal") if p.key not in proc.gate_keys]
     for key in keys:
         if key not in known:
+            on = [r for r in ("company", "contact") if key in {p.key for p in proc.properties_of(r)}]
+            if on:  # a property of another record: said so, with the command that sets it
+                raise InvalidValue(f"'{key}' is a {' and a '.join(on)} property of the process {proc.name}, not a deal's: "
+                                   f"set it with `salescrm {on[0]} edit {on[0].upper()} --set {key}=…`.")
             raise InvalidValue(f"Unknown gate key '{key}' in --set: known keys are {', '.join(known)}.")
 
 
