@@ -10,8 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from salescrm import process
-from salescrm.cli import deal_sop, output
+from salescrm.cli import output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, pipeline_option, reason_option, runtime
 
@@ -227,7 +226,26 @@ def lose(
     say_closed_tasks(closed)
 
 
-app.command("sop", epilog='Example: salescrm deal sop 1 --reason "S&OP before Partner of Choice"')(deal_sop.sop)
+@app.command("sop", epilog='Example: salescrm deal sop 1 --reason "S&OP before Partner of Choice"')
+def sop(
+    ctx: typer.Context,
+    deal: Optional[str] = typer.Argument(None, help="Deal id or name, or a unique part of it (asked on a terminal when left out).", show_default=False),
+    json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout: deal, activity, text, lines."),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Log the deal's summary note (health-prime: the #S&OP snippet) and print it alone on stdout; refused while a value it lists is missing."""
+    from salescrm.cli import pick
+    from salescrm.domain import sop as summaries
+
+    rt = runtime(ctx)
+    deal = pick.argument(rt, deal, "deal")
+    with rt.writing(reason) as session:
+        summary = summaries.log(session, deal)
+    if json:
+        output.print_json(summary.as_object())
+    else:
+        output.lines(summary.text.split("\n"))
+    output.err(f"Logged note {summary.activity_id} on deal {summary.deal_id}.")
 
 
 # --- show / list ---------------------------------------------------------------------------
