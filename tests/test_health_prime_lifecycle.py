@@ -138,3 +138,23 @@ def test_set_lifecycle_is_refused_where_the_lifecycle_is_only_derived(seeded, db
             "The process sp-009-001 derives every contact's lifecycle stage from the data (Marketing Qualified "
             "Lead, Sales Qualified Lead, Opportunity, Customer), so none is set by hand.\n"))
     assert db.query("SELECT manual_lifecycle FROM contact") == [(None,)] and db.count("journal") == before
+
+
+def test_a_deal_walked_with_the_cli_makes_each_value_and_a_back_out_recycles(hp, monkeypatch):
+    """End to end, as a rep works: Target, SQL on the new deal, Customer when it is won (every contact of the
+    company), and after JD-002 backs it out, Recycled (a recyclable category) for the contact on the deal."""
+    from tests.test_health_prime_deals import DEAL, WON, sets, to_partner_of_choice
+
+    run, db = hp
+    ok(run("team", "add", "Ana Lee", "--role", "JD-019"))
+    ok(run("team", "add", "Vic Stone", "--role", "JD-002", "--login", "vic"))
+    ok(run(*BOB))
+    ok(run(*DEAL, "--contact", "ann@sunrise.example"))
+    assert (stage_of(run), stage_of(run, "bob@sunrise.example")) == (SQL, TARGET)
+    to_partner_of_choice(run)
+    ok(run("deal", "advance", "1", *sets(WON)))
+    assert (stage_of(run), stage_of(run, "bob@sunrise.example")) == (CUSTOMER, CUSTOMER)
+    monkeypatch.setenv("SALESCRM_USER", "vic")
+    r = ok(run("deal", "lose", "1", "--category", "Bad timing", "--reason", "Backed out after signing"))
+    assert "review the lifecycle stage of the deal's contacts" in r.stderr
+    assert (stage_of(run), stage_of(run, "bob@sunrise.example")) == (RECYCLED, TARGET)

@@ -12,7 +12,8 @@ from salescrm.cli.runtime import reason_option
 from salescrm.cli import output
 
 HELP = (
-    "Build a demo database from the SP-009-001 examples and show its pipeline. Without --db or SALESCRM_DB it "
+    "Build a demo database from the SP-009-001 examples (or, with --process health-prime, the Health Prime "
+    "HubSpot SOP's) and show its pipeline. Without --db or SALESCRM_DB it "
     "writes a separate demo file in the user data directory (replacing an earlier demo), never your own data; "
     "it refuses to write into a database that already holds records."
 )
@@ -23,6 +24,9 @@ def demo(
     ctx: typer.Context,
     size: int = typer.Option(0, "--size", min=0, max=10_000_000,
                              help="Also add this many synthetic deals (deterministic, at most 10,000,000), for benchmarks."),
+    process: str = typer.Option("sp-009-001", "--process", metavar="NAME",
+                                help="The process of the demo: sp-009-001 (its examples) or health-prime (the Health "
+                                     "Prime HubSpot SOP's pipelines, gates and lifecycle)."),
     reason: Optional[str] = reason_option(),
 ) -> None:
     from salescrm.cli.pipeline import show as show_pipeline
@@ -34,14 +38,40 @@ def demo(
         rt.default_file = DEMO_FILE
         _remove_earlier_demo(rt.location().path)
     from salescrm.domain import demo as demo_data
+    from salescrm.errors import InvalidValue
+    from salescrm.process import load
+    from salescrm.store.engine import bind_new_databases_to
 
+    name = process.removeprefix("shipped:")
+    if name not in load.shipped_names():
+        raise InvalidValue(f"--process '{process}' is not a process shipped with salescrm: choose one of "
+                           f"{', '.join(load.shipped_names())}.")
+    if name != "sp-009-001" and size:
+        raise InvalidValue("--size adds sp-009-001's synthetic deals: leave it out with --process " + name + ".")
+    bind_new_databases_to(name)  # a database this command creates follows the process chosen
     with rt.writing(reason) as session:
-        demo_data.build_examples(session)
-        added = demo_data.add_synthetic(session, size)
+        if name == "health-prime":
+            from salescrm.domain import demo_health_prime
+
+            demo_health_prime.build_examples(session)
+            added = 0
+        else:
+            demo_data.build_examples(session)
+            added = demo_data.add_synthetic(session, size)
     location = rt.location()
     output.say(f"Demo database written to {location.display}" + (f" with {added:,} synthetic deals." if added else "."))
     show_pipeline(ctx, owner=None, deal_class=None, pipeline=None, json=False)
     prefix = f"salescrm --db {_quote(location.display)} " if rt.default_file or rt.db else "salescrm "
+    if name == "health-prime":
+        output.say(
+            "\nLook further:\n"
+            f"  {prefix}deal list --pipeline new-business\n"
+            f"  {prefix}deal show 'Lakeside'\n"
+            f"  {prefix}contact list\n"
+            f"  {prefix}report conversion\n"
+            f"  {prefix}process show --pipeline expansion"
+        )
+        return
     output.say(
         "\nLook further:\n"
         f"  {prefix}deal list\n"

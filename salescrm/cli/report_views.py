@@ -150,7 +150,8 @@ def render_conversion(report: dict, following: dict) -> None:
         _render_conversion(report, part, following.get(label) if label else next(iter(following.values())))
     if several:  # the companies' conversion counts the won deals of every pipeline shown
         leads = report["leads"]
-        output.details(section="leads", title="Every pipeline", pairs=[
+        shown = parts(report)
+        output.details(section="leads", title="Every pipeline" if len(shown) > 1 else f"Pipeline {shown[0][2]}", pairs=[
             ("Leads to won", f"{_percent(leads['rate'])} ({leads['won']} of {leads['companies']} companies created"
                              f"{_period(report)} have a won deal)"),
         ])

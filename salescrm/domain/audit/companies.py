@@ -112,8 +112,9 @@ def company_checks(ctx: Context, wanted: set[str], owners: dict[int, str]) -> It
                               f"company by its best-known brand ('{brand}').",
                               f"salescrm company edit {cid} --name '{brand}' --legal-name '{name}'")
     if "missing-field" in wanted:
-        for cid, (name, country, website) in companies.items():
-            missing = [f for f, v in (("country", country), ("website", website)) if not v]
+        required = ctx.proc.company_requires if ctx.proc is not None else ("name", "country", "website")
+        for cid, (name, country, website) in companies.items():  # what the process requires (health-prime: a name)
+            missing = [f for f, v in (("country", country), ("website", website)) if f in required and not v]
             if missing:
                 yield finding("missing-field", cid, f"Company {cid} '{name}' has no {' and no '.join(missing)}.",
                               f"salescrm company edit {cid} " + " ".join(f"--{f} ..." for f in missing))
