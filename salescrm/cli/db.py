@@ -68,15 +68,31 @@ def status(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="
         state = "older: run `salescrm db upgrade`"
     else:
         state = "newer than this salescrm: upgrade salescrm"
+    current = revision == HEAD_REVISION
     info = {"database": location.display, "backend": engine.dialect.name, "revision": revision,
             "salescrm_revision": HEAD_REVISION, "state": state,
-            "currency": _stored_currency(engine) if revision == HEAD_REVISION else None}
+            "currency": _stored_currency(engine) if current else None,
+            "backups_holding_erased_data": _backups_holding(engine) if current else []}
     if json:
         output.print_json(info)
-    else:
-        output.details([("Database", info["database"]), ("Backend", info["backend"]),
-                        ("Revision", revision or "(none)"), ("salescrm needs", HEAD_REVISION), ("State", state)]
-                       + ([("Currency", info["currency"])] if info["currency"] else []))
+        return
+    holding = info["backups_holding_erased_data"]
+    output.details([("Database", info["database"]), ("Backend", info["backend"]),
+                    ("Revision", revision or "(none)"), ("salescrm needs", HEAD_REVISION), ("State", state)]
+                   + ([("Currency", info["currency"])] if info["currency"] else [])
+                   + ([("Backups holding erased data", str(len(holding)))] if holding else []))
+    if holding:
+        output.heading("Backups made before an erasure: they still hold the erased people's data", "backups")
+        output.table([("Made at", output.TIME), "Kind", ("Path", output.TEXT), "By"],
+                     [(output.when(b["made_at"]), b["kind"], b["path"], b["made_by"]) for b in holding])
+
+
+def _backups_holding(engine) -> list[dict]:
+    """The backups made before the latest erasure (domain/erasure.py), read without a session."""
+    from salescrm.domain.erasure import backups_holding
+
+    with engine.connect() as conn:
+        return backups_holding(conn)
 
 
 def _stored_currency(engine) -> str:
@@ -136,9 +152,30 @@ def backup(ctx: typer.Context, file: Optional[Path] = typer.Argument(
             "salescrm backs up SQLite files itself; for a PostgreSQL database use pg_dump, e.g.: "
             f"pg_dump --format=custom --file {file} '{_libpq_url(location)}'"
         )
-    _revision(location, engine)  # fails cleanly when the file is not a database
-    copy_database(location.path, file.expanduser().absolute())
+    revision = _revision(location, engine)  # fails cleanly when the file is not a database
+    target = file.expanduser().absolute()
+    copy_database(location.path, target)
     output.say(f"Backed up {location.display} to {file}.")
+    from salescrm.store.engine import HEAD_REVISION
+
+    if revision == HEAD_REVISION:
+        _record_backups(ctx, location, [(target, "backup")])
+
+
+def _record_backups(ctx: typer.Context, location, copies: list | None) -> None:
+    """Add the copies (or those this command made before a restore: None) to the database's registry of
+    backups (`db status` names those made before an erasure); a database this user may only read is said."""
+    from salescrm.errors import DatabaseUnavailable
+    from salescrm.store.backup import record, record_pending
+
+    try:
+        with runtime(ctx).writing() as session:
+            if copies is None:
+                record_pending(session.connection(), location.path)
+            else:
+                record(session.connection(), copies)
+    except DatabaseUnavailable as e:
+        output.warn(f"The copy is made, but the database's registry of backups could not record it: {e}")
 
 
 def _libpq_url(location) -> str:
@@ -189,6 +226,8 @@ def restore(
     info = rt.journal_info(reason)
     store.close_all()
     safety = restore_database(file, location.path, info)
+    if safety is not None:
+        _record_backups(ctx, location, None)
     upgraded = f" It was upgraded from schema revision {revision} to {store.HEAD_REVISION}." if revision != store.HEAD_REVISION else ""
     output.say(f"Restored {location.display} from {file}.{upgraded}"
                + (f" The database as it was before is kept in {safety}." if safety else ""))

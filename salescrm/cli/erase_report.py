@@ -14,7 +14,7 @@ def finish(rt, done) -> tuple[str | None, list[dict]]:
 
     location = rt.location()
     with rt.reading() as session:
-        backups = backups_holding(session, before=done.at)
+        backups = backups_holding(session.connection(), before=done.at)
     if location.path is not None:
         store.close_all()  # the file alone holds the erasure: every connection of this command is closed
         unfinished = scrub.finish_sqlite(location.path)

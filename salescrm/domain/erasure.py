@@ -326,13 +326,12 @@ def _blank_journal(session: Session, contact_id: int, mentions: _Mentions, befor
     return blanked, texts, pre_v2
 
 
-def backups_holding(session: Session, before: datetime | None = None) -> list[dict]:
+def backups_holding(conn: sa.Connection, before: datetime | None = None) -> list[dict]:
     """The backups salescrm made (the `backup_record` registry) before the latest erasure, or before `before`:
     they still hold erased data. Oldest first: {"path", "kind", "made_at", "made_by"}."""
     from salescrm.store.columns import iso
     from salescrm.store.models import BackupRecord, Erasure
 
-    conn = session.connection()
     backups, erasures = BackupRecord.__table__, Erasure.__table__
     if before is None:
         before = conn.execute(sa.select(sa.func.max(erasures.c.at))).scalar()
