@@ -182,3 +182,29 @@ def test_a_reader_holding_the_log_is_told_how_to_finish(seeded, db_url):
         "Warning: Erased, but another program is reading the database, so its write-ahead log still holds erased "
         f"values; once it has closed the database, run: sqlite3 {db_url} 'PRAGMA secure_delete=ON; VACUUM; "
         "PRAGMA wal_checkpoint(TRUNCATE);'\n")
+
+
+@pytest.mark.sqlite_only
+def test_journal_rows_from_before_chain_v2_are_counted_and_the_chain_still_verifies(cli, tmp_path, monkeypatch):
+    """The 0004 fixture's journal is chain v1: its commands (`lead add ... --phone '+34 611 222 333'`) stay."""
+    import os
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    path = tmp_path / "old.db"
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "schema-0004.db", path)
+    os.chmod(path, 0o600)
+    con = sqlite3.connect(path)
+    [(expected,)] = con.execute("SELECT count(*) FROM journal WHERE (record_type = 'contact' AND record_id = 9) "
+                                "OR command LIKE '%611 222 333%'").fetchall()
+    con.close()
+    monkeypatch.setenv("SALESCRM_DB", str(path))
+    ok(cli("team", "list"))  # brought to the latest schema first
+    r = ok(cli("contact", "erase", "9", "--reason", "His request", "--yes"))
+    assert expected > 0
+    assert (f"{expected} journal rows written before chain v2 still name the person in their command or reason, "
+            "which their hashes cover verbatim (docs/privacy.md).") in r.stdout.splitlines()
+    assert json.loads(ok(cli("contact", "show", "9", "--json")).stdout)["phone"] is None
+    ok(cli("journal", "verify"))
+    ok(cli("db", "check"))

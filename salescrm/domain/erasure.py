@@ -296,7 +296,7 @@ def _head_seq(session: Session) -> int:
 def _blank_journal(session: Session, contact_id: int, mentions: _Mentions, before: int) -> tuple[int, int, int]:
     """Set to NULL every journal value that held the person's data, and blank the command and reason of
     the chain v2 rows about them or naming them (up to `before`: this erasure's own rows name nobody);
-    count the older rows that still name them."""
+    count the older rows about them or naming them, whose command and reason stay."""
     from salescrm.store.models import Activity, JournalEntry, JournalField, Task
 
     conn = session.connection()
@@ -322,7 +322,7 @@ def _blank_journal(session: Session, contact_id: int, mentions: _Mentions, befor
     texts = conn.execute(sa.update(entry).where(v2, entry.c.seq <= before, naming_text, (entry.c.command != "") | entry.c.reason.is_not(None))
                          .values(command="", reason=None)).rowcount
     pre_v2 = conn.execute(sa.select(sa.func.count()).select_from(entry).where(
-        sa.or_(entry.c.version.is_(None), entry.c.version < 2), named)).scalar()
+        sa.or_(entry.c.version.is_(None), entry.c.version < 2), naming_text)).scalar()
     return blanked, texts, pre_v2
 
 
