@@ -208,3 +208,40 @@ def test_journal_rows_from_before_chain_v2_are_counted_and_the_chain_still_verif
     assert json.loads(ok(cli("contact", "show", "9", "--json")).stdout)["phone"] is None
     ok(cli("journal", "verify"))
     ok(cli("db", "check"))
+
+
+def test_on_postgresql_a_reps_role_may_not_erase_and_a_non_owner_is_told_to_vacuum(seeded, backend, request, db_url,
+                                                                                    db, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("roles and VACUUM are PostgreSQL's")
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    server = request.getfixturevalue("pg_server")
+    database = make_url(db_url).database
+    role = f"rep_{uuid.uuid4().hex[:10]}"
+    sql = ok(seeded("db", "grants", "--role", role)).stdout
+    server.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        server.execute(sql, database)
+        monkeypatch.setenv("SALESCRM_DB", server.url(database, user=role))
+        r = _erase(seeded)
+        assert (r.exit_code, r.stderr) == (1, "Erasing a person blanks their values in the journal, which this "
+                                              "PostgreSQL role may only add to: run the erasure as the database's "
+                                              "owner (docs/privacy.md); nothing was erased.\n")
+        assert db.query("SELECT first_name FROM contact WHERE id = 1") == [("Marta",)]
+        server.execute(f"GRANT UPDATE ON journal, journal_field TO {role}", database)  # a data-protection officer
+        r = ok(_erase(seeded))
+        assert r.stderr.startswith("Warning: Erased, but this role does not own activity, contact, contact_property, ")
+        assert r.stderr.rstrip("\n").endswith("the database owner finishes the job with: VACUUM contact, "
+                                              "contact_property, activity, task, gate_value, deal, journal, "
+                                              "journal_field, erasure, erased_identity")
+        assert db.query("SELECT first_name FROM contact WHERE id = 1") == [("Erased",)]
+    finally:
+        from salescrm.store.engine import dispose_all
+
+        dispose_all()
+        server.execute(f"REASSIGN OWNED BY {role} TO postgres", database)
+        server.execute(f"DROP OWNED BY {role}", database)
+        server.execute(f"DROP ROLE {role}")

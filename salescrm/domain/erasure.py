@@ -133,6 +133,8 @@ def erase_contact(session: Session, ref: str, reason: str, by: str) -> Erased:
                       "left to erase.")
     if session.connection().dialect.name == "sqlite":
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")  # what this transaction frees is zeroed
+    else:
+        _refuse_without_journal_rights(session)
     mentions = _Mentions.of(session, contact)
     before = _head_seq(session)
     # The journal keeps this command and its reason: neither may name the person.
@@ -168,6 +170,15 @@ def erase_contact(session: Session, ref: str, reason: str, by: str) -> Erased:
     _journal_erasure(session, erasure, len(digests))
     values, texts, pre_v2 = _blank_journal(session, contact.id, mentions, before)
     return Erased(erasure.id, contact.id, f"{first} {last}", erasure.at, len(digests), scrubbed, values, texts, pre_v2)
+
+
+def _refuse_without_journal_rights(session: Session) -> None:
+    """A rep's role may only add to the journal (`db grants`): an erasure is the database owner's to run."""
+    allowed = session.connection().exec_driver_sql(
+        "SELECT has_table_privilege('journal', 'UPDATE') AND has_table_privilege('journal_field', 'UPDATE')").scalar()
+    if not allowed:
+        raise Refused("Erasing a person blanks their values in the journal, which this PostgreSQL role may only add "
+                      "to: run the erasure as the database's owner (docs/privacy.md); nothing was erased.")
 
 
 def _journal_erasure(session: Session, erasure, identities: int) -> None:

@@ -46,13 +46,20 @@ def vacuum_postgresql(engine, tables: tuple[str, ...]) -> str | None:
     """VACUUM each table (outside a transaction); None when done, else what went wrong (a sentence)."""
     import sqlalchemy as sa
 
+    names = ", ".join(tables)
     try:
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql(f"VACUUM {', '.join(tables)}")  # salescrm's own table names
+            others = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND "
+                                          "tablename IN :names AND tableowner <> current_user ORDER BY tablename")
+                                  .bindparams(sa.bindparam("names", expanding=True)), {"names": list(tables)}).scalars().all()
+            if others:  # PostgreSQL would skip them with a warning only
+                return (f"this role does not own {', '.join(others)}, which PostgreSQL vacuums for their owner only, so "
+                        f"their pages may still hold erased row versions; the database owner finishes the job with: "
+                        f"VACUUM {names}")
+            conn.exec_driver_sql(f"VACUUM {names}")  # salescrm's own table names
     except sa.exc.DBAPIError as e:
         first = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
-        names = ", ".join(tables)
         return (f"VACUUM failed ({first}), so the tables' pages may still hold erased row versions until "
                 f"PostgreSQL reuses them; the database owner finishes the job with: VACUUM {names}")
     return None
