@@ -117,9 +117,9 @@ def test_on_a_terminal_it_asks(seeded, db):
     no = FakePrompter([("confirm", "Erase Marta Ruiz (contact 1, marta@sanitas.es)? This cannot be undone.", False)])
     assert seeded("contact", "erase", MARTA, "--reason", REASON, prompter=no).exit_code == 1
     assert db.count("erasure") == 0
-    yes = FakePrompter([("text", "Reason", "Her request"), ("confirm", "Erase Marta Ruiz", True)])
+    yes = FakePrompter([("text", "Reason", "Marta asked by phone"), ("confirm", "Erase Marta Ruiz", True)])
     ok(seeded("contact", "erase", MARTA, prompter=yes))
-    assert db.query("SELECT reason FROM erasure") == [("Her request",)]
+    assert db.query("SELECT reason FROM erasure") == [("[erased] asked by phone",)]  # her name alone too
 
 
 def test_a_second_erasure_is_refused(seeded):

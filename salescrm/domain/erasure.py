@@ -138,7 +138,7 @@ def erase_contact(session: Session, ref: str, reason: str, by: str) -> Erased:
     mentions = _Mentions.of(session, contact)
     before = _head_seq(session)
     # The journal keeps this command and its reason: neither may name the person.
-    reason = mentions.scrub(reason)
+    reason = mentions.scrub(reason, words=True)
     session.info.update(command=f"salescrm contact erase {contact.id}", reason=reason)
     scrubbed: dict[str, int] = {}
     first, last = pseudonym(contact.id)
@@ -195,6 +195,7 @@ class _Mentions:
     emails: set[str]
     phones: set[str]
     names: set[str]
+    words: set[str] = field(default_factory=set)  # each first and last name alone
 
     @classmethod
     def of(cls, session: Session, contact) -> "_Mentions":
@@ -216,7 +217,7 @@ class _Mentions:
                 if isinstance(value, str) and value.strip():
                     seen[row.field].add(value)
         names = {f"{f} {l}" for f in seen["first_name"] for l in seen["last_name"]}
-        return cls({e.lower() for e in seen["email"]}, seen["phone"], names)
+        return cls({e.lower() for e in seen["email"]}, seen["phone"], names, seen["first_name"] | seen["last_name"])
 
     def texts(self) -> list[str]:
         """Longest first, so that a name inside an email is replaced with the email."""
@@ -230,8 +231,13 @@ class _Mentions:
         parts += [_phone_pattern(phone) for phone in sorted(self.phones)]
         return "|".join(parts) if parts else None
 
-    def scrub(self, text: str | None) -> str | None:
+    def scrub(self, text: str | None, words: bool = False) -> str | None:
+        """`text` with each mention replaced by MARKER; `words`: each of their names alone too (the erasure's
+        own reason is about them: "Marta asked by phone")."""
         pattern = self.pattern()
+        if words and self.words:
+            alone = "|".join(rf"\b{re.escape(w)}\b" for w in sorted(self.words, key=len, reverse=True))
+            pattern = f"{pattern}|{alone}" if pattern else alone
         return re.sub(pattern, MARKER, text, flags=re.IGNORECASE) if text and pattern else text
 
     def condition(self, session: Session, column):
