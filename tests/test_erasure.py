@@ -32,6 +32,8 @@ def _history(cli):
     ok(cli("deal", "create", "--company", "Sanitas Hospitales", "--description", "Second site", "--amount", "5000",
            "--close-date", "2031-06-30", "--class", "Insurance", "--source", "Referral", "--owner", "Ana García"))
     ok(cli("deal", "edit", "2", "--set", f"decision_maker={MARTA}", "--reason", "Marta decides"))
+    ok(cli("deal", "create", "--company", "Sanitas Hospitales", "--description", "Training for Marta Ruiz", "--amount",
+           "900", "--close-date", "2031-06-30", "--class", "Insurance", "--source", "Referral", "--owner", "Ana García"))
     ok(cli("contact", "add", "--first-name", "Jorge", "--last-name", "Navarro", "--job-title", "Buyer",
            "--company", "Sanitas Hospitales", "--email", "jorge@sanitas.es"))
     ok(cli("activity", "log", "--type", "call", "--direction", "outbound", "--summary",
@@ -46,13 +48,16 @@ def test_erase_removes_the_person_and_keeps_the_facts(seeded, db):
     _history(seeded)
     r = ok(_erase(seeded))
     assert r.stdout.splitlines()[0] == ('Erased contact 1: it is now "Erased contact 1"; scrubbed 2 activities, '
-                                        '1 task, 1 gate value.')
+                                        '1 task, 1 deal, 1 gate value.')
     assert r.stdout.splitlines()[1].endswith("its chain still verifies (salescrm journal verify).")
     assert db.query("SELECT first_name, last_name, job_title, email, email_key, phone FROM contact WHERE id = 1") == [
         ("Erased", "contact 1", None, None, None, None)]
     # The facts stay, linked to the pseudonymous contact.
     assert db.query("SELECT contact_id FROM deal_contact WHERE deal_id = 1") == [(1,)]
-    assert db.query("SELECT amount_cents FROM deal ORDER BY id") == [(1200000,), (500000,)]
+    assert db.query("SELECT amount_cents FROM deal ORDER BY id") == [(1200000,), (500000,), (90000,)]
+    assert db.query("SELECT name, name_key, description FROM deal WHERE id = 3") == [
+        ("ES Sanitas Hospitales Training for [erased]", "es sanitas hospitales training for [erased]",
+         "Training for [erased]")]
     assert db.query("SELECT summary FROM activity WHERE contact_id = 1") == [("[erased]",)]
     assert db.query("SELECT summary FROM activity WHERE contact_id = 2") == [
         ("Jorge says [erased] ([erased] is wrong, use [erased]) decides",)]
@@ -69,7 +74,8 @@ def test_erase_removes_the_person_and_keeps_the_facts(seeded, db):
     # Nothing in the database names her any more, the journal included; and it verifies.
     for table, columns in (("journal_field", "coalesce(old_value, '') || coalesce(new_value, '')"),
                            ("journal", "command || coalesce(reason, '')"), ("activity", "summary"),
-                           ("task", "title"), ("gate_value", "value"), ("erasure", "reason")):
+                           ("task", "title"), ("gate_value", "value"), ("erasure", "reason"),
+                           ("deal", "name || description")):
         for needle in ("marta", "ruiz", "600 000 000", PHONE):
             assert db.count(table, f"lower({columns}) LIKE ?", f"%{needle}%") == 0, (table, needle)
     assert "Journal intact" in ok(seeded("journal", "verify")).stdout
@@ -86,7 +92,7 @@ def test_the_access_export_after_an_erasure_holds_nothing_about_the_person(seede
     doc = json.loads(text)
     assert (doc["contact"]["first_name"], doc["contact"]["last_name"], doc["contact"]["email"]) == (
         "Erased", "contact 1", None)
-    assert [d["id"] for d in doc["deals"]] == [1]
+    assert [d["id"] for d in doc["deals"]] == [1]  # deal 2 named her at a gate: now it names contact 1
     assert [a["summary"] for a in doc["activities"]] == ["[erased]"]
     assert [e["state"] for e in doc["consent"]] == ["granted"]
     for needle in ("marta", "ruiz", PHONE, "600 000 000"):

@@ -295,9 +295,14 @@ def _scrub_records(session: Session, contact_id: int, mentions: _Mentions, scrub
         if text != task.title:
             task.title = text
             count("tasks")
-    for deal in matching(Deal, Deal.description, Deal.lost_reason):
+    from salescrm.domain.naming import name_key
+
+    for deal in matching(Deal, Deal.name, Deal.description, Deal.lost_reason, Deal.source_name):
+        deal.name = mentions.scrub(deal.name)  # a name built from a description that named them
+        deal.name_key = name_key(deal.name)
         deal.description = mentions.scrub(deal.description)
         deal.lost_reason = mentions.scrub(deal.lost_reason)
+        deal.source_name = mentions.scrub(deal.source_name)
         count("deals")
     for gate in session.scalars(sa.select(GateValue).where(mentions.condition(session, GateValue.value))).all():
         gate.value = str(contact_id) if gate.value.strip().lower() in mentions.emails else mentions.scrub(gate.value)
