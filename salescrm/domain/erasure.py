@@ -126,6 +126,10 @@ def erase_contact(session: Session, ref: str, reason: str, by: str) -> Erased:
     from salescrm.store.columns import as_utc
     from salescrm.store.models import ContactProperty, ErasedIdentity, Erasure
 
+    from salescrm.store.models import size
+    from salescrm.typed_text import clean_text
+
+    reason = clean_text(reason, "Reason (--reason)", lines=True, max_length=size(Erasure.reason))
     contact = refs.contact(session, ref, for_update=True)
     earlier = erasure_of(session, contact.id)
     if earlier is not None:
