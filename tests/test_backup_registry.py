@@ -69,3 +69,17 @@ def test_a_restores_copy_of_the_database_as_it_was_is_recorded(seeded, db, tmp_p
 
 def test_status_on_either_backend_lists_nothing_without_an_erasure(seeded):
     assert json.loads(ok(seeded("db", "status", "--json")).stdout)["backups_holding_erased_data"] == []
+
+
+@pytest.mark.sqlite_only
+def test_restoring_a_backup_made_before_an_erasure_says_who_is_back(seeded, db, tmp_path):
+    backup = tmp_path / "b.db"
+    ok(seeded("db", "backup", str(backup)))
+    ok(seeded(*ERASE))
+    r = ok(seeded("db", "restore", str(backup), "--force"))
+    assert r.stderr == ("Warning: The backup was made before 1 erasure: the restored database holds the data of "
+                        "contact 1 again. Erase it again: salescrm contact erase ID --reason \"Erased again after a "
+                        "restore\" --yes\n")
+    assert db.query("SELECT first_name FROM contact WHERE id = 1") == [("Marta",)]
+    ok(seeded(*ERASE))
+    assert seeded("db", "restore", str(tmp_path / "b.db"), "--force").stderr.startswith("Warning: The backup was made")

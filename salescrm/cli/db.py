@@ -72,7 +72,11 @@ def status(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="
     info = {"database": location.display, "backend": engine.dialect.name, "revision": revision,
             "salescrm_revision": HEAD_REVISION, "state": state,
             "currency": _stored_currency(engine) if current else None,
-            "backups_holding_erased_data": _backups_holding(engine) if current else []}
+            "backups_holding_erased_data": []}
+    if current:
+        from salescrm.cli.db_backups import backups_holding
+
+        info["backups_holding_erased_data"] = backups_holding(engine)
     if json:
         output.print_json(info)
         return
@@ -82,17 +86,9 @@ def status(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="
                    + ([("Currency", info["currency"])] if info["currency"] else [])
                    + ([("Backups holding erased data", str(len(holding)))] if holding else []))
     if holding:
-        output.heading("Backups made before an erasure: they still hold the erased people's data", "backups")
-        output.table([("Made at", output.TIME), "Kind", ("Path", output.TEXT), "By"],
-                     [(output.when(b["made_at"]), b["kind"], b["path"], b["made_by"]) for b in holding])
+        from salescrm.cli.db_backups import show_backups
 
-
-def _backups_holding(engine) -> list[dict]:
-    """The backups made before the latest erasure (domain/erasure.py), read without a session."""
-    from salescrm.domain.erasure import backups_holding
-
-    with engine.connect() as conn:
-        return backups_holding(conn)
+        show_backups(holding)
 
 
 def _stored_currency(engine) -> str:
@@ -159,23 +155,9 @@ def backup(ctx: typer.Context, file: Optional[Path] = typer.Argument(
     from salescrm.store.engine import HEAD_REVISION
 
     if revision == HEAD_REVISION:
-        _record_backups(ctx, location, [(target, "backup")])
+        from salescrm.cli.db_backups import record_backups
 
-
-def _record_backups(ctx: typer.Context, location, copies: list | None) -> None:
-    """Add the copies (or those this command made before a restore: None) to the database's registry of
-    backups (`db status` names those made before an erasure); a database this user may only read is said."""
-    from salescrm.errors import DatabaseUnavailable
-    from salescrm.store.backup import record, record_pending
-
-    try:
-        with runtime(ctx).writing() as session:
-            if copies is None:
-                record_pending(session.connection(), location.path)
-            else:
-                record(session.connection(), copies)
-    except DatabaseUnavailable as e:
-        output.warn(f"The copy is made, but the database's registry of backups could not record it: {e}")
+        record_backups(runtime(ctx), [(target, "backup")])
 
 
 def _libpq_url(location) -> str:
@@ -223,14 +205,18 @@ def restore(
     if not force:
         if not rt.can_prompt() or not rt.ask().confirm(f"Replace {location.display} with {file}?", default=False):
             raise Refused(f"Restoring replaces {location.display}: pass --force to do it; nothing was restored.")
+    from salescrm.cli import db_backups
+
     info = rt.journal_info(reason)
+    lost = db_backups.erasures_missing_from(file, location.path)
     store.close_all()
     safety = restore_database(file, location.path, info)
     if safety is not None:
-        _record_backups(ctx, location, None)
+        db_backups.record_backups(rt, None)
     upgraded = f" It was upgraded from schema revision {revision} to {store.HEAD_REVISION}." if revision != store.HEAD_REVISION else ""
     output.say(f"Restored {location.display} from {file}.{upgraded}"
                + (f" The database as it was before is kept in {safety}." if safety else ""))
+    db_backups.warn_erasures_undone(lost)
 
 
 @app.command("check", epilog="Example: salescrm db check --json")
