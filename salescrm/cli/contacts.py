@@ -363,48 +363,7 @@ def consent(
     output.say(f"Recorded: {name} {'gave' if granted else 'withdrew'} consent to {event.purpose}{basis}.")
 
 
-@app.command("erase", epilog='Example: salescrm contact erase marta@sanitas.es --reason "Her request of 2026-11-30" --yes')
-def erase(
-    ctx: typer.Context,
-    contact: Optional[str] = typer.Argument(None, help="Contact id, email or full name (asked on a terminal when left out).", show_default=False),
-    reason: Optional[str] = typer.Option(None, "--reason", help="Why the person is erased (required; kept with the "
-                                                                "erasure, with any mention of the person removed)."),
-    yes: bool = typer.Option(False, "--yes", help="Erase without asking (required off a terminal)."),
-    json: bool = typer.Option(False, "--json", help='Print {"erasure", "contact", "name", "at", "identities", "scrubbed", '
-                                                    '"journal": {"values_blanked", "texts_blanked", "pre_v2_naming"}, '
-                                                    '"backups_holding", "unfinished"} on stdout.'),
-) -> None:
-    """Erase a person (GDPR article 17): their personal data leaves the records, the journal and the file.
+# `contact erase` lives in its own module (cli/contact_erase.py: the command, the bytes after its commit, the report).
+from salescrm.cli import contact_erase  # noqa: E402  (light: typer and this package's cli modules)
 
-    The contact stays as a pseudonymous "Erased contact N", so that their deals, activities and consent
-    ledger keep their links; their name, job title, email, phone, lead fields and properties are removed,
-    their activities' and tasks' text replaced by "[erased]", and every mention of them elsewhere (gate
-    values, other texts) scrubbed. Journal values naming them become NULL, its chain intact (`journal
-    verify`). Keyed hashes of their email and phone make a later `salescrm import` refuse them. Cannot be
-    undone; backups made before still hold their data (`salescrm db status` lists them)."""
-    from salescrm.cli import pick
-    from salescrm.domain import erasure, refs
-    from salescrm.errors import Refused
-    from salescrm.store.actors import actor_of
-
-    rt = runtime(ctx)
-    contact = pick.argument(rt, contact, "contact")
-    needs = Needs()
-    if reason is None:
-        needs.add("reason", "--reason", lambda p: p.text("Reason (kept with the erasure)", validate=required("Reason")))
-    reason = needs.resolve(rt).get("--reason", reason)
-    with rt.reading() as session:
-        found = refs.contact(session, contact)
-        shown = f"{found.first_name} {found.last_name} (contact {found.id}{', ' + found.email if found.email else ''})"
-        contact = str(found.id)
-    if not yes:
-        question = f"Erase {output.inert(shown)}? This cannot be undone."
-        if not rt.can_prompt() or not rt.ask().confirm(question, default=False):
-            raise Refused(f"Erasing removes contact {contact}'s personal data for good: pass --yes to do it; "
-                          "nothing was erased.")
-    with rt.writing(reason) as session:
-        done = erasure.erase_contact(session, contact, reason, actor_of(session))
-    from salescrm.cli.erase_report import finish, report
-
-    unfinished, backups = finish(rt, done)
-    report(done, backups, unfinished, json)
+app.command("erase", epilog=contact_erase.EPILOG)(contact_erase.erase)
