@@ -97,18 +97,16 @@ def refuse_erased(session: Session, email: str | None, phone: str | None) -> Non
         return
     from salescrm.store.models import ErasedIdentity, Erasure
 
-    conn = session.connection()
     identities, erasures = ErasedIdentity.__table__, Erasure.__table__
-    if "erased_identities" not in session.info:  # none at all: one query per session, not per row
-        session.info["erased_identities"] = conn.execute(sa.select(sa.func.count()).select_from(identities)).scalar()
-    if not session.info["erased_identities"]:
+    known = session.info.get("erased_identities")
+    if known is None:  # read once per session (erasures are few), so that an import asks nothing per row
+        known = session.info["erased_identities"] = dict(session.connection().execute(
+            sa.select(identities.c.digest, erasures.c.at).join(erasures, identities.c.erasure_id == erasures.c.id)).all())
+    if not known:
         return
     secret = _secret(session)
     for kind, value in (("email", email.lower() if email else None), ("phone", phone)):
-        if not value:
-            continue
-        at = conn.execute(sa.select(erasures.c.at).join(identities, identities.c.erasure_id == erasures.c.id)
-                          .where(identities.c.digest == identity_digest(secret, kind, value))).scalar()
+        at = known.get(identity_digest(secret, kind, value)) if value else None
         if at is not None:
             from salescrm.store.columns import as_utc
 
