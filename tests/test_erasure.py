@@ -251,3 +251,15 @@ def test_on_postgresql_a_reps_role_may_not_erase_and_a_non_owner_is_told_to_vacu
         server.execute(f"REASSIGN OWNED BY {role} TO postgres", database)
         server.execute(f"DROP OWNED BY {role}", database)
         server.execute(f"DROP ROLE {role}")
+
+
+def test_a_leads_web_form_fields_are_erased_and_its_channel_kept(cli, db):
+    ok(cli("lead", "add", "--first-name", "Eva", "--last-name", "Soler", "--email", "eva@quiron.es", "--company",
+           "Quirón", "--channel", "web-form", "--search-engine", "google", "--keyword", "eva soler dermatology",
+           "--source-page", "https://quiron.es/contact?email=eva@quiron.es", "--note", "Eva Soler wants a demo"))
+    ok(cli("contact", "erase", "eva@quiron.es", "--reason", "Her request", "--yes"))
+    assert db.query("SELECT first_name, email, channel, search_engine, keyword, source_page FROM contact") == [
+        ("Erased", None, "web-form", None, None, None)]
+    assert db.query("SELECT summary FROM activity") == [("[erased]",)]
+    assert db.query("SELECT title FROM task") == [("[erased]",)]  # the follow-up call named her
+    assert db.count("journal_field", "lower(coalesce(old_value, '') || coalesce(new_value, '')) LIKE '%eva%'") == 0
