@@ -82,7 +82,7 @@ def test_status_json_on_a_current_database(cli, backend, db_url):
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout) == {
         "database": resolve(db_url).display, "backend": backend, "revision": HEAD_REVISION,
-        "salescrm_revision": HEAD_REVISION, "state": "current", "currency": "EUR",
+        "salescrm_revision": HEAD_REVISION, "state": "current", "currency": "EUR", "backups_holding_erased_data": [],
     }
 
 
@@ -103,7 +103,7 @@ def test_status_on_an_older_file_changes_nothing(cli, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout) == {
         "database": str(path), "backend": "sqlite", "revision": "0001", "salescrm_revision": HEAD_REVISION,
-        "state": "older: run `salescrm db upgrade`", "currency": None,
+        "state": "older: run `salescrm db upgrade`", "currency": None, "backups_holding_erased_data": [],
     }
     assert r.stderr == ""
     assert sqlite_rows(path, "SELECT version_num FROM alembic_version") == [("0001",)]

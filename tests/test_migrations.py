@@ -24,7 +24,7 @@ from tests.conftest import Database
 FIXTURES = Path(__file__).parent / "fixtures"
 _numbers = itertools.count(1)
 # Each schema revision's fixture database, with its records as its `show --json` printed them (capture.py).
-FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 # Fields that `show --json` gained with later revisions, and what an upgraded record holds in them.
 ADDED_FIELDS = {
     "team": {"login": None},
@@ -46,6 +46,7 @@ BASELINES = {
     "0002": _DEALS, "0003": _DEALS, "0004": _DEALS,
     "0005": _DEALS,  # written when this fixture was brought from 0004 to 0005, before it was captured
     "0006": _DEALS,  # the same rows, which the 0005 fixture held when it was brought to 0006
+    "0007": _DEALS,  # and again, from the 0006 fixture it was made from
 }
 # Keys the JSON gained without a new column (a stored value shown since): compared when captured.
 JSON_ADDED = {"deals": {"owner_id"}}
@@ -113,7 +114,9 @@ def test_fixture_is_at_its_revision(revision):
                      "0005": {"companies": 11, "contacts": 11, "deals": 13, "team": 4, "journal": 507,
                               "tasks": 7, "activities": 6},
                      "0006": {"companies": 12, "contacts": 12, "deals": 14, "team": 4, "journal": 566,
-                              "tasks": 9, "activities": 7}}[revision]
+                              "tasks": 9, "activities": 7},
+                     "0007": {"companies": 13, "contacts": 13, "deals": 15, "team": 4, "journal": 624,
+                              "tasks": 11, "activities": 8}}[revision]
 
 
 @pytest.mark.sqlite_only

@@ -361,3 +361,9 @@ def consent(
         return
     basis = f", on the basis of {event.basis}" if event.basis else ""
     output.say(f"Recorded: {name} {'gave' if granted else 'withdrew'} consent to {event.purpose}{basis}.")
+
+
+# `contact erase` lives in its own module (cli/contact_erase.py: the command, the bytes after its commit, the report).
+from salescrm.cli import contact_erase  # noqa: E402  (light: typer and this package's cli modules)
+
+app.command("erase", epilog=contact_erase.EPILOG)(contact_erase.erase)

@@ -68,15 +68,27 @@ def status(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="
         state = "older: run `salescrm db upgrade`"
     else:
         state = "newer than this salescrm: upgrade salescrm"
+    current = revision == HEAD_REVISION
     info = {"database": location.display, "backend": engine.dialect.name, "revision": revision,
             "salescrm_revision": HEAD_REVISION, "state": state,
-            "currency": _stored_currency(engine) if revision == HEAD_REVISION else None}
+            "currency": _stored_currency(engine) if current else None,
+            "backups_holding_erased_data": []}
+    if current:
+        from salescrm.cli.db_backups import backups_holding
+
+        info["backups_holding_erased_data"] = backups_holding(engine)
     if json:
         output.print_json(info)
-    else:
-        output.details([("Database", info["database"]), ("Backend", info["backend"]),
-                        ("Revision", revision or "(none)"), ("salescrm needs", HEAD_REVISION), ("State", state)]
-                       + ([("Currency", info["currency"])] if info["currency"] else []))
+        return
+    holding = info["backups_holding_erased_data"]
+    output.details([("Database", info["database"]), ("Backend", info["backend"]),
+                    ("Revision", revision or "(none)"), ("salescrm needs", HEAD_REVISION), ("State", state)]
+                   + ([("Currency", info["currency"])] if info["currency"] else [])
+                   + ([("Backups holding erased data", str(len(holding)))] if holding else []))
+    if holding:
+        from salescrm.cli.db_backups import show_backups
+
+        show_backups(holding)
 
 
 def _stored_currency(engine) -> str:
@@ -136,9 +148,16 @@ def backup(ctx: typer.Context, file: Optional[Path] = typer.Argument(
             "salescrm backs up SQLite files itself; for a PostgreSQL database use pg_dump, e.g.: "
             f"pg_dump --format=custom --file {file} '{_libpq_url(location)}'"
         )
-    _revision(location, engine)  # fails cleanly when the file is not a database
-    copy_database(location.path, file.expanduser().absolute())
+    revision = _revision(location, engine)  # fails cleanly when the file is not a database
+    target = file.expanduser().absolute()
+    copy_database(location.path, target)
     output.say(f"Backed up {location.display} to {file}.")
+    from salescrm.store.engine import HEAD_REVISION
+
+    if revision == HEAD_REVISION:
+        from salescrm.cli.db_backups import record_backups
+
+        record_backups(runtime(ctx), [(target, "backup")])
 
 
 def _libpq_url(location) -> str:
@@ -186,12 +205,18 @@ def restore(
     if not force:
         if not rt.can_prompt() or not rt.ask().confirm(f"Replace {location.display} with {file}?", default=False):
             raise Refused(f"Restoring replaces {location.display}: pass --force to do it; nothing was restored.")
+    from salescrm.cli import db_backups
+
     info = rt.journal_info(reason)
+    lost = db_backups.erasures_missing_from(file, location.path)
     store.close_all()
     safety = restore_database(file, location.path, info)
+    if safety is not None:
+        db_backups.record_backups(rt, None)
     upgraded = f" It was upgraded from schema revision {revision} to {store.HEAD_REVISION}." if revision != store.HEAD_REVISION else ""
     output.say(f"Restored {location.display} from {file}.{upgraded}"
                + (f" The database as it was before is kept in {safety}." if safety else ""))
+    db_backups.warn_erasures_undone(lost)
 
 
 @app.command("check", epilog="Example: salescrm db check --json")

@@ -45,8 +45,9 @@ def copy_database(source: Path, target: Path) -> None:
         raise
 
 
-def copy_beside(path: Path, label: str) -> Path:
-    """A copy of `path` next to it (`crm.db.LABEL-20261123T055021Z.bak`), kept before it is changed wholesale."""
+def copy_beside(path: Path, label: str, kind: str = "migration") -> Path:
+    """A copy of `path` next to it (`crm.db.LABEL-20261123T055021Z.bak`), kept before it is changed wholesale;
+    recorded in the database's registry by the change that follows (`record_pending`), as `kind`."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.{label}-{stamp}.bak")
     number = 1
@@ -54,7 +55,46 @@ def copy_beside(path: Path, label: str) -> Path:
         number += 1
         target = path.with_name(f"{path.name}.{label}-{stamp}-{number}.bak")
     copy_database(path, target)
+    _pending.append((_key(path), target, kind))
     return target
+
+
+# --- The registry of backups (`backup_record`, migration 0008) -----------------------------------
+#
+# Every copy salescrm makes of a database is recorded in that database: those made before an erasure still
+# hold the erased data (`db status` names them). A copy made before a migration or a restore is recorded
+# by the change it preceded, once the database has the table (a file upgraded from before 0008 too).
+
+_pending: list[tuple[str, Path, str]] = []  # (database, copy, kind): made by this process, not yet recorded
+
+
+def _key(path: Path) -> str:
+    return str(Path(os.path.abspath(path)))
+
+
+def record_pending(conn, database: Path) -> int:
+    """Record the copies this process made of `database` (in the connection's transaction); how many."""
+    import sqlalchemy as sa
+
+    mine = [item for item in _pending if item[0] == _key(database)]
+    if not mine or not sa.inspect(conn).has_table("backup_record"):
+        return 0
+    record(conn, [(copy, kind) for _, copy, kind in mine])
+    for item in mine:
+        _pending.remove(item)
+    return len(mine)
+
+
+def record(conn, copies: list[tuple[Path, str]]) -> None:
+    """Add each (copy, kind) to the registry: kind backup, migration or restore."""
+    import sqlalchemy as sa
+
+    from salescrm.store.actors import current_user
+
+    table = sa.table("backup_record", sa.column("path"), sa.column("kind"), sa.column("made_at", sa.DateTime(timezone=True)),
+                     sa.column("made_by"))
+    at, by = datetime.now(timezone.utc), current_user()
+    conn.execute(sa.insert(table), [{"path": str(copy), "kind": kind, "made_at": at, "made_by": by} for copy, kind in copies])
 
 
 def write_failure(what: str, error: BaseException) -> DatabaseUnavailable:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 
@@ -44,6 +46,9 @@ def upgrade(engine: sa.Engine, revision: str = "head", process: str | None = Non
                 command.upgrade(cfg, revision)
                 if sqlite:
                     _check_foreign_keys(connection)
+                    from salescrm.store.backup import record_pending
+
+                    record_pending(connection, Path(connection.engine.url.database))  # the copy made before
         finally:
             if sqlite:
                 _sqlite_foreign_keys(connection, True)

@@ -55,7 +55,7 @@ def restore_database(backup: Path, path: Path, info: dict) -> Path | None:
         except (sqlite3.Error, OSError) as e:
             raise write_failure(f"the restored database beside {path}", e) from None
         with write_lock.exclusive(path):
-            safety = copy_beside(path, "before-restore") if sqlite_file.exists(path) else None
+            safety = copy_beside(path, "before-restore", "restore") if sqlite_file.exists(path) else None
             interrupts.hold()  # the swap is done whole, or not begun
             try:
                 if os.path.lexists(path):

@@ -243,7 +243,7 @@ def _follow_up(imp: Importer, contact, company) -> None:
 
 
 def contact_row(imp: Importer, line: int, v: dict) -> Result:
-    from salescrm.domain import contacts
+    from salescrm.domain import contacts, erasure
     from salescrm.domain.values import parse_email, parse_phone
     from salescrm.store.models import Contact, ContactCompany, size
     from salescrm.typed_text import clean_text
@@ -255,6 +255,7 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     linked = [imp.company_for(n) for n in joined(text(v, "companies"))]
     email = parse_email(email_text) if email_text else None
     phone = parse_phone(phone_text, linked[0].country if linked else None) if phone_text else None
+    erasure.refuse_erased(imp.session, email, phone)  # an erased person is not taken in again (domain/erasure.py)
     job_title = clean_text(text(v, "job_title"), "Job title", required=False, max_length=size(Contact.job_title))
     found, how = imp.find(Contact, v)
     if found is None:
