@@ -73,8 +73,11 @@ def import_companies(
 
 
 @app.command("contacts", epilog="Example: salescrm import contacts contacts.csv --skip-invalid --rejects bad.csv")
-def import_contacts(ctx: typer.Context, file: str = _file_argument(), follow_up: bool = _follow_up_option(), **_: None) -> None:
-    """Import contacts: a name and an email or a phone each, linked to their companies."""
+def import_contacts(
+    ctx: typer.Context, file: str = _file_argument(), distinct: Optional[List[str]] = _distinct_option(),
+    follow_up: bool = _follow_up_option(), **_: None,
+) -> None:
+    """Import contacts: a name and an email or a phone each, linked to their companies (created when new)."""
 
 
 @app.command("deals", epilog='Example: salescrm import deals deals.csv --map-stage "Closed won=Payment Done" --accept-won '
@@ -388,9 +391,17 @@ def undo(
     number = refs.id_of(batch, "batch")
     with runtime(ctx).writing(reason) as session:
         done = batches.undo(session, number)
-        obj = batches.batch_object(done)
+        obj = batches.batch_object(done.batch)
     if json:
         output.print_json(obj)
         return
     output.say(f"Undid import batch {number}: removed {obj['created']} created and restored {obj['updated']} updated "
-               f"record{'s' if obj['updated'] != 1 else ''} ({obj['record_type']} from {obj['file']}).")
+               f"record{'s' if obj['updated'] != 1 else ''} ({obj['record_type']} from {obj['file']}).{_also_removed(done, obj)}")
+
+
+def _also_removed(done, obj: dict) -> str:
+    """The records the batch created besides its own kind: a contact import's new companies."""
+    plural = {"company": "companies", "contact": "contacts", "deal": "deals", "activity": "activities", "task": "tasks"}
+    others = [f"{n} {plural[t] if n != 1 else t}" for t, n in sorted(done.removed.items())
+              if t != obj["record_type"] and t in plural]
+    return f" Also removed the {', '.join(others)} it created." if others else ""

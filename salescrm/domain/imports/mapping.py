@@ -36,6 +36,7 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "email": ("email", "Email address"), "phone": ("phone", "Phone Number", "Mobile Phone Number"),
         "channel": ("channel",), "search_engine": ("search_engine",), "keyword": ("keyword",),
         "source_page": ("source_page",), "companies": ("companies", "Associated Company", "Company name", "Company"),
+        "country": ("country", "Country/Region", "Country or region"),  # a company the row creates (and its phone)
         "consent_basis": ("Legal basis for processing contact's data",),
         "unsubscribed": ("Unsubscribed from all email",), **_COMMON,
     },

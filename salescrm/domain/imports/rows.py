@@ -60,6 +60,7 @@ class Importer:
         self.session, self.options, self.handler, self.batch_id = session, options, handler, batch_id
         self.first_line: dict[int, int] = {}  # record id -> the first line of this file that wrote or matched it
         self._names = None  # company_names.CompanyNames of every company, built at the first name check
+        self._new_names: list[tuple[int, str]] = []  # companies a contact row created, indexed once its savepoint is released
         self.distinct = {naming.name_key(n) for n in options.distinct}
         if options.kind == "deals" and options.stages is None:
             options.stages = Stages()
@@ -94,10 +95,14 @@ class Importer:
             return Result(line, "refused", None, "It conflicts with a record already stored (a value that must be unique).")
         finally:
             self._source = None
+            new_names, self._new_names = self._new_names, []
         if result.record_id is not None:
             self.first_line.setdefault(result.record_id, line)
-        if result.action == "created" and self.options.kind == "companies" and self._names is not None:
-            self._names.add(result.record_id, result.label)  # only once its savepoint is released
+        if result.action == "created" and self.options.kind == "companies":
+            new_names.append((result.record_id, result.label))
+        if self._names is not None:
+            for cid, name in new_names:  # only once its savepoint is released
+                self._names.add(cid, name)
         return result
 
     def name_conflict(self, name: str):
@@ -111,6 +116,33 @@ class Importer:
 
             self._names = CompanyNames(self.session.connection().execute(sa.select(Company.id, Company.name)))
         return self._names.conflict(name)
+
+    def company_or_new(self, name: str, country: str | None) -> tuple[object, str | None]:
+        """The company a contact's row names, through the company rules (issue 13): by folded name; else the
+        global company a local branch or entity name stands for ("merged into Novartis (local branch)",
+        unless `--distinct`); else a new company of that name (and the row's country), as `import companies`
+        would create it. Any other clash with the one-company rule refuses the row. (company, what the
+        report says about it, or None)."""
+        from salescrm.domain import companies
+        from salescrm.domain.values import clean_name
+        from salescrm.store.models import Company, size
+
+        found, _ = matching.company(self.session, name, None)
+        if found is not None:
+            return found, None
+        name = clean_name(name, "Company name", size(Company.name))
+        clash = self.name_conflict(name)
+        distinct = naming.name_key(name) in self.distinct
+        if clash is not None and not distinct:
+            if clash.how in ("branch", "local-entity"):
+                return self.session.get(Company, clash.other_id), \
+                    f"{name} merged into {clash.other_name} ({merge_kind(clash.how)})"
+            raise Refused(clash.message)
+        company = companies.add_company(self.session, name, country, None, required=False,
+                                        distinct_from=[str(clash.other_id)] if clash is not None else (),
+                                        name_checked=clash is None).record
+        self._new_names.append((company.id, company.name))
+        return company, f"created company {company.name}"
 
     def matched(self, record_id: int, how: str, line: int) -> str:
         first = self.first_line.get(record_id)
@@ -252,9 +284,18 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     email_text, phone_text = text(v, "email"), text(v, "phone")
     if not first or not last or not (email_text or phone_text):
         raise Refused("A contact needs a first and a last name, and an email or a phone (lead intake's minimum).")
-    linked = [imp.company_for(n) for n in joined(text(v, "companies"))]
+    from salescrm.domain.countries import parse_country
+
+    country = parse_country(text(v, "country")) if text(v, "country") else None
+    linked, notes = [], []
+    for name in joined(text(v, "companies")):
+        company, note = imp.company_or_new(name, country)
+        if company.id not in {c.id for c in linked}:
+            linked.append(company)
+        if note:
+            notes.append(note)
     email = parse_email(email_text) if email_text else None
-    phone = parse_phone(phone_text, linked[0].country if linked else None) if phone_text else None
+    phone = parse_phone(phone_text, (linked[0].country if linked else None) or country) if phone_text else None
     job_title = clean_text(text(v, "job_title"), "Job title", required=False, max_length=size(Contact.job_title))
     found, how = imp.find(Contact, v)
     if found is None:
@@ -280,7 +321,8 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
         set_properties(imp, contact, v)
         _follow_up(imp, contact, linked[0] if linked else None)
         consent = _consent(imp, contact, v)
-        return Result(line, "created", contact.id, consent, f"{contact.first_name} {contact.last_name}")
+        return Result(line, "created", contact.id, "; ".join([*notes, *([consent] if consent else [])]) or None,
+                      f"{contact.first_name} {contact.last_name}")
     changes = {}
     for name, new in (("first_name", clean_text(first, "First name", max_length=size(Contact.first_name), name=True)),
                       ("last_name", clean_text(last, "Last name", max_length=size(Contact.last_name), name=True)),
@@ -294,7 +336,7 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     label = f"{found.first_name} {found.last_name}"
     properties = set_properties(imp, found, v)
     extra = [x for x in (_consent(imp, found, v), f"changed {', '.join(properties)}" if properties else None) if x]
-    reason = "; ".join([reason, *extra])
+    reason = "; ".join([reason, *notes, *extra])
     if not changes and not new_links and not _source_changes(imp, found, v):
         return Result(line, "updated" if extra else "unchanged", found.id, reason, label)
     contacts.edit_contact(imp.session, str(found.id), **changes, add_companies=[str(c.id) for c in new_links])
