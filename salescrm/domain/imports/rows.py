@@ -61,6 +61,9 @@ class Importer:
         self.first_line: dict[int, int] = {}  # record id -> the first line of this file that wrote or matched it
         self._names = None  # company_names.CompanyNames of every company, built at the first name check
         self._new_names: list[tuple[int, str]] = []  # companies a contact row created, indexed once its savepoint is released
+        self.chunk = None  # bulk.Chunk: what the current chunk's rows name, looked up together
+        self.pending: list = []  # bulk.Pending: plain rows whose records wait to be written together
+        self.late: list[Result] = []  # rows refused when run again after their lot was refused
         self.distinct = {naming.name_key(n) for n in options.distinct}
         if options.kind == "deals" and options.stages is None:
             options.stages = Stages()
@@ -80,10 +83,59 @@ class Importer:
             if model is not None and isinstance(obj, model) and obj.external_id is None:
                 obj.source_system, obj.external_id = self._source
 
+    def prefetch(self, rows: list[dict]) -> None:
+        """A new chunk of rows: what they name, looked up together (bulk.py); the rows still waiting written."""
+        from salescrm.domain.imports import bulk
+
+        self.settle()
+        self.chunk = bulk.prefetch(self, [{**self.options.defaults, **v} for v in rows])
+
+    def settle(self) -> None:
+        """Write the plain rows that wait (bulk.settle); any the database refused as a lot run again alone,
+        and their results take the new outcome (`late`: the run writes those it refused to the rejects)."""
+        from salescrm.domain.imports import bulk
+
+        pending, self.pending = self.pending, []
+        again = bulk.settle(self, pending)
+        for p in pending:
+            if p in again:
+                continue
+            self.first_line.setdefault(p.record.id, p.line)
+            if isinstance(p.record, self._company_model()) and self._names is not None:
+                self._names.add(p.record.id, p.record.name)
+        if self.chunk is not None:
+            self.chunk.pending_names = None
+        for p in again:
+            redone = self._apply_alone(p.line, p.values)
+            p.result.action, p.result.record_id, p.result.reason, p.result.label = (
+                redone.action, redone.record_id, redone.reason, redone.label)
+            if redone.action == "refused":
+                self.late.append(p.result)
+
+    @staticmethod
+    def _company_model():
+        from salescrm.store.models import Company
+
+        return Company
+
     def apply(self, line: int, values: dict[str, object]) -> Result:
+        row = {**self.options.defaults, **values}
+        plain = _PLAIN.get(self.options.kind)
+        if plain is not None and self.chunk is not None:
+            try:
+                found = plain(self, self.chunk, line, row)
+            except SalesCrmError:
+                found = None  # refused: the row runs alone, for the message its rules give
+            if found is not None:
+                self.pending.append(found)
+                return found.result
+        self.settle()
+        return self._apply_alone(line, row)
+
+    def _apply_alone(self, line: int, row: dict[str, object]) -> Result:
+        """One row in its own savepoint, through the record type's handler."""
         from sqlalchemy import exc
 
-        row = {**self.options.defaults, **values}
         external = text(row, "external_id")
         self._source = (self.options.source_system, external) if external else None
         try:
@@ -174,6 +226,21 @@ class Importer:
             return self.session.get(Company, clash.other_id)
         raise Refused(f"No company '{name}' in the database: import the companies first "
                       "(`salescrm import companies FILE`), or add it with `salescrm company add`.")
+
+
+def _plain_company(imp, chunk, line, row):
+    from salescrm.domain.imports import bulk
+
+    return bulk.plain_company(imp, chunk, line, row)
+
+
+def _plain_contact(imp, chunk, line, row):
+    from salescrm.domain.imports import bulk
+
+    return bulk.plain_contact(imp, chunk, line, row)
+
+
+_PLAIN = {"companies": _plain_company, "contacts": _plain_contact}
 
 
 def text(values: dict, name: str) -> str | None:
