@@ -42,7 +42,8 @@ class Known:
 class Pending:
     line: int
     values: dict
-    record: object
+    model: type  # Company or Contact
+    record: dict  # its columns, as `company add` / `contact add` would set them (the others take their defaults)
     companies: list  # a contact's Company records, linked once it has its id
     result: object  # rows.Result, its record_id filled by `settle`
 
@@ -198,7 +199,7 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
         return None
     if imp.name_conflict(name) is not None or _pending_conflict(chunk, name):
         return None
-    company = Company(
+    company = dict(
         name=name, name_key=key,
         country=chunk.parse(parse_country, text(v, "country")) if text(v, "country") else None,
         website=website,
@@ -206,16 +207,17 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
         lead_status=process.LEAD_NEW, lead_status_set_by=actor_of(imp.session),
     )
     if text(v, "created_at"):
-        company.created_at = imp.options.dates.moment(text(v, "created_at"), "Create Date")
-    imp.keep_source(company, external)
+        company["created_at"] = imp.options.dates.moment(text(v, "created_at"), "Create Date")
+    if external is not None:
+        company.update(external_id=external, source_system=imp.options.source_system)
     chunk.names.present.add(key)
     chunk.pending_names.add(-len(chunk.pending_names.names) - 1, name)
     if domain is not None:
         chunk.domains.present.add(domain)
     if external is not None:
         chunk.external.present.add(external)
-    result = Result(line, "created", None, "; ".join(companies.name_warnings(name)) or None, company.name)
-    return Pending(line, v, company, [], result)
+    result = Result(line, "created", None, "; ".join(companies.name_warnings(name)) or None, name)
+    return Pending(line, v, Company, company, [], result)
 
 
 def _pending_conflict(chunk: Chunk, name: str) -> bool:
@@ -261,7 +263,7 @@ def plain_contact(imp, chunk: Chunk, line: int, v: dict):
     phone = chunk.parse(parse_phone, phone_text, region) if phone_text else None
     if phone is not None and not chunk.phones.absent(phone):
         return None
-    contact = Contact(
+    contact = dict(
         first_name=clean_text(first, "First name", max_length=size(Contact.first_name), name=True),
         last_name=clean_text(last, "Last name", max_length=size(Contact.last_name), name=True),
         job_title=clean_text(text(v, "job_title"), "Job title", required=False, max_length=size(Contact.job_title)),
@@ -269,45 +271,95 @@ def plain_contact(imp, chunk: Chunk, line: int, v: dict):
     )
     for name in ("search_engine", "keyword", "source_page"):
         if text(v, name):
-            setattr(contact, name, clean_text(text(v, name), name.replace("_", " ").capitalize(),
-                                              max_length=size(getattr(Contact, name))))
+            contact[name] = clean_text(text(v, name), name.replace("_", " ").capitalize(), max_length=size(getattr(Contact, name)))
     if text(v, "channel"):
         from salescrm import process
 
-        contact.channel = parse_choice(text(v, "channel"), process.LEAD_CHANNELS, "Channel", slugs=True)
+        contact["channel"] = parse_choice(text(v, "channel"), process.LEAD_CHANNELS, "Channel", slugs=True)
     if text(v, "created_at"):
-        contact.created_at = imp.options.dates.moment(text(v, "created_at"), "Create Date")
-    imp.keep_source(contact, external)
+        contact["created_at"] = imp.options.dates.moment(text(v, "created_at"), "Create Date")
+    if external is not None:
+        contact.update(external_id=external, source_system=imp.options.source_system)
     for known, key in ((chunk.emails, email.lower() if email else None), (chunk.phones, phone), (chunk.external, external)):
         if key is not None:
             known.present.add(key)
-    result = Result(line, "created", None, None, f"{contact.first_name} {contact.last_name}")
-    return Pending(line, v, contact, linked, result)
+    result = Result(line, "created", None, None, f"{contact['first_name']} {contact['last_name']}")
+    return Pending(line, v, Contact, contact, linked, result)
 
 
 def settle(imp, pending: list[Pending]) -> list[Pending]:
-    """Write the pending records in one savepoint (one flush for the records, one for their links) and give
-    each result its id; the rows to run again one by one when the database refused the lot."""
+    """Write the pending records in one savepoint, as SQLAlchemy Core inserts of the whole lot (ids taken
+    first: SQLite's next rowids under the write lock the transaction holds, PostgreSQL's sequence), and
+    their journal entries in one append, the entries the session's flush would have written; give each
+    result its id. The rows to run again one by one, when the database refused the lot."""
     from sqlalchemy import exc
 
+    from salescrm.store import journal
     from salescrm.store.models import ContactCompany
 
     if not pending:
         return []
     session = imp.session
+    conn = session.connection()
     try:
         with session.begin_nested():
-            session.add_all(p.record for p in pending)
-            session.flush()
-            links = [ContactCompany(contact_id=p.record.id, company_id=c.id) for p in pending for c in p.companies]
+            changes = []
+            for model in {p.model for p in pending}:
+                lot = [p for p in pending if p.model is model]
+                ids = _new_ids(conn, model.__table__, len(lot))
+                defaults = _defaults(model)
+                rows = []
+                for p, new_id in zip(lot, ids):
+                    row = {**{k: f() for k, f in defaults.items()}, **p.record, "id": new_id}
+                    rows.append(row)
+                    p.record["id"] = new_id
+                    changes.append(_inserted(model, row))
+                conn.execute(sa.insert(model.__table__), rows)
+            links = [{"contact_id": p.record["id"], "company_id": c.id} for p in pending for c in p.companies]
             if links:
-                session.add_all(links)
-                session.flush()
+                conn.execute(sa.insert(ContactCompany.__table__), links)
+                changes += [journal.Change("contact", link["contact_id"], "update", {"companies": (None, link["company_id"])})
+                            for link in links]
+            journal.append(conn, session.info, changes)
     except exc.IntegrityError:
-        for p in pending:
-            if p.record in session:
-                session.expunge(p.record)
         return pending
     for p in pending:
-        p.result.record_id = p.record.id
+        p.result.record_id = p.record["id"]
     return []
+
+
+def _new_ids(conn, table, count: int) -> list[int]:
+    if conn.dialect.name == "postgresql":
+        return sorted(conn.execute(sa.text(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"), {"n": count}).scalars())
+    top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar()
+    return list(range(top + 1, top + 1 + count))
+
+
+def _defaults(model) -> dict:
+    """The model's field defaults (a value or a factory), as callables: what a new record takes unless given."""
+    out = {}
+    for name, info in model.model_fields.items():
+        if name == "id" or name not in model.__table__.c:
+            continue
+        if info.default_factory is not None:
+            out[name] = info.default_factory
+        elif not info.is_required():
+            out[name] = (lambda value: lambda: value)(info.default)
+    return out
+
+
+def _inserted(model, row: dict):
+    """The journal's insert entry for a record written as `row`: the fields the session's flush would give
+    (store/journal.py's `_RECORDS`), those that are set."""
+    from salescrm.store import journal
+
+    record_type, _, columns = journal._RECORDS[model]
+    fields = {}
+    for attr, (name, convert) in columns.items():
+        value = row.get(attr)
+        if value is not None and convert is not None:
+            value = convert(value)
+        if value is not None:
+            fields[name] = (None, value)
+    return journal.Change(record_type, row["id"], "insert", fields)

@@ -100,9 +100,9 @@ class Importer:
         for p in pending:
             if p in again:
                 continue
-            self.first_line.setdefault(p.record.id, p.line)
-            if isinstance(p.record, self._company_model()) and self._names is not None:
-                self._names.add(p.record.id, p.record.name)
+            self.first_line.setdefault(p.record["id"], p.line)
+            if p.model is self._company_model() and self._names is not None:
+                self._names.add(p.record["id"], p.record["name"])
         if self.chunk is not None:
             self.chunk.pending_names = None
         for p in again:
