@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-CHUNK = 500
+CHUNK = 1000
 
 
 @dataclass

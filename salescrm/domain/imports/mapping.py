@@ -94,6 +94,7 @@ def _known(kind: str) -> dict[str, str]:
     if kind == "deals":
         for key in process.GATE_KEYS:
             known[header_key(f"gates.{key}")] = f"gates.{key}"
+            known[header_key(f"properties.{key}")] = f"gates.{key}"  # a deal's JSON `properties` repeats its gate values
             known.setdefault(header_key(key), f"gates.{key}")
     return known
 
@@ -114,9 +115,9 @@ class Mapping:
 
     def __post_init__(self):
         self._known = _known(self.kind)
-        for prop in self.properties:  # a column named after a property (its key or its label) maps to it
-            for name in (prop.key, prop.label):
-                self._known.setdefault(header_key(name), f"property.{prop.key}")
+        for prop in self.properties:  # a column named after a property (an export's `properties.KEY`, its key
+            for name in (f"properties.{prop.key}", prop.key, prop.label):  # or its label) maps to it
+                self._known.setdefault(header_key(name), f"properties.{prop.key}")
         self._derived = {header_key(h) for h in DERIVED[self.kind]}
         self._hubspot = {header_key(h) for h in HUBSPOT}
 

@@ -40,7 +40,7 @@ class Options:
     place_at_met_stage: bool = False
     accept_won: bool = False
     follow_up: timedelta | None = None  # --follow-up: a call for each new company or contact
-    properties: dict = field(default_factory=dict)  # key -> the process's Property, for `property.KEY` values
+    properties: dict = field(default_factory=dict)  # key -> the process's Property, for `properties.KEY` values
 
 
 @dataclass
@@ -440,7 +440,7 @@ def _consent(imp: Importer, contact, v: dict) -> str | None:
 
 
 def set_properties(imp: Importer, record, v: dict) -> list[str]:
-    """The row's values of the process's custom properties (`property.KEY`), parsed by their types and
+    """The row's values of the process's custom properties (`properties.KEY`), parsed by their types and
     stored on the company or contact as `company edit --set` stores them; the keys whose value changed."""
     from salescrm.domain import properties
     from salescrm.domain.property_values import parse_property
@@ -448,8 +448,8 @@ def set_properties(imp: Importer, record, v: dict) -> list[str]:
 
     kind, model = ("company", CompanyProperty) if isinstance(record, Company) else ("contact", ContactProperty)
     values = {}
-    for name in [k for k in v if k.startswith("property.")]:
-        key = name[len("property."):]
+    for name in [k for k in v if k.startswith("properties.")]:
+        key = name[len("properties."):]
         value = parse_property(imp.options.properties[key], text(v, name) or "")
         stored = imp.session.get(model, (record.id, key))
         if value is not None and (stored is None or stored.value != value):
