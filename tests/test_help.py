@@ -59,3 +59,13 @@ def test_the_placeholders_say_what_to_type():
     assert "Usage: salescrm deal show [OPTIONS] DEAL" in help_of(["deal", "show"])
     assert "Usage: salescrm task done [OPTIONS] TASK..." in help_of(["task", "done"])
     assert re.search(r"--json\s+Print", help_of(["deal", "show"]))
+
+
+@pytest.mark.parametrize("path, option", ((["deal", "advance"], "--to"), (["deal", "advance"], "--set"),
+                                          (["deal", "edit"], "--class"), (["deal", "create"], "--stage")))
+def test_help_lists_the_default_process_and_points_to_the_databases_own(path, option):
+    """Issue 12: `--help` lists the default process's stages and keys, and points to `salescrm process show`
+    (a database may follow another process, whose values help cannot know without opening it)."""
+    text = " ".join(help_of(path).split())
+    assert "(in sp-009-001, the default process; `salescrm process show` gives your database's)" in text
+    assert re.search(rf"{option} [A-Z=]+ .*?sp-009-001, the default process", text)

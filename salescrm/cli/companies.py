@@ -56,18 +56,19 @@ def add(
     json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP + " The follow-up task is under `follow_up`."),
     reason: Optional[str] = reason_option(),
 ) -> None:
-    """Add a company (SP-009-001 requires name, country and website), with a follow-up call task for you."""
+    """Add a company (SP-009-001 requires name, country and website; health-prime only its name), with a follow-up call task for you."""
     rt = runtime(ctx)
     delay = follow_up_delay(no_follow_up, follow_up_in)
     distinct_from = distinct_from or []
     need_reason(distinct_from, reason)
+    requires = _requires(rt)
     needs = Needs()
     if name is None:
         needs.add("company name", "the NAME argument", lambda p: p.text(
             "Company name", validate=lambda answer: _name_free(rt, answer, distinct_from), instruction=f"({NAME_HELP})"))
-    if country is None:
+    if country is None and "country" in requires:
         country_need(needs)
-    if website is None:
+    if website is None and "website" in requires:
         needs.add("website", "--website", lambda p: p.text("Website", validate=_website))
     if rt.can_prompt() and name is not None and needs.items:
         _name_free(rt, name, distinct_from)  # a refused name is said before asking for the rest
@@ -88,8 +89,26 @@ def add(
     if json:
         output.print_json(obj)
         return
-    output.say(f"Added company {company.id}: {company.name} ({company.country})")
+    output.say(f"Added company {company.id}: {company.name}" + (f" ({company.country})" if company.country else ""))
     say_follow_up(task)
+
+
+def _requires(rt) -> tuple[str, ...]:
+    """What the database's process requires of a company (`[companies] requires`); with no database yet,
+    what the default process requires."""
+    from salescrm.errors import EXIT_DATABASE, SalesCrmError
+
+    try:
+        with rt.reading() as session:
+            from salescrm.domain.pipelines import process_of
+
+            return process_of(session).company_requires
+    except SalesCrmError as error:
+        if error.exit_code != EXIT_DATABASE:
+            raise
+    from salescrm.process import default
+
+    return default().company_requires
 
 
 def need_reason(distinct_from: list[str], reason: str | None) -> None:

@@ -70,3 +70,9 @@ def stage_slugs(ctx: typer.Context | None, incomplete: str) -> list[str]:
 def deal_classes(ctx: typer.Context | None, incomplete: str) -> list[str]:
     classes = [str(c) for data in _processes(ctx) for c in data.get("deal_classes", [])]
     return [c for c in _unique(classes) if c.lower().startswith(incomplete.lower())]
+
+
+def pipeline_keys(ctx: typer.Context | None, incomplete: str) -> list[str]:
+    """The keys of the process's pipelines (`new-business`)."""
+    keys = [str(p.get("key", "")) for data in _processes(ctx) for p in data.get("pipelines", [])]
+    return [k for k in _unique(keys) if k and k.startswith(incomplete.lower())]

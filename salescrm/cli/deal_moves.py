@@ -16,10 +16,12 @@ def advance(rt: Runtime, deal: str, to, values, next_step, next_step_due, keep_t
     from salescrm.cli.gate_prompts import ask_gate_values, gate_context
     from salescrm.domain import gates, moves, refs, tasks, views
     from salescrm.domain.activities import Links
+    from salescrm.domain.pipelines import process_of
 
     with rt.reading() as session:
         found = refs.deal(session, deal)
-        entering = moves.advance_target(found, to)
+        gates.check_keys(process_of(session), values)
+        entering = moves.advance_target(session, found, to)
         if next_step is not None or next_step_due is not None:
             moves.refuse_next_step_at_final(entering[-1], "--next-step" if next_step is not None else "--next-step-due")
         seen_version, seen_stage = found.version, found.stage
@@ -42,14 +44,23 @@ def advance(rt: Runtime, deal: str, to, values, next_step, next_step_due, keep_t
             owner = tasks.Owner(refs.team_member(session, str(moved.deal.owner_id)), None)
             task = tasks.add_task(session, next_step, next_step_due, owner=owner, links=Links(deal=str(moved.deal.id)))
         closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
-        obj = {**views.deal_object(session, moved.deal), "closed_tasks": closed} if json else None
-    return moved, task, closed, obj
+        created = [tasks.shown_task(session, t.id) for t in moved.created_tasks]
+        obj = {**views.deal_object(session, moved.deal), "closed_tasks": closed, "created_tasks": created} if json else None
+        following = moves.next_stage(session, moved.deal)
+    return moved, task, closed, obj, created, following
 
 
 def say_closed_tasks(closed: list[dict]) -> None:
     """The tasks a won or lost deal closed, one line each."""
     for t in closed:
         output.say(f"Closed task {t['id']} ({t['closed_as']}): {t['title']}")
+
+
+def say_created_tasks(created: list[dict]) -> None:
+    """The tasks the process's automations created on entering the stage, one line each."""
+    for t in created:
+        owner = t.get("owner") or t.get("owner_login") or "no one"
+        output.say(f"Created task {t['id']} for {owner}, due {output.when(t['due'])}: {t['title']}")
 
 
 def ask_next_step(rt: Runtime, text: str | None, due: str | None, ask: bool = True) -> tuple[str | None, str | None]:

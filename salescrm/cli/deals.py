@@ -1,4 +1,4 @@
-"""`salescrm deal`: deals through the Sales pipeline, each move gated by SP-009-001.
+"""`salescrm deal`: deals through the pipelines of the database's process, each move gated by its rules.
 
 Each command reads what it needs, asks its questions with no transaction open,
 then writes in one short transaction that checks the rules again.
@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from salescrm import process
-from salescrm.cli import output
+from salescrm.cli import deal_sop, output
 from salescrm.cli.prompts import required
 from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, reason_option, runtime
 
@@ -42,6 +42,12 @@ def _complete_class(ctx: typer.Context, incomplete: str) -> list[str]:
     return deal_classes(ctx, incomplete)
 
 
+def _complete_pipeline(ctx: typer.Context, incomplete: str) -> list[str]:
+    from salescrm.cli.completion_values import pipeline_keys
+
+    return pipeline_keys(ctx, incomplete)
+
+
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
     from salescrm.domain.values import parse_set_options
 
@@ -70,6 +76,7 @@ def create(
     contact: List[str] = typer.Option([], "--contact", help="Contact id, email or name (repeatable)."),
     country: Optional[str] = typer.Option(None, "--country", help="Country of the contracting legal entity (default: the company's)."),
     stage: Optional[str] = typer.Option(None, "--stage", help="Create further along than Prospected, when every gate up to it is met. " + STAGE_HELP, autocompletion=_complete_stage),
+    pipeline: Optional[str] = typer.Option(None, "--pipeline", help="The pipeline, by key or label (default: the process's first; `salescrm process show` lists them).", autocompletion=_complete_pipeline),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
     from_deal: Optional[str] = typer.Option(None, "--from", help="Copy company, country, description, class, source, owner, contacts and currency from this (lost) deal."),
     json: bool = typer.Option(False, "--json", help="Print the new deal as JSON on stdout."),
@@ -83,18 +90,17 @@ def create(
     rt = runtime(ctx)
     values = _parse_sets(set_)
     draft = deals.DealDraft(company, description, amount, close_date, deal_class, source, owner, country, list(contact),
-                            currency=currency)
+                            currency=currency, pipeline=pipeline)
     with rt.reading() as session:
         if from_deal:
             draft = deals.draft_from(session, from_deal, draft)
-        choices = deal_drafts.create_choices(session) if rt.can_prompt() else {}
+        entering = deal_drafts.entering(session, draft, stage)
+        choices = deal_drafts.create_choices(session) if rt.can_prompt() else {"classes": deal_drafts.deal_classes(session)}
     typed_fields: list[tuple[str, str]] = []  # the options answered at prompts, for a retry line
     draft = deal_drafts.ask_missing_fields(rt, draft, choices, typed_fields)
     if not draft.contacts:
         draft.contacts = deal_drafts.ask_contacts(rt, draft.company)
         typed_fields += [("--contact", c) for c in draft.contacts]
-    target = process.stage(_parse_stage(stage)) if stage else process.stage(process.FIRST_STAGE)
-    entering = process.stages_between(process.FIRST_STAGE, target.name) if target.name != process.LOST_STAGE else []
     typed: dict[str, str] = {}
     try:
         if any(s.gate for s in entering) and rt.can_prompt():
@@ -104,6 +110,7 @@ def create(
         with rt.writing(reason) as session:
             outcome = deals.create_deal(session, draft, stage=stage, gate_values=values)
             obj = views.deal_object(session, outcome.record) if json else None
+            created = deal_drafts.created_tasks(session, outcome.record)
     except GateNotMet as e:
         from salescrm.cli.gate_prompts import with_retry
 
@@ -115,12 +122,9 @@ def create(
         output.print_json(obj)
     else:
         output.say(f"Created deal {deal.id}: {deal.name} ({deal.stage})")
+        from salescrm.cli.deal_moves import say_created_tasks
 
-
-def _parse_stage(value: str) -> str:
-    from salescrm.domain.values import parse_stage
-
-    return parse_stage(value)
+        say_created_tasks(created)
 
 
 # --- advance -----------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def advance(
     """Move a deal into the next stage, asking for what its gate requires (and, on a terminal, its next step)."""
     from salescrm.cli import deal_moves
     from salescrm.cli.gate_prompts import with_retry
-    from salescrm.domain import gates, moves
+    from salescrm.domain import gates
     from salescrm.errors import GateNotMet
     from salescrm.store.columns import iso
 
@@ -151,10 +155,12 @@ def advance(
     deal = pick.argument(rt, deal, "deal", open_only=True)
     typed: dict[str, str] = {}
     try:
-        moved, task, closed, obj = deal_moves.advance(rt, deal, to, _parse_sets(set_), next_step, next_step_due, keep_tasks, json,
-                                            reason, typed)
+        moved, task, closed, obj, obj_created, following = deal_moves.advance(
+            rt, deal, to, _parse_sets(set_), next_step, next_step_due, keep_tasks, json, reason, typed)
     except GateNotMet as e:
         raise with_retry(rt, e, typed) from None
+    for note in moved.notes:
+        output.warn(note)
     if json:
         output.print_json(obj)
         return
@@ -162,7 +168,7 @@ def advance(
     if task is not None:
         output.say(f"Next step: task {task.id} {task.title}, due {output.when(iso(task.due))}")
     deal_moves.say_closed_tasks(closed)
-    following = moves.next_stage(moved.deal)
+    deal_moves.say_created_tasks(obj_created)
     if following is not None:
         output.say("Next: " + gates.describe_gate(following))
 
@@ -182,8 +188,10 @@ def lose(
     json: bool = typer.Option(False, "--json", help="Print the deal as JSON on stdout (as `deal show --json`, without its "
                               "timeline), with the tasks closed with it under `closed_tasks`."),
 ) -> None:
-    """Lose a deal: it is kept, renamed `Lost ...`, and never moves again; its open tasks are closed."""
+    """Lose a deal: it is kept, renamed `Lost ...`, and never moves again; its open tasks are closed. A won deal
+    is lost only by the process's back-out (health-prime: a signed deal backed out, by JD-002)."""
     from salescrm.domain import moves, refs, tasks, views
+    from salescrm.domain.pipelines import process_of
 
     rt = runtime(ctx)
     from salescrm.cli import pick
@@ -192,9 +200,10 @@ def lose(
     with rt.reading() as session:
         found = refs.deal(session, deal)
         seen_version = found.version
+        categories = process_of(session).lost_categories
     needs = Needs()
     if category is None:
-        needs.add("lost reason category", "--category", lambda p: p.select("Lost reason category", process.LOST_CATEGORIES))
+        needs.add("lost reason category", "--category", lambda p: p.select("Lost reason category", categories))
     if reason is None:
         needs.add("lost reason details", "--reason", lambda p: p.text("Lost reason details", validate=required("Lost reason")))
     answers = needs.resolve(rt)
@@ -207,6 +216,8 @@ def lose(
         lost = moved.deal
         closed = [tasks.shown_task(session, t.id) for t in moved.closed_tasks]
         obj = {**views.deal_object(session, lost), "closed_tasks": closed} if json else None
+    for note in moved.notes:
+        output.warn(note)
     if json:
         output.print_json(obj)
         return
@@ -214,6 +225,9 @@ def lose(
     from salescrm.cli.deal_moves import say_closed_tasks
 
     say_closed_tasks(closed)
+
+
+app.command("sop", epilog='Example: salescrm deal sop 1 --reason "S&OP before Partner of Choice"')(deal_sop.sop)
 
 
 # --- show / list ---------------------------------------------------------------------------
@@ -229,6 +243,7 @@ def show(
     """Show a deal: its fields, gate values, timeline (activities, tasks, stage changes), and what the next stage needs."""
     from salescrm.cli.deal_views import render_deal
     from salescrm.domain import gates, moves, refs, views
+    from salescrm.domain.pipelines import stage_of
     from salescrm.domain.timeline import TIMELINE_LIMIT, timeline
 
     rt = runtime(ctx)
@@ -239,21 +254,22 @@ def show(
         found = refs.deal_row(session, deal)
         obj = views.deal_object(session, found)
         obj["timeline"] = timeline(session, deal_id=found.id, limit=None if all_ else TIMELINE_LIMIT)
+        if not json:
+            stage, following = stage_of(session, found), moves.next_stage(session, found)
     if json:
         output.print_json(obj)
         return
     render_deal(obj)
     output.timeline(obj["timeline"], all_)
-    following = moves.next_stage(found)
     if following is not None:
         output.say("\nNext: " + gates.describe_gate(following))
-    elif found.stage not in process.STAGE_NAMES:
+    elif stage is None:
         output.say(f"\nStage '{found.stage}' is not one salescrm knows: it was written outside salescrm "
                    "(`salescrm db check` lists such values), so the deal cannot move on until it holds a stage of the process.")
-    elif found.stage == process.LOST_STAGE:
+    elif stage.lost:
         output.say(f"\nLost deals are final: to sell this again, run `salescrm deal create --from {found.id}`.")
     else:
-        output.say("\nWon: the payment is done.")
+        output.say(f"\nWon ({stage.name}), which is final.")
 
 
 @app.command("next-steps", epilog='Example: salescrm deal next-steps --owner "Ana García" --json')
@@ -357,10 +373,8 @@ def edit(
 def _corrects_a_passed_gate(rt: Runtime, deal: str, values: dict[str, str]) -> bool:
     """Whether `deal edit --set` changes a value of a stage the deal already entered (its reason is asked)."""
     from salescrm.domain import refs
+    from salescrm.domain.moves import passed_stages
 
     with rt.reading() as session:
-        found = refs.deal(session, deal)
-    if found.stage == process.LOST_STAGE or found.stage not in process.STAGE_NAMES:
-        return False  # a stage salescrm does not know: `deal edit` refuses it
-    entered = {k for s in process.stages_between(process.FIRST_STAGE, found.stage) if s.gate for k in s.gate.keys}
-    return bool(entered & set(values))
+        entered = {k for s in passed_stages(session, refs.deal(session, deal)) if s.gate for k in s.gate.keys}
+    return bool(entered & set(values))  # none for a lost deal or a stage salescrm does not know: `deal edit` refuses it

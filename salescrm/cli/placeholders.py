@@ -104,13 +104,19 @@ def placeholder(param) -> str | None:
     return name + ("..." if param.nargs != 1 and not name.endswith("...") else "")
 
 
+def _listed(values, process) -> str:
+    return (", ".join(values) + f" (in {process.default().name}, the default process; `salescrm process show` "
+            "gives your database's)")
+
+
 # Help texts that list the process's values name them by these fields, filled in when the help is read
 # (`--help`, docs/cli.md, zsh's descriptions): declaring them filled would load and parse the process file
 # in every command, and in every TAB of completion, which never shows them.
+# The default process's stages, gate keys and classes are listed with a pointer to the database's own.
 PROCESS_FIELDS = {
-    "{stages}": lambda process: ", ".join(process.STAGE_NAMES),
-    "{gate_keys}": lambda process: ", ".join(process.GATE_KEYS),
-    "{deal_classes}": lambda process: ", ".join(process.DEAL_CLASSES),
+    "{stages}": lambda process: _listed(process.STAGE_NAMES, process),
+    "{gate_keys}": lambda process: _listed(process.GATE_KEYS, process),
+    "{deal_classes}": lambda process: _listed(process.DEAL_CLASSES, process),
     "{lost_categories}": lambda process: ", ".join(process.LOST_CATEGORIES),
     "{activity_types}": lambda process: ", ".join(process.ACTIVITY_TYPES),
     "{manual_lead_statuses}": lambda process: ", ".join(process.MANUAL_LEAD_STATUSES),

@@ -27,18 +27,22 @@ def add_company(
     session: Session, name: str, country: str | None, website: str | None, legal_name: str | None = None,
     *, required: bool = True, distinct_from: Sequence[str] = (), name_checked: bool = False,
 ) -> Outcome[Company]:
-    """A new company; country and website may be unknown only for a lead (`required=False`).
+    """A new company; country and website may be unknown only for a lead (`required=False`), or where the
+    database's process does not require them (`[companies] requires`: health-prime needs only the name).
 
     `distinct_from` names existing companies that the new name looks like but that are other companies
     (Merck Sharp & Dohme beside Merck); the decision is kept with the session's reason.
     """
     name = clean_name(name, "Company name", size(Company.name))
+    from salescrm.domain.pipelines import process_of
+
+    needs = process_of(session).company_requires if required else ("name",)
     others = distinct_companies(session, distinct_from)
     company = Company(
         name=name,
         name_key=naming.name_key(name),
-        country=parse_country(country) if country or required else None,
-        website=parse_website(website) if website or required else None,
+        country=parse_country(country) if country or "country" in needs else None,
+        website=parse_website(website) if website or "website" in needs else None,
         legal_name=clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name), name=True),
         lead_status=process.LEAD_NEW,
         lead_status_set_by=actor_of(session),

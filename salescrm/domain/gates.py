@@ -17,12 +17,12 @@ from datetime import date, timezone
 
 from sqlmodel import Session, select
 
-from salescrm import process
 from salescrm.domain import refs
 from salescrm.domain.property_values import parse_property
 from salescrm.domain.values import parse_choice, parse_date, parse_past_date, parse_yes_no
 from salescrm.errors import GateNotMet, InvalidValue
-from salescrm.process import GateField, Stage, rules
+from salescrm.process import rules
+from salescrm.process.model import GateField, Process, Rule, Stage, gate_field_of
 from salescrm.process.rules import PLACEHOLDER, Value
 from salescrm.store.actors import actor_of
 from salescrm.store.columns import utcnow
@@ -39,13 +39,15 @@ class DealFacts:
     subject: str  # "deal 4", "the new deal"
     created_on: date
     today: date
+    deal_id: int | None = None  # a stored deal: its tasks, activities and contacts count for its gates
+    stage: str | None = None  # ...and the stage it is in (has-next-step: since it entered it)
 
 
 def facts_of(deal, today: date | None = None) -> DealFacts:
     """The facts of a stored deal (its creation time is UTC; the gate-date floor is that day, local time)."""
     created = deal.created_at if deal.created_at.tzinfo else deal.created_at.replace(tzinfo=timezone.utc)
     return DealFacts(deal.company_id, deal.amount_cents, f"deal {deal.id}", created.astimezone().date(),
-                     today or date.today())
+                     today or date.today(), deal.id, deal.stage)
 
 
 def new_deal_facts(company_id: int, amount_cents: int, today: date | None = None, created_on: date | None = None) -> DealFacts:
@@ -69,8 +71,21 @@ def describe_gate(stage: Stage) -> str:
     return f"{stage.name} needs {stage.gate.rule}: {options}"
 
 
-def stage_of_key(key: str) -> Stage:
-    return process.gate_field(key)[0]
+def field_of(proc: Process, key: str) -> tuple[Stage | None, GateField]:
+    """The first stage whose gate reads the deal property `key`, and the field it reads it as; a declared
+    deal property no gate reads: no stage, and a field that only needs a value. KeyError if undeclared."""
+    try:
+        return proc.gate_field(key)
+    except KeyError:
+        return None, gate_field_of(Rule("required", proc.property_of("deal", key)))
+
+
+def check_keys(proc: Process, keys) -> None:
+    """Every `--set` key is a deal property of the process; else exit 2 listing them."""
+    known = list(proc.gate_keys) + [p.key for p in proc.properties_of("deal") if p.key not in proc.gate_keys]
+    for key in keys:
+        if key not in known:
+            raise InvalidValue(f"Unknown gate key '{key}' in --set: known keys are {', '.join(known)}.")
 
 
 def parse_gate_date(raw: str, label: str, facts: DealFacts) -> date:
@@ -115,6 +130,61 @@ def parse_value(session: Session, field: GateField, raw: str, facts: DealFacts) 
     raise AssertionError(field.kind)  # pragma: no cover - the types are checked when the file is loaded
 
 
+def _kinds(rules_: tuple[Rule, ...]) -> set[str]:
+    return {k for r in rules_ for k in (r.kind, *_kinds(r.rules))}
+
+
+def rule_context(session: Session, stage: str, rules_: tuple[Rule, ...], facts: DealFacts) -> rules.Context:
+    """What the rules of one stage (or entry, or transition) read besides the deal's values, read only when
+    one of them needs it: the company's and the deal's contacts' properties, the deal's open tasks and
+    activities since it entered its stage, the company's other deals."""
+    import sqlalchemy as sa
+
+    from salescrm.domain import properties
+
+    kinds = _kinds(rules_)
+    ctx = rules.Context(stage, facts.amount_cents, current=facts.stage,
+                        deal_ref=str(facts.deal_id) if facts.deal_id else "DEAL", company_ref=str(facts.company_id))
+    if "company-property" in kinds:
+        ctx.company = properties.values_of(session, "company", facts.company_id)
+    if "contact-property" in kinds and facts.deal_id:
+        from salescrm.store.models import DealContact
+
+        ids = session.connection().execute(
+            sa.select(DealContact.contact_id).where(DealContact.deal_id == facts.deal_id).order_by(DealContact.contact_id)).scalars()
+        ctx.contacts = tuple(properties.values_of(session, "contact", i) for i in ids)
+    if kinds & {"has-next-step", "has-activity"} and facts.deal_id:
+        from salescrm.store.models import Activity, StageChange, Task
+
+        conn = session.connection()
+        ctx.open_tasks = tuple(conn.execute(sa.select(Task.title).where(
+            Task.deal_id == facts.deal_id, Task.done.is_(False)).order_by(Task.id)).scalars())
+        ctx.activities = tuple(rules.Activity(r.type, _aware(r.at), r.summary) for r in conn.execute(
+            sa.select(Activity.type, Activity.at, Activity.summary).where(Activity.deal_id == facts.deal_id)))
+        entered = conn.execute(sa.select(StageChange.changed_at).where(
+            StageChange.deal_id == facts.deal_id, StageChange.to_stage == facts.stage)
+            .order_by(StageChange.id.desc()).limit(1)).scalar()
+        ctx.entered_at = _aware(entered) if entered is not None else None
+    if "company-has-won-deal" in kinds:
+        from salescrm.domain.pipelines import process_of, won_stage_names
+        from salescrm.store.models import Deal
+
+        won = won_stage_names(process_of(session))
+        stages = session.connection().execute(sa.select(Deal.stage).where(
+            Deal.company_id == facts.company_id, Deal.id != (facts.deal_id or -1))).scalars()
+        ctx.company_deals = tuple(rules.CompanyDeal(s in won) for s in stages)  # a backed-out deal is lost
+    if "acting-user-role" in kinds:
+        from salescrm.domain.team import acting_member
+
+        member = acting_member(session)
+        ctx.acting_role = member.role if member else None
+    return ctx
+
+
+def _aware(at):
+    return at if at is None or at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def normalize(session: Session, field: GateField, raw: str, facts: DealFacts) -> Checked:
     """Check one gate value: raises InvalidValue for a malformed value, reports whether it meets its rule."""
     value = parse_value(session, field, raw, facts)
@@ -138,7 +208,8 @@ def check_gates(session: Session, stages: list[Stage], values: dict[str, str], f
             continue
         parsed = {f.key: parse_value(session, f, values[f.key], facts) for f in stage.gate.fields if f.key in values}
         to_store.update({k: v.stored for k, v in parsed.items() if v.stored is not None})
-        problems += rules.problems(stage.rules, stage.gate.rule, parsed, rules.Context(stage.name, facts.amount_cents))
+        ctx = rule_context(session, stage.name, stage.rules, facts)
+        problems += rules.problems(stage.rules, stage.gate.rule, parsed, ctx)
     if problems:
         raise GateNotMet(f"Cannot move {facts.subject} into {stages[-1].name}: " + "; ".join(problems) + ".", problems)
     return to_store
@@ -177,12 +248,16 @@ def check_values(
     keys of stages already `passed` correct a value that gate accepted, and that gate must still be
     met; keys of later stages are format-checked only, and checked when their gate is entered.
     """
+    from salescrm.domain.pipelines import process_of
+
+    proc = process_of(session)
+    check_keys(proc, given)
     entering_keys = {k for s in entering if s.gate for k in s.gate.keys}
     passed_keys = {k for s in passed if s.gate for k in s.gate.keys}
     to_store: dict[str, str] = {}
     for key, raw in given.items():  # later gates first: a malformed value is exit 2 before any refusal
         if key not in entering_keys and key not in passed_keys:
-            _, field = process.gate_field(key)
+            _, field = field_of(proc, key)
             value = normalize(session, field, raw, facts).value
             if value is not None:
                 to_store[key] = value
@@ -196,15 +271,20 @@ def check_values(
     return to_store
 
 
-def store_values(session: Session, deal_id: int, values: dict[str, str]) -> None:
-    """Store gate values, each with the stage whose gate it belongs to and its setter."""
-    from salescrm.store.models import GateValue
+def store_values(session: Session, deal_id: int, values: dict[str, str], stage: str | None = None) -> None:
+    """Store gate values, each with the stage whose gate it belongs to (a property no gate reads: `stage`,
+    the deal's) and its setter."""
+    from salescrm.domain.pipelines import process_of
+    from salescrm.store.models import Deal, GateValue
 
+    proc = process_of(session) if values else None
     actor = actor_of(session)
     for key, value in values.items():
         existing = session.get(GateValue, (deal_id, key))
         if existing is None:
-            session.add(GateValue(deal_id=deal_id, key=key, value=value, stage=stage_of_key(key).name, set_by=actor))
+            gated = field_of(proc, key)[0]
+            at = gated.name if gated else (stage or session.get(Deal, deal_id).stage)
+            session.add(GateValue(deal_id=deal_id, key=key, value=value, stage=at, set_by=actor))
         elif existing.value != value:
             existing.value, existing.set_at, existing.set_by = value, utcnow(), actor
             session.add(existing)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from salescrm.process import LOST_PREFIX
+from salescrm.process import LOST_PREFIX  # noqa: F401 - the default process's, which the audit still reads
+
 
 # --- Comparison keys ---------------------------------------------------------------
 
@@ -29,20 +30,29 @@ def collapse_whitespace(text: str) -> str:
 # --- Deal names ----------------------------------------------------------------------
 
 
-def deal_name(country: str, company: str, description: str) -> str:
-    """The SP-009-001 deal name: `ES Sanitas Hospitales Proof of Concept`."""
+def deal_name(country: str, company: str, description: str, names=None) -> str:
+    """The deal name by a process's pattern (`names`, its DealNames; default: the default process's), e.g.
+    SP-009-001's `ES Sanitas Hospitales Proof of Concept`."""
+    return _names(names).render(country=country, company=company, description=description)
+
+
+def lost_name(name: str, names=None) -> str:
+    """`name` with the process's lost prefix (once, however often it is called)."""
+    prefix = _names(names).lost_prefix
+    return prefix + without_lost_prefix(name, names)
+
+
+def without_lost_prefix(name: str, names=None) -> str:
+    prefix = _names(names).lost_prefix
+    return name[len(prefix) :] if name.startswith(prefix) else name
+
+
+def _names(names):
+    if names is not None:
+        return names
     from salescrm import process
 
-    return process.default().deal_names.render(country=country, company=company, description=description)
-
-
-def lost_name(name: str) -> str:
-    """`name` with the lost prefix (once, however often it is called)."""
-    return LOST_PREFIX + without_lost_prefix(name)
-
-
-def without_lost_prefix(name: str) -> str:
-    return name[len(LOST_PREFIX) :] if name.startswith(LOST_PREFIX) else name
+    return process.default().deal_names
 
 
 # --- Legal forms (salescrm.domain.legalforms: cleanco's term data) ----------------------

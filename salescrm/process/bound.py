@@ -109,7 +109,7 @@ def _parse(session, revision: Revision) -> "Process":
 
     if revision.id is None:
         return load.shipped(load.DEFAULT)
-    proc = _parsed.get(revision.sha256)
+    proc = _parsed.get(revision.sha256) or _shipped_with_digest(revision)
     if proc is not None:
         return proc
     body = body_of(session, revision.id)
@@ -123,4 +123,19 @@ def _parse(session, revision: Revision) -> "Process":
         ) from None
     if hashlib.sha256(body.encode("utf-8")).hexdigest() == revision.sha256:
         _parsed[revision.sha256] = proc  # a digest that does not match its text is not cached under it
+    return proc
+
+
+def _shipped_with_digest(revision: Revision) -> "Process | None":
+    """The shipped file of that name when the stored text is exactly it: most databases follow one, and the
+    shipped file is parsed once per run for help texts and defaults anyway (one parse, not two)."""
+    import hashlib
+
+    from salescrm.process import load
+
+    if revision.name not in load.shipped_names():
+        return None
+    if hashlib.sha256(load.shipped_text(revision.name).encode("utf-8")).hexdigest() != revision.sha256:
+        return None
+    proc = _parsed[revision.sha256] = load.shipped(revision.name)
     return proc
