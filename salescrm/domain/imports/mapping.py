@@ -115,9 +115,13 @@ class Mapping:
 
     def __post_init__(self):
         self._known = _known(self.kind)
+        if self.derived_kept and self.kind == "contacts":  # Lifecycle Stage holds values a person sets
+            for name in ("Lifecycle Stage", "lifecycle_stage", "manual_lifecycle"):
+                self._known[header_key(name)] = "manual_lifecycle"
         for prop in self.properties:  # a column named after a property (an export's `properties.KEY`, its key
-            for name in (f"properties.{prop.key}", prop.key, prop.label):  # or its label) maps to it
-                self._known.setdefault(header_key(name), f"properties.{prop.key}")
+            target = f"gates.{prop.key}" if self.kind == "deals" else f"properties.{prop.key}"  # a deal's: its gate values
+            for name in (f"properties.{prop.key}", f"gates.{prop.key}", prop.key, prop.label):  # or its label) maps to it
+                self._known.setdefault(header_key(name), target)
         self._derived = {header_key(h) for h in DERIVED[self.kind]}
         self._hubspot = {header_key(h) for h in HUBSPOT}
 

@@ -41,6 +41,7 @@ class Options:
     accept_won: bool = False
     follow_up: timedelta | None = None  # --follow-up: a call for each new company or contact
     properties: dict = field(default_factory=dict)  # key -> the process's Property, for `properties.KEY` values
+    lifecycle_manual: tuple[str, ...] = ()  # the lifecycle values a person may set (health-prime's), imported from Lifecycle Stage
 
 
 @dataclass
@@ -65,8 +66,12 @@ class Importer:
         self.pending: list = []  # bulk.Pending: plain rows whose records wait to be written together
         self.late: list[Result] = []  # rows refused when run again after their lot was refused
         self.distinct = {naming.name_key(n) for n in options.distinct}
-        if options.kind == "deals" and options.stages is None:
-            options.stages = Stages()
+        if options.kind == "deals":
+            from salescrm.domain.pipelines import process_of
+
+            if options.stages is None:
+                options.stages = Stages()
+            options.stages.bind(process_of(session))  # --map-stage's stages checked against the database's process
         self._source: tuple[str, str] | None = None  # the row's (system, external id), given to the record it creates
         from sqlalchemy import event
 
@@ -388,7 +393,8 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
         set_properties(imp, contact, v)
         _follow_up(imp, contact, linked[0] if linked else None)
         consent = _consent(imp, contact, v)
-        return Result(line, "created", contact.id, "; ".join([*notes, *([consent] if consent else [])]) or None,
+        lifecycle, _ = _lifecycle(imp, contact, v)
+        return Result(line, "created", contact.id, "; ".join([*notes, *(x for x in (consent, lifecycle) if x)]) or None,
                       f"{contact.first_name} {contact.last_name}")
     changes = {}
     for name, new in (("first_name", clean_text(first, "First name", max_length=size(Contact.first_name), name=True)),
@@ -402,7 +408,11 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     reason = imp.matched(found.id, how, line)
     label = f"{found.first_name} {found.last_name}"
     properties = set_properties(imp, found, v)
-    extra = [x for x in (_consent(imp, found, v), f"changed {', '.join(properties)}" if properties else None) if x]
+    lifecycle, lifecycle_set = _lifecycle(imp, found, v)
+    if lifecycle and not lifecycle_set:
+        notes.append(lifecycle)
+    extra = [x for x in (_consent(imp, found, v), lifecycle if lifecycle_set else None,
+                         f"changed {', '.join(properties)}" if properties else None) if x]
     reason = "; ".join([reason, *notes, *extra])
     if not changes and not new_links and not _source_changes(imp, found, v):
         return Result(line, "updated" if extra else "unchanged", found.id, reason, label)
@@ -437,6 +447,27 @@ def _consent(imp: Importer, contact, v: dict) -> str | None:
     consent.record_consent(imp.session, str(contact.id), consent.Consent(
         state, "marketing", basis, f"imported from {imp.options.source_system}"))
     return f"marketing consent {state}" + (f" ({basis})" if basis else "")
+
+
+def _lifecycle(imp: Importer, contact, v: dict) -> tuple[str | None, bool]:
+    """Lifecycle Stage, where the database's process lets a person set some values (health-prime's Exclude
+    from Marketing, Additional Sales Contact, Recycled): one of those is stored as the contact's manual value,
+    as `contact set-lifecycle` stores it; any other value follows from the data, so it is not imported. What
+    the report says, if anything, and whether the contact changed."""
+    from salescrm.domain.imports.values import stage_key
+
+    given = text(v, "manual_lifecycle")
+    if given is None or not imp.options.lifecycle_manual:
+        return None, False
+    value = next((m for m in imp.options.lifecycle_manual if stage_key(m) == stage_key(given)), None)
+    if value is None:
+        return f"Lifecycle Stage '{given}' follows from the data, so it is not imported", False
+    if contact.manual_lifecycle == value:
+        return None, False
+    contact.manual_lifecycle = value
+    imp.session.add(contact)
+    imp.session.flush()
+    return f"lifecycle {value} (set by hand)", True
 
 
 def set_properties(imp: Importer, record, v: dict) -> list[str]:
