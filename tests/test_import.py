@@ -379,7 +379,7 @@ def test_contacts_create_or_merge_their_companies_by_the_company_rules(cli, db, 
         f"Dry run of {path}: 5 created, 0 updated, 0 unchanged, 0 skipped, 0 refused; nothing was written.",
     ]
     assert db.count("company") == 1 and db.count("contact") == 0
-    report = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
+    first = report = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
     assert [(row["action"], row["reason"]) for row in report["rows"]][1:3] == [
         ("created", "created company Clínica Nueva"), ("created", None)]
     assert db.query("SELECT c.email, k.name, k.country FROM contact c JOIN contact_company l ON l.contact_id = c.id "
@@ -396,8 +396,8 @@ def test_contacts_create_or_merge_their_companies_by_the_company_rules(cli, db, 
         "updated", "matched by email; created company Novartis Pharma; changed companies")
     assert db.query("SELECT a.name, b.name FROM distinct_companies d JOIN company a ON a.id = d.company_id "
                     "JOIN company b ON b.id = d.other_company_id") in ([("Novartis", "Novartis Pharma")], [("Novartis Pharma", "Novartis")])
-    ok(cli("import", "undo", "2"))
-    r = ok(cli("import", "undo", "1"))
+    ok(cli("import", "undo", str(report["batch"])))
+    r = ok(cli("import", "undo", str(first["batch"])))
     assert r.stdout.endswith(" Also removed the 2 companies it created.\n")
     assert db.query("SELECT name FROM company") == [("Novartis",)] and db.count("contact") == 0
     assert ok(cli("journal", "verify")).stdout.startswith("Journal intact")

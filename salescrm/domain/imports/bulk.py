@@ -220,6 +220,29 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
     return Pending(line, v, Company, company, [], result)
 
 
+def mark(imp, chunk: Chunk, record_id: int) -> None:
+    """A record a row wrote alone (or matched): its keys are no longer surely absent, so later rows of the
+    chunk that name them are looked up, not taken as new."""
+    from salescrm.domain.imports import matching
+    from salescrm.store.models import Company, Contact
+
+    model = {"companies": Company, "contacts": Contact}.get(imp.options.kind)
+    record = imp.session.get(model, record_id) if model is not None else None
+    if record is None:
+        return
+    if record.external_id is not None:
+        chunk.external.present.add(record.external_id)
+    if model is Company:
+        chunk.names.present.add(record.name_key)
+        domain = matching.domain_of(record.website)
+        if domain is not None:
+            chunk.domains.present.add(domain)
+    else:
+        for known, key in ((chunk.emails, record.email_key), (chunk.phones, record.phone)):
+            if key is not None:
+                known.present.add(key)
+
+
 def _pending_conflict(chunk: Chunk, name: str) -> bool:
     """Whether `name` clashes with a company a plain row of this chunk is about to create (that row is then
     written first, and this one runs alone, against the index that has it)."""
@@ -302,7 +325,7 @@ def settle(imp, pending: list[Pending]) -> list[Pending]:
     session = imp.session
     conn = session.connection()
     try:
-        with session.begin_nested():
+        with conn.begin_nested():  # Core statements only: the connection's own savepoint
             changes = []
             for model in {p.model for p in pending}:
                 lot = [p for p in pending if p.model is model]

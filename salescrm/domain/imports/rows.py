@@ -112,6 +112,10 @@ class Importer:
             self.chunk.pending_names = None
         for p in again:
             redone = self._apply_alone(p.line, p.values)
+            if self.chunk is not None and redone.record_id is not None and redone.action != "refused":
+                from salescrm.domain.imports import bulk
+
+                bulk.mark(self, self.chunk, redone.record_id)
             p.result.action, p.result.record_id, p.result.reason, p.result.label = (
                 redone.action, redone.record_id, redone.reason, redone.label)
             if redone.action == "refused":
@@ -135,7 +139,12 @@ class Importer:
                 self.pending.append(found)
                 return found.result
         self.settle()
-        return self._apply_alone(line, row)
+        result = self._apply_alone(line, row)
+        if self.chunk is not None and result.record_id is not None and result.action != "refused":
+            from salescrm.domain.imports import bulk
+
+            bulk.mark(self, self.chunk, result.record_id)
+        return result
 
     def _apply_alone(self, line: int, row: dict[str, object]) -> Result:
         """One row in its own savepoint, through the record type's handler."""
