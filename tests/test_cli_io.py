@@ -505,7 +505,7 @@ COMMANDS = [
     ["company", "add"], ["company", "list"], ["company", "show"], ["company", "edit"], ["company", "set-status"],
     ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"], ["contact", "consent"], ["contact", "export-data"],
     ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "next-steps"], ["deal", "list"],
-    ["deal", "edit"],
+    ["deal", "edit"], ["deal", "sop"],
     ["lead", "add"],
     ["activity", "log"], ["activity", "list"],
     ["task", "add"], ["task", "list"], ["task", "done"], ["task", "due"],

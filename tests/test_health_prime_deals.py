@@ -85,6 +85,19 @@ def test_class_is_refused_where_the_process_has_no_deal_classes(hp):
     assert db.count("deal") == 0
 
 
+def test_on_a_terminal_create_asks_for_no_class(hp):
+    from tests.conftest import FakePrompter
+
+    run, db = hp
+    asked = FakePrompter([("text", "Action that originated the deal", "Web"),  # fails on any other question
+                          ("checkbox", "Contacts on this deal", [])])
+    args = DEAL[:DEAL.index("--source")] + DEAL[DEAL.index("--source") + 2:]
+    r = run(*args, prompter=asked)
+    assert (r.exit_code, r.stdout) == (0, "Created deal 1: US Sunrise Clinics RCM (Sales Qualified Lead)\n"), r.stderr
+    assert [a.message for a in asked.asked] == ["Action that originated the deal", "Contacts on this deal (none is fine)"]
+    assert db.query("SELECT deal_class FROM deal") == [("",)]
+
+
 def test_an_unknown_pipeline_lists_the_processs_pipelines(hp):
     run, db = hp
     r = run(*DEAL, "--pipeline", "renewals")
@@ -231,6 +244,31 @@ def test_expansion_and_upsell_take_only_a_company_with_a_won_deal(hp, monkeypatc
         ok(run("deal", "lose", deal, "--category", "Other", "--reason", "Backed out after signing"))
     r = run(*with_options(DEAL, description="Second site"), "--pipeline", "upsell")
     assert (r.exit_code, r.stderr) == (1, refusal.format("Upsell"))
+
+
+def test_on_a_terminal_advance_asks_each_property_with_its_own_prompt_the_companys_included(hp):
+    from tests.conftest import FakePrompter
+
+    run, db = hp
+    ok(run(*DEAL))
+    engaged = FakePrompter([("confirm", "Enterprise Deal Status", False),  # a no is a value: the rule is `required`
+                            ("checkbox", "HP Product(s)", ["RCM", "PM/EMR"]),
+                            ("text", "Next step", "")])
+    ok(run("deal", "advance", "1", prompter=engaged))
+    assert show(run)["properties"] == {"enterprise_deal_status": "no", "hp_products": "RCM, PM/EMR"}
+    ok(run("task", "add", "Send the proposal", "--deal", "1", "--due", "3d"))
+    proposal = FakePrompter([("text", "# of Providers (Sunrise Clinics)", "12"),
+                             ("text", "Likely scope", "RCM for 3 sites"),
+                             ("text", "Annual Practice Collections", "2,000,000"),
+                             ("text", "Next step", "")])
+    r = run("deal", "advance", "1", prompter=proposal)
+    assert r.exit_code == 0, r.stderr
+    assert [a.message for a in proposal.asked][:3] == [
+        "# of Providers (Sunrise Clinics)", "Likely scope of services (all necessary HP Products are selected)",
+        "Annual Practice Collections"]
+    assert db.query("SELECT key, value FROM company_property") == [("providers", "12")]
+    assert show(run)["properties"]["annual_practice_collections"] == "2000000"
+    assert db.query("SELECT stage FROM deal") == [("Proposal",)]
 
 
 def test_closed_lost_takes_a_category_and_details_from_any_open_stage(hp):

@@ -30,7 +30,7 @@ ADDED_FIELDS = {
     "team": {"login": None},
     "companies": {"properties": {}},
     "contacts": {"channel": None, "search_engine": None, "keyword": None, "source_page": None, "consent": [],
-                 "consent_state": {}, "properties": {}},
+                 "consent_state": {}, "properties": {}, "manual_lifecycle": None},
     "deals": {"currency": "EUR"},
     "tasks": {"closed_as": None},
 }

@@ -77,3 +77,25 @@ def test_diff_reads_current_and_refuses_an_unknown_shipped_name_and_an_invalid_f
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (f"{bad} is not a valid process file: pipelines[0].stages[6].probability: 195 is outside 0-100 "
                         "(a percentage).\n")
+
+
+def test_a_rule_on_what_the_deal_has_besides_its_values_is_judged_as_a_move_would_judge_it(seeded, tmp_path):
+    """`has-next-step` added to a passed gate: the deal with an open task meets it, the other does not (the
+    diff reads the deal's tasks and activities, as `deal advance` does)."""
+    walk_to(seeded, "Discovered")
+    r = seeded("deal", "create", "--company", "Sanitas Hospitales", "--description", "Second site", "--amount", "5000",
+               "--close-date", "2027-03-31", "--class", "Care provider inpatient private", "--source", "Referral",
+               "--owner", "Ana García", "--contact", "marta@sanitas.es")
+    assert r.exit_code == 0, r.stderr
+    walk_to(seeded, "Qualified", deal="2")
+    assert seeded("task", "add", "Call Marta about the second site", "--deal", "2", "--due", "2027-01-15",
+                  "--owner", "Ana García").exit_code == 0
+    rev = revision(tmp_path, SHIPPED.replace(
+        '    { kind = "contact-of-company", property = "decision_maker" },\n',
+        '    { kind = "contact-of-company", property = "decision_maker" },\n'
+        '    { kind = "has-next-step", activities = ["note", "email", "call"] },\n'))
+    r = seeded("process", "diff", "shipped:sp-009-001", rev, "--json")
+    assert r.exit_code == 1, r.stderr
+    assert [s["deal"] for s in json.loads(r.stdout)["stranded"]] == [1]
+    assert seeded("task", "add", "Send the offer", "--deal", "1", "--due", "2027-01-15", "--owner", "Ana García").exit_code == 0
+    assert seeded("process", "diff", "shipped:sp-009-001", rev).exit_code == 0

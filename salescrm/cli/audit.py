@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from salescrm.cli import output
-from salescrm.cli.runtime import MAX_LIMIT, Needs, reason_option, runtime
+from salescrm.cli.runtime import MAX_LIMIT, Needs, pipeline_option, reason_option, runtime
 
 app = typer.Typer(
     epilog="Example: salescrm audit --json > audit.json || mail -s 'CRM audit' sales@example.com < audit.json",
@@ -33,7 +33,9 @@ def audit(
                                    help="stale-deal: days without an activity or a stage change (at most 100 years)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=0, max=MAX_LIMIT, help="Show at most this many findings (0: all); "
                                         f"a terminal shows {TERMINAL_FINDINGS} unless told."),
-    json: bool = typer.Option(False, "--json", help="Print {score, summary, by_owner, findings} as JSON on stdout."),
+    pipeline: Optional[str] = pipeline_option(),
+    json: bool = typer.Option(False, "--json", help="Print {score, summary, by_owner, findings} as JSON on stdout "
+                              "(and `pipelines`, each pipeline's deals and findings, where the process has several)."),
 ) -> None:
     """Check every record against the rules of the process and report the findings; changes nothing."""
     if ctx.invoked_subcommand is not None:
@@ -46,7 +48,8 @@ def audit(
 
     with runtime(ctx).reading() as session:
         with output.progress("Auditing", checks.PHASES, shown=not json) as done:
-            result = checks.run_audit(session, checks=check, owner=owner, stale_days=stale_days, progress=done)
+            result = checks.run_audit(session, checks=check, owner=owner, stale_days=stale_days, progress=done,
+                                      pipeline=pipeline)
         if json:
             _print_json(result)
         else:
@@ -59,6 +62,9 @@ def audit(
 def _print_json(result) -> None:
     out = sys.stdout
     head = {"score": result.score, "summary": result.summary_rows(), "by_owner": result.owner_rows()}
+    pipelines = result.pipeline_rows()
+    if pipelines is not None:  # a process with several pipelines: each one's deals and the findings on them
+        head["pipelines"] = pipelines
     out.write(output.json_text(head, indent=2)[:-2] + ',\n  "findings": ')
     output.print_json_array(f.as_json() for f in result.findings())
     out.write("}\n")
@@ -74,6 +80,10 @@ def _print_text(result, limit: int | None) -> None:
     output.table([("Owner", output.NAME), ("Records", output.COUNT), ("Findings", output.COUNT)],
                  [(r["owner"] or "(no owner)", r["records"], r["findings"]) for r in result.owner_rows()],
                  title="Per owner", section="owners")
+    pipelines = result.pipeline_rows()
+    if pipelines is not None:
+        output.table([("Pipeline", output.NAME), ("Deals", output.COUNT), ("Findings", output.COUNT)],
+                     [(r["label"], r["deals"], r["findings"]) for r in pipelines], title="Per pipeline", section="pipelines")
     shown = limit if limit else (TERMINAL_FINDINGS if output.is_terminal() and limit is None else None)
     total = sum(result.summary.values())
     if total == 0:

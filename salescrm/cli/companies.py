@@ -61,7 +61,7 @@ def add(
     delay = follow_up_delay(no_follow_up, follow_up_in)
     distinct_from = distinct_from or []
     need_reason(distinct_from, reason)
-    requires = _requires(rt)
+    requires = _requires(rt) if country is None or website is None else ()  # read only when it decides something
     needs = Needs()
     if name is None:
         needs.add("company name", "the NAME argument", lambda p: p.text(

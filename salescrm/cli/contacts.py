@@ -235,6 +235,54 @@ def edit(
     output.say(f"Updated contact {found.id}: {found.first_name} {found.last_name}")
 
 
+@app.command("set-lifecycle", epilog='Example: salescrm contact set-lifecycle ann@sunrise.example "Exclude from Marketing" '
+                                      '--reason "Asked not to be marketed to"')
+def set_lifecycle(
+    ctx: typer.Context,
+    contact: Optional[str] = typer.Argument(None, help="Contact id, email or full name (asked on a terminal when left out).", show_default=False),
+    value: Optional[str] = typer.Argument(None, help="One of the process's manual lifecycle values (health-prime: Exclude from "
+                                          "Marketing, Additional Sales Contact, Recycled; asked on a terminal when left out).",
+                                          show_default=False),
+    clear: bool = typer.Option(False, "--clear", help="Forget the value set by hand: the stage follows from the data alone."),
+    json: bool = typer.Option(False, "--json", help=WRITE_JSON_HELP),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Set a contact's lifecycle stage by hand, where the database's process allows it (`salescrm process show`).
+
+    Health Prime's Exclude from Marketing and Additional Sales Contact are a person's choice, which automation
+    never overrides; a Recycled set by hand gives way to Customer and Sales Qualified Lead. A process whose
+    lifecycle is only derived (sp-009-001) refuses it."""
+    from salescrm.cli import pick
+    from salescrm.domain import contacts, views
+    from salescrm.errors import InvalidValue
+
+    if clear and value is not None:
+        raise InvalidValue("Give a VALUE or --clear, not both.")
+    rt = runtime(ctx)
+    contact = pick.argument(rt, contact, "contact")
+    if value is None and not clear:
+        with rt.reading() as session:
+            manual = contacts.manual_lifecycle_values(session)
+        needs = Needs()
+        needs.add("lifecycle stage", "the VALUE argument", lambda p: p.select("Lifecycle stage", list(manual)))
+        value = needs.resolve(rt)["the VALUE argument"]
+    with rt.writing(reason) as session:
+        found = contacts.set_lifecycle(session, contact, None if clear else value)
+        obj = views.contact_object(session, found)
+    if json:
+        output.print_json(obj)
+        return
+    name = f"Contact {found.id} {found.first_name} {found.last_name}"
+    stage = obj["lifecycle_stage"]
+    if obj["manual_lifecycle"] is None:
+        output.say(f"{name}: no lifecycle stage set by hand; it follows from the data: {stage}")
+    elif obj["manual_lifecycle"] == stage:
+        output.say(f"{name}: lifecycle stage {stage} (set by hand)")
+    else:
+        output.say(f"{name}: {obj['manual_lifecycle']} set by hand, but the lifecycle stage is {stage}, which the "
+                   "process's rules put first (`salescrm process show`)")
+
+
 @app.command("export-data", epilog="Example: salescrm contact export-data marta@sanitas.es --output marta.json")
 def export_data(
     ctx: typer.Context,

@@ -28,13 +28,19 @@ def advance(rt: Runtime, deal: str, to, values, next_step, next_step_due, keep_t
         context = gate_context(session, gates.facts_of(found), company_id=found.company_id, deal_class=found.deal_class,
                                stages=entering, given=values, deal_id=found.id) if rt.can_prompt() else None
     values = ask_gate_values(rt, entering, values, context, typed) if context else values
+    answers = context.record_answers if context else {}  # the company's and contact's properties answered
     if next_step is None and rt.can_prompt() and not entering[-1].final:
-        with rt.reading() as session:  # a refused move is said before asking for its next step
-            moves.check_advance(session, refs.deal(session, str(found.id)), entering, values)
+        if not answers:  # a refused move is said before asking for its next step (answers are not stored yet)
+            with rt.reading() as session:
+                moves.check_advance(session, refs.deal(session, str(found.id)), entering, values)
         next_step, next_step_due = ask_next_step(rt, next_step, next_step_due)
     else:
         next_step, next_step_due = ask_next_step(rt, next_step, next_step_due, ask=False)
     with rt.writing(reason) as session:
+        from salescrm.domain import properties
+
+        for (record, record_id), stored in answers.items():
+            properties.store(session, record, record_id, stored)
         moved = moves.advance_deal(
             session, str(found.id), to=entering[-1].name, values=values, expected_version=seen_version,
             expected_stage=seen_stage, keep_tasks=keep_tasks,

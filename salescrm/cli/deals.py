@@ -10,10 +10,9 @@ from typing import List, Optional
 
 import typer
 
-from salescrm import process
-from salescrm.cli import deal_sop, output
+from salescrm.cli import output
 from salescrm.cli.prompts import required
-from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, reason_option, runtime
+from salescrm.cli.runtime import DUE_HELP, Needs, Runtime, limit_option, no_limit, pipeline_option, reason_option, runtime
 
 app = typer.Typer(epilog='Example: salescrm deal advance 1', no_args_is_help=True)
 
@@ -227,7 +226,26 @@ def lose(
     say_closed_tasks(closed)
 
 
-app.command("sop", epilog='Example: salescrm deal sop 1 --reason "S&OP before Partner of Choice"')(deal_sop.sop)
+@app.command("sop", epilog='Example: salescrm deal sop 1 --reason "S&OP before Partner of Choice"')
+def sop(
+    ctx: typer.Context,
+    deal: Optional[str] = typer.Argument(None, help="Deal id or name, or a unique part of it (asked on a terminal when left out).", show_default=False),
+    json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout: deal, activity, text, lines."),
+    reason: Optional[str] = reason_option(),
+) -> None:
+    """Log the deal's summary note (health-prime: the #S&OP snippet) and print it alone on stdout; refused while a value it lists is missing."""
+    from salescrm.cli import pick
+    from salescrm.domain import sop as summaries
+
+    rt = runtime(ctx)
+    deal = pick.argument(rt, deal, "deal")
+    with rt.writing(reason) as session:
+        summary = summaries.log(session, deal)
+    if json:
+        output.print_json(summary.as_object())
+    else:
+        output.lines(summary.text.split("\n"))
+    output.err(f"Logged note {summary.activity_id} on deal {summary.deal_id}.")
 
 
 # --- show / list ---------------------------------------------------------------------------
@@ -294,6 +312,7 @@ def list_(
     owner: Optional[str] = typer.Option(None, "--owner", help="Only deals of this owner."),
     deal_class: Optional[str] = typer.Option(None, "--class", help="Only deals of this class.", autocompletion=_complete_class),
     company: Optional[str] = typer.Option(None, "--company", help="Only deals of this company."),
+    pipeline: Optional[str] = pipeline_option(),
     open_: bool = typer.Option(False, "--open", help="Only open deals (not won, not lost)."),
     won: bool = typer.Option(False, "--won", help="Only won deals (Payment Done)."),
     lost: bool = typer.Option(False, "--lost", help="Only lost deals."),
@@ -304,7 +323,8 @@ def list_(
     from salescrm.cli.deal_views import owner_shown
     from salescrm.domain import views
 
-    filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost)
+    filters = views.DealFilter(stage=stage, owner=owner, deal_class=deal_class, company=company, open=open_, won=won, lost=lost,
+                               pipeline=pipeline)
     with runtime(ctx).reading() as session:
         objects = views.iter_deal_objects(session, filters, no_limit(limit))
         if json:

@@ -40,7 +40,7 @@ def demo(
         added = demo_data.add_synthetic(session, size)
     location = rt.location()
     output.say(f"Demo database written to {location.display}" + (f" with {added:,} synthetic deals." if added else "."))
-    show_pipeline(ctx, owner=None, deal_class=None, json=False)
+    show_pipeline(ctx, owner=None, deal_class=None, pipeline=None, json=False)
     prefix = f"salescrm --db {_quote(location.display)} " if rt.default_file or rt.db else "salescrm "
     output.say(
         "\nLook further:\n"

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from salescrm.cli import output
+from salescrm.cli.runtime import pipeline_option
 
 app = typer.Typer(epilog='Example: salescrm pipeline show', no_args_is_help=True)
 
@@ -18,32 +19,49 @@ def show(
     ctx: typer.Context,
     owner: Optional[str] = typer.Option(None, "--owner", help="Only deals of this owner."),
     deal_class: Optional[str] = typer.Option(None, "--class", help="Only deals of this class."),
+    pipeline: Optional[str] = pipeline_option(),
     json: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
 ) -> None:
-    """Show open deals per stage: count, amount, weighted amount (won and lost deals are not open), per currency."""
-    from salescrm import process
+    """Show open deals per stage of each pipeline: count, amount, weighted amount (won and lost deals are not
+    open), per currency."""
     from salescrm.cli.runtime import runtime
-    from salescrm.domain import views
+    from salescrm.domain import pipeline_figures
 
     with runtime(ctx).reading() as session:
-        summary = views.pipeline_summary(session, owner=owner, deal_class=deal_class)
+        summary = pipeline_figures.pipeline_summary(session, owner=owner, deal_class=deal_class, pipeline=pipeline)
+        shown = each_pipeline(session, summary)
     if json:
         output.print_json(summary)
         return
-    figures = summary.get("by_currency", [summary])
-    for figure in figures:
-        if len(figures) > 1:  # one table per currency: `# EUR` before each in a pipe, in its title on a terminal
-            output.heading(None, figure["currency"])
-        render_stages(figure, f"Pipeline {process.PIPELINE} (open deals, {figure['currency']})")
+    for pipeline_figure, stages in shown:
+        figures = pipeline_figure.get("by_currency", [pipeline_figure])
+        for figure in figures:
+            if len(figures) > 1 or len(shown) > 1:  # one table per pipeline and currency: a heading in a pipe
+                output.heading(None, _heading(stages, figure["currency"], len(shown), len(figures)))
+            render_stages(figure, f"Pipeline {stages.label} (open deals, {figure['currency']})", stages)
 
 
-def render_stages(figure: dict, title: str) -> None:
+def each_pipeline(session, figures: dict) -> list[tuple[dict, object]]:
+    """(figure, Pipeline) for each pipeline a figure holds: one, or those under `pipelines`."""
+    from salescrm import process
+
+    proc = process.of(session)
+    if "pipelines" not in figures:
+        return [(figures, proc.default_pipeline)]
+    return [(f, proc.pipeline(f["pipeline"])) for f in figures["pipelines"]]
+
+
+def _heading(pipeline, currency: str, pipelines: int, currencies: int) -> str:
+    """A table's `# section` in a pipe: `pipeline new-business`, `EUR`, or both."""
+    return " ".join(x for x in (f"pipeline {pipeline.key}" if pipelines > 1 else "", currency if currencies > 1 else "") if x)
+
+
+def render_stages(figure: dict, title: str, pipeline=None) -> None:
     """One currency's open deals per stage, with a total and (on a terminal) bars."""
-    from salescrm.domain.known_values import known_stage
-
+    known = {s.name: s for s in pipeline.stages} if pipeline is not None else {}
     stages = figure["stages"]
     rows = [
-        (s["stage"], known_stage(s["stage"]).probability if known_stage(s["stage"]) else "?", s["count"], output.money(s["amount"]),
+        (s["stage"], known[s["stage"]].probability if s["stage"] in known else "?", s["count"], output.money(s["amount"]),
          output.money(s["weighted_amount"]), _bar(s["amount"], stages))
         for s in stages
     ]

@@ -125,6 +125,15 @@ def limit_option():
     return typer.Option(None, "--limit", min=0, max=MAX_LIMIT, help="At most this many (0: no limit).")
 
 
+PIPELINE_HELP = ("Only this pipeline (its key or label; health-prime: new-business, expansion, upsell); every "
+                 "pipeline, each with its own stages, when left out (`salescrm process show`).")
+
+
+def pipeline_option():
+    """`--pipeline P` of `pipeline show`, `deal list`, the reports and the audit."""
+    return typer.Option(None, "--pipeline", help=PIPELINE_HELP)
+
+
 def no_limit(limit: int | None) -> int | None:
     """The row limit a list asks the domain for: None for none (no --limit, or --limit 0)."""
     return limit or None

@@ -112,7 +112,7 @@ def lead_status_follows(session: Session, company: Company, direction: str | Non
     """Move the company's lead status after an interaction; a warning when a person's status holds."""
     before = company.lead_status
     lifecycle.on_activity(session, company, direction)
-    if direction and before not in process.LEAD_AUTOMATION_LADDER:
+    if direction and before not in dict(process.of(session).lead_statuses.ladder):
         return [
             f"'{company.name}' keeps its lead status {before}, which {company.lead_status_set_by} set; "
             f"change it with `salescrm company set-status` if this {direction} contact changes that."

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from salescrm import process
 from salescrm.domain import legalforms, lifecycle, naming, refs
 from salescrm.domain.company_names import CompanyNames, Conflict
 from salescrm.domain.countries import parse_country
@@ -44,7 +43,7 @@ def add_company(
         country=parse_country(country) if country or "country" in needs else None,
         website=parse_website(website) if website or "website" in needs else None,
         legal_name=clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name), name=True),
-        lead_status=process.LEAD_NEW,
+        lead_status=process_of(session).lead_statuses.on_create,
         lead_status_set_by=actor_of(session),
     )
     if not name_checked:  # an import has already asked `name_conflict`, and merged or refused the row
@@ -204,7 +203,9 @@ def _rename_deals(session: Session, company: Company) -> None:
 
 
 def set_status(session: Session, ref: str, status: str) -> Company:
-    status = parse_choice(status, process.MANUAL_LEAD_STATUSES, "Lead status")
+    from salescrm.domain.pipelines import process_of
+
+    status = parse_choice(status, process_of(session).lead_statuses.manual, "Lead status")
     company = refs.company(session, ref, for_update=True)
     open_deals = lifecycle.open_deal_count(session, company.id)
     if open_deals:
@@ -221,7 +222,10 @@ def list_companies(session: Session, *, country: str | None = None, lead_status:
     if country:
         stmt = stmt.where(Company.country == parse_country(country))
     if lead_status:
-        stmt = stmt.where(Company.lead_status == parse_choice(lead_status, process.LEAD_STATUSES, "Lead status"))
+        from salescrm.domain.pipelines import process_of
+
+        stmt = stmt.where(Company.lead_status == parse_choice(lead_status, process_of(session).lead_statuses.values,
+                                                              "Lead status"))
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.exec(stmt).all())

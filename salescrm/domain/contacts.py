@@ -158,3 +158,28 @@ def list_contacts(
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.exec(stmt).all())
+
+
+def manual_lifecycle_values(session: Session) -> tuple[str, ...]:
+    """The lifecycle values a person may set (`contact set-lifecycle`); refused where the database's process
+    derives every value from the data (sp-009-001)."""
+    proc = process.of(session)
+    if not proc.lifecycle.manual:
+        raise Refused(
+            f"The process {proc.name} derives every contact's lifecycle stage from the data "
+            f"({', '.join(proc.lifecycle.values)}), so none is set by hand."
+        )
+    return proc.lifecycle.manual
+
+
+def set_lifecycle(session: Session, ref: str, value: str | None) -> Contact:
+    """Keep the lifecycle value a person chose (`contact.manual_lifecycle`), one of the process's manual
+    values; `None` clears it, and the lifecycle stage follows from the data alone again."""
+    manual = manual_lifecycle_values(session)
+    chosen = parse_choice(value, manual, "Lifecycle stage", slugs=True) if value is not None else None
+    contact = refs.contact(session, ref, for_update=True)
+    if contact.manual_lifecycle != chosen:
+        contact.manual_lifecycle = chosen
+        touch(session, contact)
+        session.flush()  # the stage is derived in SQL, which reads the stored value
+    return contact

@@ -134,6 +134,11 @@ def _kinds(rules_: tuple[Rule, ...]) -> set[str]:
     return {k for r in rules_ for k in (r.kind, *_kinds(r.rules))}
 
 
+def move_context(session: Session, deal, stage: Stage) -> rules.Context:
+    """The context the rules of `stage` read for a stored deal moving into it."""
+    return rule_context(session, stage.name, stage.rules, facts_of(deal))
+
+
 def rule_context(session: Session, stage: str, rules_: tuple[Rule, ...], facts: DealFacts) -> rules.Context:
     """What the rules of one stage (or entry, or transition) read besides the deal's values, read only when
     one of them needs it: the company's and the deal's contacts' properties, the deal's open tasks and

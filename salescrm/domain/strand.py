@@ -79,6 +79,8 @@ def _problems(session: Session, pipeline: Pipeline, deal: Deal, recorded: dict[s
         return []
     facts = gates.facts_of(deal)
     found = []
+    # Judged as a move into the stage would be: the company's and contacts' properties, the deal's tasks
+    # and activities count (a revision adding `has-next-step` strands only the deals that have none).
     for stage in pipeline.stages_between(pipeline.first.name, in_stage):
         if stage.gate is None:
             continue
@@ -89,5 +91,6 @@ def _problems(session: Session, pipeline: Pipeline, deal: Deal, recorded: dict[s
                     parsed[f.key] = gates.parse_value(session, f, recorded[f.key], facts)
                 except SalesCrmError:  # a value the new type refuses, a contact gone: not met
                     pass
-        found += rules.problems(stage.rules, stage.gate.rule, parsed, rules.Context(stage.name, deal.amount_cents))
+        ctx = gates.rule_context(session, stage.name, stage.rules, facts)
+        found += rules.problems(stage.rules, stage.gate.rule, parsed, ctx)
     return found

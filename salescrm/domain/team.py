@@ -81,13 +81,14 @@ def member_with_role(session: Session, ref: str, roles: tuple[str, ...], as_what
     """The team member `ref`, refused unless they hold one of `roles`."""
     member = refs.team_member(session, ref)
     if member.role not in roles:
-        wanted = " or ".join(f"{code} ({process.ROLE_TITLES[code]})" for code in roles)
+        titles = process.of(session).role_titles
+        wanted = " or ".join(f"{code} ({titles.get(code, 'a role salescrm does not know')})" for code in roles)
         raise Refused(
-            f"{member.name} is {member.role} ({process.ROLE_TITLES.get(member.role, 'a role salescrm does not know')}) and cannot be {as_what}: "
+            f"{member.name} is {member.role} ({titles.get(member.role, 'a role salescrm does not know')}) and cannot be {as_what}: "
             f"choose a team member with role {wanted}."
         )
     return member
 
 
 def owner(session: Session, ref: str) -> TeamMember:
-    return member_with_role(session, ref, process.OWNER_ROLES, "a deal owner")
+    return member_with_role(session, ref, process.of(session).owner_roles, "a deal owner")

@@ -6,7 +6,7 @@ from two queries ordered the same way, so memory stays flat however many match.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,8 +14,9 @@ from sqlmodel import Session, select
 
 from salescrm import process
 from salescrm.domain import lifecycle, refs
-from salescrm.domain.known_values import known_stage, not_final, role_title
-from salescrm.domain.values import amount_units, parse_deal_class, parse_stage
+from salescrm.domain.known_values import known_stage, lost_stages, not_final, role_title, won_stages
+from salescrm.domain.values import amount_units, parse_deal_class
+from salescrm.errors import InvalidValue
 from salescrm.store.columns import iso
 from salescrm.store.tables import Company, Contact, ContactCompany, Deal, DealContact, GateValue, StageChange, TeamMember
 
@@ -48,21 +49,51 @@ class DealFilter:
     open: bool = False
     won: bool = False
     lost: bool = False
+    pipeline: str | None = None  # a pipeline's key or label (`new-business`, "New Business")
 
 
-def _deal_conditions(session: Session, f: DealFilter) -> list:
+def pipeline_of(session: Session, name: str):
+    """The database's pipeline named `name` (key or label, any case); exit 2 naming each one if none."""
+    from salescrm.domain.pipelines import parse_pipeline
+
+    return parse_pipeline(process.of(session), name)
+
+
+def chosen_pipelines(session: Session, name: str | None) -> tuple:
+    """The pipeline `--pipeline` names, or every pipeline of the database's process."""
+    return (pipeline_of(session, name),) if name else process.of(session).pipelines
+
+
+def _stage_of(session: Session, value: str, pipeline) -> "process.Stage":
+    """A stage named as typed (any case, or a slug), in `pipeline` or else in any pipeline of the process."""
+    proc = process.of(session)
+    for p in (pipeline,) if pipeline else proc.pipelines:
+        try:
+            return p.stage(value)
+        except KeyError:
+            continue
+    names = tuple(dict.fromkeys(s.name for p in ((pipeline,) if pipeline else proc.pipelines) for s in p.stages))
+    raise InvalidValue(f"Unknown stage '{value}': choose one of {', '.join(names)}.")
+
+
+def deal_conditions(session: Session, f: DealFilter) -> list:
+    proc = process.of(session)
     conditions = []
+    pipeline = pipeline_of(session, f.pipeline) if f.pipeline else None
+    if pipeline is not None:
+        conditions.append(Deal.pipeline == pipeline.label)
+    won, lost = won_stages(proc), lost_stages(proc)
     kinds = []  # --open, --won, --lost: any of them (a stage salescrm does not know is open, not final)
     if f.open:
-        kinds.append(not_final(Deal.stage))
+        kinds.append(not_final(Deal.stage, proc))
     if f.won:
-        kinds.append(Deal.stage == process.WON_STAGE)
+        kinds.append(Deal.stage.in_(won) if len(won) > 1 else Deal.stage == won[0])
     if f.lost:
-        kinds.append(Deal.stage == process.LOST_STAGE)
+        kinds.append(Deal.stage.in_(lost) if len(lost) > 1 else Deal.stage == lost[0])
     if f.stage:
-        wanted = parse_stage(f.stage)
-        chosen = not kinds or (f.open and not process.stage(wanted).final) or (f.won and wanted == process.WON_STAGE) \
-            or (f.lost and wanted == process.LOST_STAGE)
+        stage = _stage_of(session, f.stage, pipeline)
+        wanted = stage.name
+        chosen = not kinds or (f.open and not stage.final) or (f.won and stage.won) or (f.lost and stage.lost)
         kinds = [Deal.stage == wanted] if chosen else [sa.false()]
     if kinds:
         conditions.append(sa.or_(*kinds) if len(kinds) > 1 else kinds[0])
@@ -98,10 +129,10 @@ _DEAL_COLUMNS = (
 )
 
 
-def _deal_base(row, values: dict, contacts: list) -> dict:
-    """A deal's object: `gates` holds the values of the default process's gate keys, `properties` every
-    value stored on the deal (its properties: a gate's, or one set outside a gate), in the same order."""
-    stage = known_stage(row.stage)  # None: a stage salescrm does not know, shown as stored (no probability)
+def _deal_base(row, values: dict, contacts: list, proc) -> dict:
+    """A deal's object: `gates` holds the values of the process's gate keys, `properties` every value
+    stored on the deal (its properties: a gate's, or one set outside a gate), in the same order."""
+    stage = known_stage(row.stage, row.pipeline, proc)  # None: a stage salescrm does not know, shown as stored
     probability = stage.probability if stage else None
     return {
         "id": row.id,
@@ -124,8 +155,8 @@ def _deal_base(row, values: dict, contacts: list) -> dict:
         "contacts": contacts,
         "lost_reason_category": row.lost_reason_category,
         "lost_reason": row.lost_reason,
-        "gates": _ordered_gates(values),
-        "properties": _ordered_properties(values),
+        "gates": _ordered_gates(values, proc),
+        "properties": _ordered_properties(values, proc),
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }
@@ -144,7 +175,7 @@ def deal_object(session: Session, deal: Deal) -> dict:
     row = session.exec(_deals_select().where(Deal.id == deal.id)).one()
     gates = _gate_values(session, [Deal.id == deal.id])
     contacts = _deal_contacts(session, [Deal.id == deal.id])
-    obj = _deal_base(row, gates.get(deal.id, {}), contacts.get(deal.id, []))
+    obj = _deal_base(row, gates.get(deal.id, {}), contacts.get(deal.id, []), process.of(session))
     obj["history"] = [
         {"from": h.from_stage, "to": h.to_stage, "at": iso(h.changed_at), "by": h.changed_by}
         for h in _rows(session, sa.select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id))
@@ -157,7 +188,7 @@ def iter_deal_objects(session: Session, f: DealFilter, limit: int | None = None)
 
     The filters are checked here, before anything is streamed, so a bad filter fails before output starts.
     """
-    return _stream_deals(session, _deal_conditions(session, f), limit)
+    return _stream_deals(session, deal_conditions(session, f), limit)
 
 
 def _stream_deals(session: Session, conditions: list, limit: int | None) -> Iterator[dict]:
@@ -173,8 +204,9 @@ def _stream_deals(session: Session, conditions: list, limit: int | None) -> Iter
         window = [Deal.id <= ids[0], Deal.id >= ids[-1], *conditions]
         gates = _gate_values(session, window)
         contacts = _deal_contacts(session, window)
+        proc = process.of(session)
         for row in rows:
-            yield _deal_base(row, gates.get(row.id, {}), contacts.get(row.id, []))
+            yield _deal_base(row, gates.get(row.id, {}), contacts.get(row.id, []), proc)
         last_id = ids[-1]
         if remaining is not None:
             remaining -= len(rows)
@@ -195,12 +227,15 @@ def _gate_values(session: Session, deal_conditions: list) -> dict[int, dict[str,
     return out
 
 
-def _ordered_gates(values: dict[str, str]) -> dict[str, str]:
-    return {k: values[k] for k in process.GATE_KEYS if k in values}
+def _ordered_gates(values: dict[str, str], proc) -> dict[str, str]:
+    return {k: values[k] for k in proc.gate_keys if k in values}
 
 
-def _ordered_properties(values: dict[str, str]) -> dict[str, str]:
-    return {**_ordered_gates(values), **{k: values[k] for k in sorted(values) if k not in process.GATE_KEYS}}
+def _ordered_properties(values: dict[str, str], proc) -> dict[str, str]:
+    """The gates' values, then the other declared deal properties in the file's order, then any other."""
+    declared = [p.key for p in proc.properties_of("deal")]
+    return {**_ordered_gates(values, proc), **{k: values[k] for k in declared if k in values},
+            **{k: values[k] for k in sorted(values) if k not in declared}}
 
 
 def _deal_contacts(session: Session, deal_conditions: list) -> dict[int, list[dict]]:
@@ -278,6 +313,7 @@ def contact_objects(session: Session, contacts: list[Contact]) -> list[dict]:
             "keyword": c.keyword,
             "source_page": c.source_page,
             "lifecycle_stage": stages[c.id],
+            "manual_lifecycle": c.manual_lifecycle,  # the value a person chose (`contact set-lifecycle`), if any
             "companies": companies.get(c.id, []),
             "created_at": iso(c.created_at),
             "updated_at": iso(c.updated_at),
@@ -316,52 +352,3 @@ def _record_properties(session: Session, record: str, record_id: int) -> dict[st
 def team_object(member: TeamMember) -> dict:
     return {"id": member.id, "name": member.name, "role": member.role, "title": role_title(member.role),
             "login": member.login}
-
-
-# --- Pipeline ---------------------------------------------------------------------------
-
-
-def stage_totals(by_stage: dict[str, tuple[int, int]]) -> dict:
-    """Per open stage and in total: count, amount and weighted amount, from {stage: (count, cents)} of
-    one currency (the `pipeline show --json` shape)."""
-    stages, count, cents, weighted = [], 0, 0, 0
-    unknown = sorted(name for name in by_stage if name not in process.OPEN_STAGES)  # written by SQL: shown as stored
-    for name in (*process.OPEN_STAGES, *unknown):
-        n, c = by_stage.get(name, (0, 0))
-        stage = known_stage(name)
-        w = c * stage.probability // 100 if stage else 0  # no probability is known: weighted as nothing
-        stages.append({"stage": name, "count": n, "amount": amount_units(c), "weighted_amount": amount_units(w)})
-        count, cents, weighted = count + n, cents + c, weighted + w
-    return {"stages": stages, "total": {"count": count, "amount": amount_units(cents),
-                                        "weighted_amount": amount_units(weighted)}}
-
-
-def by_currency(session: Session, figures: dict[str, dict], empty: Callable[[], dict]) -> dict:
-    """Figures of several currencies, never summed across them. One currency in use (or none: the
-    database's, with the `empty()` figure) gives its figure with `"currency"` first; several give
-    `{"currency": null, "by_currency": [{"currency", ...figure}, ...]}`, the database's currency first."""
-    from salescrm.domain.currency import database_currency, ordered
-
-    home = database_currency(session)
-    listed = [{"currency": c, **(figures[c] if c in figures else empty())} for c in ordered(figures, home) or [home]]
-    return listed[0] if len(listed) == 1 else {"currency": None, "by_currency": listed}
-
-
-def pipeline_summary(session: Session, owner: str | None = None, deal_class: str | None = None) -> dict:
-    """Open deals per stage: count, amount and weighted amount, aggregated in SQL, per currency."""
-    conditions = [Deal.pipeline == process.PIPELINE, not_final(Deal.stage)]
-    conditions += _deal_conditions(session, DealFilter(owner=owner, deal_class=deal_class))
-    rows = session.exec(
-        select(Deal.currency, Deal.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
-        .where(*conditions)
-        .group_by(Deal.currency, Deal.stage)
-    ).all()
-    return stages_by_currency(session, rows)
-
-
-def stages_by_currency(session: Session, rows) -> dict:
-    """(currency, stage, count, cents) rows as per-stage figures for each currency."""
-    grouped: dict[str, dict[str, tuple[int, int]]] = {}
-    for currency, stage, count, cents in rows:
-        grouped.setdefault(currency, {})[stage] = (count, int(cents))  # PostgreSQL sums to Decimal
-    return by_currency(session, {c: stage_totals(s) for c, s in grouped.items()}, lambda: stage_totals({}))

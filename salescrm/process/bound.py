@@ -66,7 +66,7 @@ def body_of(session, revision_id: int | None = None) -> str:
     import sqlalchemy as sa
 
     from salescrm.process import load
-    from salescrm.store.models import ProcessRevision
+    from salescrm.store.tables import ProcessRevision  # the light read table: no model declared
 
     table = ProcessRevision.__table__
     query = sa.select(table.c.body)
@@ -89,7 +89,7 @@ def _latest(session) -> Revision:
     import sqlalchemy as sa
 
     from salescrm.process import load
-    from salescrm.store.models import ProcessRevision
+    from salescrm.store.tables import ProcessRevision  # the light read table: no model declared
 
     t = ProcessRevision.__table__
     row = session.connection().execute(

@@ -91,6 +91,7 @@ _RECORDS = {
         "email": ("email", None), "phone": ("phone", None), "channel": ("channel", None),
         "search_engine": ("search_engine", None), "keyword": ("keyword", None), "source_page": ("source_page", None),
         "external_id": ("external_id", None), "source_system": ("source_system", None),
+        "manual_lifecycle": ("manual_lifecycle", None),
     }),
     Deal: ("deal", "id", {
         "name": ("name", None), "stage": ("stage", None), "pipeline": ("pipeline", None),

@@ -35,6 +35,7 @@ COLUMNS = {
     "activity": "id:int type direction at:time summary actor contact_id:int company_id:int deal_id:int created_at:time",
     "task": "id:int title kind due:time owner_id:int owner_login deal_id:int company_id:int contact_id:int "
             "done:bool done_at:time done_by closed_as created_at:time created_by version:int",
+    "process_revision": "id:int name revision body sha256 reason applied_by applied_at:time",
 }
 TYPES = {
     "": sa.String,
@@ -84,3 +85,4 @@ GateValue = _declared("gate_value")
 StageChange = _declared("stage_change")
 Activity = _declared("activity")
 Task = _declared("task")
+ProcessRevision = _declared("process_revision")  # read by every command that asks the database's process

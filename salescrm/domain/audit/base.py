@@ -39,6 +39,19 @@ class Context:
     now: datetime
     stale_days: int
     owner_id: int | None  # --owner: only records of this team member
+    proc: object = None  # the database's process (process.of(session))
+    pipelines: tuple = ()  # the pipelines audited: every one, or the one --pipeline names
+    deal_filter: tuple = ()  # the conditions that keep deals to them (none: every deal)
+
+    def deals_only(self) -> list:
+        """The conditions on the deals audited: --owner's and --pipeline's."""
+        return [*([_deal_owner(self.owner_id)] if self.owner_id is not None else []), *self.deal_filter]
+
+
+def _deal_owner(owner_id: int):
+    from salescrm.store.models import Deal
+
+    return Deal.owner_id == owner_id
 
 
 # A deal check is a SQL condition on a deal (joined with its company and owner) and the sentence

@@ -14,37 +14,101 @@ from salescrm import process
 from salescrm.domain import naming
 from salescrm.domain.audit.base import CHUNK, ERROR, Context, Finding
 from salescrm.domain.known_values import not_final
+from salescrm.process.model import FIELD_KIND
 from salescrm.store.models import Activity, Company, Deal, DealContact, GateValue, StageChange, Task, TeamMember
 
 OWNER = aliased(TeamMember)
 
 
-def _open():
-    return not_final(Deal.stage)
+def _open(ctx: Context):
+    return not_final(Deal.stage, ctx.proc)
+
+
+# Rule kinds the audit checks on the stored data (the gate's values, the company's and the contacts'
+# properties, the amount); the others (has-next-step, has-activity, a role, the company's won deals) are
+# about the moment of a move, not about what a deal holds afterwards.
+_PRESENT = ("required", "date", "number > 0", "contact-of-company", "member-with-role")
+_VALUE_KINDS = (*_PRESENT, "yes", "equals", "at-least", "one-of")
 
 
 def stage_gate(ctx: Context):
-    """A deal past a gate whose values are not met: SP-009-001's thresholds, checked again on the data."""
+    """A deal past a gate whose values are not met: each pipeline's gates (SP-009-001's thresholds, the
+    Health Prime properties), checked again on the data."""
+    several = len(ctx.proc.pipelines) > 1
     conditions = []
-    for stage in process.PIPELINE_STAGES:
-        if stage.gate is None:
-            continue
-        reached = [s.name for s in process.PIPELINE_STAGES if process.rank(s.name) >= process.rank(stage.name)]
+    for pipeline in ctx.pipelines:
+        for stage in pipeline.path:
+            if stage.gate is None:
+                continue
+            reached = [s.name for s in pipeline.path if pipeline.rank(s.name) >= pipeline.rank(stage.name)]
+            lacking = _gate_lacking(stage.rules)
+            if lacking is None:
+                continue
+            where = [_reached(reached, pipeline), lacking]
+            conditions.append(sa.and_(Deal.pipeline == pipeline.label, *where) if several else sa.and_(*where))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _gate_lacking(rules) -> sa.ColumnElement | None:
+    """A gate's rules not all met, in SQL: the rules on the deal's own values counted in one subquery of its
+    gate values (as the first release did), the others each by its own condition; None: nothing to check."""
+    simple = [r for r in rules if _simple(r)]
+    keys = [r.key for r in simple]
+    if len(set(keys)) < len(keys):  # a key read twice: each rule on its own
+        simple = []
+    lacking = []
+    if simple:
         met = sa.select(sa.func.count()).select_from(GateValue).where(
-            GateValue.deal_id == Deal.id, GateValue.key.in_([f.key for f in stage.gate.fields]),  # the primary key's order
-            sa.or_(*(_met(f) for f in stage.gate.fields))
+            GateValue.deal_id == Deal.id, GateValue.key.in_([r.key for r in simple]),  # the primary key's order
+            sa.or_(*(_met(r) for r in simple))
         ).scalar_subquery()
-        needed = stage.gate.min_met or len(stage.gate.fields)
-        lacking = met < needed
-        if stage.gate.amount_positive:
-            lacking = sa.or_(lacking, Deal.amount_cents <= 0)
-        conditions.append(sa.and_(_reached(reached), lacking))
-    return sa.or_(*conditions)
+        lacking.append(met < len(simple))
+    for rule in rules:
+        if rule in simple:
+            continue
+        if rule.kind == "k-of-n" and all(_simple(r) for r in rule.rules) and len({r.key for r in rule.rules}) == len(rule.rules):
+            met = sa.select(sa.func.count()).select_from(GateValue).where(
+                GateValue.deal_id == Deal.id, GateValue.key.in_([r.key for r in rule.rules]),
+                sa.or_(*(_met(r) for r in rule.rules))
+            ).scalar_subquery()
+            lacking.append(met < rule.k)
+            continue
+        condition = _rule_met(rule)
+        if condition is not None:
+            lacking.append(sa.not_(condition))
+    return sa.or_(*lacking) if lacking else None
 
 
-def _reached(stages: list[str]):
+def _simple(rule) -> bool:
+    return rule.kind in _VALUE_KINDS and rule.property is not None and rule.record == "deal"
+
+
+def _rule_met(rule) -> sa.ColumnElement | None:
+    """Whether one rule holds for the deal, in SQL; None for a kind the audit does not check."""
+    if rule.kind in ("k-of-n", "any-of"):
+        parts = [_rule_met(r) for r in rule.rules]
+        met = sum((sa.case((p, 1), else_=0) if p is not None else sa.literal(1)) for p in parts)
+        return met >= rule.k
+    if rule.property is None:
+        return Deal.amount_cents > 0 if rule.kind == "number > 0" and rule.field_name == "amount" else None
+    if rule.record == "deal" and rule.kind in _VALUE_KINDS:
+        return sa.exists().where(GateValue.deal_id == Deal.id, _met(rule))
+    if rule.kind == "company-property":
+        from salescrm.store.models import CompanyProperty
+
+        return sa.exists().where(CompanyProperty.company_id == Deal.company_id, CompanyProperty.key == rule.key,
+                                 sa.func.trim(CompanyProperty.value) != "")
+    if rule.kind == "contact-property":
+        from salescrm.store.models import ContactProperty
+
+        return sa.exists().where(DealContact.deal_id == Deal.id, ContactProperty.contact_id == DealContact.contact_id,
+                                 ContactProperty.key == rule.key, sa.func.trim(ContactProperty.value) != "")
+    return None
+
+
+def _reached(stages: list[str], pipeline):
     """The deal is in one of `stages`, or was lost from one of them."""
-    return sa.or_(Deal.stage.in_(stages), sa.and_(Deal.stage == process.LOST_STAGE, Deal.lost_from_stage.in_(stages)))
+    return sa.or_(Deal.stage.in_(stages), sa.and_(Deal.stage == pipeline.lost.name, Deal.lost_from_stage.in_(stages)))
 
 
 # The yes-words and unmet notes are short: a longer value is decided by its length alone, without lower(),
@@ -52,61 +116,136 @@ def _reached(stages: list[str]):
 _SHORT = max(len(w) for w in process.YES_WORDS + process.UNMET_NOTES)
 
 
-def _met(f: process.GateField):
+def _met(rule):
+    """A gate value that meets `rule` (a rule on one of the deal's values), in SQL."""
     trimmed = sa.func.trim(GateValue.value)
     short = sa.func.length(trimmed) <= _SHORT
-    if f.kind == "yes":
+    kind, field_kind = rule.kind, FIELD_KIND[rule.property.type]
+    if kind == "yes":
         condition = sa.and_(short, sa.func.lower(trimmed).in_(process.YES_WORDS))
-    elif f.kind == "note":
+    elif kind == "equals":
+        condition = sa.func.lower(trimmed) == rule.value.lower()
+    elif kind == "at-least":
+        choices = rule.property.choices
+        condition = trimmed.in_(choices[choices.index(rule.value):])
+    elif kind == "one-of":
+        condition = trimmed.in_(rule.values)
+    elif field_kind == "note":
         condition = sa.or_(sa.not_(short), sa.func.lower(trimmed).not_in(process.UNMET_NOTES))
     else:
         condition = trimmed != ""
-    return sa.and_(GateValue.key == f.key, condition)
+    return sa.and_(GateValue.key == rule.key, condition)
 
 
 def describe_stage_gate(row, ctx: Context) -> tuple[str, str | None]:
-    stage = row.lost_from_stage if row.stage == process.LOST_STAGE else row.stage
-    values = {k: v for k, v in ctx.session.connection().execute(
+    pipeline = _pipeline_of(ctx, row.pipeline)
+    lost = row.stage == pipeline.lost.name
+    stage = row.lost_from_stage if lost else row.stage
+    conn = ctx.session.connection()
+    values = {k: v for k, v in conn.execute(
         sa.select(GateValue.key, GateValue.value).where(GateValue.deal_id == row.id)).all()}
-    missing = []
-    for s in process.stages_between(process.FIRST_STAGE, stage):
+    facts = _Facts(ctx, row, values)
+    missing, keys = [], []
+    for s in pipeline.stages_between(pipeline.first.name, stage):
         if s.gate is None:
             continue
-        met = [f for f in s.gate.fields if _value_met(f, values.get(f.key))]
-        if len(met) < (s.gate.min_met or len(s.gate.fields)) or (s.gate.amount_positive and row.amount_cents <= 0):
+        unmet = [r for r in s.rules if not facts.met(r)]
+        if unmet:
             missing.append(f"{s.name} ({s.gate.rule})")
-    keys = [f.key for s in process.stages_between(process.FIRST_STAGE, stage) if s.gate for f in s.gate.fields
-            if not _value_met(f, values.get(f.key))]
+            keys += [leaf.key for r in unmet for leaf in (r.rules or (r,))
+                     if leaf.property is not None and leaf.record == "deal" and not facts.met(leaf)]
+    keys = list(dict.fromkeys(keys))
     fix = f"salescrm deal edit {row.id} " + " ".join(f"--set {k}=..." for k in keys[:4]) + " --reason ..." if keys else None
-    return f"is in {row.stage if row.stage != process.LOST_STAGE else 'Lost (from ' + stage + ')'} without what " \
+    shown = f"{pipeline.lost.name} (from {stage})" if lost else row.stage
+    return f"is in {shown} without what " \
            f"{'these gates need' if len(missing) > 1 else 'this gate needs'}: {'; '.join(missing)}.", fix
 
 
-def _value_met(f: process.GateField, value: str | None) -> bool:
+def _pipeline_of(ctx: Context, label: str | None):
+    try:
+        return ctx.proc.pipeline(label or "")
+    except KeyError:
+        return ctx.proc.default_pipeline
+
+
+class _Facts:
+    """What the SQL conditions above read, for one deal, read in Python (the finding's message)."""
+
+    def __init__(self, ctx: Context, row, values: dict[str, str]):
+        self.ctx, self.row, self.values = ctx, row, values
+        self._company: dict | None = None
+        self._contacts: list | None = None
+
+    def met(self, rule) -> bool:
+        if rule.kind in ("k-of-n", "any-of"):
+            return sum(1 for r in rule.rules if self.met(r)) >= rule.k
+        if rule.property is None:
+            return self.row.amount_cents > 0 if rule.kind == "number > 0" and rule.field_name == "amount" else True
+        if rule.record == "deal" and rule.kind in _VALUE_KINDS:
+            return _value_met(rule, self.values.get(rule.key))
+        if rule.kind == "company-property":
+            return bool((self.company().get(rule.key) or "").strip())
+        if rule.kind == "contact-property":
+            return any((c.get(rule.key) or "").strip() for c in self.contacts())
+        return True
+
+    def company(self) -> dict:
+        if self._company is None:
+            from salescrm.store.models import CompanyProperty
+
+            self._company = dict(self.ctx.session.connection().execute(
+                sa.select(CompanyProperty.key, CompanyProperty.value)
+                .where(CompanyProperty.company_id == sa.select(Deal.company_id).where(Deal.id == self.row.id)
+                       .scalar_subquery())).all())
+        return self._company
+
+    def contacts(self) -> list:
+        if self._contacts is None:
+            from salescrm.store.models import ContactProperty
+
+            found: dict[int, dict] = {}
+            for cid, key, value in self.ctx.session.connection().execute(
+                    sa.select(ContactProperty.contact_id, ContactProperty.key, ContactProperty.value)
+                    .join(DealContact, DealContact.contact_id == ContactProperty.contact_id)
+                    .where(DealContact.deal_id == self.row.id)):
+                found.setdefault(cid, {})[key] = value
+            self._contacts = list(found.values())
+        return self._contacts
+
+
+def _value_met(rule, value: str | None) -> bool:
     if value is None:
         return False
     text = value.strip().lower()
-    if f.kind == "yes":
+    if rule.kind == "yes":
         return text in process.YES_WORDS
-    if f.kind == "note":
+    if rule.kind == "equals":
+        return text == rule.value.lower()
+    if rule.kind == "at-least":
+        choices = rule.property.choices
+        return value.strip() in choices[choices.index(rule.value):]
+    if rule.kind == "one-of":
+        return value.strip() in rule.values
+    if FIELD_KIND[rule.property.type] == "note":
         return text not in process.UNMET_NOTES
     return text != ""
 
 
 def owner_role(ctx: Context):
-    return sa.and_(_open(), OWNER.role.not_in(process.OWNER_ROLES))
+    return sa.and_(_open(ctx), OWNER.role.not_in(ctx.proc.owner_roles))
 
 
 def describe_owner_role(row, ctx: Context):
-    return (f"is owned by {row.owner} ({row.owner_role} {process.ROLE_TITLES.get(row.owner_role, '')}), but GP-009 deal "
-            f"owners are JD-019 or JD-002.", f"salescrm deal edit {row.id} --owner NAME --reason ...")
+    title = ctx.proc.role_titles.get(row.owner_role, "")
+    return (f"is owned by {row.owner} ({row.owner_role} {title}), but GP-009 deal owners are "
+            f"{' or '.join(ctx.proc.owner_roles)}.", f"salescrm deal edit {row.id} --owner NAME --reason ...")
 
 
 def stale(ctx: Context):
     cutoff = ctx.now - timedelta(days=ctx.stale_days)
     recent_activity = sa.exists().where(Activity.deal_id == Deal.id, Activity.at >= cutoff)
     recent_change = sa.exists().where(StageChange.deal_id == Deal.id, StageChange.changed_at >= cutoff)
-    return sa.and_(_open(), sa.not_(recent_activity), sa.not_(recent_change))
+    return sa.and_(_open(ctx), sa.not_(recent_activity), sa.not_(recent_change))
 
 
 def describe_stale(row, ctx: Context):
@@ -115,7 +254,7 @@ def describe_stale(row, ctx: Context):
 
 
 def overdue_close(ctx: Context):
-    return sa.and_(_open(), Deal.close_date < ctx.today)
+    return sa.and_(_open(ctx), Deal.close_date < ctx.today)
 
 
 def describe_overdue_close(row, ctx: Context):
@@ -124,7 +263,7 @@ def describe_overdue_close(row, ctx: Context):
 
 
 def no_next_step(ctx: Context):
-    return sa.and_(_open(), sa.not_(sa.exists().where(Task.deal_id == Deal.id, Task.done.is_(False))))
+    return sa.and_(_open(ctx), sa.not_(sa.exists().where(Task.deal_id == Deal.id, Task.done.is_(False))))
 
 
 def describe_no_next_step(row, ctx: Context):
@@ -133,12 +272,14 @@ def describe_no_next_step(row, ctx: Context):
 
 
 def deal_missing(ctx: Context):
-    return sa.or_(Deal.amount_cents <= 0, sa.func.trim(Deal.source) == "", sa.func.trim(Deal.deal_class) == "")
+    """No amount, no source, or no class where the process declares deal classes (health-prime declares none)."""
+    no_class = [sa.func.trim(Deal.deal_class) == ""] if ctx.proc.deal_classes else []
+    return sa.or_(Deal.amount_cents <= 0, sa.func.trim(Deal.source) == "", *no_class)
 
 
 def describe_deal_missing(row, ctx: Context):
     missing = [name for name, gone in (("amount", row.amount_cents <= 0), ("source", not row.source.strip()),
-                                       ("class", not row.deal_class.strip())) if gone]
+                                       ("class", bool(ctx.proc.deal_classes) and not row.deal_class.strip())) if gone]
     return f"has no {', no '.join(missing)}.", f"salescrm deal edit {row.id} --reason ..."
 
 
@@ -162,7 +303,7 @@ def describe_imported_name(row, ctx: Context):
 
 def deal_select():
     return (
-        sa.select(Deal.id, Deal.name, Deal.stage, Deal.lost_from_stage, Deal.amount_cents, Deal.close_date, Deal.source,
+        sa.select(Deal.id, Deal.name, Deal.stage, Deal.pipeline, Deal.lost_from_stage, Deal.amount_cents, Deal.close_date, Deal.source,
                   Deal.deal_class, Deal.source_name, OWNER.name.label("owner"), OWNER.role.label("owner_role"))
         .select_from(Deal)
         .outerjoin(OWNER, OWNER.id == Deal.owner_id)
@@ -182,10 +323,10 @@ def deal_names(ctx: Context) -> Iterator[Finding]:
                       OWNER.name.label("owner"))
             .select_from(Deal).outerjoin(Company, Company.id == Deal.company_id).outerjoin(OWNER, OWNER.id == Deal.owner_id)
             .order_by(Deal.id))
-    if ctx.owner_id is not None:
-        stmt = stmt.where(Deal.owner_id == ctx.owner_id)
+    stmt = stmt.where(*ctx.deals_only())
+    lost_stages = {p.lost.name for p in ctx.proc.pipelines}
     for row in ctx.session.connection().execute(stmt.execution_options(yield_per=CHUNK)):
-        lost = row.stage == process.LOST_STAGE
+        lost = row.stage in lost_stages
         if _follows_convention(row, lost, alpha2):
             continue
         problems = []
@@ -225,4 +366,4 @@ def expected_deal_name(session: Session, deal_id: int) -> str:
         sa.select(Deal.stage, Deal.country, Deal.description, Company.name).join(Company, Company.id == Deal.company_id)
         .where(Deal.id == deal_id)).one()
     name = naming.deal_name(row.country, row.name, row.description)
-    return naming.lost_name(name) if row.stage == process.LOST_STAGE else name
+    return naming.lost_name(name) if row.stage in {p.lost.name for p in process.of(session).pipelines} else name

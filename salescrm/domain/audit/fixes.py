@@ -25,7 +25,10 @@ def proposed_renames(session: Session) -> list[Rename]:
     from salescrm.domain.countries import country_index
 
     codes = country_index().codes
-    ctx = Context(session, date.today(), times.now(), STALE_DAYS, None)
+    from salescrm import process
+
+    proc = process.of(session)
+    ctx = Context(session, date.today(), times.now(), STALE_DAYS, None, proc, proc.pipelines)
     renames = []
     for f in deal_names(ctx):
         expected = expected_deal_name(session, f.record_id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from salescrm.domain.audit.base import CHUNK, ERROR, Finding
-from salescrm.domain.known_values import KnownField, known_fields, references
+from salescrm.domain.known_values import KnownField, known_fields_of, references
 from salescrm.store.models import Deal, GateValue, TeamMember
 
 CHECK = "unknown-value"
@@ -31,13 +31,13 @@ def _quoted(value) -> str:
     return "'" + str(value) + "'"
 
 
-def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
+def unknown_values(session: Session, owner_id: int | None = None, deal_filter=()) -> Iterator:
     """Every stored value salescrm does not know, table by table (one scan each), records in id order. With `owner_id`
-    (`audit --owner`), only those of that team member's deals."""
+    (`audit --owner`), only those of that team member's deals; with `deal_filter` (`audit --pipeline`), only deals'."""
     conn = session.connection()
     tables: dict[sa.Table, list[KnownField]] = {}
-    for f in known_fields():  # the fields of a table in one scan
-        if owner_id is None or f.record_type == "deal":
+    for f in known_fields_of(session):  # the fields of a table in one scan
+        if (owner_id is None and not deal_filter) or f.record_type == "deal":
             tables.setdefault(f.column.table, []).append(f)
     for fields in tables.values():
         first = fields[0]
@@ -45,6 +45,7 @@ def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
         stmt = stmt.where(sa.or_(*(_unknown(f) for f in fields)))
         if owner_id is not None:
             stmt = stmt.where(Deal.owner_id == owner_id)
+        stmt = stmt.where(*deal_filter) if first.record_type == "deal" else stmt
         for row in conn.execute(stmt.order_by(first.record_id).execution_options(yield_per=CHUNK)):
             for i, f in enumerate(fields):
                 value = row._mapping[f"v{i}"]
@@ -63,6 +64,7 @@ def unknown_values(session: Session, owner_id: int | None = None) -> Iterator:
                 .outerjoin(target, target.id == ref.column).where(target.id.is_(None)))
         if owner_id is not None:
             stmt = stmt.where(Deal.owner_id == owner_id)
+        stmt = stmt.where(*deal_filter)
         for row in conn.execute(stmt.order_by(Deal.id).execution_options(yield_per=CHUNK)):
             label = _record_label("deal", row.record_id, row.record_name)
             yield Finding(CHECK, ERROR, "deal", row.record_id, row.record_name, row.owner,

@@ -17,9 +17,53 @@ from salescrm.domain.values import parse_date, parse_deal_class
 from salescrm.errors import InvalidValue
 from salescrm.store.models import Deal, StageChange
 
-PIPELINE_NAMES = tuple(s.name for s in process.PIPELINE_STAGES)  # Prospected ... Payment Done, in order
-RANK = {name: i for i, name in enumerate(PIPELINE_NAMES)}
-PROBABILITY = {s.name: s.probability for s in process.STAGES}
+
+
+
+@dataclass(frozen=True)
+class Stages:
+    """What a report reads of one pipeline: its path's stage names in order (sp-009-001's Sales: Prospected
+    ... Payment Done), their ranks, probabilities, the open ones, and its won and lost stages."""
+
+    pipeline: object  # process.Pipeline
+    names: tuple[str, ...]
+    rank: dict
+    probability: dict
+    open: tuple[str, ...]
+    won: str
+    lost: str
+
+    @property
+    def label(self) -> str:
+        return self.pipeline.label
+
+    def rank_case(self, column):
+        """The position of a stage on the path to won (lost: NULL, so max() gives the furthest stage reached)."""
+        return sa.case(self.rank, value=column, else_=None)
+
+
+def stages_of(pipeline) -> Stages:
+    names = tuple(s.name for s in pipeline.path)
+    return Stages(pipeline, names, {n: i for i, n in enumerate(names)}, {s.name: s.probability for s in pipeline.stages},
+                  tuple(s.name for s in pipeline.stages if s.open), pipeline.won.name, pipeline.lost.name)
+
+
+def each_pipeline(session: Session, pipeline: str | None, figure_of: Callable[[Stages], dict]) -> dict:
+    """A report's figures per pipeline (`views.per_pipeline`): as they are for a process with one pipeline,
+    `{"pipelines": [{"pipeline", "label", ...}]}` for one with several (only `pipeline` when it is given)."""
+    from salescrm.domain.pipeline_figures import per_pipeline
+
+    return per_pipeline(session, pipeline, lambda p: figure_of(stages_of(p)))
+
+
+def pipeline_labels(session: Session, pipeline: str | None) -> list:
+    """The conditions that keep a report's deals to the chosen pipelines (none: every deal, as with one pipeline)."""
+    from salescrm.domain.views import chosen_pipelines
+
+    proc = process.of(session)
+    if len(proc.pipelines) == 1:
+        return []
+    return [Deal.pipeline.in_([p.label for p in chosen_pipelines(session, pipeline)])]
 # Durations are grouped in SQL to this fraction of a day; figures are shown to a tenth of a day.
 BUCKETS_PER_DAY = 100
 Progress = Callable[[str], None] | None  # told each phase of a report as it is done (a progress bar)
@@ -149,8 +193,3 @@ def stages_at(end: datetime):
         .join(change, change.id == last.c.change_id)
         .subquery("stage_at")
     )
-
-
-def rank_case(column):
-    """The position of a stage on the path to won (Lost: NULL, so max() gives the furthest stage reached)."""
-    return sa.case(RANK, value=column, else_=None)

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from salescrm import process
-from salescrm.domain.reports.common import RANK, Progress, Window, deal_conditions, quiet, rank_case, window
+from salescrm.domain.known_values import won_stages
+from salescrm.domain.reports.common import Progress, Stages, Window, deal_conditions, each_pipeline, pipeline_labels, quiet, window
 from salescrm.store.models import Company, Deal, StageChange
 
 # --- report conversion ----------------------------------------------------------------------------
@@ -25,16 +26,32 @@ CONVERSION_PHASES = ("stages reached", "leads")
 def conversion_report(session: Session, at: str | date | None = None, since: str | date | None = None,
                       until: str | date | None = None, owner: str | None = None,
                       deal_class: str | None = None, channel: str | None = None, source: str | None = None,
-                      progress: Progress = None) -> dict:
+                      progress: Progress = None, pipeline: str | None = None) -> dict:
     """Of the deals created in the period (all deals by default), as they stood at the end of `at`: per
     stage, how many entered it and how many of those reached the next stage; the win rate; the lost
-    deals by reason category; and of the companies created in the period, the share with a won deal."""
+    deals by reason category (per pipeline, where a process has several); and of the companies created
+    in the period, the share with a won deal."""
     w = window(at, since, until)
     conditions = deal_conditions(session, owner, deal_class)
+    shaped = each_pipeline(session, pipeline, lambda stages: _stages_reached(session, w, conditions, stages))
+    done = progress or quiet
+    done("stages reached")
+    leads = _leads(session, w, w.at_end, conditions + pipeline_labels(session, pipeline), channel, source)
+    done("leads")
+    return {
+        "at": w.at.isoformat(),
+        "since": w.since.isoformat() if w.since else None,
+        "until": w.until.isoformat() if w.until else None,
+        **shaped,
+        "leads": leads,
+    }
+
+
+def _stages_reached(session: Session, w: Window, conditions: list, stages: Stages) -> dict:
     history_end = w.at_end
-    lost_flag = sa.case((StageChange.to_stage == process.LOST_STAGE, 1), else_=0)
+    lost_flag = sa.case((StageChange.to_stage == stages.lost, 1), else_=0)
     per_deal = (
-        sa.select(StageChange.deal_id, sa.func.max(rank_case(StageChange.to_stage)).label("reached"),
+        sa.select(StageChange.deal_id, sa.func.max(stages.rank_case(StageChange.to_stage)).label("reached"),
                   sa.func.max(lost_flag).label("lost"))
         .where(StageChange.changed_at < history_end)
         .group_by(StageChange.deal_id)
@@ -44,11 +61,10 @@ def conversion_report(session: Session, at: str | date | None = None, since: str
         sa.select(per_deal.c.reached, per_deal.c.lost, Deal.lost_reason_category, sa.func.count())
         .select_from(per_deal)
         .join(Deal, Deal.id == per_deal.c.deal_id)
-        .where(Deal.pipeline == process.PIPELINE, *w.bounds(Deal.created_at), *conditions)
+        .where(Deal.pipeline == stages.label, *w.bounds(Deal.created_at), *conditions)
         .group_by(per_deal.c.reached, per_deal.c.lost, Deal.lost_reason_category)
     ).all()
-    done = progress or quiet
-    done("stages reached")
+    rank = stages.rank
     reached = Counter()  # furthest stage rank -> deals
     lost_by_category = Counter()
     won = lost = 0
@@ -58,28 +74,19 @@ def conversion_report(session: Session, at: str | date | None = None, since: str
         if is_lost:
             lost += count
             lost_by_category[category] += count
-        elif furthest == RANK[process.WON_STAGE]:
+        elif furthest == rank[stages.won]:
             won += count
-    stages = []
-    for name in process.OPEN_STAGES:
-        entered = sum(c for r, c in reached.items() if r >= RANK[name])
-        next_ = sum(c for r, c in reached.items() if r >= RANK[name] + 1)
-        stages.append({"stage": name, "entered": entered, "reached_next": next_, "rate": _rate(next_, entered)})
-    order = {c: i for i, c in enumerate(process.LOST_CATEGORIES)}
+    out = []
+    for name in stages.open:
+        if name not in rank:
+            continue
+        entered = sum(c for r, c in reached.items() if r >= rank[name])
+        next_ = sum(c for r, c in reached.items() if r >= rank[name] + 1)
+        out.append({"stage": name, "entered": entered, "reached_next": next_, "rate": _rate(next_, entered)})
+    order = {c: i for i, c in enumerate(process.of(session).lost_categories)}
     reasons = sorted(lost_by_category.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0] or ""))
-    leads = _leads(session, w, history_end, conditions, channel, source)
-    done("leads")
-    return {
-        "at": w.at.isoformat(),
-        "since": w.since.isoformat() if w.since else None,
-        "until": w.until.isoformat() if w.until else None,
-        "stages": stages,
-        "won": won,
-        "lost": lost,
-        "win_rate": _rate(won, won + lost),
-        "lost_reasons": [{"category": c, "count": n} for c, n in reasons],
-        "leads": leads,
-    }
+    return {"stages": out, "won": won, "lost": lost, "win_rate": _rate(won, won + lost),
+            "lost_reasons": [{"category": c, "count": n} for c, n in reasons]}
 
 
 def _leads(session: Session, w: Window, history_end: datetime, conditions: list, channel: str | None = None,
@@ -97,7 +104,7 @@ def _leads(session: Session, w: Window, history_end: datetime, conditions: list,
     won_companies = (
         sa.select(Deal.company_id)
         .join(StageChange, StageChange.deal_id == Deal.id)
-        .where(StageChange.to_stage == process.WON_STAGE, StageChange.changed_at < history_end, *conditions)
+        .where(StageChange.to_stage.in_(won_stages(process.of(session))), StageChange.changed_at < history_end, *conditions)
     )
     has_won = sa.case((Company.id.in_(won_companies), 1), else_=0)
     companies, won = session.connection().execute(

@@ -10,21 +10,34 @@ from sqlmodel import Session
 
 from salescrm import process
 from salescrm.domain.reports.common import (
-    PIPELINE_NAMES, RANK, BUCKETS_PER_DAY, Progress, Window, day_buckets, deal_conditions, quiet, window,
+    BUCKETS_PER_DAY, Progress, Stages, Window, day_buckets, deal_conditions, each_pipeline, quiet, window,
 )
-from salescrm.domain.known_values import not_final
 from salescrm.domain.values import parse_choice
 from salescrm.store.models import Deal, StageChange, TeamMember
 
-WON_AT = {"payment-done": process.WON_STAGE, "contract-signed": "Contract Signed"}
 
 
-def parse_won_at(value: str | None) -> str:
-    """`--won-at`: payment-done (the SOP's won) or contract-signed; a stage name works too."""
+def won_at_choices(pipeline) -> dict[str, str]:
+    """Where a cycle may end: the pipeline's won stage (sp-009-001: payment-done), or the stage before it
+    on the path (contract-signed; health-prime: partner-of-choice), by slug."""
+    path = pipeline.path
+    at = path.index(pipeline.won)
+    return {s.slug: s.name for s in (path[at], *path[max(at - 1, 0):at])}
+
+
+# The default process's choices, as the help names them.
+WON_AT = won_at_choices(process.default().default_pipeline)
+
+
+def parse_won_at(value: str | None, pipeline=None) -> str:
+    """`--won-at`: the won stage (the default) or the stage before it, by slug or name, in `pipeline`
+    (the default process's when None)."""
+    pipeline = pipeline or process.default().default_pipeline
     if value is None:
-        return process.WON_STAGE
-    slug = parse_choice(value, WON_AT, "--won-at value", slugs=True)
-    return WON_AT[slug]
+        return pipeline.won.name
+    choices = won_at_choices(pipeline)
+    slug = parse_choice(value, choices, "--won-at value", slugs=True)
+    return choices[slug]
 
 
 
@@ -82,18 +95,38 @@ CYCLE_PHASES = ("cycle lengths", "stays in stages")
 
 def cycle_report(session: Session, at: str | date | None = None, since: str | date | None = None,
                  until: str | date | None = None, owner: str | None = None, deal_class: str | None = None,
-                 won_at: str | None = None, progress: Progress = None, exclude_imported: bool = False) -> dict:
-    """Sales-cycle length: days from a deal's creation to won (the first move into Payment Done, or with
-    `won_at` contract-signed into Contract Signed or beyond), for deals won in the period up to the end
-    of `at`: median and quartiles, overall, by class and by owner. And the median days deals spent in
-    each stage, over the stays in the stage history that ended in the period. `exclude_imported`: leave out
-    the deals whose history an import made (`salescrm import`: its moves carry the batch)."""
-    target = parse_won_at(won_at)
+                 won_at: str | None = None, progress: Progress = None, exclude_imported: bool = False,
+                 pipeline: str | None = None) -> dict:
+    """Sales-cycle length: days from a deal's creation to won (the first move into the won stage, Payment
+    Done in sp-009-001, or with `won_at` the stage before it, Contract Signed, or beyond), for deals won in
+    the period up to the end of `at`: median and quartiles, overall, by class and by owner. And the median
+    days deals spent in each stage, over the stays in the stage history that ended in the period.
+    `exclude_imported`: leave out the deals whose history an import made (`salescrm import`: its moves
+    carry the batch). Per pipeline, where a process has several."""
+    from salescrm.domain.views import chosen_pipelines
+
+    first = chosen_pipelines(session, pipeline)[0]
+    target = parse_won_at(won_at, first)  # checked before anything is read
     w = window(at, since, until)
     conditions = deal_conditions(session, owner, deal_class)
     if exclude_imported:
         conditions.append(~sa.exists().where(StageChange.deal_id == Deal.id, StageChange.import_batch_id.is_not(None)))
-    reached = [name for name in PIPELINE_NAMES if RANK[name] >= RANK[target]]
+    done = progress or quiet
+
+    def figure(stages: Stages) -> dict:
+        found = _cycle(session, w, conditions, stages, parse_won_at(won_at, stages.pipeline))
+        return {**found, "stage_median_days": _stage_medians(session, w, conditions, stages)}
+
+    shaped = each_pipeline(session, pipeline, figure)
+    done("cycle lengths")
+    done("stays in stages")
+    return {"won_at": target, "at": w.at.isoformat(), "since": w.since.isoformat() if w.since else None,
+            "until": w.until.isoformat() if w.until else None, **shaped}
+
+
+def _cycle(session: Session, w: Window, conditions: list, stages: Stages, target: str) -> dict:
+    """One pipeline's cycle lengths, overall, by class and by owner."""
+    reached = [name for name in stages.names if stages.rank[name] >= stages.rank[target]]
     won = (
         sa.select(StageChange.deal_id, sa.func.min(StageChange.changed_at).label("won_at"))
         .where(StageChange.to_stage.in_(reached), StageChange.changed_at < w.end)
@@ -102,15 +135,15 @@ def cycle_report(session: Session, at: str | date | None = None, since: str | da
     )
     later_lost = (  # lost by the end of `at`
         sa.select(StageChange.id)
-        .where(StageChange.deal_id == won.c.deal_id, StageChange.to_stage == process.LOST_STAGE,
+        .where(StageChange.deal_id == won.c.deal_id, StageChange.to_stage == stages.lost,
                StageChange.changed_at < w.at_end)
         .exists()
     )
     bucket = day_buckets(session, Deal.created_at, won.c.won_at)
-    where = [Deal.pipeline == process.PIPELINE, *conditions]
+    where = [Deal.pipeline == stages.label, *conditions]
     if w.start is not None:
         where.append(won.c.won_at >= w.start)
-    if target != process.WON_STAGE:
+    if target != stages.won:
         where.append(~later_lost)  # a deal lost after its signature was not won
     rows = session.connection().execute(
         sa.select(Deal.deal_class, TeamMember.name, bucket, sa.func.count())
@@ -125,26 +158,17 @@ def cycle_report(session: Session, at: str | date | None = None, since: str | da
         overall.add(days, count)
         by_class.setdefault(deal_class_name, Durations()).add(days, count)
         by_owner.setdefault(owner_name, Durations()).add(days, count)
-    done = progress or quiet
-    done("cycle lengths")
-    stage_medians = _stage_medians(session, w, conditions)
-    done("stays in stages")
-    class_order = {c: i for i, c in enumerate(process.DEAL_CLASSES)}
+    class_order = {c: i for i, c in enumerate(process.of(session).deal_classes)}
     return {
-        "won_at": target,
-        "at": w.at.isoformat(),
-        "since": w.since.isoformat() if w.since else None,
-        "until": w.until.isoformat() if w.until else None,
         **overall.summary(),
         "by_class": [{"class": c, **by_class[c].summary()}
                      for c in sorted(by_class, key=lambda c: (class_order.get(c, len(class_order)), c or ""))],
         # None: deals whose owner_id points at no team member (written by SQL), listed last
         "by_owner": [{"owner": o, **by_owner[o].summary()} for o in sorted(by_owner, key=lambda o: (o is None, o or ""))],
-        "stage_median_days": stage_medians,
     }
 
 
-def _stage_medians(session: Session, w: Window, conditions: list) -> list[dict]:
+def _stage_medians(session: Session, w: Window, conditions: list, stages: Stages) -> list[dict]:
     """Median days in each open stage over the stays that ended (by a move or a loss) in the window:
     a stay runs from a change into the stage to the deal's next change (a window function)."""
     following = sa.func.lead(StageChange.changed_at).over(partition_by=StageChange.deal_id, order_by=StageChange.id)
@@ -155,8 +179,8 @@ def _stage_medians(session: Session, w: Window, conditions: list) -> list[dict]:
         .subquery("stays")
     )
     bucket = day_buckets(session, stays.c.entered_at, stays.c.left_at)
-    where = [stays.c.left_at.is_not(None), not_final(stays.c.stage), Deal.pipeline == process.PIPELINE,
-             *conditions]
+    where = [stays.c.left_at.is_not(None), stays.c.stage.not_in((stages.won, stages.lost)),
+             Deal.pipeline == stages.label, *conditions]
     if w.start is not None:
         where.append(stays.c.left_at >= w.start)
     rows = session.connection().execute(
@@ -170,7 +194,7 @@ def _stage_medians(session: Session, w: Window, conditions: list) -> list[dict]:
     for stage, days, count in rows:
         per_stage.setdefault(stage, Durations()).add(days, count)
     out = []
-    for name in (*process.OPEN_STAGES, *sorted(s for s in per_stage if s not in process.OPEN_STAGES)):
+    for name in (*stages.open, *sorted(s for s in per_stage if s not in stages.open)):
         durations = per_stage.get(name, Durations())
         out.append({"stage": name, "median_days": durations.percentiles(0.5)[0], "stays": durations.n})
     return out

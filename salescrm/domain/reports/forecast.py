@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from salescrm import process
-from salescrm.domain.reports.common import PROBABILITY, Progress, deal_conditions, quiet, stages_at, stream_rows, utc, window
+from salescrm.domain.reports.common import Progress, Stages, deal_conditions, each_pipeline, quiet, stages_at, stream_rows, utc, window
 from salescrm.domain.known_values import not_final
 from salescrm.domain.values import amount_units
-from salescrm.domain.views import by_currency
+from salescrm.domain.pipeline_figures import by_currency
 from salescrm.store.models import Deal, StageChange
 
 # --- report forecast ----------------------------------------------------------------------------
@@ -36,13 +36,25 @@ FORECAST_PHASES = ("open deals", "won amounts")
 
 def forecast_report(session: Session, at: str | date | None = None, since: str | date | None = None,
                     until: str | date | None = None, owner: str | None = None, deal_class: str | None = None,
-                    progress: Progress = None) -> dict:
+                    progress: Progress = None, pipeline: str | None = None) -> dict:
     """Open deals (as they stood at the end of `at`) by the month of their expected close date: count,
     amount and amount weighted by the stage's probability; and the amount won per month (the month of
-    the move into Payment Done, in UTC). `since`/`until` bound the close dates and the won dates; with
-    both, every month between them is listed."""
+    the move into the won stage, Payment Done in sp-009-001, in UTC). `since`/`until` bound the close dates
+    and the won dates; with both, every month between them is listed. Per pipeline, where a process has several."""
     w = window(at, since, until)
     conditions = deal_conditions(session, owner, deal_class)
+    proc = process.of(session)
+    done = progress or quiet
+    several = len(proc.pipelines) > 1
+    shaped = each_pipeline(session, pipeline, lambda stages: _forecast(session, w, conditions, stages, several))
+    done("open deals")
+    done("won amounts")
+    return {"at": w.at.isoformat(), **shaped}
+
+
+def _forecast(session: Session, w, conditions: list, stages: Stages, several: bool) -> dict:
+    """One pipeline's forecast, per currency."""
+    proc = process.of(session)
     months: dict[str, dict[str, dict]] = {}  # currency -> month -> figures
 
     def month(currency: str, key: str) -> dict:
@@ -59,33 +71,31 @@ def forecast_report(session: Session, at: str | date | None = None, since: str |
                   sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
         .select_from(stage_at)
         .join(Deal, Deal.id == stage_at.c.deal_id)
-        .where(not_final(stage_at.c.stage), Deal.pipeline == process.PIPELINE, *close, *conditions)
+        .where(not_final(stage_at.c.stage, proc), Deal.pipeline == stages.label, *close, *conditions)
         .group_by(Deal.currency, Deal.close_date, stage_at.c.stage),
     )
     for currency, close_date, stage, count, cents in rows:
         entry = month(currency, _month(close_date.year, close_date.month))
         entry["count"] += count
         entry["cents"] += int(cents)
-        entry["weighted"] += int(cents) * PROBABILITY.get(stage, 0) // 100  # an unknown stage: no probability
-    done = progress or quiet
-    done("open deals")
+        entry["weighted"] += int(cents) * stages.probability.get(stage, 0) // 100  # an unknown stage: no probability
     won_time = utc(session, StageChange.changed_at)
     won_year, won_month = sa.extract("year", won_time), sa.extract("month", won_time)
+    # With one pipeline, no `Deal.pipeline` test: its won stage is a stage of that pipeline only, and the
+    # test would lead SQLite to walk every deal by the pipeline index (4x slower at a million deals).
+    in_pipeline = [Deal.pipeline == stages.label] if several else []
     rows = session.connection().execute(
         sa.select(Deal.currency, won_year, won_month, sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
         .select_from(StageChange)
         .join(Deal, Deal.id == StageChange.deal_id)
-        # No `Deal.pipeline` test here: Payment Done is a stage of the Sales pipeline only, and that test
-        # would lead SQLite to walk every deal by the pipeline index (4x slower at a million deals).
-        .where(StageChange.to_stage == process.WON_STAGE, *w.bounds(StageChange.changed_at), *conditions)
+        .where(StageChange.to_stage == stages.won, *in_pipeline, *w.bounds(StageChange.changed_at), *conditions)
         .group_by(Deal.currency, won_year, won_month)
     )
     for currency, y, m, cents in rows:
         month(currency, _month(y, m))["won"] += int(cents)
-    done("won amounts")
     every = _months_between(w.since.isoformat()[:7], w.until.isoformat()[:7]) if w.since and w.until else []
     figures = {currency: _listed(by_month, every) for currency, by_month in months.items()}
-    return {"at": w.at.isoformat(), **by_currency(session, figures, lambda: _listed({}, every))}
+    return by_currency(session, figures, lambda: _listed({}, every))
 
 
 def _listed(by_month: dict[str, dict], every: list[str]) -> dict:

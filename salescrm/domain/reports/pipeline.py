@@ -11,28 +11,34 @@ from sqlmodel import Session
 
 from salescrm import process
 from salescrm.domain.reports.common import (
-    Progress, day_start, deal_conditions, parse_at, quiet, stages_at, stream_rows,
+    Progress, Stages, day_start, deal_conditions, each_pipeline, parse_at, pipeline_labels, quiet, stages_at, stream_rows,
 )
-from salescrm.domain.known_values import not_final
+from salescrm.domain.known_values import lost_stages, not_final, won_stages
 from salescrm.domain.values import amount_units
 from salescrm.store.models import Company, Deal, StageChange, TeamMember
 
 # --- report pipeline ----------------------------------------------------------------------------
 
 
-def _pipeline_at(session: Session, end: datetime, conditions: list) -> dict:
-    """Open deals per stage as they stood just before `end`, per currency: the `pipeline show --json` shape."""
-    from salescrm.domain.views import stages_by_currency
+def _pipeline_at(session: Session, end: datetime, conditions: list, pipeline: str | None) -> dict:
+    """Open deals per stage as they stood just before `end`, per currency and pipeline: the `pipeline show
+    --json` shape."""
+    from salescrm.domain.pipeline_figures import stages_by_currency
 
-    at = stages_at(end)
-    rows = session.connection().execute(
-        sa.select(Deal.currency, at.c.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
-        .select_from(at)
-        .join(Deal, Deal.id == at.c.deal_id)
-        .where(not_final(at.c.stage), Deal.pipeline == process.PIPELINE, *conditions)
-        .group_by(Deal.currency, at.c.stage)
-    ).all()
-    return stages_by_currency(session, rows)
+    proc = process.of(session)
+
+    def figure(stages: Stages) -> dict:
+        at = stages_at(end)
+        rows = session.connection().execute(
+            sa.select(Deal.currency, at.c.stage, sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_cents), 0))
+            .select_from(at)
+            .join(Deal, Deal.id == at.c.deal_id)
+            .where(not_final(at.c.stage, proc), Deal.pipeline == stages.label, *conditions)
+            .group_by(Deal.currency, at.c.stage)
+        ).all()
+        return stages_by_currency(session, rows, stages.pipeline)
+
+    return each_pipeline(session, pipeline, figure)
 
 
 def pipeline_phases(compare: bool) -> tuple[str, ...]:
@@ -40,23 +46,25 @@ def pipeline_phases(compare: bool) -> tuple[str, ...]:
 
 
 def pipeline_report(session: Session, at: str | date | None = None, compare: str | date | None = None,
-                    owner: str | None = None, deal_class: str | None = None, progress: Progress = None) -> dict:
+                    owner: str | None = None, deal_class: str | None = None, progress: Progress = None,
+                    pipeline: str | None = None) -> dict:
     """The pipeline per stage at the end of day `at` (default today), rebuilt from the stage history;
-    with `compare`, also the pipeline that day and what changed between the two days. The lists of
-    changes are `Rows`, read when iterated: use them inside the session."""
+    with `compare`, also the pipeline that day and what changed between the two days. Each pipeline of the
+    process (or the one `pipeline` names) has its own figures. The lists of changes are `Rows`, read when
+    iterated: use them inside the session."""
     day = parse_at(at)
     other = parse_at(compare, "Comparison date (--compare)") if compare is not None else None
     conditions = deal_conditions(session, owner, deal_class)
     done = progress or quiet
-    report = {"at": day.isoformat(), **_pipeline_at(session, day_start(day + timedelta(days=1)), conditions)}
+    report = {"at": day.isoformat(), **_pipeline_at(session, day_start(day + timedelta(days=1)), conditions, pipeline)}
     done("pipeline")
     if other is None:
         return report
     report["compare"] = {"at": other.isoformat(),
-                         **_pipeline_at(session, day_start(other + timedelta(days=1)), conditions)}
+                         **_pipeline_at(session, day_start(other + timedelta(days=1)), conditions, pipeline)}
     done("comparison")
     first, last = sorted((day, other))
-    report["changes"] = _changes(session, first, last, conditions)
+    report["changes"] = _changes(session, first, last, conditions + pipeline_labels(session, pipeline))
     return report
 
 
@@ -82,6 +90,7 @@ def _changes(session: Session, first: date, last: date, conditions: list) -> dic
     changed in the period. A deal created and won in the period is in `entered` and in `won`; `moved`
     holds the deals that were open at both ends, in different stages.
     """
+    proc = process.of(session)
     a_end, b_end = day_start(first + timedelta(days=1)), day_start(last + timedelta(days=1))
     a_id = sa.func.max(sa.case((StageChange.changed_at < a_end, StageChange.id), else_=None))
     b_id = sa.func.max(StageChange.id)
@@ -107,9 +116,9 @@ def _changes(session: Session, first: date, last: date, conditions: list) -> dic
     )
     kinds = {
         "entered": [per_deal.c.a_id.is_(None)],
-        "moved": [per_deal.c.a_id.is_not(None), not_final(after.to_stage), before.to_stage != after.to_stage],
-        "won": [after.to_stage == process.WON_STAGE],
-        "lost": [after.to_stage == process.LOST_STAGE],
+        "moved": [per_deal.c.a_id.is_not(None), not_final(after.to_stage, proc), before.to_stage != after.to_stage],
+        "won": [after.to_stage.in_(won_stages(proc))],
+        "lost": [after.to_stage.in_(lost_stages(proc))],
     }
 
     def deals(kind: str) -> Iterator[dict]:
