@@ -473,9 +473,9 @@ def _lifecycle(imp: Importer, contact, v: dict) -> tuple[str | None, bool]:
         return f"Lifecycle Stage '{given}' follows from the data, so it is not imported", False
     if contact.manual_lifecycle == value:
         return None, False
-    contact.manual_lifecycle = value
-    imp.session.add(contact)
-    imp.session.flush()
+    from salescrm.domain import contacts
+
+    contacts.set_lifecycle(imp.session, str(contact.id), value)
     return f"lifecycle {value} (set by hand)", True
 
 
