@@ -93,11 +93,12 @@ def domains_present(session: Session, domains: set[str]) -> set[str]:
     position = sa.func.strpos if session.get_bind().dialect.name == "postgresql" else sa.func.instr
     rest = sa.func.substr(Company.website, position(Company.website, "//") + 2)
     host = sa.func.substr(rest, 1, position(rest + "/", "/") - 1)
-    host = sa.func.lower(sa.func.substr(host, 1, position(host + ":", ":") - 1))
+    host = sa.func.substr(host, 1, position(host + ":", ":") - 1)  # stored in lower case (parse_website):
+    # no lower(), which SQLite runs as a Python function (store/sqlite_connections.py) on every row
     host = sa.case((host.like("www.%"), sa.func.substr(host, 5)), else_=host)
     found: set[str] = set()
     keys = sorted(domains)
-    for start in range(0, len(keys), 400):
+    for start in range(0, len(keys), 5000):  # one scan for a whole chunk (bulk.CHUNK)
         found |= {h for (h,) in session.connection().execute(
-            sa.select(host).where(Company.website.is_not(None), host.in_(keys[start:start + 400])))}
+            sa.select(host).where(Company.website.is_not(None), host.in_(keys[start:start + 5000])))}
     return found
