@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-CHUNK = 5000  # rows: fewer chunks, fewer scans of company.website (no index) for the domains
+CHUNK = 1000  # rows (5,000 measured: 1.8x the peak memory, for little time)
 
 
 @dataclass

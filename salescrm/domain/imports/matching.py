@@ -98,7 +98,7 @@ def domains_present(session: Session, domains: set[str]) -> set[str]:
     host = sa.case((host.like("www.%"), sa.func.substr(host, 5)), else_=host)
     found: set[str] = set()
     keys = sorted(domains)
-    for start in range(0, len(keys), 5000):  # one scan for a whole chunk (bulk.CHUNK)
+    for start in range(0, len(keys), 1000):  # one scan for a whole chunk (bulk.CHUNK)
         found |= {h for (h,) in session.connection().execute(
-            sa.select(host).where(Company.website.is_not(None), host.in_(keys[start:start + 5000])))}
+            sa.select(host).where(Company.website.is_not(None), host.in_(keys[start:start + 1000])))}
     return found
