@@ -38,7 +38,7 @@ class Known:
         self.present |= set(present)
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     line: int
     values: dict

@@ -44,7 +44,7 @@ class Options:
     lifecycle_manual: tuple[str, ...] = ()  # the lifecycle values a person may set (health-prime's), imported from Lifecycle Stage
 
 
-@dataclass
+@dataclass(slots=True)  # one per row, kept for the report: no __dict__ each
 class Result:
     line: int
     action: str
