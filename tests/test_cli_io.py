@@ -503,7 +503,7 @@ COMMANDS = [
     [],
     ["team", "add"], ["team", "set-login"], ["team", "list"],
     ["company", "add"], ["company", "list"], ["company", "show"], ["company", "edit"], ["company", "set-status"],
-    ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"], ["contact", "consent"], ["contact", "export-data"],
+    ["contact", "add"], ["contact", "list"], ["contact", "show"], ["contact", "edit"], ["contact", "consent"], ["contact", "export-data"], ["contact", "set-lifecycle"],
     ["deal", "create"], ["deal", "advance"], ["deal", "lose"], ["deal", "show"], ["deal", "next-steps"], ["deal", "list"],
     ["deal", "edit"], ["deal", "sop"],
     ["lead", "add"],

@@ -342,3 +342,18 @@ def test_a_name_from_the_data_cannot_drive_the_terminal_in_a_picker(seeded, spaw
     child.sendcontrol("c")
     seen += finish(child)
     assert "\x1b[2JElena" not in seen
+
+
+def test_a_checkbox_says_its_keys_in_a_line_that_fits_80_columns(seeded, spawn):
+    """questionary's own checkbox instruction ("(Use arrow keys to move, <space> to select, <a> to toggle,
+    <i> to invert)") folded mid-word at 80 columns; the checkbox now says its two keys."""
+    child = spawn("task", "done", columns=80)
+    shown = ANSI.sub("", expect(child, re.escape("(space selects, enter confirms)")))
+    assert "Tasks done" in shown
+    rest = ANSI.sub("", expect(child, re.escape("Call Sanitas Hospitales")))
+    assert "<space>" not in shown + rest and "arrow keys" not in shown + rest
+    child.send(" ")
+    child.send("\r")
+    out = ANSI.sub("", finish(child))
+    assert child.exitstatus == 0, out
+    assert "Done: task 1 Call Sanitas Hospitales" in out

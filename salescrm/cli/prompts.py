@@ -131,9 +131,10 @@ class QuestionaryPrompter:
     def checkbox(self, message, choices, *, checked=()):
         import questionary
 
-        message, _ = self._fitted(message, None)
+        # questionary's own instruction (arrow keys, <space>, <a>, <i>) runs past 80 columns; this one fits.
+        message, instruction = self._fitted(message, CHECKBOX_INSTRUCTION)
         options = [questionary.Choice(_shown(c), value=c, checked=c in checked) for c in choices]
-        return _ask(questionary.checkbox(message, choices=options), bind_ctrl_d=True)
+        return _ask(questionary.checkbox(message, choices=options, instruction=instruction or ""), bind_ctrl_d=True)
 
     def say(self, text):
         """Said above a question on stderr, each line wrapped between words to the terminal's width."""
@@ -164,6 +165,9 @@ class QuestionaryPrompter:
         for text in above:
             self.say(_sentence(text))
         return head, instruction
+
+
+CHECKBOX_INSTRUCTION = "(space selects, enter confirms)"
 
 
 def _question_width(message: str, instruction: str | None) -> int:
