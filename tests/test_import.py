@@ -413,3 +413,26 @@ def test_a_contacts_company_that_clashes_otherwise_refuses_the_row(cli, db, file
     assert r.stdout.splitlines()[0] == (
         "line 2: refused: 'Novartis España' (id 1) looks like the Spain branch of 'Novartis': rename it to 'Novartis' "
         "rather than add another company (salescrm company edit 1 --name 'Novartis').")
+
+
+def test_contact_rows_run_alone_where_the_database_keeps_erased_identities(cli, db, files, monkeypatch):
+    """Plain new contacts are written together (domain/imports/bulk.py), but not past the check that refuses
+    an erased person: with any erased identity stored, each contact row runs alone, through the contact rule."""
+    import sqlalchemy as sa
+
+    from salescrm.domain.imports import bulk
+
+    seen = []
+    real = bulk.plain_contact
+    monkeypatch.setattr(bulk, "plain_contact", lambda *a: seen.append(real(*a)) or seen[-1])
+    report = json.loads(ok(cli("import", "contacts", files("a.csv", "First Name,Last Name,Email\nAna,Ruiz,ana@x.example\n"),
+                               "--json")).stdout)
+    assert [type(p).__name__ for p in seen] == ["Pending"]
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO erasure (contact_id, at, by, reason) VALUES (:c, :at, 'x', 'y')"),
+                     {"c": report["rows"][0]["record_id"], "at": "2026-01-01 00:00:00"})
+        conn.execute(sa.text("INSERT INTO erased_identity (digest, kind, erasure_id) "
+                             "SELECT :d, 'email', max(id) FROM erasure"), {"d": "0" * 64})
+    seen.clear()
+    ok(cli("import", "contacts", files("b.csv", "First Name,Last Name,Email\nBob,Ray,bob@x.example\n")))
+    assert seen == [None] and db.count("contact") == 2
