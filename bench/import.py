@@ -1,14 +1,18 @@
-"""`salescrm import contacts` of N contacts with their companies, through every rule, against a bare baseline.
+"""`salescrm import` at scale, through every rule, against `sqlite-utils insert --csv` measured in the same run.
 
-Writes a CSV of N contacts (name, email, phone, job title) each at its own company, imports the companies
-and then the contacts into a new SQLite database as child processes (wall time and peak resident memory
-from rusage), and prints those beside the baseline measured in the same run: Python's csv module and
-sqlite3 `executemany` of the same contacts file into a bare table, the floor any importer stands on. The
-issue's own baseline, `sqlite-utils insert --csv`, is used instead when it is installed (`pip install
-".[bench]"`). Also printed: the
-peak memory at N and at N/10 (streamed: the two should be close). Nothing here is asserted in pytest.
+1. Contacts with their companies (`--rows N`, default 2,000): a CSV of N companies and one of N contacts
+   (name, email, phone, job title, Company name), imported into a new SQLite database as child
+   processes (companies, then contacts); the time beside `sqlite-utils insert --csv` of the contacts
+   file into a bare table (the issue's baseline; `pip install ".[bench]"`, else Python's csv and
+   sqlite3 `executemany`). Peak resident memory (wait4's rusage of each child) at N and at N/10: the
+   import streams, so the two should be close (target 1.25x).
+2. Deals with their stage history (`--deals N`, default 1,000; 0 skips): N deals, half open in
+   Prospected and half Closed Lost (a creation and a lost move each), with their companies, beside
+   `sqlite-utils insert --csv` of the deals file.
+3. An export at scale (`--export-deals N`, default 0: skipped; the issue asks for 1,000,000): a
+   `demo --size N` database exported as CSV, with its time and peak memory.
 
-Usage: python bench/import.py [--rows 2000]
+Nothing here is asserted in pytest. Usage: python bench/import.py [--rows 2000] [--deals 1000] [--export-deals 0]
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -24,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PY
+from common import PY, build_demo, peak_rss_mib
 
 
 def write(path: Path, rows: int) -> tuple[Path, Path]:
@@ -39,14 +42,18 @@ def write(path: Path, rows: int) -> tuple[Path, Path]:
     return companies, contacts
 
 
-def child(argv: list[str], env: dict) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    start = time.perf_counter()
-    p = subprocess.run(argv, env=env, capture_output=True)
-    elapsed = time.perf_counter() - start
-    if p.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr.decode()[:500]}")
-    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def write_deals(path: Path, rows: int) -> Path:
+    deals = path / "deals.csv"
+    with open(deals, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date", "Deal owner", "Associated Company",
+                    "Create Date", "Closed lost reason"])
+        for i in range(rows):
+            lost = i % 2 == 1
+            w.writerow([i, f"Deal {i}", "Closed Lost" if lost else "Prospected", 1000 + i,
+                        "2026-05-01" if lost else "2027-05-01", "Bench Owner", f"Clínica {i:06d} Médica", "2026-01-05",
+                        "Budget frozen" if lost else ""])
+    return deals
 
 
 def sqlite_utils() -> str | None:
@@ -55,41 +62,81 @@ def sqlite_utils() -> str | None:
     return str(beside) if beside.exists() else shutil.which("sqlite-utils")
 
 
-def baseline(contacts: Path, db: Path) -> float:
+def baseline(path: Path, db: Path) -> float:
     start = time.perf_counter()
     if sqlite_utils():
-        subprocess.run([sqlite_utils(), "insert", str(db), "contacts", str(contacts), "--csv"], check=True)
+        subprocess.run([sqlite_utils(), "insert", str(db), "rows", str(path), "--csv"], check=True)
     else:
-        with open(contacts, newline="", encoding="utf-8") as f, sqlite3.connect(db) as conn:
+        with open(path, newline="", encoding="utf-8") as f, sqlite3.connect(db) as conn:
             reader = csv.reader(f)
             header = next(reader)
-            conn.execute(f"CREATE TABLE contacts ({', '.join(f'c{i}' for i in range(len(header)))})")
-            conn.executemany(f"INSERT INTO contacts VALUES ({', '.join('?' * len(header))})", reader)
+            conn.execute(f"CREATE TABLE rows ({', '.join(f'c{i}' for i in range(len(header)))})")
+            conn.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * len(header))})", reader)
     return time.perf_counter() - start
 
 
-def run(rows: int, work: Path) -> tuple[float, float, float]:
+def _env(work: Path) -> dict:
+    return {**os.environ, "SALESCRM_DB": str(work / "crm.db"), "SALESCRM_USER": "bench", "SALESCRM_DATA_DIR": str(work / "data")}
+
+
+def contacts_run(rows: int, work: Path) -> dict:
     companies, contacts = write(work, rows)
-    env = {**os.environ, "SALESCRM_DB": str(work / "crm.db"), "SALESCRM_USER": "bench",
-           "SALESCRM_DATA_DIR": str(work / "data")}
+    env = _env(work)
     subprocess.run([PY, "-m", "salescrm", "init"], env=env, check=True, capture_output=True)
-    seconds_companies, _ = child([PY, "-m", "salescrm", "import", "companies", str(companies)], env)
-    seconds_contacts, peak = child([PY, "-m", "salescrm", "import", "contacts", str(contacts)], env)
-    return seconds_companies + seconds_contacts, peak, baseline(contacts, work / "bare.db")
+    seconds_companies, peak_companies = peak_rss_mib([PY, "-m", "salescrm", "import", "companies", str(companies)], env)
+    seconds_contacts, peak_contacts = peak_rss_mib([PY, "-m", "salescrm", "import", "contacts", str(contacts)], env)
+    return {"companies": seconds_companies, "contacts": seconds_contacts, "peak": max(peak_companies, peak_contacts),
+            "baseline": baseline(contacts, work / "bare.db")}
+
+
+def deals_run(rows: int, work: Path) -> dict:
+    companies, _ = write(work, rows)
+    deals = write_deals(work, rows)
+    env = _env(work)
+    subprocess.run([PY, "-m", "salescrm", "init"], env=env, check=True, capture_output=True)
+    subprocess.run([PY, "-m", "salescrm", "team", "add", "Bench Owner", "--role", "JD-019"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([PY, "-m", "salescrm", "import", "companies", str(companies)], env=env, check=True, capture_output=True)
+    seconds, peak = peak_rss_mib([PY, "-m", "salescrm", "import", "deals", str(deals),
+                                  "--default", "deal_class=Care provider inpatient private", "--default", "source=HubSpot"], env)
+    history = sqlite3.connect(work / "crm.db").execute("SELECT count(*) FROM stage_change").fetchone()[0]
+    return {"seconds": seconds, "peak": peak, "history": history, "baseline": baseline(deals, work / "bare.db")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--deals", type=int, default=1000)
+    parser.add_argument("--export-deals", type=int, default=0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as small_dir, tempfile.TemporaryDirectory() as large_dir:
-        _, small_peak, _ = run(max(args.rows // 10, 1), Path(small_dir))
-        seconds, peak, floor = run(args.rows, Path(large_dir))
     name = "sqlite-utils insert --csv" if sqlite_utils() else "csv + sqlite3 executemany"
-    print(f"{args.rows} contacts with their companies: import {seconds:.2f} s ({args.rows / seconds:.0f} rows/s); "
-          f"{name} of the contacts {floor:.3f} s; ratio {seconds / floor:.0f}x (target: 2x sqlite-utils)")
-    print(f"peak RSS: {peak:.0f} MiB at {args.rows} rows, {small_peak:.0f} MiB at {max(args.rows // 10, 1)} "
-          f"(ratio {peak / small_peak:.2f}; target 1.25)")
+    small_rows = max(args.rows // 10, 1)
+    with tempfile.TemporaryDirectory() as small_dir, tempfile.TemporaryDirectory() as large_dir:
+        small = contacts_run(small_rows, Path(small_dir))
+        large = contacts_run(args.rows, Path(large_dir))
+    seconds = large["companies"] + large["contacts"]
+    print(f"{args.rows} contacts with their companies: import {seconds:.2f} s (companies {large['companies']:.2f} s, "
+          f"contacts {large['contacts']:.2f} s; {2 * args.rows / seconds:.0f} rows/s); {name} of the contacts "
+          f"{large['baseline']:.3f} s; ratio {seconds / large['baseline']:.1f}x (target: 2x sqlite-utils)")
+    print(f"  contacts alone: ratio {large['contacts'] / large['baseline']:.1f}x; at {small_rows} rows: "
+          f"{small['companies'] + small['contacts']:.2f} s, ratio {(small['companies'] + small['contacts']) / small['baseline']:.1f}x")
+    print(f"  peak RSS: {large['peak']:.0f} MiB at {args.rows} rows, {small['peak']:.0f} MiB at {small_rows} "
+          f"(ratio {large['peak'] / small['peak']:.2f}; target 1.25)")
+    if args.deals:
+        with tempfile.TemporaryDirectory() as work:
+            d = deals_run(args.deals, Path(work))
+        print(f"{args.deals} deals with their stage history ({d['history']} stage changes): import {d['seconds']:.2f} s "
+              f"({args.deals / d['seconds']:.0f} rows/s), peak {d['peak']:.0f} MiB; {name} of the deals {d['baseline']:.3f} s; "
+              f"ratio {d['seconds'] / d['baseline']:.1f}x")
+    if args.export_deals:
+        with tempfile.TemporaryDirectory() as work:
+            db = Path(work) / "demo.db"
+            built = build_demo(db, args.export_deals, work)
+            out = Path(work) / "deals.csv"
+            secs, peak = peak_rss_mib([PY, "-m", "salescrm", "--db", str(db), "export", "deals", "--output", str(out)],
+                                      {"SALESCRM_DATA_DIR": work})
+            print(f"export deals of demo --size {args.export_deals} (built in {built:.0f} s): {secs:.1f} s "
+                  f"({args.export_deals / secs:.0f} deals/s), peak {peak:.0f} MiB, {out.stat().st_size / 2**20:.0f} MiB file")
 
 
 if __name__ == "__main__":

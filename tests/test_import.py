@@ -125,13 +125,12 @@ def test_contacts_utf16_duplicate_emails_and_links_to_the_global_company(cli, db
     path = files("contacts.txt", CONTACTS, encoding="utf-16")
     r = cli("import", "contacts", path, "--dry-run")
     assert r.stdout.splitlines() == [
-        "line 2: created contact Marta Ruiz",
+        "line 2: created contact Marta Ruiz: Novartis España merged into Novartis (local branch)",
         "line 3: updated contact Marta Ruiz: same email as line 2; changed job_title",
         "line 4: refused: A contact needs a first and a last name, and an email or a phone (lead intake's minimum).",
         "line 5: created contact Luis Vidal",
-        "line 6: refused: No company 'Nowhere Inc' in the database: import the companies first "
-        "(`salescrm import companies FILE`), or add it with `salescrm company add`.",
-        f"Dry run of {path}: 2 created, 1 updated, 0 unchanged, 0 skipped, 2 refused; nothing was written.",
+        "line 6: created contact Ana Soto: created company Nowhere Inc",  # a company the file names is created
+        f"Dry run of {path}: 3 created, 1 updated, 0 unchanged, 0 skipped, 1 refused; nothing was written.",
     ]
     r = cli("import", "contacts", path, "--skip-invalid")
     assert r.exit_code == 1
@@ -139,10 +138,11 @@ def test_contacts_utf16_duplicate_emails_and_links_to_the_global_company(cli, db
                     "JOIN contact_company l ON l.contact_id = c.id JOIN company k ON k.id = l.company_id ORDER BY c.id") == [
         ("Marta", "marta@novartis.com", "+34600000000", "Head of Dermatology", "Novartis"),
         ("Luis", None, "+34611222333", None, "Clínica Vidal"),  # a national phone read with the company's country
+        ("Ana", "ana@nowhere.example", None, None, "Nowhere Inc"),
     ]
     assert db.count("task") == 0  # an import creates no follow-up unless --follow-up
     with open(path[:-4] + ".rejects.txt", encoding="utf-8") as f:
-        assert [line.split("\t")[0] for line in f.read().splitlines()] == ["Record ID", "203", "205"]
+        assert [line.split("\t")[0] for line in f.read().splitlines()] == ["Record ID", "203"]
 
 
 def test_stdin_needs_rejects_and_reads_json_lines(cli, db, tmp_path):
@@ -354,3 +354,85 @@ def test_a_dry_run_never_creates_a_database(cli, files, tmp_path):
     assert r.exit_code == 3
     assert r.stderr.strip() == f"No database at {missing}. Check --db / SALESCRM_DB, or create one with `salescrm init`"
     assert not missing.exists()
+
+
+def test_contacts_create_or_merge_their_companies_by_the_company_rules(cli, db, files):
+    """A contact row's Company name matches a company by folded name, merges a local branch or entity into its
+    global company (no field of it changes), or creates the company, with the row's country; `--distinct`
+    imports a look-alike as its own company; `import undo` removes the companies the batch created."""
+    ok(cli("company", "add", "Novartis", "--country", "CH", "--website", "novartis.com", "--no-follow-up"))
+    path = files("contacts.csv", (
+        "First Name,Last Name,Email,Phone Number,Company name,Country/Region\n"
+        "Marta,Ruiz,marta@novartis.es,,Novartis España,Spain\n"
+        "Luis,Gil,luis@nueva.es,611 222 333,Clínica Nueva,España\n"
+        "Eva,Sol,eva@nueva.es,,CLINICA NUEVA,\n"
+        "Pep,Roca,pep@pharma.es,,Novartis Pharma,\n"
+        "Rosa,Mas,rosa@sanitas.es,,Sanitas Hospitales España,\n"))
+    r = cli("import", "contacts", path, "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "line 2: created contact Marta Ruiz: Novartis España merged into Novartis (local branch)",
+        "line 3: created contact Luis Gil: created company Clínica Nueva",
+        "line 4: created contact Eva Sol",
+        "line 5: created contact Pep Roca: Novartis Pharma merged into Novartis (local entity)",
+        "line 6: created contact Rosa Mas: created company Sanitas Hospitales España",
+        f"Dry run of {path}: 5 created, 0 updated, 0 unchanged, 0 skipped, 0 refused; nothing was written.",
+    ]
+    assert db.count("company") == 1 and db.count("contact") == 0
+    first = report = json.loads(ok(cli("import", "contacts", path, "--json")).stdout)
+    assert [(row["action"], row["reason"]) for row in report["rows"]][1:3] == [
+        ("created", "created company Clínica Nueva"), ("created", None)]
+    assert db.query("SELECT c.email, k.name, k.country FROM contact c JOIN contact_company l ON l.contact_id = c.id "
+                    "JOIN company k ON k.id = l.company_id ORDER BY c.id") == [
+        ("marta@novartis.es", "Novartis", "CH"), ("luis@nueva.es", "Clínica Nueva", "ES"), ("eva@nueva.es", "Clínica Nueva", "ES"),
+        ("pep@pharma.es", "Novartis", "CH"), ("rosa@sanitas.es", "Sanitas Hospitales España", None)]
+    assert db.query("SELECT phone FROM contact WHERE email = 'luis@nueva.es'") == [("+34611222333",)]  # read with ES
+    assert db.query("SELECT name, country, website FROM company WHERE id = 1") == [("Novartis", "CH", "https://novartis.com")]
+    r = cli("import", "contacts", path, "--distinct", "Novartis Pharma")
+    assert r.exit_code == 2 and r.stderr.startswith("--distinct needs --reason")
+    report = json.loads(ok(cli("import", "contacts", path, "--distinct", "Novartis Pharma", "--reason", "Another firm",
+                               "--json")).stdout)
+    assert [(row["action"], row["reason"]) for row in report["rows"]][3] == (
+        "updated", "matched by email; created company Novartis Pharma; changed companies")
+    assert db.query("SELECT a.name, b.name FROM distinct_companies d JOIN company a ON a.id = d.company_id "
+                    "JOIN company b ON b.id = d.other_company_id") in ([("Novartis", "Novartis Pharma")], [("Novartis Pharma", "Novartis")])
+    ok(cli("import", "undo", str(report["batch"])))
+    r = ok(cli("import", "undo", str(first["batch"])))
+    assert r.stdout.endswith(" Also removed the 2 companies it created.\n")
+    assert db.query("SELECT name FROM company") == [("Novartis",)] and db.count("contact") == 0
+    assert ok(cli("journal", "verify")).stdout.startswith("Journal intact")
+
+
+def test_a_contacts_company_that_clashes_otherwise_refuses_the_row(cli, db, files):
+    """`Novartis` when the database has only `Novartis España` is not created beside it: the row is refused
+    with the company rule's message, as `company add` refuses it."""
+    ok(cli("company", "add", "Novartis España", "--country", "ES", "--website", "novartis.es", "--no-follow-up"))
+    path = files("contacts.csv", "First Name,Last Name,Email,Company name\nMarta,Ruiz,marta@novartis.com,Novartis\n")
+    r = cli("import", "contacts", path, "--dry-run")
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[0] == (
+        "line 2: refused: 'Novartis España' (id 1) looks like the Spain branch of 'Novartis': rename it to 'Novartis' "
+        "rather than add another company (salescrm company edit 1 --name 'Novartis').")
+
+
+def test_contact_rows_run_alone_where_the_database_keeps_erased_identities(cli, db, files, monkeypatch):
+    """Plain new contacts are written together (domain/imports/bulk.py), but not past the check that refuses
+    an erased person: with any erased identity stored, each contact row runs alone, through the contact rule."""
+    import sqlalchemy as sa
+
+    from salescrm.domain.imports import bulk
+
+    seen = []
+    real = bulk.plain_contact
+    monkeypatch.setattr(bulk, "plain_contact", lambda *a: seen.append(real(*a)) or seen[-1])
+    report = json.loads(ok(cli("import", "contacts", files("a.csv", "First Name,Last Name,Email\nAna,Ruiz,ana@x.example\n"),
+                               "--json")).stdout)
+    assert [type(p).__name__ for p in seen] == ["Pending"]
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO erasure (contact_id, at, by, reason) VALUES (:c, :at, 'x', 'y')"),
+                     {"c": report["rows"][0]["record_id"], "at": "2026-01-01 00:00:00"})
+        conn.execute(sa.text("INSERT INTO erased_identity (digest, kind, erasure_id) "
+                             "SELECT :d, 'email', max(id) FROM erasure"), {"d": "0" * 64})
+    seen.clear()
+    ok(cli("import", "contacts", files("b.csv", "First Name,Last Name,Email\nBob,Ray,bob@x.example\n")))
+    assert seen == [None] and db.count("contact") == 2

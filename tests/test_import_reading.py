@@ -128,11 +128,23 @@ def test_dates_amounts_and_stages():
     assert Dates("%d/%m/%Y").day("03/04/2026", "Close date").isoformat() == "2026-04-03"
     assert amount_text("12.000,50", decimal_comma=True) == "12000.50"
     assert amount_text(12000, decimal_comma=False) == "12000"
+    from salescrm.process.load import shipped
+
     stages = Stages({"Closed won": "Payment Done"})
-    assert stages.stage("offer-sent") == stages.stage("OFFER SENT") == "Offer Sent"
-    assert stages.stage("Closed Lost") == "Lost" and stages.stage("closed won") == "Payment Done"
+    stages.bind(shipped("sp-009-001"))
+    sales = shipped("sp-009-001").default_pipeline
+    assert stages.stage("offer-sent", sales) == stages.stage("OFFER SENT", sales) == "Offer Sent"
+    assert stages.stage("Closed Lost", sales) == "Lost" and stages.stage("closed won", sales) == "Payment Done"
     with pytest.raises(InvalidValue, match="Unknown stage 'Appointment scheduled': map it with --map-stage"):
-        stages.stage("Appointment scheduled")
+        stages.stage("Appointment scheduled", sales)
+    hp = shipped("health-prime")
+    stages.mapped = {}
+    stages.bind(hp)  # each process's own labels, ignoring case, dashes and a trailing "(SQL)"
+    expansion = hp.pipeline("expansion")
+    assert stages.stage("Closed – Won", expansion) == "Closed Won"
+    assert stages.stage("sales qualified lead (SQL)", expansion) == "Sales Qualified Lead"
+    with pytest.raises(InvalidValue, match="--map-stage Closed won=Payment Done: Unknown stage 'Payment Done'"):
+        Stages({"Closed won": "Payment Done"}).bind(hp)
 
 
 def test_a_quote_left_open_is_refused_not_read_to_the_end():

@@ -66,3 +66,35 @@ def test_export_then_import_reproduces_the_records(cli, request, backend, tmp_pa
     for kind in kinds:  # and again: nothing changes
         report = json.loads(ok(cli("import", kind, str(tmp_path / f"{kind}.{fmt}"), "--json")).stdout)
         assert report["created"] == report["updated"] == 0, (kind, report)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_properties_survive_export_then_import(cli, request, backend, tmp_path, monkeypatch, fmt):
+    """A company's and a contact's properties are `properties.KEY` columns of a flat export, and import maps
+    them back: the round trip keeps them (a health-prime database, which declares some)."""
+    monkeypatch.setenv("SALESCRM_DB", new_database(request, backend, tmp_path, schema=False))
+    ok(cli("init", "--process", "health-prime"))
+    ok(cli("company", "add", "Mercy Clinic", "--country", "US", "--website", "mercy.example", "--no-follow-up"))
+    ok(cli("company", "edit", "Mercy Clinic", "--set", "business_unit=Cardiology", "--set", "providers=12",
+           "--set", "minimum=1500.50"))
+    ok(cli("contact", "add", "--first-name", "Rosa", "--last-name", "Lee", "--job-title", "Office manager",
+           "--company", "Mercy Clinic", "--email", "rosa@mercy.example", "--no-follow-up"))
+    ok(cli("contact", "edit", "rosa@mercy.example", "--set", "providers=3"))
+    before = {kind: listed(cli, kind) for kind in ("companies", "contacts")}
+    assert before["companies"][0]["properties"] == {"business_unit": "Cardiology", "providers": "12", "minimum": "1500.5"}
+    assert json.loads(ok(cli("contact", "show", "rosa@mercy.example", "--json")).stdout)["properties"] == {"providers": "3"}
+    for kind in ("companies", "contacts"):
+        ok(cli("export", kind, "--format", fmt, "--output", str(tmp_path / f"{kind}.{fmt}")))
+    if fmt == "csv":
+        header = (tmp_path / "companies.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+        assert [h for h in header if h.startswith("properties.")][:3] == [
+            "properties.business_unit", "properties.provider_specialty", "properties.providers"]
+    (tmp_path / "again").mkdir()
+    monkeypatch.setenv("SALESCRM_DB", new_database(request, backend, tmp_path / "again", schema=False))
+    ok(cli("init", "--process", "health-prime"))
+    for kind in ("companies", "contacts"):
+        r = ok(cli("import", kind, str(tmp_path / f"{kind}.{fmt}")))
+        assert "Unmapped" not in r.stderr, r.stderr
+    for kind in ("companies", "contacts"):
+        assert listed(cli, kind) == before[kind], kind
+    assert json.loads(ok(cli("contact", "show", "rosa@mercy.example", "--json")).stdout)["properties"] == {"providers": "3"}

@@ -46,11 +46,11 @@ def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], for
             with destination as out, rt.writing(reason) as session:
                 exported: list[int] = []
                 records = exports.marketing_contacts(session, exported)
-                count = WRITERS[fmt](out, kind, records, raw)
+                count = WRITERS[fmt](out, kind, records, raw, exports.property_keys(session, kind))
                 exports.record_marketing_export(session, exported)
         else:
             with rt.reading() as session, destination as out:
-                count = WRITERS[fmt](out, kind, exports.records(session, kind), raw)
+                count = WRITERS[fmt](out, kind, exports.records(session, kind), raw, exports.property_keys(session, kind))
     except BaseException:
         destination.discard()
         raise
@@ -58,16 +58,16 @@ def _export(ctx: typer.Context, kind: str, fmt: str, target: Optional[Path], for
         output.err(f"Exported {count} {kind if count != 1 else _ONE[kind]} to {target}.")
 
 
-def _csv(out, kind: str, objects, raw: bool) -> int:
+def _csv(out, kind: str, objects, raw: bool, properties: tuple[str, ...] = ()) -> int:
     import csv
 
     from salescrm.domain import exports
 
     writer = csv.writer(out)
-    writer.writerow(exports.columns(kind))
+    writer.writerow(exports.columns(kind, properties))
     count = 0
     for count, obj in enumerate(objects, 1):
-        writer.writerow([_csv_cell(v, raw) for v in exports.flat_row(kind, obj)])
+        writer.writerow([_csv_cell(v, raw) for v in exports.flat_row(kind, obj, properties)])
     return count
 
 
@@ -79,20 +79,20 @@ def _csv_cell(value, raw: bool):
     return value if raw else neutralised(value)
 
 
-def _json(out, kind: str, objects, raw: bool) -> int:
+def _json(out, kind: str, objects, raw: bool, properties: tuple[str, ...] = ()) -> int:
     counted = _Counted(objects)
     output.print_json_array(counted, out=out)
     return counted.count
 
 
-def _jsonl(out, kind: str, objects, raw: bool) -> int:
+def _jsonl(out, kind: str, objects, raw: bool, properties: tuple[str, ...] = ()) -> int:
     count = 0
     for count, obj in enumerate(objects, 1):
         out.write(output.json_text(obj) + "\n")
     return count
 
 
-def _xlsx(out, kind: str, objects, raw: bool) -> int:
+def _xlsx(out, kind: str, objects, raw: bool, properties: tuple[str, ...] = ()) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -100,11 +100,11 @@ def _xlsx(out, kind: str, objects, raw: bool) -> int:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(kind)
-    sheet.append(exports.columns(kind))
+    sheet.append(exports.columns(kind, properties))
     count = 0
     for count, obj in enumerate(objects, 1):
         row = []
-        for value in exports.flat_row(kind, obj):
+        for value in exports.flat_row(kind, obj, properties):
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str) and not raw:
                 cell.data_type = "s"  # text, never a formula

@@ -73,8 +73,11 @@ def import_companies(
 
 
 @app.command("contacts", epilog="Example: salescrm import contacts contacts.csv --skip-invalid --rejects bad.csv")
-def import_contacts(ctx: typer.Context, file: str = _file_argument(), follow_up: bool = _follow_up_option(), **_: None) -> None:
-    """Import contacts: a name and an email or a phone each, linked to their companies."""
+def import_contacts(
+    ctx: typer.Context, file: str = _file_argument(), distinct: Optional[List[str]] = _distinct_option(),
+    follow_up: bool = _follow_up_option(), **_: None,
+) -> None:
+    """Import contacts: a name and an email or a phone each, linked to their companies (created when new)."""
 
 
 @app.command("deals", epilog='Example: salescrm import deals deals.csv --map-stage "Closed won=Payment Done" --accept-won '
@@ -159,11 +162,15 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
     if o["dry_run"]:
         with rt.reading():  # a dry run writes nothing, so it never creates a database: "No database at PATH" (exit 3)
             pass
-    properties = _properties(rt, kind)
+    proc = _process(rt)
+    properties = proc.properties_of({"companies": "company", "contacts": "contact", "deals": "deal"}[kind]) \
+        if kind in ("companies", "contacts", "deals") else ()
     options.properties = {p.key: p for p in properties}
+    options.lifecycle_manual = tuple(proc.lifecycle.manual) if kind == "contacts" else ()
     with open_input(o["file"], "the import file", "FILE") as stream:
         source = open_source(stream, o["file"], o["sheet"], Limits.from_environment())
-        run = Run(source, mapping_module.Mapping(kind, overrides, properties=properties), options)
+        run = Run(source, mapping_module.Mapping(kind, overrides, properties=properties,
+                                                 derived_kept=bool(options.lifecycle_manual)), options)
         run.rejects = rejected.RowRejects(rejects_path, source.format) if rejects_path else None
         try:
             with _Progress(o["file"], source, shown=not o["json"]) as tick:
@@ -259,22 +266,19 @@ def _write(rt, run, o: dict) -> None:
                           f"fix {'them' if run.refused != 1 else 'it'}, or pass --skip-invalid to import the others.{kept}{saved}")
 
 
-def _properties(rt, kind: str) -> tuple:
-    """The custom properties the database's process declares on companies or contacts (a new database
-    follows the shipped default)."""
-    if kind not in ("companies", "contacts"):
-        return ()
+def _process(rt):
+    """The database's process (a new database follows the shipped default): its custom properties, its
+    pipelines and stages, its lifecycle's manual values."""
     from salescrm import process
     from salescrm.errors import SalesCrmError
 
-    record = "company" if kind == "companies" else "contact"
     try:
         with rt.reading() as session:
             from salescrm.process import bound
 
-            return bound.of(session).properties_of(record)
+            return bound.of(session)
     except SalesCrmError:  # no database yet: the import's write makes one, bound to the default
-        return process.default().properties_of(record)
+        return process.default()
 
 
 def _file_name(path: str) -> str:
@@ -328,6 +332,10 @@ def _report(run, kind: str, o: dict, written: bool = True) -> None:
         output.print_json(run.report(batch, o["dry_run"]))
         if o["dry_run"] and run.refused and not o["skip_invalid"]:
             raise typer.Exit(1)  # the import itself would be refused
+        if not o["dry_run"] and written and run.refused:  # --skip-invalid wrote the rest: exit 1 all the same
+            if run.rejects is not None and run.rejects.file is not None:
+                output.err(f"The refused rows are in {run.rejects.path}.")
+            raise typer.Exit(1)
         return
     counts = run.counts()
     summary = ", ".join(f"{n} {action}" for action, n in counts.items())
@@ -388,9 +396,17 @@ def undo(
     number = refs.id_of(batch, "batch")
     with runtime(ctx).writing(reason) as session:
         done = batches.undo(session, number)
-        obj = batches.batch_object(done)
+        obj = batches.batch_object(done.batch)
     if json:
         output.print_json(obj)
         return
     output.say(f"Undid import batch {number}: removed {obj['created']} created and restored {obj['updated']} updated "
-               f"record{'s' if obj['updated'] != 1 else ''} ({obj['record_type']} from {obj['file']}).")
+               f"record{'s' if obj['updated'] != 1 else ''} ({obj['record_type']} from {obj['file']}).{_also_removed(done, obj)}")
+
+
+def _also_removed(done, obj: dict) -> str:
+    """The records the batch created besides its own kind: a contact import's new companies."""
+    plural = {"company": "companies", "contact": "contacts", "deal": "deals", "activity": "activities", "task": "tasks"}
+    others = [f"{n} {plural[t] if n != 1 else t}" for t, n in sorted(done.removed.items())
+              if t != obj["record_type"] and t in plural]
+    return f" Also removed the {', '.join(others)} it created." if others else ""

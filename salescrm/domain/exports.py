@@ -2,8 +2,9 @@
 
 The objects are the ones the list commands print with `--json` (`deal list --json`, ...), so an export
 holds the same fields under the same names. For a flat file (CSV, a spreadsheet) `flat_row` turns one
-into a row: a link to other records becomes their names or emails joined by "; ", and each gate value
-its own `gates.KEY` column. The columns of each kind are fixed here (`columns`), so that an empty export
+into a row: a link to other records becomes their names or emails joined by "; ", each gate value
+its own `gates.KEY` column, and each company or contact property the database's process declares its own
+`properties.KEY` column. The columns of each kind are fixed here (`columns`), so that an empty export
 still has its header and every row has the same cells.
 """
 
@@ -35,23 +36,40 @@ _COLUMNS = {
 }
 
 
-def columns(kind: str) -> list[str]:
-    """The header of a flat file of `kind`: the JSON keys, with `gates` as one `gates.KEY` per gate key."""
+def property_keys(session: Session, kind: str) -> tuple[str, ...]:
+    """The custom properties the database's process declares on companies or contacts (none for the other
+    kinds): each is a `properties.KEY` column of a flat file, which `import` maps back."""
+    record = {"companies": "company", "contacts": "contact"}.get(kind)
+    if record is None:
+        return ()
+    from salescrm.process import bound
+
+    return tuple(p.key for p in bound.of(session).properties_of(record))
+
+
+def columns(kind: str, properties: tuple[str, ...] = ()) -> list[str]:
+    """The header of a flat file of `kind`: the JSON keys, with `gates` as one `gates.KEY` per gate key, and
+    one `properties.KEY` per property in `properties` (`property_keys`), after the record's own fields."""
     out: list[str] = []
     for key in _COLUMNS[kind]:
         out.extend(f"gates.{k}" for k in process.GATE_KEYS) if key == "gates" else out.append(key)
-    return out
+    at = out.index("created_at") if "created_at" in out else len(out)
+    return out[:at] + [f"properties.{k}" for k in properties] + out[at:]
 
 
-def flat_row(kind: str, obj: dict) -> list:
-    """One object as the cells of `columns(kind)`: numbers stay numbers, links become names or emails."""
+def flat_row(kind: str, obj: dict, properties: tuple[str, ...] = ()) -> list:
+    """One object as the cells of `columns(kind, properties)`: numbers stay numbers, links become names or emails."""
     row = []
     for key in _COLUMNS[kind]:
         value = obj.get(key)
+        if key == "created_at" and properties:
+            row.extend((obj.get("properties") or {}).get(k) for k in properties)
         if key == "gates":
             row.extend((value or {}).get(k) for k in process.GATE_KEYS)
         else:
             row.append(_flat(value))
+    if "created_at" not in _COLUMNS[kind]:
+        row.extend((obj.get("properties") or {}).get(k) for k in properties)
     return row
 
 
@@ -100,7 +118,29 @@ def _contacts(session: Session) -> Iterator[dict]:
     from salescrm.store.models import Contact
 
     for chunk in _by_id(session, Contact):
-        yield from contact_objects(session, chunk)
+        yield from _with_properties(session, contact_objects(session, chunk))
+
+
+def _with_properties(session: Session, objects: list[dict]) -> list[dict]:
+    """Contacts' objects with their `properties` (as `contact show --json` has them), read for the chunk in
+    one query, in the order the database's process declares them."""
+    import sqlalchemy as sa
+
+    from salescrm.process import bound
+    from salescrm.store.models import ContactProperty
+
+    order = {p.key: i for i, p in enumerate(bound.of(session).properties_of("contact"))}
+    found: dict[int, dict[str, str]] = {}
+    ids = [o["id"] for o in objects]
+    if ids:
+        for contact_id, key, value in session.connection().execute(
+                sa.select(ContactProperty.contact_id, ContactProperty.key, ContactProperty.value)
+                .where(ContactProperty.contact_id.in_(ids))):
+            found.setdefault(contact_id, {})[key] = value
+    for obj in objects:
+        values = found.get(obj["id"], {})
+        obj["properties"] = {k: values[k] for k in sorted(values, key=lambda k: (order.get(k, len(order)), k))}
+    return objects
 
 
 def _by_id(session: Session, model, *conditions) -> Iterator[list]:
@@ -123,7 +163,7 @@ def marketing_contacts(session: Session, exported: list[int]) -> Iterator[dict]:
     from salescrm.store.models import Contact
 
     for chunk in _by_id(session, Contact, consent.consented("marketing")):
-        for obj in contact_objects(session, chunk):
+        for obj in _with_properties(session, contact_objects(session, chunk)):
             exported.append(obj["id"])
             yield obj
 

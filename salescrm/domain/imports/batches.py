@@ -14,6 +14,7 @@ old values back from the journal, and the batch is marked undone: all journaled,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -78,7 +79,13 @@ def _entries(session: Session, low: int, high: int) -> list[tuple[int, str, int,
         sa.select(J.seq, J.record_type, J.record_id, J.action).where(J.seq > low, J.seq < high).order_by(J.seq))]
 
 
-def undo(session: Session, batch_id: int):
+@dataclass
+class Undone:
+    batch: object  # the ImportBatch, marked undone
+    removed: dict[str, int]  # record type -> how many records the batch created were removed (a contact import's new companies too)
+
+
+def undo(session: Session, batch_id: int) -> Undone:
     from salescrm.store.models import ImportBatch
 
     batch = session.get(ImportBatch, batch_id, with_for_update=True)
@@ -101,7 +108,10 @@ def undo(session: Session, batch_id: int):
     batch.undone_by = actor_of(session)  # ... and its last: between them, what it reversed
     session.add(batch)
     session.flush()
-    return batch
+    removed: dict[str, int] = {}
+    for record_type, _ in created:
+        removed[record_type] = removed.get(record_type, 0) + 1
+    return Undone(batch, removed)
 
 
 def _reversed_ranges(session: Session, batch_id: int) -> list[tuple[int, int]]:

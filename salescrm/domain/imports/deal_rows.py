@@ -67,8 +67,23 @@ def _contacts(imp: Importer, refs_text: str | None) -> list[str]:
     return out
 
 
+def pipeline_for(imp: Importer, given: str | None):
+    """The row's pipeline (its Pipeline column, by key or label); without one, or where the process has only
+    one pipeline and the column names another (HubSpot's "Sales Pipeline"), the process's first."""
+    from salescrm.domain.pipelines import parse_pipeline, process_of
+
+    proc = process_of(imp.session)
+    if given is None:
+        return proc.default_pipeline
+    try:
+        return proc.pipeline(given)
+    except KeyError:
+        if len(proc.pipelines) == 1:
+            return proc.default_pipeline
+        return parse_pipeline(proc, given)  # refused, naming the pipelines
+
+
 def deal_row(imp: Importer, line: int, v: dict) -> Result:
-    from salescrm import process
     from salescrm.domain import deals, naming
     from salescrm.domain.countries import parse_country
     from salescrm.domain.values import parse_amount
@@ -82,7 +97,8 @@ def deal_row(imp: Importer, line: int, v: dict) -> Result:
         raise Refused("A deal needs its owner (an owner or Deal owner column, or --default owner=NAME).")
     company = imp.company_for(company_name)
     owner = owner_of(imp.session, owner_name)
-    stage = o.stages.stage(text(v, "stage")) if text(v, "stage") else process.FIRST_STAGE
+    pipeline = pipeline_for(imp, text(v, "pipeline"))
+    stage = o.stages.stage(text(v, "stage"), pipeline) if text(v, "stage") else pipeline.first.name
     country = parse_country(text(v, "country")) if text(v, "country") else company.country
     if country is None:
         raise Refused(f"'{company.name}' has no country, and a deal's name starts with one: give a country column.")
@@ -92,7 +108,10 @@ def deal_row(imp: Importer, line: int, v: dict) -> Result:
         raise Refused("A deal needs a name or a description.")
     rebuilt = naming.deal_name(country, company.name, description)
     source_name = given_name if given_name and naming.without_lost_prefix(given_name) != rebuilt else None
-    for name in ("amount", "close_date", "deal_class", "source"):
+    from salescrm.domain.pipelines import process_of
+
+    classes = bool(process_of(imp.session).deal_classes)  # health-prime declares none: its deals take no class
+    for name in ("amount", "close_date", "deal_class", "source") if classes else ("amount", "close_date", "source"):
         if text(v, name) is None:
             raise Refused(f"A deal needs its {name.replace('_', ' ')}" + (" (--default deal_class=CLASS)" if name == "deal_class"
                           else " (--default source=TEXT)" if name == "source" else "") + ".")
@@ -108,17 +127,17 @@ def deal_row(imp: Importer, line: int, v: dict) -> Result:
     draft = deals.DealDraft(company=str(company.id), description=description, amount=amount,
                             close_date=close_date.isoformat(), deal_class=text(v, "deal_class"), source=text(v, "source"),
                             owner=str(owner.id), country=country, contacts=_contacts(imp, text(v, "contacts")),
-                            currency=text(v, "currency"))
+                            currency=text(v, "currency"), pipeline=pipeline.key)
     parse_amount(amount)
-    if stage == process.LOST_STAGE:
-        deal, reason = _lost(imp, draft, v, close_date, created), None
-    elif stage == process.WON_STAGE:
+    if pipeline.stage(stage).lost:
+        deal, reason = _lost(imp, draft, pipeline, v, close_date, created), None
+    elif pipeline.stage(stage).won:
         if not o.accept_won:
             raise Refused(f"The deal is won ({text(v, 'stage')}): pass --accept-won to import it as won, its gate values "
                           "recorded as imported on its Close Date.")
-        deal, reason = _won(imp, draft, gates, close_date, created), None
+        deal, reason = _won(imp, draft, pipeline, stage, gates, close_date, created), None
     else:
-        deal, reason = _open(imp, draft, stage, gates, created)
+        deal, reason = _open(imp, draft, pipeline, stage, gates, created)
     if source_name is not None:
         deal.source_name = source_name[:700]
     imp.keep_source(deal, v.get("external_id"))
@@ -129,8 +148,7 @@ def deal_row(imp: Importer, line: int, v: dict) -> Result:
     return Result(line, "created", deal.id, reason, deal.name)
 
 
-def _open(imp: Importer, draft, stage: str, gates: dict, created):
-    from salescrm import process
+def _open(imp: Importer, draft, pipeline, stage: str, gates: dict, created):
     from salescrm.domain import deals
 
     try:
@@ -140,7 +158,7 @@ def _open(imp: Importer, draft, stage: str, gates: dict, created):
         if not imp.options.place_at_met_stage:
             raise Refused(f"{e.message} Pass --place-at-met-stage to import it at the furthest stage whose gates it meets.") from None
         first_problem = e.message
-    for candidate in reversed(process.PIPELINE_STAGES[:process.rank(stage)]):
+    for candidate in reversed(pipeline.path[:pipeline.rank(stage)]):
         try:
             with imp.session.begin_nested():
                 deal = deals.create_deal(imp.session, draft, stage=candidate.name, gate_values=gates, created_at=created).record
@@ -155,43 +173,47 @@ def _at(day) -> datetime:
     return datetime.combine(day, time(0)).astimezone().astimezone(timezone.utc)
 
 
-def _lost(imp: Importer, draft, v: dict, close_date, created):
-    from salescrm import process
+def _lost(imp: Importer, draft, pipeline, v: dict, close_date, created):
     from salescrm.domain import deals, moves
 
-    deal = deals.create_deal(imp.session, draft, stage=process.FIRST_STAGE, created_at=created).record
+    deal = deals.create_deal(imp.session, draft, stage=pipeline.first.name, created_at=created).record
     category = text(v, "lost_reason_category") or "Other"
     reason = text(v, "lost_reason") or f"imported from {imp.options.source_system}"
     moves.lose_deal(imp.session, str(deal.id), category, reason, keep_tasks=True, at=_at(close_date))
     return deal
 
 
-def _won(imp: Importer, draft, gates: dict, close_date, created):
-    from salescrm import process
+def _won(imp: Importer, draft, pipeline, won: str, gates: dict, close_date, created):
     from salescrm.domain import deals, lifecycle, moves
+    from salescrm.domain.pipelines import process_of
     from salescrm.store.models import Company, GateValue, size
     from salescrm.typed_text import clean_text
 
-    deal = deals.create_deal(imp.session, draft, stage=process.FIRST_STAGE, created_at=created).record
+    proc = process_of(imp.session)
+    deal = deals.create_deal(imp.session, draft, stage=pipeline.first.name, created_at=created).record
     at = _at(close_date)
     for key, value in gates.items():
-        stage, _ = process.gate_field(key)
+        try:
+            stage, _ = proc.gate_field(key)
+        except KeyError:
+            raise Refused(f"gates.{key}: the process {proc.name} has no gate value '{key}'.") from None
         imp.session.add(GateValue(deal_id=deal.id, key=key, stage=stage.name, set_by=IMPORTED, set_at=at,
                                   value=clean_text(value, f"gates.{key}", lines=True, max_length=size(GateValue.value))))
-    deal.stage = process.WON_STAGE
+    deal.stage = won
     imp.session.add(deal)
-    moves.record_stage_change(imp.session, deal, process.FIRST_STAGE, process.WON_STAGE, at)
+    moves.record_stage_change(imp.session, deal, pipeline.first.name, won, at)
     lifecycle.on_deal_closed(imp.session, imp.session.get(Company, deal.company_id), None)
     return deal
 
 
 def _update(imp: Importer, line: int, deal, how: str, v: dict, amount: str, close_date, owner, stage: str) -> Result:
-    from salescrm import process
     from salescrm.domain import deals, moves
+    from salescrm.domain.pipelines import pipeline_of
     from salescrm.domain.values import parse_amount
 
     reason = imp.matched(deal.id, how, line)
-    if deal.stage in process.FINAL_STAGES:
+    pipeline = pipeline_of(imp.session, deal)
+    if pipeline is None or not _has_stage(pipeline, deal.stage) or pipeline.stage(deal.stage).final:
         return Result(line, "unchanged", deal.id, f"{reason}; it is {deal.stage}, which is final", deal.name)
     changes = deals.DealChanges()
     if parse_amount(amount) != deal.amount_cents:
@@ -207,11 +229,11 @@ def _update(imp: Importer, line: int, deal, how: str, v: dict, amount: str, clos
     what = changes.business_fields()
     if what:
         deals.edit_deal(imp.session, str(deal.id), changes)
-    if stage == process.LOST_STAGE:
+    if _has_stage(pipeline, stage) and pipeline.stage(stage).lost:
         moves.lose_deal(imp.session, str(deal.id), text(v, "lost_reason_category") or "Other",
                         text(v, "lost_reason") or f"imported from {imp.options.source_system}", keep_tasks=True)
         what.append("stage")
-    elif stage in process.OPEN_STAGES and process.rank(stage) > process.rank(deal.stage):
+    elif _has_stage(pipeline, stage) and pipeline.stage(stage).open and pipeline.rank(stage) > pipeline.rank(deal.stage):
         gates = {k[len("gates."):]: text(v, k) for k in v if k.startswith("gates.") and text(v, k)}
         try:
             moves.advance_deal(imp.session, str(deal.id), to=stage, values=gates)  # refused before it writes
@@ -223,3 +245,7 @@ def _update(imp: Importer, line: int, deal, how: str, v: dict, amount: str, clos
     if not what:
         return Result(line, "unchanged", deal.id, reason, deal.name)
     return Result(line, "updated", deal.id, f"{reason}; changed {', '.join(what)}", deal.name)
+
+
+def _has_stage(pipeline, name: str) -> bool:
+    return any(s.name == name for s in pipeline.stages)

@@ -36,6 +36,7 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "email": ("email", "Email address"), "phone": ("phone", "Phone Number", "Mobile Phone Number"),
         "channel": ("channel",), "search_engine": ("search_engine",), "keyword": ("keyword",),
         "source_page": ("source_page",), "companies": ("companies", "Associated Company", "Company name", "Company"),
+        "country": ("country", "Country/Region", "Country or region"),  # a company the row creates (and its phone)
         "consent_basis": ("Legal basis for processing contact's data",),
         "unsubscribed": ("Unsubscribed from all email",), **_COMMON,
     },
@@ -93,6 +94,7 @@ def _known(kind: str) -> dict[str, str]:
     if kind == "deals":
         for key in process.GATE_KEYS:
             known[header_key(f"gates.{key}")] = f"gates.{key}"
+            known[header_key(f"properties.{key}")] = f"gates.{key}"  # a deal's JSON `properties` repeats its gate values
             known.setdefault(header_key(key), f"gates.{key}")
     return known
 
@@ -113,9 +115,13 @@ class Mapping:
 
     def __post_init__(self):
         self._known = _known(self.kind)
-        for prop in self.properties:  # a column named after a property (its key or its label) maps to it
-            for name in (prop.key, prop.label):
-                self._known.setdefault(header_key(name), f"property.{prop.key}")
+        if self.derived_kept and self.kind == "contacts":  # Lifecycle Stage holds values a person sets
+            for name in ("Lifecycle Stage", "lifecycle_stage", "manual_lifecycle"):
+                self._known[header_key(name)] = "manual_lifecycle"
+        for prop in self.properties:  # a column named after a property (an export's `properties.KEY`, its key
+            target = f"gates.{prop.key}" if self.kind == "deals" else f"properties.{prop.key}"  # a deal's: its gate values
+            for name in (f"properties.{prop.key}", f"gates.{prop.key}", prop.key, prop.label):  # or its label) maps to it
+                self._known.setdefault(header_key(name), target)
         self._derived = {header_key(h) for h in DERIVED[self.kind]}
         self._hubspot = {header_key(h) for h in HUBSPOT}
 

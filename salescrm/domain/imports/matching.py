@@ -84,3 +84,21 @@ def deal(session: Session, name: str, given: str | None) -> tuple[Deal | None, s
         if found is not None:
             return found, "source name"
     return None, None
+
+
+def domains_present(session: Session, domains: set[str]) -> set[str]:
+    """Which of `domains` some company's website has: one query for a chunk of rows. The website's host
+    (stored as `scheme://host[:port]/...`, `www.` dropped) is compared in SQL, so the table is read once
+    per chunk, not once per row; `company` then decides on the few found."""
+    position = sa.func.strpos if session.get_bind().dialect.name == "postgresql" else sa.func.instr
+    rest = sa.func.substr(Company.website, position(Company.website, "//") + 2)
+    host = sa.func.substr(rest, 1, position(rest + "/", "/") - 1)
+    host = sa.func.substr(host, 1, position(host + ":", ":") - 1)  # stored in lower case (parse_website):
+    # no lower(), which SQLite runs as a Python function (store/sqlite_connections.py) on every row
+    host = sa.case((host.like("www.%"), sa.func.substr(host, 5)), else_=host)
+    found: set[str] = set()
+    keys = sorted(domains)
+    for start in range(0, len(keys), 1000):  # one scan for a whole chunk (bulk.CHUNK)
+        found |= {h for (h,) in session.connection().execute(
+            sa.select(host).where(Company.website.is_not(None), host.in_(keys[start:start + 1000])))}
+    return found

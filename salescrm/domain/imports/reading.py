@@ -231,13 +231,14 @@ def _json_rows(records, headers: list[str]) -> Iterator[Row]:
 
 
 def flat_cells(obj: dict) -> dict[str, object]:
-    """An object as cells: `gates` as `gates.KEY`, links as names or emails joined by "; " (as `export`)."""
+    """An object as cells: `gates` as `gates.KEY`, `properties` as `properties.KEY`, links as names or emails
+    joined by "; " (as `export`)."""
     from salescrm.domain.exports import JOINED
 
     cells: dict[str, object] = {}
     for key, value in obj.items():
-        if key == "gates" and isinstance(value, dict):
-            cells.update({f"gates.{k}": v for k, v in value.items()})
+        if key in ("gates", "properties") and isinstance(value, dict):
+            cells.update({f"{key}.{k}": v for k, v in value.items()})
         elif isinstance(value, list):
             cells[key] = JOINED.join(str(_link(v)) for v in value) if value else None
         else:

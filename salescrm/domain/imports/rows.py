@@ -40,10 +40,11 @@ class Options:
     place_at_met_stage: bool = False
     accept_won: bool = False
     follow_up: timedelta | None = None  # --follow-up: a call for each new company or contact
-    properties: dict = field(default_factory=dict)  # key -> the process's Property, for `property.KEY` values
+    properties: dict = field(default_factory=dict)  # key -> the process's Property, for `properties.KEY` values
+    lifecycle_manual: tuple[str, ...] = ()  # the lifecycle values a person may set (health-prime's), imported from Lifecycle Stage
 
 
-@dataclass
+@dataclass(slots=True)  # one per row, kept for the report: no __dict__ each
 class Result:
     line: int
     action: str
@@ -60,9 +61,17 @@ class Importer:
         self.session, self.options, self.handler, self.batch_id = session, options, handler, batch_id
         self.first_line: dict[int, int] = {}  # record id -> the first line of this file that wrote or matched it
         self._names = None  # company_names.CompanyNames of every company, built at the first name check
+        self._new_names: list[tuple[int, str]] = []  # companies a contact row created, indexed once its savepoint is released
+        self.chunk = None  # bulk.Chunk: what the current chunk's rows name, looked up together
+        self.pending: list = []  # bulk.Pending: plain rows whose records wait to be written together
+        self.late: list[Result] = []  # rows refused when run again after their lot was refused
         self.distinct = {naming.name_key(n) for n in options.distinct}
-        if options.kind == "deals" and options.stages is None:
-            options.stages = Stages()
+        if options.kind == "deals":
+            from salescrm.domain.pipelines import process_of
+
+            if options.stages is None:
+                options.stages = Stages()
+            options.stages.bind(process_of(session))  # --map-stage's stages checked against the database's process
         self._source: tuple[str, str] | None = None  # the row's (system, external id), given to the record it creates
         from sqlalchemy import event
 
@@ -79,10 +88,68 @@ class Importer:
             if model is not None and isinstance(obj, model) and obj.external_id is None:
                 obj.source_system, obj.external_id = self._source
 
+    def prefetch(self, rows: list[dict]) -> None:
+        """A new chunk of rows: what they name, looked up together (bulk.py); the rows still waiting written."""
+        from salescrm.domain.imports import bulk
+
+        self.settle()
+        self.chunk = bulk.prefetch(self, [{**self.options.defaults, **v} for v in rows])
+
+    def settle(self) -> None:
+        """Write the plain rows that wait (bulk.settle); any the database refused as a lot run again alone,
+        and their results take the new outcome (`late`: the run writes those it refused to the rejects)."""
+        from salescrm.domain.imports import bulk
+
+        pending, self.pending = self.pending, []
+        again = bulk.settle(self, pending)
+        for p in pending:
+            if p in again:
+                continue
+            self.first_line.setdefault(p.record["id"], p.line)
+            if p.model is self._company_model() and self._names is not None:
+                self._names.add(p.record["id"], p.record["name"])
+        if self.chunk is not None:
+            self.chunk.pending_names = None
+        for p in again:
+            redone = self._apply_alone(p.line, p.values)
+            if self.chunk is not None and redone.record_id is not None and redone.action != "refused":
+                from salescrm.domain.imports import bulk
+
+                bulk.mark(self, self.chunk, redone.record_id)
+            p.result.action, p.result.record_id, p.result.reason, p.result.label = (
+                redone.action, redone.record_id, redone.reason, redone.label)
+            if redone.action == "refused":
+                self.late.append(p.result)
+
+    @staticmethod
+    def _company_model():
+        from salescrm.store.models import Company
+
+        return Company
+
     def apply(self, line: int, values: dict[str, object]) -> Result:
+        row = {**self.options.defaults, **values}
+        plain = _PLAIN.get(self.options.kind)
+        if plain is not None and self.chunk is not None:
+            try:
+                found = plain(self, self.chunk, line, row)
+            except SalesCrmError:
+                found = None  # refused: the row runs alone, for the message its rules give
+            if found is not None:
+                self.pending.append(found)
+                return found.result
+        self.settle()
+        result = self._apply_alone(line, row)
+        if self.chunk is not None and result.record_id is not None and result.action != "refused":
+            from salescrm.domain.imports import bulk
+
+            bulk.mark(self, self.chunk, result.record_id)
+        return result
+
+    def _apply_alone(self, line: int, row: dict[str, object]) -> Result:
+        """One row in its own savepoint, through the record type's handler."""
         from sqlalchemy import exc
 
-        row = {**self.options.defaults, **values}
         external = text(row, "external_id")
         self._source = (self.options.source_system, external) if external else None
         try:
@@ -94,10 +161,14 @@ class Importer:
             return Result(line, "refused", None, "It conflicts with a record already stored (a value that must be unique).")
         finally:
             self._source = None
+            new_names, self._new_names = self._new_names, []
         if result.record_id is not None:
             self.first_line.setdefault(result.record_id, line)
-        if result.action == "created" and self.options.kind == "companies" and self._names is not None:
-            self._names.add(result.record_id, result.label)  # only once its savepoint is released
+        if result.action == "created" and self.options.kind == "companies":
+            new_names.append((result.record_id, result.label))
+        if self._names is not None:
+            for cid, name in new_names:  # only once its savepoint is released
+                self._names.add(cid, name)
         return result
 
     def name_conflict(self, name: str):
@@ -111,6 +182,33 @@ class Importer:
 
             self._names = CompanyNames(self.session.connection().execute(sa.select(Company.id, Company.name)))
         return self._names.conflict(name)
+
+    def company_or_new(self, name: str, country: str | None) -> tuple[object, str | None]:
+        """The company a contact's row names, through the company rules (issue 13): by folded name; else the
+        global company a local branch or entity name stands for ("merged into Novartis (local branch)",
+        unless `--distinct`); else a new company of that name (and the row's country), as `import companies`
+        would create it. Any other clash with the one-company rule refuses the row. (company, what the
+        report says about it, or None)."""
+        from salescrm.domain import companies
+        from salescrm.domain.values import clean_name
+        from salescrm.store.models import Company, size
+
+        found, _ = matching.company(self.session, name, None)
+        if found is not None:
+            return found, None
+        name = clean_name(name, "Company name", size(Company.name))
+        clash = self.name_conflict(name)
+        distinct = naming.name_key(name) in self.distinct
+        if clash is not None and not distinct:
+            if clash.how in ("branch", "local-entity"):
+                return self.session.get(Company, clash.other_id), \
+                    f"{name} merged into {clash.other_name} ({merge_kind(clash.how)})"
+            raise Refused(clash.message)
+        company = companies.add_company(self.session, name, country, None, required=False,
+                                        distinct_from=[str(clash.other_id)] if clash is not None else (),
+                                        name_checked=clash is None).record
+        self._new_names.append((company.id, company.name))
+        return company, f"created company {company.name}"
 
     def matched(self, record_id: int, how: str, line: int) -> str:
         first = self.first_line.get(record_id)
@@ -142,6 +240,21 @@ class Importer:
             return self.session.get(Company, clash.other_id)
         raise Refused(f"No company '{name}' in the database: import the companies first "
                       "(`salescrm import companies FILE`), or add it with `salescrm company add`.")
+
+
+def _plain_company(imp, chunk, line, row):
+    from salescrm.domain.imports import bulk
+
+    return bulk.plain_company(imp, chunk, line, row)
+
+
+def _plain_contact(imp, chunk, line, row):
+    from salescrm.domain.imports import bulk
+
+    return bulk.plain_contact(imp, chunk, line, row)
+
+
+_PLAIN = {"companies": _plain_company, "contacts": _plain_contact}
 
 
 def text(values: dict, name: str) -> str | None:
@@ -252,9 +365,18 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     email_text, phone_text = text(v, "email"), text(v, "phone")
     if not first or not last or not (email_text or phone_text):
         raise Refused("A contact needs a first and a last name, and an email or a phone (lead intake's minimum).")
-    linked = [imp.company_for(n) for n in joined(text(v, "companies"))]
+    from salescrm.domain.countries import parse_country
+
+    country = parse_country(text(v, "country")) if text(v, "country") else None
+    linked, notes = [], []
+    for name in joined(text(v, "companies")):
+        company, note = imp.company_or_new(name, country)
+        if company.id not in {c.id for c in linked}:
+            linked.append(company)
+        if note:
+            notes.append(note)
     email = parse_email(email_text) if email_text else None
-    phone = parse_phone(phone_text, linked[0].country if linked else None) if phone_text else None
+    phone = parse_phone(phone_text, (linked[0].country if linked else None) or country) if phone_text else None
     erasure.refuse_erased(imp.session, email, phone)  # an erased person is not taken in again (domain/erasure.py)
     job_title = clean_text(text(v, "job_title"), "Job title", required=False, max_length=size(Contact.job_title))
     found, how = imp.find(Contact, v)
@@ -281,7 +403,9 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
         set_properties(imp, contact, v)
         _follow_up(imp, contact, linked[0] if linked else None)
         consent = _consent(imp, contact, v)
-        return Result(line, "created", contact.id, consent, f"{contact.first_name} {contact.last_name}")
+        lifecycle, _ = _lifecycle(imp, contact, v)
+        return Result(line, "created", contact.id, "; ".join([*notes, *(x for x in (consent, lifecycle) if x)]) or None,
+                      f"{contact.first_name} {contact.last_name}")
     changes = {}
     for name, new in (("first_name", clean_text(first, "First name", max_length=size(Contact.first_name), name=True)),
                       ("last_name", clean_text(last, "Last name", max_length=size(Contact.last_name), name=True)),
@@ -294,8 +418,12 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
     reason = imp.matched(found.id, how, line)
     label = f"{found.first_name} {found.last_name}"
     properties = set_properties(imp, found, v)
-    extra = [x for x in (_consent(imp, found, v), f"changed {', '.join(properties)}" if properties else None) if x]
-    reason = "; ".join([reason, *extra])
+    lifecycle, lifecycle_set = _lifecycle(imp, found, v)
+    if lifecycle and not lifecycle_set:
+        notes.append(lifecycle)
+    extra = [x for x in (_consent(imp, found, v), lifecycle if lifecycle_set else None,
+                         f"changed {', '.join(properties)}" if properties else None) if x]
+    reason = "; ".join([reason, *notes, *extra])
     if not changes and not new_links and not _source_changes(imp, found, v):
         return Result(line, "updated" if extra else "unchanged", found.id, reason, label)
     contacts.edit_contact(imp.session, str(found.id), **changes, add_companies=[str(c.id) for c in new_links])
@@ -331,8 +459,29 @@ def _consent(imp: Importer, contact, v: dict) -> str | None:
     return f"marketing consent {state}" + (f" ({basis})" if basis else "")
 
 
+def _lifecycle(imp: Importer, contact, v: dict) -> tuple[str | None, bool]:
+    """Lifecycle Stage, where the database's process lets a person set some values (health-prime's Exclude
+    from Marketing, Additional Sales Contact, Recycled): one of those is stored as the contact's manual value,
+    as `contact set-lifecycle` stores it; any other value follows from the data, so it is not imported. What
+    the report says, if anything, and whether the contact changed."""
+    from salescrm.domain.imports.values import stage_key
+
+    given = text(v, "manual_lifecycle")
+    if given is None or not imp.options.lifecycle_manual:
+        return None, False
+    value = next((m for m in imp.options.lifecycle_manual if stage_key(m) == stage_key(given)), None)
+    if value is None:
+        return f"Lifecycle Stage '{given}' follows from the data, so it is not imported", False
+    if contact.manual_lifecycle == value:
+        return None, False
+    from salescrm.domain import contacts
+
+    contacts.set_lifecycle(imp.session, str(contact.id), value)
+    return f"lifecycle {value} (set by hand)", True
+
+
 def set_properties(imp: Importer, record, v: dict) -> list[str]:
-    """The row's values of the process's custom properties (`property.KEY`), parsed by their types and
+    """The row's values of the process's custom properties (`properties.KEY`), parsed by their types and
     stored on the company or contact as `company edit --set` stores them; the keys whose value changed."""
     from salescrm.domain import properties
     from salescrm.domain.property_values import parse_property
@@ -340,8 +489,8 @@ def set_properties(imp: Importer, record, v: dict) -> list[str]:
 
     kind, model = ("company", CompanyProperty) if isinstance(record, Company) else ("contact", ContactProperty)
     values = {}
-    for name in [k for k in v if k.startswith("property.")]:
-        key = name[len("property."):]
+    for name in [k for k in v if k.startswith("properties.")]:
+        key = name[len("properties."):]
         value = parse_property(imp.options.properties[key], text(v, name) or "")
         stored = imp.session.get(model, (record.id, key))
         if value is not None and (stored is None or stored.value != value):

@@ -8,11 +8,12 @@ for the report: `{"batch", "created", "updated", "unchanged", "skipped", "refuse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Iterator
 
 from salescrm.domain.imports.mapping import Mapping
 from salescrm.domain.imports.reading import Row, Source
-from salescrm.domain.imports import activity_rows, deal_rows, rows as record_rows
+from salescrm.domain.imports import activity_rows, bulk, deal_rows, rows as record_rows
 from salescrm.domain.imports.rows import ACTIONS, Importer, Options, Result
 
 HANDLERS = {"companies": record_rows.company_row, "contacts": record_rows.contact_row, "deals": deal_rows.deal_row,
@@ -46,35 +47,57 @@ class Run:
         return sum(1 for r in self.results if r.action == "refused")
 
     def rows(self, importer: Importer, limit: int | None = None) -> int:
-        """Apply rows until the input ends (`done`) or `limit` rows were applied; the number applied."""
+        """Apply rows until the input ends (`done`) or `limit` rows were applied; the number applied. Rows are
+        read a chunk at a time (bulk.CHUNK), whose names are looked up together (bulk.py)."""
         count = 0
         while limit is None or count < limit:
-            row = next(self._rows, None)
-            if row is None:
+            size = bulk.CHUNK if limit is None else min(bulk.CHUNK, limit - count)
+            chunk = list(islice(self._rows, size))
+            if len(chunk) < size:
                 self.done = True
+            if not chunk:
                 break
-            count += 1
-            self.results.append(self._apply(importer, row))
-            if self.on_row is not None:
-                self.on_row(len(self.results))
+            count += len(chunk)
+            self._chunk(importer, chunk)
+        importer.settle()
+        self._late(importer, {})
         return count
 
-    def _apply(self, importer: Importer, row: Row) -> Result:
-        if row.problem is not None:
-            result = Result(row.line, "refused", None, row.problem)
-        else:
-            values = self.mapping.values(row.cells, neutralised=self.source.format in ("csv", "xlsx"))
-            if self.options.source_system is None:
-                self.options.source_system = "hubspot" if self.mapping.hubspot else "file"
-            if not values:
+    def _chunk(self, importer: Importer, chunk: list[Row]) -> None:
+        neutralised = self.source.format in ("csv", "xlsx")
+        values = [None if row.problem is not None else self.mapping.values(row.cells, neutralised=neutralised) for row in chunk]
+        if self.options.source_system is None and any(v is not None for v in values):
+            self.options.source_system = "hubspot" if self.mapping.hubspot else "file"
+        importer.prefetch([v for v in values if v])
+        raw = {row.line: row for row in chunk}
+        for row, cells in zip(chunk, values):
+            if row.problem is not None:
+                result = Result(row.line, "refused", None, row.problem)
+            elif not cells:
                 result = Result(row.line, "skipped", None, "no mapped column holds a value")
             else:
-                result = importer.apply(row.line, values)
-        if result.action == "refused" and self.rejects is not None:
+                result = importer.apply(row.line, cells)
+            if result.action == "refused":
+                self._reject(row, result)
+            self._late(importer, raw)
+            self.results.append(result)
+            if self.on_row is not None:
+                self.on_row(len(self.results))
+        importer.settle()
+        self._late(importer, raw)
+
+    def _late(self, importer: Importer, raw: dict[int, Row]) -> None:
+        """Rows refused when they ran again alone, after the lot they were written with was refused."""
+        late, importer.late = importer.late, []
+        for result in late:
+            if result.line in raw:
+                self._reject(raw[result.line], result)
+
+    def _reject(self, row: Row, result: Result) -> None:
+        if self.rejects is not None:
             if not self.rejects._started:
                 self.rejects.start(self.source.headers, self.source.delimiter)
             self.rejects.write(row.line, result.reason or "", row.raw)
-        return result
 
     def counts(self, results: list[Result] | None = None) -> dict[str, int]:
         results = self.results if results is None else results

@@ -107,31 +107,50 @@ def stage_key(label: str) -> str:
 
 @dataclass
 class Stages:
-    """Stage labels of a file to the process's stages."""
+    """Stage labels of a file to the stages of the database's process, pipeline by pipeline: each stage by
+    its name or slug (ignoring case, dashes and a trailing "(SQL)"), HubSpot's "Closed Lost" as the
+    pipeline's lost stage, and `--map-stage LABEL=STAGE` for the rest (`bind` checks each STAGE names a
+    stage of some pipeline)."""
 
     mapped: dict[str, str] = field(default_factory=dict)  # --map-stage, as given
+    process: object = None  # the database's Process, once bound
+    _known: dict[str, dict[str, str]] = field(default_factory=dict)  # pipeline key -> stage key -> stage name
 
-    def __post_init__(self):
-        from salescrm import process
-        from salescrm.domain.values import parse_stage
-
-        self.known: dict[str, str] = {}
-        for stage in process.STAGES:
-            self.known[stage_key(stage.name)] = stage.name
-            self.known[stage_key(stage.slug)] = stage.name
-        self.known.setdefault("closed lost", process.LOST_STAGE)
-        self.known.setdefault("closedlost", process.LOST_STAGE)
+    def bind(self, proc) -> None:
+        self.process = proc
+        self._known = {}
         for label, target in self.mapped.items():
-            try:
-                self.known[stage_key(label)] = parse_stage(target)
-            except InvalidValue as e:
-                raise InvalidValue(f"--map-stage {label}={target}: {e.message}") from None
+            if not any(_has(p, target) for p in proc.pipelines):
+                names = list(dict.fromkeys(s.name for p in proc.pipelines for s in p.stages))
+                raise InvalidValue(f"--map-stage {label}={target}: Unknown stage '{target}': choose one of "
+                                   f"{', '.join(names)}.")
 
-    def stage(self, label: str) -> str:
-        from salescrm import process
+    def _of(self, pipeline) -> dict[str, str]:
+        if pipeline.key not in self._known:
+            known: dict[str, str] = {}
+            for stage in pipeline.stages:
+                known[stage_key(stage.name)] = stage.name
+                known[stage_key(stage.slug)] = stage.name
+            known.setdefault("closed lost", pipeline.lost.name)
+            known.setdefault("closedlost", pipeline.lost.name)
+            for label, target in self.mapped.items():
+                if _has(pipeline, target):
+                    known[stage_key(label)] = pipeline.stage(target).name
+            self._known[pipeline.key] = known
+        return self._known[pipeline.key]
 
-        found = self.known.get(stage_key(str(label)))
+    def stage(self, label: str, pipeline) -> str:
+        """The stage of `pipeline` that `label` names; an unknown one refuses the row."""
+        found = self._of(pipeline).get(stage_key(str(label)))
         if found is None:
             raise InvalidValue(f"Unknown stage '{label}': map it with --map-stage \"{label}=STAGE\" "
-                               f"(the stages are {', '.join(process.STAGE_NAMES)}).")
+                               f"(the stages are {', '.join(s.name for s in pipeline.stages)}).")
         return found
+
+
+def _has(pipeline, name: str) -> bool:
+    try:
+        pipeline.stage(name)
+    except KeyError:
+        return False
+    return True
