@@ -60,7 +60,7 @@ def test_health_prime_deals_map_its_pipelines_stage_labels_and_properties(hp, tm
     assert lines[1].startswith("line 3: created deal US Sunrise Clinics IT")
     assert lines[2] == ("line 4: refused: The deal is won (Closed – Won): pass --accept-won to import it as won, its gate "
                         "values recorded as imported on its Close Date.")
-    assert lines[5] == "line 7: refused: Unknown pipeline 'Sales': choose one of new-business, expansion, upsell (by key or label)."
+    assert lines[5] == "line 7: refused: Unknown pipeline 'Sales': choose one of new-business (New Business), expansion, upsell (by key or label)."
     assert "Unmapped" not in r.stderr, r.stderr
     r = run("import", "deals", str(path), "--default", "source=HubSpot", "--accept-won", "--skip-invalid",
             "--rejects", str(tmp_path / "bad.csv"), "--json")

@@ -91,7 +91,7 @@ def prefetch(imp, rows: list[dict]) -> Chunk:
     """The chunk's keys, looked up in one query per kind (a chunk's keys in one statement)."""
     from salescrm.domain import naming
     from salescrm.domain.imports import matching
-    from salescrm.domain.imports.rows import joined, text
+    from salescrm.domain.imports.results import joined, text
     from salescrm.domain.values import clean_name, parse_email, parse_phone, parse_website
     from salescrm.store.models import Company, Contact, size
 
@@ -160,7 +160,7 @@ def prefetch(imp, rows: list[dict]) -> Chunk:
 
 def _country(chunk: Chunk, v: dict) -> str | None:
     from salescrm.domain.countries import parse_country
-    from salescrm.domain.imports.rows import text
+    from salescrm.domain.imports.results import text
 
     given = text(v, "country")
     return chunk.try_parse(parse_country, given) if given else None
@@ -180,7 +180,7 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
     from salescrm.domain import companies, naming
     from salescrm.domain.countries import parse_country
     from salescrm.domain.imports import matching
-    from salescrm.domain.imports.rows import Result, text
+    from salescrm.domain.imports.results import Result, text
     from salescrm.domain.values import clean_name, parse_website
     from salescrm.store.actors import actor_of
     from salescrm.store.models import Company, size
@@ -263,7 +263,7 @@ def plain_contact(imp, chunk: Chunk, line: int, v: dict):
     """A new contact row of existing companies that needs only its own fields, built as `contact add`
     builds it; None when the row is not plain."""
     from salescrm.domain import naming
-    from salescrm.domain.imports.rows import Result, joined, text
+    from salescrm.domain.imports.results import Result, joined, text
     from salescrm.domain.values import clean_name, parse_choice, parse_email, parse_phone
     from salescrm.store.models import Company, Contact, size
     from salescrm.typed_text import clean_text

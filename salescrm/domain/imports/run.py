@@ -13,10 +13,10 @@ from typing import Iterator
 
 from salescrm.domain.imports.mapping import Mapping
 from salescrm.domain.imports.reading import Row, Source
-from salescrm.domain.imports import activity_rows, bulk, deal_rows, rows as record_rows
+from salescrm.domain.imports import activity_rows, bulk, contact_rows, deal_rows, rows as record_rows
 from salescrm.domain.imports.rows import ACTIONS, Importer, Options, Result
 
-HANDLERS = {"companies": record_rows.company_row, "contacts": record_rows.contact_row, "deals": deal_rows.deal_row,
+HANDLERS = {"companies": record_rows.company_row, "contacts": contact_rows.contact_row, "deals": deal_rows.deal_row,
             "activities": activity_rows.activity_row, "tasks": activity_rows.task_row}
 
 
