@@ -184,8 +184,8 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
     from salescrm.domain.values import clean_name, parse_website
     from salescrm.store.actors import actor_of
     from salescrm.store.models import Company, size
+    from salescrm.domain.pipelines import process_of
     from salescrm.typed_text import clean_text
-    from salescrm import process
 
     if set(v) - _COMPANY_PLAIN or imp.options.follow_up is not None:
         return None
@@ -210,7 +210,7 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
         country=chunk.parse(parse_country, text(v, "country")) if text(v, "country") else None,
         website=website,
         legal_name=clean_text(text(v, "legal_name"), "Legal name", required=False, max_length=size(Company.legal_name), name=True),
-        lead_status=process.LEAD_NEW, lead_status_set_by=actor_of(imp.session),
+        lead_status=process_of(imp.session).lead_statuses.on_create, lead_status_set_by=actor_of(imp.session),
     )
     if text(v, "created_at"):
         company["created_at"] = imp.options.dates.moment(text(v, "created_at"), "Create Date")
