@@ -112,8 +112,8 @@ def test_a_deal_owner_holds_one_of_the_processs_owner_roles(hp):
 def test_an_unknown_pipeline_lists_the_processs_pipelines(hp):
     run, db = hp
     r = run(*DEAL, "--pipeline", "renewals")
-    assert (r.exit_code, r.stderr) == (2, "Unknown pipeline 'renewals': choose one of new-business "
-                                          "(New Business), expansion, upsell (by key or label).\n")
+    assert (r.exit_code, r.stderr) == (2, "Unknown pipeline 'renewals': choose one of new-business, "
+                                          "expansion, upsell (by key or label).\n")
     assert db.count("deal") == 0
 
 

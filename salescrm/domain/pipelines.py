@@ -12,6 +12,7 @@ from sqlmodel import Session
 from salescrm.domain.values import parse_choice
 from salescrm.errors import InvalidValue
 from salescrm.process import bound
+from salescrm.process.common import slugify
 from salescrm.process.model import Pipeline, Process, Stage
 
 
@@ -43,7 +44,7 @@ def parse_pipeline(proc: Process, value: str | None) -> Pipeline:
     try:
         return proc.pipeline(str(value))
     except KeyError:
-        options = ", ".join(f"{p.key} ({p.label})" if p.label.lower() != p.key else p.key for p in proc.pipelines)
+        options = ", ".join(f"{p.key} ({p.label})" if slugify(p.label) != p.key else p.key for p in proc.pipelines)
         raise InvalidValue(f"Unknown pipeline '{value}': choose one of {options} (by key or label).") from None
 
 
