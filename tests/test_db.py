@@ -427,3 +427,16 @@ def test_every_new_sqlite_file_is_private(cli, tmp_path, db_path):
     assert len(made) == 4  # the database, the backup, the copy before the upgrade and the one before the restore
     for path in made:
         assert mode(path) == 0o600, (path, oct(mode(path)))
+
+
+def test_check_finds_a_dropped_trigger_of_the_erasure_ledgers(seeded, db, backend):
+    """Migration 0008's ledgers are protected like the journal's: `db check` says when a trigger is gone."""
+    dropped = ("DROP TRIGGER erased_identity_ledger ON erased_identity" if backend == "postgresql"
+               else "DROP TRIGGER erased_identity_no_delete")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(dropped)
+    r = seeded("db", "check")
+    assert r.exit_code == 1
+    name = "erased_identity_ledger" if backend == "postgresql" else "erased_identity_no_delete"
+    assert (f"Problem: journal-protection: the trigger {name} on erased_identity is missing, so the journal can be "
+            "changed without") in r.stderr

@@ -92,7 +92,9 @@ def test_the_access_export_after_an_erasure_holds_nothing_about_the_person(seede
     doc = json.loads(text)
     assert (doc["contact"]["first_name"], doc["contact"]["last_name"], doc["contact"]["email"]) == (
         "Erased", "contact 1", None)
-    assert [d["id"] for d in doc["deals"]] == [1]  # deal 2 named her at a gate: now it names contact 1
+    # Deal 2 named her at a gate by email; it names contact 1 by id now, and is still about her.
+    assert [d["id"] for d in doc["deals"]] == [1, 2]
+    assert doc["deals"][1]["gates"]["decision_maker"] == "1"
     assert [a["summary"] for a in doc["activities"]] == ["[erased]"]
     assert [e["state"] for e in doc["consent"]] == ["granted"]
     for needle in ("marta", "ruiz", PHONE, "600 000 000"):

@@ -82,3 +82,4 @@ def test_an_unknown_contact_writes_no_file(seeded, tmp_path):
                         "or add one with `salescrm contact add`.\n")
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".nobody")] == []
+

@@ -128,18 +128,21 @@ def unknown_values(ctx: CheckContext) -> Ran | None:
 # At most this many differences are listed; the rest are counted.
 MAX_LISTED = 50
 
-# The triggers that keep the journal and the ledgers append-only (migrations 0002, 0005, 0006 and 0007), by
-# backend: (table, trigger).
+# The triggers that keep the journal and the ledgers append-only (migrations 0002, 0005, 0006, 0007 and
+# 0008), by backend: (table, trigger).
+_ERASURE_LEDGERS = ("erasure", "erased_identity", "backup_record")  # migration 0008
 JOURNAL_TRIGGERS = {
     "sqlite": (("journal", "journal_no_update"), ("journal", "journal_no_delete"),
                ("journal_field", "journal_field_no_delete"), ("journal_field", "journal_field_erase_only"),
                ("consent_event", "consent_event_no_update"), ("consent_event", "consent_event_no_delete"),
-               ("process_revision", "process_revision_no_update"), ("process_revision", "process_revision_no_delete")),
+               ("process_revision", "process_revision_no_update"), ("process_revision", "process_revision_no_delete"),
+               *((t, f"{t}_{n}") for t in _ERASURE_LEDGERS for n in ("no_update", "no_delete"))),
     "postgresql": (("journal", "journal_append_only"), ("journal_field", "journal_field_erase_only"),
                    ("journal", "journal_no_truncate"), ("journal_field", "journal_field_no_truncate"),
                    ("journal_head", "journal_head_no_truncate"), ("consent_event", "consent_event_ledger"),
                    ("consent_event", "consent_event_no_truncate"), ("process_revision", "process_revision_ledger"),
-                   ("process_revision", "process_revision_no_truncate")),
+                   ("process_revision", "process_revision_no_truncate"),
+                   *((t, f"{t}_{n}") for t in _ERASURE_LEDGERS for n in ("ledger", "no_truncate"))),
 }
 
 

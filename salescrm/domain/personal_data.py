@@ -19,6 +19,7 @@ def access_export(session: Session, contact_ref: str, exported_by: str, exported
     """The access document of the contact `contact_ref` names (NotFound if none)."""
     import sqlalchemy as sa
 
+    from salescrm import process
     from salescrm.domain import refs, views
     from salescrm.domain.activities import ActivityFilter, iter_activity_objects
     from salescrm.domain.tasks import TaskFilter, iter_task_objects
@@ -29,10 +30,13 @@ def access_export(session: Session, contact_ref: str, exported_by: str, exported
     conn = session.connection()
     mentions = [value for value in (contact.email, contact.phone) if value]
     linked = sa.select(DealContact.deal_id).where(DealContact.contact_id == contact.id)
-    named = sa.select(GateValue.deal_id).where(GateValue.value.in_(mentions)) if mentions else None
+    # A gate value names the person by email or phone, or, for a contact-typed property (a decision
+    # maker), by id: `contact erase` rewrites an erased person's email there to the id.
+    contact_keys = [p.key for p in process.of(session).properties_of("deal") if p.type == "contact"]
+    named = sa.select(GateValue.deal_id).where(
+        GateValue.value.in_(mentions) | (GateValue.key.in_(contact_keys) & (GateValue.value == str(contact.id))))
     deal_ids = [row.id for row in conn.execute(
-        sa.select(Deal.id).where(Deal.id.in_(linked) | (Deal.id.in_(named) if named is not None else sa.false()))
-        .order_by(Deal.id))]
+        sa.select(Deal.id).where(Deal.id.in_(linked) | Deal.id.in_(named)).order_by(Deal.id))]
     companies = conn.execute(
         sa.select(Company.id, Company.name, Company.country, Company.website)
         .where(Company.id.in_([c["id"] for c in person["companies"]])).order_by(Company.id)).all()
