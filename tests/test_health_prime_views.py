@@ -69,8 +69,8 @@ def test_an_unknown_pipeline_exits_2_naming_each(deals):
     for args in (("pipeline", "show"), ("deal", "list"), ("report", "pipeline"), ("report", "cycle"),
                  ("report", "forecast"), ("report", "conversion"), ("audit",)):
         r = run(*args, "--pipeline", "renewals")
-        assert (r.exit_code, r.stdout, r.stderr) == (2, "", "Unknown pipeline 'renewals': choose one of new-business, "
-                                                            "expansion, upsell (by key or label).\n"), args
+        assert (r.exit_code, r.stdout, r.stderr) == (2, "", "Unknown pipeline 'renewals': choose one of new-business "
+                                                            "(New Business), expansion, upsell (by key or label).\n"), args
 
 
 def test_deal_list_stays_a_flat_array_with_the_pipeline_label_and_filters_by_pipeline(deals):
@@ -184,3 +184,12 @@ def test_the_audit_per_pipeline(deals):
                                        "findings": whole["pipelines"][1]["findings"]}]
     assert {f["record_id"] for f in expansion["findings"]} == {3, 4}
     assert all(f["record_type"] == "deal" for f in expansion["findings"])  # --pipeline audits deals, as --owner
+
+
+def test_next_steps_and_class_filters_follow_the_process(deals):
+    run, _ = deals
+    steps = shown(run, "deal", "next-steps")
+    assert sorted(d["deal"] for d in steps) == [1, 3, 4]  # deal 2 is won (Closed Won): not open
+    for args in (("deal", "list"), ("pipeline", "show"), ("report", "forecast"), ("deal", "next-steps")):
+        r = run(*args, "--class", "Insurance")
+        assert (r.exit_code, r.stdout, r.stderr) == (2, "", "The process health-prime has no deal classes.\n"), args

@@ -81,7 +81,9 @@ def _named(rt: "Runtime", kind: str, company: str | None, open_only: bool = Fals
             if open_only:
                 from salescrm.domain.known_values import not_final
 
-                stmt = stmt.where(not_final(Deal.stage))
+                from salescrm import process
+
+                stmt = stmt.where(not_final(Deal.stage, process.of(session)))
             return [(r.id, r.name) for r in session.exec(stmt).all()]
         stmt = select(Contact.id, Contact.first_name, Contact.last_name, Contact.email)
         if company is not None:

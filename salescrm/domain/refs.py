@@ -190,7 +190,8 @@ def deal_id(session: Session, ref: str) -> int:
         return id_of(ref, "deal")
     key = name_key(ref)
     exact = session.exec(select(Deal.id, Deal.stage).where(Deal.name_key == key).order_by(Deal.id)).all()
-    open_exact = [d for d in exact if d.stage != process.LOST_STAGE]
+    lost = {s.name for p in process.of(session).pipelines for s in p.stages if s.lost}  # the database's
+    open_exact = [d for d in exact if d.stage not in lost]
     if len(open_exact) == 1 or len(exact) == 1:
         return (open_exact[0] if len(open_exact) == 1 else exact[0]).id
     pattern = f"%{escape_like(key)}%"

@@ -17,7 +17,6 @@ from salescrm.domain import refs, times
 from salescrm.domain.activities import Linked, Links, link_conditions, resolve_links
 from salescrm.domain.known_values import not_final
 from salescrm.domain.team import acting_member, find_member
-from salescrm.domain.values import parse_deal_class
 from salescrm.domain.views import record_ref
 from salescrm.errors import NotFound, Refused
 from salescrm.store.actors import actor_of
@@ -231,11 +230,14 @@ def iter_next_steps(session: Session, owner: str | None = None, deal_class: str 
         .scalar_subquery()
     )
     deal_owner = tables.aliased(TeamMember)
-    conditions = [not_final(Deal.stage)]
+    proc = process.of(session)
+    conditions = [not_final(Deal.stage, proc)]
     if owner:
         conditions.append(Deal.owner_id == refs.team_member(session, owner).id)
     if deal_class:
-        conditions.append(Deal.deal_class == parse_deal_class(deal_class))
+        from salescrm.domain.pipelines import parse_deal_class
+
+        conditions.append(Deal.deal_class == parse_deal_class(proc, deal_class))
     stmt = (
         sa.select(
             Deal.id, Deal.name, Deal.stage, deal_owner.name.label("deal_owner"),

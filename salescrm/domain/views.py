@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from salescrm import process
 from salescrm.domain import lifecycle, refs
 from salescrm.domain.known_values import known_stage, lost_stages, not_final, role_title, won_stages
-from salescrm.domain.values import amount_units, parse_deal_class
+from salescrm.domain.values import amount_units
 from salescrm.errors import InvalidValue
 from salescrm.store.columns import iso
 from salescrm.store.tables import Company, Contact, ContactCompany, Deal, DealContact, GateValue, StageChange, TeamMember
@@ -100,7 +100,9 @@ def deal_conditions(session: Session, f: DealFilter) -> list:
     if f.owner:
         conditions.append(Deal.owner_id == refs.team_member(session, f.owner).id)
     if f.deal_class:
-        conditions.append(Deal.deal_class == parse_deal_class(f.deal_class))
+        from salescrm.domain.pipelines import parse_deal_class
+
+        conditions.append(Deal.deal_class == parse_deal_class(proc, f.deal_class))
     if f.company:
         conditions.append(Deal.company_id == refs.company(session, f.company).id)
     return conditions

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from salescrm import process
 from salescrm.domain import refs
-from salescrm.domain.values import parse_date, parse_deal_class
+from salescrm.domain.values import parse_date
 from salescrm.errors import InvalidValue
 from salescrm.store.models import Deal, StageChange
 
@@ -140,7 +140,9 @@ def window(at: str | date | None = None, since: str | date | None = None, until:
 def deal_conditions(session: Session, owner: str | None, deal_class: str | None) -> list:
     conditions = []
     if deal_class is not None:
-        conditions.append(Deal.deal_class == parse_deal_class(deal_class))
+        from salescrm.domain.pipelines import parse_deal_class
+
+        conditions.append(Deal.deal_class == parse_deal_class(process.of(session), deal_class))
     if owner is not None:
         conditions.append(Deal.owner_id == refs.team_member(session, owner).id)
     return conditions
