@@ -314,6 +314,20 @@ def test_closed_lost_takes_a_category_and_details_from_any_open_stage(hp):
                                           "resurrected: create a new one with `salescrm deal create --from 1`.\n")
 
 
+def test_a_deal_lost_twice_under_one_name_is_stored_in_closed_lost(hp):
+    """The database's unique index on open deals' names left out only the stage `Lost`: a second
+    `Lost US Sunrise Clinics RCM` in Closed Lost was refused as "another open deal" (migration 0008)."""
+    run, db = hp
+    for deal in ("1", "2"):
+        ok(run(*DEAL))
+        r = run("deal", "lose", deal, "--category", "No budget", "--reason", "No money this year")
+        assert (r.exit_code, r.stdout, r.stderr) == (0, f"Deal {deal} lost (No budget): Lost US Sunrise Clinics RCM\n", "")
+    ok(run(*DEAL))
+    r = run(*DEAL)
+    assert r.exit_code == 1 and "is already open under that name" in r.stderr
+    assert db.query("SELECT id, stage FROM deal ORDER BY id") == [(1, "Closed Lost"), (2, "Closed Lost"),
+                                                                  (3, "Sales Qualified Lead")]
+
 def test_deal_sop_names_every_missing_property_then_prints_and_logs_the_snippet(hp):
     run, db = hp
     ok(run(*DEAL))

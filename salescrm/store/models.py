@@ -208,6 +208,9 @@ class Task(SQLModel, table=True):
     version: int = Field(default=1)
 
 
+OPEN_NAME_WHERE = "stage <> 'Lost' AND lost_reason_category IS NULL"
+
+
 def declare_partial_indexes() -> None:
     """Add the partial indexes, and the tables declared on demand, to the metadata (the migrations and
     the schema comparison need the whole schema).
@@ -221,12 +224,13 @@ def declare_partial_indexes() -> None:
     if any(index.name == "uq_deal_open_name" for index in table.indexes):
         return
     # Two deals that are not lost may not share a name (SP-009-001: one deal per revenue-generating event).
+    # A lost deal, in any process's lost stage, has its lost reason category (migration 0008).
     sa.Index(
         "uq_deal_open_name",
         table.c.name_key,
         unique=True,
-        sqlite_where=sa.text("stage <> 'Lost'"),
-        postgresql_where=sa.text("stage <> 'Lost'"),
+        sqlite_where=sa.text(OPEN_NAME_WHERE),
+        postgresql_where=sa.text(OPEN_NAME_WHERE),
     )
 
 

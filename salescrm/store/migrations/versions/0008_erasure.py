@@ -16,6 +16,11 @@ A contact's lifecycle may be set by a person where the process declares manual v
 Exclude from Marketing, Additional Sales Contact, Recycled; `contact set-lifecycle`, issue 12): the value
 is `contact.manual_lifecycle`, NULL where it is derived only. `contact.phone` gets an index, for the
 import's matching by phone.
+
+Two deals that are not lost may not share a name: the unique index on open deals' names left out only
+the stage `Lost`, so that a second lost deal of the same name in another process's lost stage (Health
+Prime's `Closed Lost`) could not be stored. It now leaves out every deal with a lost reason category,
+which every lost deal has and no other deal has (a narrower index, which an existing file always meets).
 """
 
 import secrets
@@ -80,10 +85,19 @@ def upgrade() -> None:
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.add_column(sa.Column('manual_lifecycle', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True))
         batch_op.create_index(batch_op.f('ix_contact_phone'), ['phone'], unique=False)
+    _open_name_index("stage <> 'Lost' AND lost_reason_category IS NULL")
     for statement in POSTGRESQL_TRIGGERS if op.get_bind().dialect.name == "postgresql" else SQLITE_TRIGGERS:
         op.execute(statement)
     setting = sa.table('setting', sa.column('key', sa.String), sa.column('value', sa.String))
     op.bulk_insert(setting, [{"key": ERASURE_SECRET, "value": secrets.token_hex(32)}])
+
+
+def _open_name_index(where: str) -> None:
+    with op.batch_alter_table('deal', schema=None) as batch_op:
+        batch_op.drop_index('uq_deal_open_name')
+    with op.batch_alter_table('deal', schema=None) as batch_op:
+        batch_op.create_index('uq_deal_open_name', ['name_key'], unique=True, sqlite_where=sa.text(where),
+                              postgresql_where=sa.text(where))
 
 
 def downgrade() -> None:
@@ -95,6 +109,7 @@ def downgrade() -> None:
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_phone'))
         batch_op.drop_column('manual_lifecycle')
+    _open_name_index("stage <> 'Lost'")
     op.execute("DELETE FROM setting WHERE key = 'erasure_secret'")
     op.drop_table('backup_record')
     op.drop_table('erased_identity')
