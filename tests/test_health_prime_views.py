@@ -193,3 +193,16 @@ def test_next_steps_and_class_filters_follow_the_process(deals):
     for args in (("deal", "list"), ("pipeline", "show"), ("report", "forecast"), ("deal", "next-steps")):
         r = run(*args, "--class", "Insurance")
         assert (r.exit_code, r.stdout, r.stderr) == (2, "", "The process health-prime has no deal classes.\n"), args
+
+
+def test_the_team_is_shown_and_added_with_the_processs_own_role_titles(hp):
+    """health-prime calls JD-002 the SOP's "Sales VP": `team add` takes and says that title, and `team
+    list` shows it, where sp-009-001's Sales Manager would be wrong."""
+    run, db = hp
+    r = run("team", "add", "Vic Stone", "--role", "sales vp", "--login", "vic")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "Added team member 2: Vic Stone (JD-002 Sales VP), login vic\n", "")
+    assert [(m["role"], m["title"]) for m in shown(run, "team", "list")] == [
+        ("JD-019", "Business Development"), ("JD-002", "Sales VP")]
+    r = run("team", "add", "Sam Sales", "--role", "Sales Manager")
+    assert r.exit_code == 2 and "Unknown role 'Sales Manager': choose one of JD-001 (General Manager), JD-002 (Sales VP)," in r.stderr
+    assert db.count("team_member") == 2

@@ -43,11 +43,11 @@ def add(
     with rt.writing(reason) as session:
         member = team.add_member(session, answers.get("the NAME argument", name), answers.get("--role", role),
                                  answers.get("--login", login))
-        obj = views.team_object(member)
+        obj = views.team_object(member, process.of(session).role_titles)
     if json:
         output.print_json(obj)
         return
-    output.say(f"Added team member {member.id}: {member.name} ({member.role} {process.ROLE_TITLES.get(member.role, '')})"
+    output.say(f"Added team member {member.id}: {member.name} ({member.role} {obj['title']})"
                + (f", login {member.login}" if member.login else ""))
 
 
@@ -79,7 +79,7 @@ def set_login(
     member, login = answers.get("the MEMBER argument", member), answers.get("the LOGIN argument", login)
     with rt.writing(reason) as session:
         found = team.set_login(session, member, login)
-        obj = views.team_object(found)
+        obj = views.team_object(found, process.of(session).role_titles)
     if json:
         output.print_json(obj)
         return
@@ -92,7 +92,8 @@ def list_(ctx: typer.Context, json: bool = typer.Option(False, "--json", help="P
     from salescrm.domain import team, views
 
     with runtime(ctx).reading() as session:
-        members = [views.team_object(m) for m in team.list_members(session)]
+        titles = process.of(session).role_titles
+        members = [views.team_object(m, titles) for m in team.list_members(session)]
     if json:
         output.print_json(members)
         return

@@ -16,7 +16,7 @@ def add_member(session: Session, name: str, role: str, login: str | None = None)
     from salescrm.store.models import TeamMember, size
 
     name = clean_name(name, "Name", size(TeamMember.name))
-    code = parse_role(role)
+    code = parse_role(role, process.of(session).roles)
     key = naming.name_key(name)
     existing = session.exec(select(TeamMember).where(TeamMember.name_key == key)).first()
     if existing is not None:

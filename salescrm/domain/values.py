@@ -146,13 +146,15 @@ def parse_lost_category(value: str) -> str:
     return parse_choice(value, process.LOST_CATEGORIES, "Lost reason category", slugs=True)
 
 
-def parse_role(value: str) -> str:
-    """A GP-009 job description by code (`JD-019`, `jd019`) or title (`Business Development`)."""
+def parse_role(value: str, roles=None) -> str:
+    """A GP-009 job description by code (`JD-019`, `jd019`) or title (`Business Development`), among
+    `roles` (the database's process's; the default process's when not given)."""
+    roles = process.ROLES if roles is None else roles
     wanted = str(value).strip().lower().replace(" ", "")
-    for role in process.ROLES:
+    for role in roles:
         if wanted in (role.code.lower(), role.code.lower().replace("-", ""), role.title.lower().replace(" ", "")):
             return role.code
-    options = ", ".join(f"{r.code} ({r.title})" for r in process.ROLES)
+    options = ", ".join(f"{r.code} ({r.title})" for r in roles)
     raise InvalidValue(f"Unknown role '{value}': choose one of {options}.")
 
 

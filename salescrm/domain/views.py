@@ -351,6 +351,7 @@ def _record_properties(session: Session, record: str, record_id: int) -> dict[st
     return properties.values_of(session, record, record_id, bound.of(session))
 
 
-def team_object(member: TeamMember) -> dict:
-    return {"id": member.id, "name": member.name, "role": member.role, "title": role_title(member.role),
-            "login": member.login}
+def team_object(member: TeamMember, titles: dict[str, str] | None = None) -> dict:
+    """`titles`: the database's process's role titles (its own words: health-prime's JD-002 is Sales VP)."""
+    title = titles.get(member.role, role_title(member.role)) if titles is not None else role_title(member.role)
+    return {"id": member.id, "name": member.name, "role": member.role, "title": title, "login": member.login}
