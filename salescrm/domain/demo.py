@@ -9,6 +9,7 @@ benchmark data, not business records).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -168,12 +169,19 @@ def _country(company: str) -> str:
 
 
 def _spread_history(session: Session, today: date, overrides: dict[int, int]) -> None:
-    """Move the examples' stage history back in time: created some months ago, a step every few weeks."""
-    session.flush()
+    """The examples' history: each deal created its DEALS row's days ago (`overrides` by id first)."""
     created_days_ago = {naming.name_key(naming.deal_name(c or _country(co), co, d)): days for co, d, _, _, _, _, c, days in DEALS}
+    spread_history(session, today, lambda deal: overrides.get(deal.id) or created_days_ago.get(
+        naming.name_key(naming.without_lost_prefix(deal.name)), 30))
+
+
+def spread_history(session: Session, today: date, days_ago: Callable[[Deal], int]) -> None:
+    """Move a demo's stage history back in time: each deal created `days_ago(deal)` days ago, a step every
+    few weeks since."""
+    session.flush()
     now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=9)
     for deal in session.exec(select(Deal)).all():
-        days = overrides.get(deal.id) or created_days_ago.get(naming.name_key(naming.without_lost_prefix(deal.name)), 30)
+        days = days_ago(deal)
         steps = session.exec(select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id)).all()
         gap = max(1, days // (len(steps) + 1))
         for i, step in enumerate(steps):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from salescrm.domain import activities, companies, contacts, deals, moves, properties, sop, tasks, team
-from salescrm.domain.demo import DEMO_ACTOR, is_empty
+from salescrm.domain.demo import DEMO_ACTOR, is_empty, spread_history
 from salescrm.errors import Refused
 from salescrm.process import bound
-from salescrm.store.models import Deal, StageChange
+from salescrm.store.models import Deal
 
 TEAM = [
     ("Vic Stone", "JD-002"),  # the SOP's Sales VP: may back out a signed deal
@@ -116,7 +116,8 @@ def build_examples(session: Session, today: date | None = None) -> None:
     company, category, reason = LOST
     moves.lose_deal(session, str(of_company[company]), category, reason)
     _lifecycle_examples(session, today)
-    _spread_history(session, today, {deal_id: row[-1] for deal_id, row in zip(ids, DEALS)})
+    created_days_ago = {deal_id: row[-1] for deal_id, row in zip(ids, DEALS)}
+    spread_history(session, today, lambda deal: created_days_ago.get(deal.id, 30))
 
 
 def _walk(session: Session, deal: Deal, stage: str, today: date) -> None:
@@ -157,17 +158,3 @@ def _lifecycle_examples(session: Session, today: date) -> None:
     contacts.set_lifecycle(session, "eve.brooks@bayview.example", "Exclude from Marketing")
 
 
-def _spread_history(session: Session, today: date, created_days_ago: dict[int, int]) -> None:
-    """Move the deals' stage history back in time: created some months ago, a step every few weeks."""
-    session.flush()
-    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=9)
-    for deal in session.exec(select(Deal)).all():
-        days = created_days_ago.get(deal.id, 30)
-        steps = session.exec(select(StageChange).where(StageChange.deal_id == deal.id).order_by(StageChange.id)).all()
-        gap = max(1, days // (len(steps) + 1))
-        for i, step in enumerate(steps):
-            step.changed_at = now - timedelta(days=days - i * gap)
-            session.add(step)
-        deal.created_at = steps[0].changed_at
-        deal.updated_at = steps[-1].changed_at
-        session.add(deal)
