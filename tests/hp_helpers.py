@@ -17,19 +17,26 @@ BOB = ["contact", "add", "--first-name", "Bob", "--last-name", "Ray", "--job-tit
 _numbers = iter(range(1, 10**6))
 
 
-@pytest.fixture
-def hp(cli, request, backend, tmp_path):
-    """A database bound to health-prime, with a rep, one company and its contact Ann: (run, Database)."""
+def health_prime_database(cli, request, backend, tmp_path, *commands: list[str]):
+    """A new database bound to health-prime on the test's backend, after `commands`: (run, Database), run
+    being `cli` on it. Close the Database when done."""
     url = new_database(request, backend, tmp_path, schema=False)
 
     def run(*args, **kwargs):
         return cli("--db", url, *args, **kwargs)
 
     ok(run("init", "--process", "health-prime"))
-    ok(run("team", "add", "Ana García", "--role", "JD-019"))
-    ok(run("company", "add", "Sunrise Clinics", "--country", "US", "--website", "sunrise.example"))
-    ok(run(*ANN))
-    database = Database(url)
+    for command in commands:
+        ok(run(*command))
+    return run, Database(url)
+
+
+@pytest.fixture
+def hp(cli, request, backend, tmp_path):
+    """A database bound to health-prime, with a rep, one company and its contact Ann: (run, Database)."""
+    run, database = health_prime_database(
+        cli, request, backend, tmp_path, ["team", "add", "Ana García", "--role", "JD-019"],
+        ["company", "add", "Sunrise Clinics", "--country", "US", "--website", "sunrise.example"], ANN)
     yield run, database
     database.close()
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from salescrm.process import load
-from tests.conftest import Database
-from tests.helpers import new_database, ok, show, with_options
+from tests.helpers import ok, show, with_options
+from tests.hp_helpers import health_prime_database
 
 DEAL = ["deal", "create", "--company", "Sunrise Clinics", "--description", "RCM", "--amount", "50000",
         "--close-date", "2027-03-31", "--source", "Web", "--owner", "Ana Lee", "--country", "US"]
@@ -42,18 +42,12 @@ def sets(values: dict[str, str]) -> list[str]:
 def hp(cli, request, backend, tmp_path, monkeypatch):
     """A database bound to health-prime: Ana (JD-019), Vic (JD-002, login vic), Sunrise Clinics (a name
     alone) and its contact Ann; (run, Database)."""
-    url = new_database(request, backend, tmp_path, schema=False)
-
-    def run(*args, **kwargs):
-        return cli("--db", url, *args, **kwargs)
-
-    ok(run("init", "--process", "health-prime"))
-    ok(run("team", "add", "Ana Lee", "--role", "JD-019"))
-    ok(run("team", "add", "Vic Stone", "--role", "JD-002", "--login", "vic"))
-    ok(run("company", "add", "Sunrise Clinics", "--no-follow-up"))
-    ok(run("contact", "add", "--first-name", "Ann", "--last-name", "Lee", "--job-title", "CFO",
-           "--company", "Sunrise Clinics", "--email", "ann@sunrise.example"))
-    database = Database(url)
+    run, database = health_prime_database(
+        cli, request, backend, tmp_path, ["team", "add", "Ana Lee", "--role", "JD-019"],
+        ["team", "add", "Vic Stone", "--role", "JD-002", "--login", "vic"],
+        ["company", "add", "Sunrise Clinics", "--no-follow-up"],
+        ["contact", "add", "--first-name", "Ann", "--last-name", "Lee", "--job-title", "CFO",
+         "--company", "Sunrise Clinics", "--email", "ann@sunrise.example"])
     yield run, database
     database.close()
 
@@ -112,8 +106,8 @@ def test_a_deal_owner_holds_one_of_the_processs_owner_roles(hp):
 def test_an_unknown_pipeline_lists_the_processs_pipelines(hp):
     run, db = hp
     r = run(*DEAL, "--pipeline", "renewals")
-    assert (r.exit_code, r.stderr) == (2, "Unknown pipeline 'renewals': choose one of new-business, "
-                                          "expansion, upsell (by key or label).\n")
+    assert (r.exit_code, r.stderr) == (2, "Unknown pipeline 'renewals': choose one of new-business (New "
+                                          "Business), expansion, upsell (by key or label).\n")
     assert db.count("deal") == 0
 
 

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from tests.conftest import Database
-from tests.helpers import new_database, ok
+from tests.helpers import ok
+from tests.hp_helpers import health_prime_database
 
 WON = {"Quoted RCM Rate": "5%", "Contract Status": "proposal signed", "Onboarding Questionnaire": "uploaded",
        "Projected/ Target Go-Live Date": "2027-05-01", "NDA Status": "signed", "BAA Status": "signed"}
@@ -18,15 +18,8 @@ WON = {"Quoted RCM Rate": "5%", "Contract Status": "proposal signed", "Onboardin
 
 @pytest.fixture
 def hp(cli, request, backend, tmp_path):
-    url = new_database(request, backend, tmp_path, schema=False)
-
-    def run(*args, **kwargs):
-        return cli("--db", url, *args, **kwargs)
-
-    ok(run("init", "--process", "health-prime"))
-    ok(run("team", "add", "Ana Lee", "--role", "JD-019"))
-    ok(run("company", "add", "Sunrise Clinics", "--no-follow-up"))
-    database = Database(url)
+    run, database = health_prime_database(cli, request, backend, tmp_path, ["team", "add", "Ana Lee", "--role", "JD-019"],
+                                          ["company", "add", "Sunrise Clinics", "--no-follow-up"])
     yield run, database
     database.close()
 

@@ -12,7 +12,6 @@ from sqlmodel import Session
 from salescrm.domain.values import parse_choice
 from salescrm.errors import InvalidValue
 from salescrm.process import bound
-from salescrm.process.common import slugify
 from salescrm.process.model import Pipeline, Process, Stage
 
 
@@ -44,7 +43,8 @@ def parse_pipeline(proc: Process, value: str | None) -> Pipeline:
     try:
         return proc.pipeline(str(value))
     except KeyError:
-        options = ", ".join(f"{p.key} ({p.label})" if slugify(p.label) != p.key else p.key for p in proc.pipelines)
+        # A label is shown beside its key where it is more than the key in another case (New Business).
+        options = ", ".join(f"{p.key} ({p.label})" if p.label.casefold() != p.key else p.key for p in proc.pipelines)
         raise InvalidValue(f"Unknown pipeline '{value}': choose one of {options} (by key or label).") from None
 
 
