@@ -13,6 +13,7 @@ import pexpect
 import pytest
 
 from tests.conftest import QUALIFIED
+from tests.hp_helpers import hp  # noqa: F401  (a fixture)
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 CPR_REQUEST = re.escape("\x1b[6n")  # prompt_toolkit asks the terminal where the cursor is
@@ -357,3 +358,23 @@ def test_a_checkbox_says_its_keys_in_a_line_that_fits_80_columns(seeded, spawn):
     out = ANSI.sub("", finish(child))
     assert child.exitstatus == 0, out
     assert "Done: task 1 Call Sanitas Hospitales" in out
+
+
+def test_deal_lose_offers_the_won_deals_where_the_process_backs_one_out(hp, spawn):
+    """health-prime backs a signed deal out with `deal lose`: asked for the deal, it offers the open and the
+    won deals, never a lost one (sp-009-001, with no back-out, offers open deals only)."""
+    from tests.hp_helpers import hp_deal
+
+    _, db = hp
+    ids = {hp_deal(db, "Engaged"): "open", hp_deal(db, "Closed Won", path=("Engaged", "Proposal", "Partner of Choice")): "won",
+           hp_deal(db, "Closed Lost", lost_category="Other", lost_from="Engaged"): "lost"}
+    names = {kind: db.query("SELECT name FROM deal WHERE id = ?", deal_id)[0][0] for deal_id, kind in ids.items()}
+    url = db.location.url
+    child = spawn("--db", url if isinstance(url, str) else url.render_as_string(hide_password=False), "deal", "lose")
+    expect(child, question("Deal"))
+    child.send("US Sunrise")
+    time.sleep(2)  # the completion menu is drawn (its entries are styled word by word)
+    child.sendcontrol("c")
+    shown = ANSI.sub("", finish(child))
+    assert names["open"] in shown and names["won"] in shown and names["lost"] not in shown, shown
+    assert child.exitstatus == 130

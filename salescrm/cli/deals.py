@@ -195,7 +195,7 @@ def lose(
     rt = runtime(ctx)
     from salescrm.cli import pick
 
-    deal = pick.argument(rt, deal, "deal", open_only=True)
+    deal = pick.argument(rt, deal, "deal", losable=True)
     with rt.reading() as session:
         found = refs.deal(session, deal)
         seen_version = found.version

@@ -17,9 +17,11 @@ KINDS = ("contact", "company", "deal")
 PLURAL = {"contact": "contacts", "company": "companies", "deal": "deals"}
 
 
-def argument(rt: "Runtime", value: str | None, kind: str, *, open_only: bool = False) -> str:
+def argument(rt: "Runtime", value: str | None, kind: str, *, open_only: bool = False, losable: bool = False) -> str:
     """The record a command's positional argument names: as typed, or, when it was left out, chosen with
-    completion on a terminal (`open_only`: among open deals); off a terminal, the argument is required."""
+    completion on a terminal (`open_only`: among open deals; `losable`: among those `deal lose` takes, the
+    open ones and, where the process declares a back-out, the won ones); off a terminal, the argument is
+    required."""
     if value is not None:
         return value
     from salescrm.cli.runtime import Needs
@@ -27,8 +29,8 @@ def argument(rt: "Runtime", value: str | None, kind: str, *, open_only: bool = F
     option = f"the {kind.upper()} argument"
     needs = Needs()
     def ask(p: "Prompter") -> str:
-        records = named(rt, kind, open_only=open_only)
-        if not records and open_only:
+        records = named(rt, kind, open_only=open_only, losable=losable)
+        if not records and (open_only or losable):
             from salescrm.errors import NotFound
 
             raise NotFound("There is no open deal: create one with `salescrm deal create`.")
@@ -55,20 +57,22 @@ def open_tasks(rt: "Runtime", p: "Prompter") -> list[str]:
     return [ids[label] for label in chosen]
 
 
-def named(rt: "Runtime", kind: str, company: str | None = None, *, open_only: bool = False) -> list[tuple[int, str]]:
+def named(rt: "Runtime", kind: str, company: str | None = None, *, open_only: bool = False,
+          losable: bool = False) -> list[tuple[int, str]]:
     """(id, label) of every record of `kind` (a contact's label carries the email), by name; with
     `company`, only that company's contacts; with `open_only`, only open deals. A label that two records
     share carries the id too."""
     from collections import Counter
 
-    records = _named(rt, kind, company, open_only)
+    records = _named(rt, kind, company, open_only, losable)
     shared = {label for label, count in Counter(label for _, label in records).items() if count > 1}
     from salescrm.cli.output import inert  # the labels are shown and typed: text from the data stays inert
 
     return [(i, inert(f"{label} (id {i})" if label in shared else label, "cell")) for i, label in records]
 
 
-def _named(rt: "Runtime", kind: str, company: str | None, open_only: bool = False) -> list[tuple[int, str]]:
+def _named(rt: "Runtime", kind: str, company: str | None, open_only: bool = False,
+           losable: bool = False) -> list[tuple[int, str]]:
     from sqlmodel import select
 
     from salescrm.store.models import Company, Contact, ContactCompany, Deal
@@ -78,12 +82,16 @@ def _named(rt: "Runtime", kind: str, company: str | None, open_only: bool = Fals
             return [(r.id, r.name) for r in session.exec(select(Company.id, Company.name).order_by(Company.name_key)).all()]
         if kind == "deal":
             stmt = select(Deal.id, Deal.name).order_by(Deal.name_key, Deal.id)
-            if open_only:
-                from salescrm.domain.known_values import not_final
+            if open_only or losable:
+                from salescrm.domain.known_values import not_final, won_stages
 
                 from salescrm import process
 
-                stmt = stmt.where(not_final(Deal.stage, process.of(session)))
+                proc = process.of(session)
+                takes = not_final(Deal.stage, proc)
+                if losable and proc.backout is not None:  # a won deal is backed out with `deal lose`
+                    takes = takes | Deal.stage.in_(won_stages(proc))
+                stmt = stmt.where(takes)
             return [(r.id, r.name) for r in session.exec(stmt).all()]
         stmt = select(Contact.id, Contact.first_name, Contact.last_name, Contact.email)
         if company is not None:
