@@ -164,3 +164,29 @@ def test_completion_offers_the_stages_of_the_databases_own_process(tmp_path):
                                    "closed-lost"}
     assert stages(str(tmp_path / "none.db"), "pro") == {"prospected", "proposal"}
     assert not (tmp_path / "none.db").exists()
+
+
+PARSES = """
+import sys
+from salescrm.process import load
+parse = load.check_text
+def counted(text, *args, **kwargs):
+    print("parsed", text.split('name = "', 1)[1].split('"', 1)[0], file=sys.stderr)
+    return parse(text, *args, **kwargs)
+load.check_text = counted
+from salescrm.cli.app import main
+sys.argv = ["salescrm", "deal", "show", "1"]
+main()
+"""
+
+
+def test_deal_show_parses_the_databases_process_alone(tmp_path):
+    """On a database bound to health-prime, `deal show` parses that file once, and not the default one
+    too (a module that read the default's constants at import paid a second parse: about 4 ms)."""
+    env = {**os.environ, "SALESCRM_DB": str(tmp_path / "hp.db"), "SALESCRM_DATA_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "salescrm", "demo", "--process", "health-prime"], env=env, check=True,
+                   capture_output=True, timeout=120)
+    p = subprocess.run([sys.executable, "-c", PARSES], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("# deal")
+    assert [line for line in p.stderr.splitlines() if line.startswith("parsed ")] == ["parsed health-prime"]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from salescrm.process import LOST_PREFIX  # noqa: F401 - the default process's, which the audit still reads
-
 
 # --- Comparison keys ---------------------------------------------------------------
 

@@ -325,9 +325,10 @@ def deal_names(ctx: Context) -> Iterator[Finding]:
             .order_by(Deal.id))
     stmt = stmt.where(*ctx.deals_only())
     lost_stages = {p.lost.name for p in ctx.proc.pipelines}
+    prefix = ctx.proc.deal_names.lost_prefix
     for row in ctx.session.connection().execute(stmt.execution_options(yield_per=CHUNK)):
         lost = row.stage in lost_stages
-        if _follows_convention(row, lost, alpha2):
+        if _follows_convention(row, lost, alpha2, prefix):
             continue
         problems = []
         if row.country not in codes or codes[row.country] != row.country:
@@ -336,11 +337,11 @@ def deal_names(ctx: Context) -> Iterator[Finding]:
         if len(first) == 2 and first.isupper() and first in codes:
             problems.append(f"its description starts with a second country code ({first})")
         expected = naming.deal_name(row.country, row.company, row.description)
-        expected = naming.lost_name(expected) if lost else expected
-        if row.name.startswith(naming.LOST_PREFIX) and not lost:
-            problems.append("it is open but its name starts with `Lost `")
-        elif lost and not row.name.startswith(naming.LOST_PREFIX):
-            problems.append("it is lost but its name lacks the `Lost ` prefix")
+        expected = naming.lost_name(expected, ctx.proc.deal_names) if lost else expected
+        if row.name.startswith(prefix) and not lost:
+            problems.append(f"it is open but its name starts with `{prefix}`")
+        elif lost and not row.name.startswith(prefix):
+            problems.append(f"it is lost but its name lacks the `{prefix}` prefix")
         elif row.name != expected:
             problems.append(f"it should read '{expected}' (country, company '{row.company}', description)")
         if problems:
@@ -350,12 +351,12 @@ def deal_names(ctx: Context) -> Iterator[Finding]:
                           "salescrm audit fix --check deal-name" if fixable else f"salescrm deal edit {row.id} --reason ...")
 
 
-def _follows_convention(row, lost: bool, alpha2: set[str]) -> bool:
+def _follows_convention(row, lost: bool, alpha2: set[str], prefix: str) -> bool:
     """The common case, decided fast: the name is exactly `[Lost ]<CC> <Company> <description>` with a valid
     code, single spaces and no second code. Anything else goes through the full check above."""
     country, description = row.country, row.description
     plain = f"{country} {row.company} {description}"
-    if row.name != (naming.LOST_PREFIX + plain if lost else plain) or country not in alpha2 \
+    if row.name != (prefix + plain if lost else plain) or country not in alpha2 \
             or plain != " ".join(plain.split()):
         return False
     return not (description[2:3] in ("", " ") and description[:2] in alpha2)
