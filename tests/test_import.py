@@ -436,3 +436,43 @@ def test_contact_rows_run_alone_where_the_database_keeps_erased_identities(cli, 
     seen.clear()
     ok(cli("import", "contacts", files("b.csv", "First Name,Last Name,Email\nBob,Ray,bob@x.example\n")))
     assert seen == [None] and db.count("contact") == 2
+
+
+def test_contacts_that_create_their_companies_are_written_together_as_alone(cli, db, files, monkeypatch):
+    """A contact row naming a company the database lacks creates it in the chunk's lot (domain/imports/bulk.py):
+    a later row of the chunk naming it links to it, a local branch of it is merged, and the records and
+    journal entries are those the row gives run alone (through `contact_row`)."""
+    from salescrm.domain.imports import bulk
+
+    header = "First Name,Last Name,Email,Phone Number,Company name,Country/Region\n"
+    seen, real = [], bulk.plain_contact
+    monkeypatch.setattr(bulk, "plain_contact", lambda *a: seen.append(real(*a)) or seen[-1])
+    together = json.loads(ok(cli("import", "contacts", files("a.csv", header + (
+        "Ana,Ruiz,ana@vidal.es,611 222 333,Clínica Vidal,Spain\n"
+        "Eva,Sol,eva@vidal.es,,CLINICA VIDAL,\n"
+        "Pep,Roca,pep@vidal.es,,Clínica Vidal España,\n")), "--json")).stdout)
+    assert [(r["action"], r["reason"]) for r in together["rows"]] == [
+        ("created", "created company Clínica Vidal"), ("created", None),
+        ("created", "Clínica Vidal España merged into Clínica Vidal (local branch)")]
+    assert [type(p).__name__ for p in seen] == ["Pending", "Pending", "NoneType"]  # the branch runs alone
+    monkeypatch.setattr(bulk, "plain_contact", lambda *a: None)  # every row runs alone
+    alone = json.loads(ok(cli("import", "contacts", files("b.csv", header + (
+        "Ana,Ruiz,ana@mas.es,611 222 444,Clínica Mas,Spain\n"
+        "Eva,Sol,eva@mas.es,,CLINICA MAS,\n"
+        "Pep,Roca,pep@mas.es,,Clínica Mas España,\n")), "--json")).stdout)
+    assert [r["reason"] for r in alone["rows"]] == [
+        "created company Clínica Mas", None, "Clínica Mas España merged into Clínica Mas (local branch)"]
+    assert db.query("SELECT k.name, k.country, k.lead_status, count(*) FROM company k JOIN contact_company l "
+                    "ON l.company_id = k.id GROUP BY k.id ORDER BY k.id") == [
+        ("Clínica Vidal", "ES", "New", 3), ("Clínica Mas", "ES", "New", 3)]
+    assert db.query("SELECT phone FROM contact WHERE email IN ('ana@vidal.es', 'ana@mas.es')") == [
+        ("+34611222333",), ("+34611222444",)]
+
+    def entries(batch):
+        (low, high), = db.query("SELECT min(seq), max(seq) FROM journal WHERE record_type = 'import_batch' "
+                                "AND record_id = ?", batch)
+        return sorted(db.query("SELECT j.record_type, j.action, f.field FROM journal j JOIN journal_field f "
+                               "ON f.seq = j.seq WHERE j.seq > ? AND j.seq < ?", low, high))
+
+    assert entries(together["batch"]) == entries(alone["batch"]) != []
+    assert ok(cli("journal", "verify")).stdout.startswith("Journal intact")

@@ -148,14 +148,17 @@ class CompanyNames:
 
     def conflict(self, name: str, ignore: Iterable[int] = ()) -> Conflict | None:
         """The clash of `name` with an indexed company (not one in `ignore`): the global entity first."""
-        new = brand(name)
         words = tuple(legalforms.brand_key(name).split(" "))
         skip = set(ignore)
         candidates: list[int] = []
         for end in range(1, len(words) + 1):  # shorter names first: the global entity
             candidates += self._whole.get(words[:end], [])
         candidates += self._longer.get(words, [])
-        found = [c for c in (conflict_between(new, cid, self.brand(cid)) for cid in candidates if cid not in skip) if c]
+        candidates = [cid for cid in candidates if cid not in skip]
+        if not candidates:  # the common case: the written words are read only for a clash
+            return None
+        new = brand(name)
+        found = [c for c in (conflict_between(new, cid, self.brand(cid)) for cid in candidates) if c]
         return min(found, key=lambda c: _ORDER.index(c.how)) if found else None
 
     def prefix_pairs(self) -> Iterator[tuple[int, int, str | None]]:

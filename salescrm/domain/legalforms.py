@@ -112,6 +112,7 @@ def _brand_end(folded: list[str], dotted: list[bool]) -> int:
     return end
 
 
+@lru_cache(maxsize=4096)  # a name is compared, then indexed: an import asks for the same names again
 def brand_key(name: str) -> str:
     """The folded words of `name` without legal forms and connectors, joined by spaces: what the duplicate
     check compares. The same words as `brand_words`, by a path fast enough for 100,000 names a second."""

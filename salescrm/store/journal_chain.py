@@ -18,9 +18,14 @@ from datetime import datetime, timezone
 GENESIS = "0" * 64
 CHAIN_VERSION = 2
 
+# json.dumps builds an encoder on each call that passes options; these give the same text, built once.
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_STORED_JSON = json.JSONEncoder(ensure_ascii=False)
+_CONTENT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 
 def value_digest(salt: str, value) -> str:
-    return hashlib.sha256((salt + json.dumps(value, ensure_ascii=False, sort_keys=True)).encode()).hexdigest()
+    return hashlib.sha256((salt + _VALUE_JSON.encode(value)).encode()).hexdigest()
 
 
 def seal(value, salt: str | None = None) -> tuple[str | None, str | None]:
@@ -28,7 +33,7 @@ def seal(value, salt: str | None = None) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     salt = salt or secrets.token_hex(8)
-    return json.dumps([salt, value], ensure_ascii=False), value_digest(salt, value)
+    return _STORED_JSON.encode([salt, value]), value_digest(salt, value)
 
 
 def unseal(stored: str | None):
@@ -70,7 +75,7 @@ def entry_hash(prev_hash: str, entry: dict, digests: list[tuple[str, str | None,
             entry["seq"], canonical_time(entry["at"]), entry["actor"], entry["command"], entry["reason"],
             entry["record_type"], entry["record_id"], entry["action"], sorted(digests),
         ]
-    payload = prev_hash + json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    payload = prev_hash + _CONTENT_JSON.encode(content)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

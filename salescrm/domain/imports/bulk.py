@@ -38,7 +38,7 @@ class Known:
         self.present |= set(present)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity
 class Pending:
     line: int
     values: dict
@@ -60,6 +60,7 @@ class Chunk:
         self.phones = Known()  # E.164
         self.parsed: dict[tuple, object] = {}  # (parser, text, region) -> value, or the error it raised
         self.pending_names = None  # company_names.CompanyNames of the companies waiting in `pending`
+        self.new_companies: dict[str, Pending] = {}  # name key -> a company a contact row of this chunk creates
         self.erasures = False  # the database keeps erased identities: each contact row runs alone, past its check
 
     def parse(self, parser, text: str, *args):
@@ -79,6 +80,13 @@ class Chunk:
             return self.parse(parser, text, *args)
         except Exception:  # noqa: BLE001
             return None
+
+
+def model_of(kind: str):
+    """The model of the records an import of `kind` writes in bulk (None: every row runs alone)."""
+    from salescrm.store.models import Company, Contact
+
+    return {"companies": Company, "contacts": Contact}.get(kind)
 
 
 def _in(column, keys: set) -> list:
@@ -277,18 +285,21 @@ def plain_contact(imp, chunk: Chunk, line: int, v: dict):
     external = text(v, "external_id")
     if external is not None and not chunk.external.absent(external):
         return None
-    linked = []
+    linked, notes = [], []
     for given in joined(text(v, "companies")):
-        key = naming.name_key(chunk.parse(clean_name, given, "Company name", size(Company.name)))
+        name = chunk.parse(clean_name, given, "Company name", size(Company.name))
+        key = naming.name_key(name)
         company = chunk.companies.get(key)
-        if company is None or key not in chunk.names.checked:
-            return None  # a company to create or merge: the row runs alone
+        if company is None:
+            company = _new_company(imp, chunk, line, name, key, v)
+            if company is None or (company.result.line == line and any(_creates(c, line) for c in linked)):
+                return None  # a company to merge, one that clashes, or two new ones: the row runs alone
         if company not in linked:
             linked.append(company)
     email = chunk.parse(parse_email, email_text) if email_text else None
     if email is not None and not chunk.emails.absent(email.lower()):
         return None
-    region = (linked[0].country if linked else None) or _country(chunk, v)
+    region = (_country_of(linked[0]) if linked else None) or _country(chunk, v)
     phone = chunk.parse(parse_phone, phone_text, region) if phone_text else None
     if phone is not None and not chunk.phones.absent(phone):
         return None
@@ -312,8 +323,50 @@ def plain_contact(imp, chunk: Chunk, line: int, v: dict):
     for known, key in ((chunk.emails, email.lower() if email else None), (chunk.phones, phone), (chunk.external, external)):
         if key is not None:
             known.present.add(key)
-    result = Result(line, "created", None, None, f"{contact['first_name']} {contact['last_name']}")
+    for company in linked:
+        if _creates(company, line):
+            _register(chunk, company)
+            imp.pending.append(company)  # written before the contact, in the same lot
+            notes.append(f"created company {company.record['name']}")
+    result = Result(line, "created", None, "; ".join(notes) or None, f"{contact['first_name']} {contact['last_name']}")
     return Pending(line, v, Contact, contact, linked, result)
+
+
+def _country_of(company) -> str | None:
+    return company.record.get("country") if isinstance(company, Pending) else company.country
+
+
+def _new_company(imp, chunk: Chunk, line: int, name: str, key: str, v: dict):
+    """The company a contact row names that the database does not have: one a plain row of this chunk is
+    creating (`chunk.new_companies`), else a new one of that name and the row's country, built as the
+    contact rule creates it (rows.Importer.company_or_new), when the name is surely new and clashes with no
+    company; None otherwise (the row then runs alone, to merge it into the global company or be refused)."""
+    from salescrm.domain.pipelines import process_of
+    from salescrm.domain.imports.results import Result
+    from salescrm.store.actors import actor_of
+    from salescrm.store.models import Company
+
+    if key in chunk.new_companies:
+        return chunk.new_companies[key]
+    if not chunk.names.absent(key) or key in imp.distinct:
+        return None
+    if imp.name_conflict(name) is not None or _pending_conflict(chunk, name):
+        return None
+    company = dict(name=name, name_key=key, country=_country(chunk, v),
+                   lead_status=process_of(imp.session).lead_statuses.on_create, lead_status_set_by=actor_of(imp.session))
+    return Pending(line, v, Company, company, [], Result(line, "created", None, None, name))
+
+
+def _creates(company, line: int) -> bool:
+    """Whether `company` is a new one that the contact row at `line` creates."""
+    return isinstance(company, Pending) and company.result.line == line
+
+
+def _register(chunk: Chunk, company: Pending) -> None:
+    key = company.record["name_key"]
+    chunk.new_companies[key] = company
+    chunk.names.present.add(key)
+    chunk.pending_names.add(-len(chunk.pending_names.names) - 1, company.record["name"])
 
 
 def settle(imp, pending: list[Pending]) -> list[Pending]:
@@ -333,7 +386,7 @@ def settle(imp, pending: list[Pending]) -> list[Pending]:
     try:
         with conn.begin_nested():  # Core statements only: the connection's own savepoint
             changes = []
-            for model in {p.model for p in pending}:
+            for model in dict.fromkeys(p.model for p in pending):  # companies first, as they came
                 lot = [p for p in pending if p.model is model]
                 ids = _new_ids(conn, model.__table__, len(lot))
                 defaults = _defaults(model)
@@ -344,7 +397,8 @@ def settle(imp, pending: list[Pending]) -> list[Pending]:
                     p.record["id"] = new_id
                     changes.append(_inserted(model, row))
                 conn.execute(sa.insert(model.__table__), rows)
-            links = [{"contact_id": p.record["id"], "company_id": c.id} for p in pending for c in p.companies]
+            links = [{"contact_id": p.record["id"], "company_id": c.record["id"] if isinstance(c, Pending) else c.id}
+                     for p in pending for c in p.companies]
             if links:
                 conn.execute(sa.insert(ContactCompany.__table__), links)
                 changes += [journal.Change("contact", link["contact_id"], "update", {"companies": (None, link["company_id"])})

@@ -94,15 +94,21 @@ class Importer:
 
         pending, self.pending = self.pending, []
         again = bulk.settle(self, pending)
+        refused = {id(p) for p in again}
+        kind = bulk.model_of(self.options.kind)
         for p in pending:
-            if p in again:
+            if id(p) in refused:
                 continue
-            self.first_line.setdefault(p.record["id"], p.line)
+            if p.model is kind:
+                self.first_line.setdefault(p.record["id"], p.line)
             if p.model is self._company_model() and self._names is not None:
                 self._names.add(p.record["id"], p.record["name"])
         if self.chunk is not None:
             self.chunk.pending_names = None
+            self.chunk.new_companies = {k: p for k, p in self.chunk.new_companies.items() if id(p) not in refused}
         for p in again:
+            if p.model is not kind:
+                continue  # a company a contact row was to create: that row, run again alone, creates it
             redone = self._apply_alone(p.line, p.values)
             if self.chunk is not None and redone.record_id is not None and redone.action != "refused":
                 from salescrm.domain.imports import bulk
