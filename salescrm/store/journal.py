@@ -42,6 +42,7 @@ from salescrm.store.models import (
     TeamMember,
 )
 
+from salescrm.store.insert_many import insert_many
 from salescrm.store.journal_chain import (  # noqa: F401  (the names readers import from here)
     CHAIN_VERSION,
     GENESIS,
@@ -242,17 +243,16 @@ def append(conn: sa.Connection, info: dict, changes: list[Change]) -> None:
         }
         digests = []
         for name, (old, new) in change.fields.items():
-            old_value, old_digest = seal(old, field_salt(salt, name, "old"))
-            new_value, new_digest = seal(new, field_salt(salt, name, "new"))
+            old_value, old_digest = (None, None) if old is None else seal(old, field_salt(salt, name, "old"))
+            new_value, new_digest = (None, None) if new is None else seal(new, field_salt(salt, name, "new"))
             fields.append({"seq": seq, "field": name, "old_value": old_value, "new_value": new_value,
                            "old_digest": old_digest, "new_digest": new_digest})
             digests.append((name, old_digest, new_digest))
         entry["prev_hash"] = prev
         entry["hash"] = prev = entry_hash(prev, entry, digests)
         entries.append(entry)
-    conn.execute(sa.insert(_JOURNAL), entries)
-    if fields:
-        conn.execute(sa.insert(_FIELDS), fields)
+    insert_many(conn, _JOURNAL, entries)
+    insert_many(conn, _FIELDS, fields)
     conn.execute(sa.update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev))
 
 

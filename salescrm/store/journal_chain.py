@@ -22,6 +22,7 @@ CHAIN_VERSION = 2
 _VALUE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _STORED_JSON = json.JSONEncoder(ensure_ascii=False)
 _CONTENT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_SCALARS = frozenset({str, int, float, bool})  # JSON the same with sorted keys or not (a salt is hex: no escapes)
 
 
 def value_digest(salt: str, value) -> str:
@@ -33,6 +34,9 @@ def seal(value, salt: str | None = None) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     salt = salt or secrets.token_hex(8)
+    if type(value) in _SCALARS:  # the value's JSON once: the stored pair's text is `["salt", value]`
+        text = _VALUE_JSON.encode(value)
+        return f'["{salt}", {text}]', hashlib.sha256((salt + text).encode()).hexdigest()
     return _STORED_JSON.encode([salt, value]), value_digest(salt, value)
 
 

@@ -7,6 +7,7 @@ The schema itself is created and changed by the Alembic migrations in
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -18,6 +19,7 @@ from salescrm.store.columns import MAX_ID, time_column, utcnow  # noqa: F401  (i
 # Ids are INTEGER columns, so no id above MAX_ID can exist (store/columns.py).
 
 
+@cache  # asked for each value an import checks
 def size(column) -> int:
     """The number of characters `column` (a model attribute, `Contact.keyword`) holds."""
     return column.property.columns[0].type.length

@@ -377,6 +377,7 @@ def settle(imp, pending: list[Pending]) -> list[Pending]:
     from sqlalchemy import exc
 
     from salescrm.store import journal
+    from salescrm.store.insert_many import insert_many
     from salescrm.store.models import ContactCompany
 
     if not pending:
@@ -396,11 +397,11 @@ def settle(imp, pending: list[Pending]) -> list[Pending]:
                     rows.append(row)
                     p.record["id"] = new_id
                     changes.append(_inserted(model, row))
-                conn.execute(sa.insert(model.__table__), rows)
+                insert_many(conn, model.__table__, rows)
             links = [{"contact_id": p.record["id"], "company_id": c.record["id"] if isinstance(c, Pending) else c.id}
                      for p in pending for c in p.companies]
             if links:
-                conn.execute(sa.insert(ContactCompany.__table__), links)
+                insert_many(conn, ContactCompany.__table__, links)
                 changes += [journal.Change("contact", link["contact_id"], "update", {"companies": (None, link["company_id"])})
                             for link in links]
             journal.append(conn, session.info, changes)
