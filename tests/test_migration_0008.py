@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from salescrm.store.engine import HEAD_REVISION
 from tests.helpers import new_database, ok
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,7 +34,7 @@ def test_a_0007_file_upgraded_gains_the_ledgers_empty_its_secret_and_the_phone_i
     os.chmod(path, 0o600)
     monkeypatch.setenv("SALESCRM_DB", str(path))
     ok(cli("contact", "list"))
-    assert _rows(path, "SELECT version_num FROM alembic_version") == [("0008",)]
+    assert _rows(path, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]  # through 0008
     assert [_rows(path, f"SELECT count(*) FROM {t}") for t in ("erasure", "erased_identity")] == [[(0,)], [(0,)]]
     [copy] = sorted(tmp_path.glob("*.bak"))
     assert _rows(path, "SELECT path, kind FROM backup_record") == [(str(copy), "migration")]

@@ -24,7 +24,7 @@ from tests.conftest import Database
 FIXTURES = Path(__file__).parent / "fixtures"
 _numbers = itertools.count(1)
 # Each schema revision's fixture database, with its records as its `show --json` printed them (capture.py).
-FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 # Fields that `show --json` gained with later revisions, and what an upgraded record holds in them.
 ADDED_FIELDS = {
     "team": {"login": None},
@@ -47,6 +47,7 @@ BASELINES = {
     "0005": _DEALS,  # written when this fixture was brought from 0004 to 0005, before it was captured
     "0006": _DEALS,  # the same rows, which the 0005 fixture held when it was brought to 0006
     "0007": _DEALS,  # and again, from the 0006 fixture it was made from
+    "0008": _DEALS,  # the 0007 fixture brought to 0008
 }
 # Keys the JSON gained without a new column (a stored value shown since): compared when captured.
 JSON_ADDED = {"deals": {"owner_id"}}
@@ -116,6 +117,8 @@ def test_fixture_is_at_its_revision(revision):
                      "0006": {"companies": 12, "contacts": 12, "deals": 14, "team": 4, "journal": 566,
                               "tasks": 9, "activities": 7},
                      "0007": {"companies": 13, "contacts": 13, "deals": 15, "team": 4, "journal": 624,
+                              "tasks": 11, "activities": 8},
+                     "0008": {"companies": 13, "contacts": 13, "deals": 15, "team": 4, "journal": 624,
                               "tasks": 11, "activities": 8}}[revision]
 
 

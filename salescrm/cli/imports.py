@@ -136,6 +136,7 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
     from salescrm.domain.imports import mapping as mapping_module, rejected
     from salescrm.domain.imports.reading import open_source
     from salescrm.domain.imports.rows import Options
+    from salescrm.domain.imports.results import Results
     from salescrm.domain.imports.run import Run
     from salescrm.domain.imports.values import Dates, Stages
     from salescrm.domain.input_files import Limits, open_input
@@ -170,7 +171,8 @@ def _import(ctx: typer.Context, kind: str, o: dict) -> None:
     with open_input(o["file"], "the import file", "FILE") as stream:
         source = open_source(stream, o["file"], o["sheet"], Limits.from_environment())
         run = Run(source, mapping_module.Mapping(kind, overrides, properties=properties,
-                                                 derived_kept=bool(options.lifecycle_manual)), options)
+                                                 derived_kept=bool(options.lifecycle_manual)), options,
+                  results=Results(keep_created=o["dry_run"]))
         run.rejects = rejected.RowRejects(rejects_path, source.format) if rejects_path else None
         try:
             with _Progress(o["file"], source, shown=not o["json"]) as tick:
@@ -239,18 +241,18 @@ def _write(rt, run, o: dict) -> None:
 
     chunk = None if o["dry_run"] else o["chunk"]
     while not run.done:
-        before = len(run.results)
+        before = run.counts()
         try:
             with rt.writing(o["reason"]) as session:
                 batch = batches.start(session, _file_name(o["file"]), run.options.kind, run.options.source_system or "file")
                 importer = run.importer(session, batch.id)
                 run.rows(importer, chunk)
-                refused = any(r.action == "refused" for r in run.results[before:])
+                refused = run.counts(before)["refused"] > 0
                 if refused and not o["skip_invalid"] and not o["dry_run"]:
                     run.rows(importer, None)  # every row is still checked, for the report and the rejects file
                 if o["dry_run"] or (refused and not o["skip_invalid"]):
                     raise _RolledBack
-                counts = run.counts(run.results[before:])
+                counts = run.counts(before)
                 batch.source_system = run.options.source_system or "file"
                 batches.finish(session, batch, counts["created"], counts["updated"])
             run.batches.append(batch.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -40,6 +39,7 @@ def add_company(
     company = Company(
         name=name,
         name_key=naming.name_key(name),
+        brand_key=legalforms.brand_key(name),
         country=parse_country(country) if country or "country" in needs else None,
         website=parse_website(website) if website or "website" in needs else None,
         legal_name=clean_text(legal_name, "Legal name", required=False, max_length=size(Company.legal_name), name=True),
@@ -82,27 +82,23 @@ def name_conflict(session: Session, name: str, ignore: Iterable[int] = ()) -> Co
 
 
 def _candidates(session: Session, name: str) -> list[tuple[int, str]]:
-    """The companies whose names could begin like `name`: their key starts with its first word (or with
-    its first letter and a dot, for initials such as `S.A.C.`). `company_names` decides."""
-    first = re.match(r"\w+", naming.name_key(name))
-    if first is None:
-        return []
-    start = first.group()
-    like = start.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    initial = start[0].replace("_", "\\_")
-    stmt = sa.select(Company.id, Company.name).where(sa.or_(
-        Company.name_key.like(f"{like}%", escape="\\"),
-        Company.name_key.like(f"{initial}.%", escape="\\"),
-        Company.name_key.like(f"{initial}'%", escape="\\"),
-    ))
-    # A first word such as `Hospital` can match thousands: compare brand keys (a few microseconds each)
-    # before building the index, which keeps what the rule needs, the written words, for the few left.
-    key = legalforms.brand_key(name)
-    parts = key.split(" ")
-    starts = {" ".join(parts[:end]) for end in range(1, len(parts) + 1)}
-    rows = session.connection().execute(stmt.execution_options(yield_per=2000))
-    return [(cid, other) for cid, other in rows
-            if (other_key := legalforms.brand_key(other)) in starts or other_key.startswith(key + " ")]
+    """The companies `name` may stand for, by their stored brand keys; `company_names` decides."""
+    return list(session.connection().execute(candidates_query([name])))
+
+
+def candidates_query(names: Iterable[str]):
+    """The (id, name) of every company whose brand words are a word prefix of one of `names`' (the global
+    entity of a branch, a local entity, the same brand) or begin with them (the reverse): equality and
+    prefix ranges on the `brand_key` index, for any number of names in one statement."""
+    prefixes, ranges = set(), []
+    for name in names:
+        parts = legalforms.brand_key(name).split(" ")
+        prefixes.update(" ".join(parts[:end]) for end in range(1, len(parts) + 1))
+        ranges.append(" ".join(parts))
+    column = Company.brand_key
+    # A key that begins with `key` and a space sorts from `key + " "` up to `key + "!"`, the next character.
+    longer = [sa.and_(column >= key + " ", column < key + "!") for key in sorted(set(ranges))]
+    return sa.select(Company.id, Company.name).where(sa.or_(column.in_(sorted(prefixes)), *longer))
 
 
 def distinct_companies(session: Session, refs_: Sequence[str]) -> list[Company]:
@@ -180,6 +176,7 @@ def edit_company(
             check_name_free(session, name, exclude_id=company.id, ignore=[o.id for o in others])
             company.name = name
             company.name_key = naming.name_key(name)
+            company.brand_key = legalforms.brand_key(name)
             warnings += name_warnings(name)
             _rename_deals(session, company)
     if website is not None:

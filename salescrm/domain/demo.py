@@ -259,6 +259,7 @@ def _synthetic_companies(session: Session, count: int) -> list[int]:
     now = datetime.now(timezone.utc)
     rows = [
         {"id": first + i, "name": f"Synthetic Company {first + i}", "name_key": f"synthetic company {first + i}",
+         "brand_key": f"synthetic company {first + i}",
          "country": SYNTHETIC_COUNTRIES[i % len(SYNTHETIC_COUNTRIES)], "website": f"https://company{first + i}.example",
          "legal_name": None, "lead_status": process.LEAD_OPEN_DEAL, "lead_status_set_by": DEMO_ACTOR,
          "lead_status_set_at": now, "created_at": now, "updated_at": now, "version": 1}

@@ -9,13 +9,17 @@ needed, cleanco) is imported by the functions that read legal forms, so that a l
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 
 # --- Comparison keys ---------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # an import asks for each name's key several times
 def name_key(text: str) -> str:
     """`text` without accents, case-folded, with runs of whitespace collapsed to one space."""
+    if text.isascii():  # NFKD leaves ASCII as it is
+        return collapse_whitespace(text.lower())
     decomposed = unicodedata.normalize("NFKD", text)
     without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
     return collapse_whitespace(without_marks.casefold())

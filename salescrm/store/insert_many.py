@@ -9,6 +9,8 @@ for a column without one (callers give every column that has a default).
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import sqlalchemy as sa
 
 
@@ -22,10 +24,20 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(c.name) for c in columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    processors = [(i, p) for i, p in enumerate(c.type._cached_bind_processor(dialect) for c in columns) if p is not None]
     keys = [c.key for c in columns]
-    if not any(processors):
-        params = [tuple(row.get(k) for k in keys) for row in rows]
+    if all(len(row) == len(keys) for row in rows) and len(given) == len(keys):  # every row gives every column
+        get = itemgetter(*keys) if len(keys) > 1 else (lambda row, key=keys[0]: (row[key],))
+        params = [get(row) for row in rows]
     else:
-        params = [tuple(v if p is None else p(v) for p, v in zip(processors, (row.get(k) for k in keys))) for row in rows]
+        params = [tuple(row.get(k) for k in keys) for row in rows]
+    if processors:
+        params = [_processed(values, processors) for values in params]
     conn.exec_driver_sql(sql, params)
+
+
+def _processed(values: tuple, processors: list) -> tuple:
+    values = list(values)
+    for i, process in processors:
+        values[i] = process(values[i])
+    return tuple(values)

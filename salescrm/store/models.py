@@ -19,6 +19,9 @@ from salescrm.store.columns import MAX_ID, time_column, utcnow  # noqa: F401  (i
 # Ids are INTEGER columns, so no id above MAX_ID can exist (store/columns.py).
 
 
+BRAND_KEY = sa.String(1000).with_variant(sa.String(1000, collation="C"), "postgresql")
+
+
 @cache  # asked for each value an import checks
 def size(column) -> int:
     """The number of characters `column` (a model attribute, `Contact.keyword`) holds."""
@@ -42,6 +45,9 @@ class Company(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     name_key: str = Field(max_length=200, unique=True)
+    # The name's brand words (legalforms.brand_key): the one-company rule finds the companies a name may stand
+    # for by it, in SQL (companies.name_conflict). Byte order on PostgreSQL too, for its prefix ranges.
+    brand_key: str = Field(default="", sa_type=BRAND_KEY, index=True, sa_column_kwargs={"server_default": ""})
     # Unknown for a lead registered from its name alone (the audit flags it).
     country: str | None = Field(default=None, max_length=2)
     website: str | None = Field(default=None, max_length=500)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 # `:int` an integer, `:date` a date, `:time` a timezone-aware time (store/columns.py), `:bool` a boolean.
 COLUMNS = {
     "team_member": "id:int name name_key role login created_at:time",
-    "company": "id:int name name_key country website legal_name external_id source_system lead_status "
+    "company": "id:int name name_key brand_key country website legal_name external_id source_system lead_status "
                "lead_status_set_by lead_status_set_at:time created_at:time updated_at:time version:int",
     "contact": "id:int first_name last_name job_title email email_key phone channel search_engine keyword "
                "source_page external_id source_system manual_lifecycle created_at:time updated_at:time version:int",

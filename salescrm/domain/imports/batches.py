@@ -212,6 +212,10 @@ def _restore(session: Session, seq: int, record_type: str, record_id: int) -> No
         from salescrm.domain.naming import name_key
 
         record.name_key = name_key(record.name)
+    if hasattr(record, "brand_key"):
+        from salescrm.domain.legalforms import brand_key
+
+        record.brand_key = brand_key(record.name)
     if hasattr(record, "email_key"):
         record.email_key = record.email.lower() if record.email else None
     if hasattr(record, "version"):

@@ -62,6 +62,13 @@ class Chunk:
         self.pending_names = None  # company_names.CompanyNames of the companies waiting in `pending`
         self.new_companies: dict[str, Pending] = {}  # name key -> a company a contact row of this chunk creates
         self.erasures = False  # the database keeps erased identities: each contact row runs alone, past its check
+        self.index = None  # company_names.CompanyNames: the companies the chunk's names may stand for, and its new ones
+        self.indexed: set[str] = set()  # the brand keys of the names whose candidates `index` holds
+
+    def covers(self, name: str) -> bool:
+        from salescrm.domain import legalforms
+
+        return legalforms.brand_key(name) in self.indexed
 
     def parse(self, parser, text: str, *args):
         key = (parser.__name__, text, *args)
@@ -116,13 +123,15 @@ def prefetch(imp, rows: list[dict]) -> Chunk:
         for condition in _in(model.external_id, externals):
             found |= {e for (e,) in conn.execute(sa.select(model.external_id).where(model.source_system == system, condition))}
         chunk.external.fill(externals, found)
-    names = set()
+    names, written = set(), set()
     for v in rows:
         for given in ([text(v, "name")] if kind == "companies" else joined(text(v, "companies"))):
             if given:
                 name = chunk.try_parse(clean_name, given, "Company name", size(Company.name))
                 if name is not None:
                     names.add(naming.name_key(name))
+                    written.add(name)
+    _index(chunk, conn, written)
     if names:
         for condition in _in(Company.name_key, names):
             for company in session.scalars(sa.select(Company).where(condition)):
@@ -166,6 +175,25 @@ def prefetch(imp, rows: list[dict]) -> Chunk:
     return chunk
 
 
+def _index(chunk: Chunk, conn, names: set[str]) -> None:
+    """The companies the chunk's names may stand for under the one-company rule, found by their brand keys
+    in a few statements (companies.candidates_query), not by holding every company's name in memory."""
+    from salescrm.domain import legalforms
+    from salescrm.domain.company_names import CompanyNames
+    from salescrm.domain.companies import candidates_query
+
+    ordered = sorted(names)
+    chunk.index = CompanyNames()
+    for i in range(0, len(ordered), _NAMES_PER_QUERY):
+        for company_id, name in conn.execute(candidates_query(ordered[i:i + _NAMES_PER_QUERY])):
+            if company_id not in chunk.index.names:
+                chunk.index.add(company_id, name)
+    chunk.indexed = {legalforms.brand_key(n) for n in ordered}
+
+
+_NAMES_PER_QUERY = 200  # a statement's OR of key ranges stays far below SQLite's expression depth (1,000)
+
+
 def _country(chunk: Chunk, v: dict) -> str | None:
     from salescrm.domain.countries import parse_country
     from salescrm.domain.imports.results import text
@@ -185,7 +213,7 @@ _COMPANY_PLAIN = {"name", "country", "website", "domain", "legal_name", "externa
 def plain_company(imp, chunk: Chunk, line: int, v: dict):
     """A new company row that needs only its own fields, built as `company add` builds it; None when the
     row is not plain (it then runs alone, through rows.company_row)."""
-    from salescrm.domain import companies, naming
+    from salescrm.domain import companies, legalforms, naming
     from salescrm.domain.countries import parse_country
     from salescrm.domain.imports import matching
     from salescrm.domain.imports.results import Result, text
@@ -214,7 +242,7 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
     if imp.name_conflict(name) is not None or _pending_conflict(chunk, name):
         return None
     company = dict(
-        name=name, name_key=key,
+        name=name, name_key=key, brand_key=legalforms.brand_key(name),
         country=chunk.parse(parse_country, text(v, "country")) if text(v, "country") else None,
         website=website,
         legal_name=clean_text(text(v, "legal_name"), "Legal name", required=False, max_length=size(Company.legal_name), name=True),
@@ -341,6 +369,7 @@ def _new_company(imp, chunk: Chunk, line: int, name: str, key: str, v: dict):
     creating (`chunk.new_companies`), else a new one of that name and the row's country, built as the
     contact rule creates it (rows.Importer.company_or_new), when the name is surely new and clashes with no
     company; None otherwise (the row then runs alone, to merge it into the global company or be refused)."""
+    from salescrm.domain import legalforms
     from salescrm.domain.pipelines import process_of
     from salescrm.domain.imports.results import Result
     from salescrm.store.actors import actor_of
@@ -352,7 +381,7 @@ def _new_company(imp, chunk: Chunk, line: int, name: str, key: str, v: dict):
         return None
     if imp.name_conflict(name) is not None or _pending_conflict(chunk, name):
         return None
-    company = dict(name=name, name_key=key, country=_country(chunk, v),
+    company = dict(name=name, name_key=key, brand_key=legalforms.brand_key(name), country=_country(chunk, v),
                    lead_status=process_of(imp.session).lead_statuses.on_create, lead_status_set_by=actor_of(imp.session))
     return Pending(line, v, Company, company, [], Result(line, "created", None, None, name))
 

@@ -52,7 +52,6 @@ class Importer:
         """`handler(importer, line, values) -> Result`: the rules of the record type (run.HANDLERS)."""
         self.session, self.options, self.handler, self.batch_id = session, options, handler, batch_id
         self.first_line: dict[int, int] = {}  # record id -> the first line of this file that wrote or matched it
-        self._names = None  # company_names.CompanyNames of every company, built at the first name check
         self._new_names: list[tuple[int, str]] = []  # companies a contact row created, indexed once its savepoint is released
         self.chunk = None  # bulk.Chunk: what the current chunk's rows name, looked up together
         self.pending: list = []  # bulk.Pending: plain rows whose records wait to be written together
@@ -101,8 +100,8 @@ class Importer:
                 continue
             if p.model is kind:
                 self.first_line.setdefault(p.record["id"], p.line)
-            if p.model is self._company_model() and self._names is not None:
-                self._names.add(p.record["id"], p.record["name"])
+            if p.model is self._company_model():
+                self._indexed(p.record["id"], p.record["name"])
         if self.chunk is not None:
             self.chunk.pending_names = None
             self.chunk.new_companies = {k: p for k, p in self.chunk.new_companies.items() if id(p) not in refused}
@@ -164,22 +163,24 @@ class Importer:
             self.first_line.setdefault(result.record_id, line)
         if result.action == "created" and self.options.kind == "companies":
             new_names.append((result.record_id, result.label))
-        if self._names is not None:
-            for cid, name in new_names:  # only once its savepoint is released
-                self._names.add(cid, name)
+        for cid, name in new_names:  # only once its savepoint is released
+            self._indexed(cid, name)
         return result
 
+    def _indexed(self, company_id: int, name: str) -> None:
+        """A company this chunk wrote, into the chunk's index of names (bulk.Chunk.index)."""
+        if self.chunk is not None and self.chunk.index is not None:
+            self.chunk.index.add(company_id, name)
+
     def name_conflict(self, name: str):
-        """`companies.name_conflict`, against an index of every company read once (company_names.py: "that
-        an import fills once with every company"), not a query of candidates for each row."""
-        if self._names is None:
-            import sqlalchemy as sa
+        """`companies.name_conflict`: for a name of the chunk, against the companies its one query found
+        (bulk.prefetch) and those the chunk has written since; for any other, by its own query."""
+        chunk = self.chunk
+        if chunk is not None and chunk.index is not None and chunk.covers(name):
+            return chunk.index.conflict(name)
+        from salescrm.domain import companies
 
-            from salescrm.domain.company_names import CompanyNames
-            from salescrm.store.models import Company
-
-            self._names = CompanyNames(self.session.connection().execute(sa.select(Company.id, Company.name)))
-        return self._names.conflict(name)
+        return companies.name_conflict(self.session, name)
 
     def company_or_new(self, name: str, country: str | None) -> tuple[object, str | None]:
         """The company a contact's row names, through the company rules (issue 13): by folded name; else the

@@ -14,6 +14,7 @@ from typing import Iterator
 from salescrm.domain.imports.mapping import Mapping
 from salescrm.domain.imports.reading import Row, Source
 from salescrm.domain.imports import activity_rows, bulk, contact_rows, deal_rows, rows as record_rows
+from salescrm.domain.imports.results import Results
 from salescrm.domain.imports.rows import ACTIONS, Importer, Options, Result
 
 HANDLERS = {"companies": record_rows.company_row, "contacts": contact_rows.contact_row, "deals": deal_rows.deal_row,
@@ -26,7 +27,7 @@ class Run:
     mapping: Mapping
     options: Options
     rejects: object | None = None  # rejected.RowRejects
-    results: list[Result] = field(default_factory=list)
+    results: Results = field(default_factory=Results)
     batches: list[int] = field(default_factory=list)
     done: bool = False
     on_row: object = None  # (rows so far) -> None: the progress bar's tick
@@ -44,7 +45,7 @@ class Run:
 
     @property
     def refused(self) -> int:
-        return sum(1 for r in self.results if r.action == "refused")
+        return self.results.counts()["refused"]
 
     def rows(self, importer: Importer, limit: int | None = None) -> int:
         """Apply rows until the input ends (`done`) or `limit` rows were applied; the number applied. Rows are
@@ -85,6 +86,7 @@ class Run:
                 self.on_row(len(self.results))
         importer.settle()
         self._late(importer, raw)
+        self.results.seal()
 
     def _late(self, importer: Importer, raw: dict[int, Row]) -> None:
         """Rows refused when they ran again alone, after the lot they were written with was refused."""
@@ -99,9 +101,10 @@ class Run:
                 self.rejects.start(self.source.headers, self.source.delimiter)
             self.rejects.write(row.line, result.reason or "", row.raw)
 
-    def counts(self, results: list[Result] | None = None) -> dict[str, int]:
-        results = self.results if results is None else results
-        return {action: sum(1 for r in results if r.action == action) for action in ACTIONS}
+    def counts(self, since: dict[str, int] | None = None) -> dict[str, int]:
+        """The rows by action; `since`, an earlier `counts()`, leaves out the rows counted then."""
+        now = self.results.counts()
+        return {action: now[action] - (since or {}).get(action, 0) for action in ACTIONS}
 
     def report(self, batch: int | None, dry_run: bool = False) -> dict:
         return {"batch": batch, **self.counts(),
@@ -110,10 +113,6 @@ class Run:
 
     def shown_id(self, result: Result, dry_run: bool) -> int | None:
         """A record's id; in a dry run, none for a record the run itself would create (it is rolled back)."""
-        if dry_run and result.record_id in self.created_ids:
+        if dry_run and result.record_id in self.results.created_ids:
             return None
         return result.record_id
-
-    @property
-    def created_ids(self) -> set[int]:
-        return {r.record_id for r in self.results if r.action == "created"}
