@@ -31,13 +31,25 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
         params = [get(row) for row in rows]
     else:
         params = [tuple(row.get(k) for k in keys) for row in rows]
-    if processors:
-        params = [_processed(values, processors) for values in params]
+    if processors:  # each distinct value processed once (the rows of a lot share their times)
+        memo = [(i, p, {}) for i, p in processors]
+        params = [_processed(values, memo) for values in params]
     conn.exec_driver_sql(sql, params)
 
 
 def _processed(values: tuple, processors: list) -> tuple:
     values = list(values)
-    for i, process in processors:
-        values[i] = process(values[i])
+    for i, process, seen in processors:
+        value = values[i]
+        try:
+            found = seen.get(value, _MISSING)
+        except TypeError:  # unhashable (a JSON value): processed each time
+            values[i] = process(value)
+            continue
+        if found is _MISSING:
+            found = seen[value] = process(value)
+        values[i] = found
     return tuple(values)
+
+
+_MISSING = object()

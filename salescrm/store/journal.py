@@ -50,8 +50,10 @@ from salescrm.store.journal_chain import (  # noqa: F401  (the names readers imp
     entry_hash,
     field_salt,
     new_row_salt,
+    new_row_salts,
     seal,
     text_digest,
+    text_digester,
     unseal,
     value_digest,
 )
@@ -231,15 +233,16 @@ def append(conn: sa.Connection, info: dict, changes: list[Change]) -> None:
     seq, prev = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()).one()
     at = datetime.now(timezone.utc)
     command, reason = info.get("command") or "", info.get("reason")
+    actor = info.get("actor") or "unknown"
+    command_digest, reason_digest = text_digester("command", command), text_digester("reason", reason)
     entries, fields = [], []
-    for change in changes:
+    for change, salt in zip(changes, new_row_salts(len(changes))):
         seq += 1
-        salt = new_row_salt()
         entry = {
-            "seq": seq, "at": at, "actor": info.get("actor") or "unknown", "command": command, "reason": reason,
+            "seq": seq, "at": at, "actor": actor, "command": command, "reason": reason,
             "record_type": change.record_type, "record_id": change.record_id, "action": change.action,
-            "version": CHAIN_VERSION, "salt": salt, "command_digest": text_digest(salt, "command", command),
-            "reason_digest": text_digest(salt, "reason", reason),
+            "version": CHAIN_VERSION, "salt": salt, "command_digest": command_digest(salt),
+            "reason_digest": reason_digest(salt),
         }
         digests = []
         for name, (old, new) in change.fields.items():

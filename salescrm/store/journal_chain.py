@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 from datetime import datetime, timezone
+from functools import lru_cache
 
 GENESIS = "0" * 64
 CHAIN_VERSION = 2
@@ -49,6 +50,12 @@ def new_row_salt() -> str:
     return secrets.token_hex(8)
 
 
+def new_row_salts(count: int) -> list[str]:
+    """`count` row salts, as `new_row_salt` gives them, from one draw of random bytes."""
+    block = secrets.token_hex(8 * count)
+    return [block[16 * i:16 * i + 16] for i in range(count)]
+
+
 def field_salt(row_salt: str, field: str, side: str) -> str:
     """The salt of one value of a v2 row, derived from the row's salt (`side` is old or new)."""
     return hashlib.sha256(f"{row_salt}:{side}:{field}".encode()).hexdigest()[:16]
@@ -59,6 +66,16 @@ def text_digest(row_salt: str, name: str, text: str | None) -> str | None:
     return None if text is None else value_digest(f"{row_salt}:{name}", text)
 
 
+def text_digester(name: str, text: str | None):
+    """`text_digest(row_salt, name, text)` as a function of the row's salt, the text's JSON built once (an
+    append gives one command and one reason to all its rows)."""
+    if text is None:
+        return lambda _row_salt: None
+    encoded = _VALUE_JSON.encode(text)
+    return lambda row_salt: hashlib.sha256(f"{row_salt}:{name}{encoded}".encode()).hexdigest()
+
+
+@lru_cache(maxsize=64)  # an append's entries share one time
 def canonical_time(at: datetime) -> str:
     """One text for a time, whatever the backend hands back (SQLite: naive UTC; PostgreSQL: aware)."""
     if at.tzinfo is not None:

@@ -213,14 +213,12 @@ _COMPANY_PLAIN = {"name", "country", "website", "domain", "legal_name", "externa
 def plain_company(imp, chunk: Chunk, line: int, v: dict):
     """A new company row that needs only its own fields, built as `company add` builds it; None when the
     row is not plain (it then runs alone, through rows.company_row)."""
-    from salescrm.domain import companies, legalforms, naming
+    from salescrm.domain import companies, naming
     from salescrm.domain.countries import parse_country
     from salescrm.domain.imports import matching
     from salescrm.domain.imports.results import Result, text
     from salescrm.domain.values import clean_name, parse_website
-    from salescrm.store.actors import actor_of
     from salescrm.store.models import Company, size
-    from salescrm.domain.pipelines import process_of
     from salescrm.typed_text import clean_text
 
     if set(v) - _COMPANY_PLAIN or imp.options.follow_up is not None:
@@ -241,13 +239,9 @@ def plain_company(imp, chunk: Chunk, line: int, v: dict):
         return None
     if imp.name_conflict(name) is not None or _pending_conflict(chunk, name):
         return None
-    company = dict(
-        name=name, name_key=key, brand_key=legalforms.brand_key(name),
-        country=chunk.parse(parse_country, text(v, "country")) if text(v, "country") else None,
-        website=website,
-        legal_name=clean_text(text(v, "legal_name"), "Legal name", required=False, max_length=size(Company.legal_name), name=True),
-        lead_status=process_of(imp.session).lead_statuses.on_create, lead_status_set_by=actor_of(imp.session),
-    )
+    company = company_record(imp, name, key, chunk.parse(parse_country, text(v, "country")) if text(v, "country") else None,
+                             website=website, legal_name=clean_text(text(v, "legal_name"), "Legal name", required=False,
+                                                                    max_length=size(Company.legal_name), name=True))
     if text(v, "created_at"):
         company["created_at"] = imp.options.dates.moment(text(v, "created_at"), "Create Date")
     if external is not None:
@@ -369,10 +363,7 @@ def _new_company(imp, chunk: Chunk, line: int, name: str, key: str, v: dict):
     creating (`chunk.new_companies`), else a new one of that name and the row's country, built as the
     contact rule creates it (rows.Importer.company_or_new), when the name is surely new and clashes with no
     company; None otherwise (the row then runs alone, to merge it into the global company or be refused)."""
-    from salescrm.domain import legalforms
-    from salescrm.domain.pipelines import process_of
     from salescrm.domain.imports.results import Result
-    from salescrm.store.actors import actor_of
     from salescrm.store.models import Company
 
     if key in chunk.new_companies:
@@ -381,9 +372,19 @@ def _new_company(imp, chunk: Chunk, line: int, name: str, key: str, v: dict):
         return None
     if imp.name_conflict(name) is not None or _pending_conflict(chunk, name):
         return None
-    company = dict(name=name, name_key=key, brand_key=legalforms.brand_key(name), country=_country(chunk, v),
-                   lead_status=process_of(imp.session).lead_statuses.on_create, lead_status_set_by=actor_of(imp.session))
-    return Pending(line, v, Company, company, [], Result(line, "created", None, None, name))
+    return Pending(line, v, Company, company_record(imp, name, key, _country(chunk, v)), [],
+                   Result(line, "created", None, None, name))
+
+
+def company_record(imp, name: str, key: str, country: str | None, **fields) -> dict:
+    """A new company's columns, as `companies.add_company` sets them (the others take their defaults)."""
+    from salescrm.domain import legalforms
+    from salescrm.domain.pipelines import process_of
+    from salescrm.store.actors import actor_of
+
+    return dict(name=name, name_key=key, brand_key=legalforms.brand_key(name), country=country,
+                lead_status=process_of(imp.session).lead_statuses.on_create, lead_status_set_by=actor_of(imp.session),
+                **fields)
 
 
 def _creates(company, line: int) -> bool:
@@ -419,10 +420,10 @@ def settle(imp, pending: list[Pending]) -> list[Pending]:
             for model in dict.fromkeys(p.model for p in pending):  # companies first, as they came
                 lot = [p for p in pending if p.model is model]
                 ids = _new_ids(conn, model.__table__, len(lot))
-                defaults = _defaults(model)
+                defaults = {k: f() for k, f in _defaults(model).items()}  # one time for the lot
                 rows = []
                 for p, new_id in zip(lot, ids):
-                    row = {**{k: f() for k, f in defaults.items()}, **p.record, "id": new_id}
+                    row = {**defaults, **p.record, "id": new_id}
                     rows.append(row)
                     p.record["id"] = new_id
                     changes.append(_inserted(model, row))
