@@ -177,15 +177,15 @@ def prefetch(imp, rows: list[dict]) -> Chunk:
 
 def _index(chunk: Chunk, conn, names: set[str]) -> None:
     """The companies the chunk's names may stand for under the one-company rule, found by their brand keys
-    in a few statements (companies.candidates_query), not by holding every company's name in memory."""
+    in a few statements (companies.candidates), not by holding every company's name in memory."""
     from salescrm.domain import legalforms
     from salescrm.domain.company_names import CompanyNames
-    from salescrm.domain.companies import candidates_query
+    from salescrm.domain.companies import candidates
 
     ordered = sorted(names)
     chunk.index = CompanyNames()
     for i in range(0, len(ordered), _NAMES_PER_QUERY):
-        for company_id, name in conn.execute(candidates_query(ordered[i:i + _NAMES_PER_QUERY])):
+        for company_id, name in candidates(conn, ordered[i:i + _NAMES_PER_QUERY]):
             if company_id not in chunk.index.names:
                 chunk.index.add(company_id, name)
     chunk.indexed = {legalforms.brand_key(n) for n in ordered}
