@@ -9,14 +9,37 @@ from datetime import date, timedelta
 
 from tests.conftest import BANT, QUALIFIED, copy_sqlite_template
 
-TODAY = date.today()
-YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
-TOMORROW = (TODAY + timedelta(days=1)).isoformat()
-NEXT_YEAR = (TODAY + timedelta(days=365)).isoformat()
 
-# The --set values that meet each gate after Discovered (QUALIFIED and BANT are in conftest). Gate dates
-# are today's: a gate date may not be before the day the deal was created, and the tests' deals are new.
-GATE_DAY = TODAY.isoformat()
+# Dates are read when a test uses them, not at import: a run may cross midnight, and a deal created after it
+# refuses a gate date of the day before.
+def today() -> date:
+    return date.today()
+
+
+def yesterday() -> str:
+    return (today() - timedelta(days=1)).isoformat()
+
+
+def tomorrow() -> str:
+    return (today() + timedelta(days=1)).isoformat()
+
+
+def next_year() -> str:
+    return (today() + timedelta(days=365)).isoformat()
+
+
+def dated(text: str) -> str:
+    """`text` with "{tomorrow}" and "{next_year}" replaced by those days: for a parametrize value, made at import."""
+    return text.replace("{tomorrow}", tomorrow()).replace("{next_year}", next_year())
+
+
+def gate_day() -> str:
+    """The date given to each gate: today's, as a gate date may not be before the day the deal was created, and
+    the tests' deals are new."""
+    return today().isoformat()
+
+
+# The --set values that meet each gate after Discovered (QUALIFIED and BANT are in conftest).
 IMPLEMENTATION = [
     "--set", "implementation_method=API",
     "--set", "success_metrics=Waiting list down 20%",
@@ -24,31 +47,44 @@ IMPLEMENTATION = [
     "--set", "implementation_timeline=Q2 2027",
 ]
 OFFER_SENT = ["--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-2027-001"]
-OFFER_APPROVED = ["--set", f"offer_approved_on={GATE_DAY}"]
-CONTRACT_SIGNED = [
-    "--set", f"contract_signed_on={GATE_DAY}",
-    "--set", "healthcare_provider_clause=yes",
-    "--set", "signed_by=Elena Ortiz",
-]
-PAYMENT_DONE = ["--set", f"payment_received_on={GATE_DAY}"]
 
-# Each stage after Prospected with the values that meet its gate, in pipeline order.
-STEPS = [
-    ("Qualified", QUALIFIED),
-    ("Discovered", BANT),
-    ("Implementation Defined", IMPLEMENTATION),
-    ("Offer Sent", OFFER_SENT),
-    ("Offer Approved", OFFER_APPROVED),
-    ("Contract Signed", CONTRACT_SIGNED),
-    ("Payment Done", PAYMENT_DONE),
-]
-STAGE_ORDER = ["Prospected"] + [name for name, _ in STEPS]
+
+def offer_approved() -> list[str]:
+    return ["--set", f"offer_approved_on={gate_day()}"]
+
+
+def contract_signed() -> list[str]:
+    return [
+        "--set", f"contract_signed_on={gate_day()}",
+        "--set", "healthcare_provider_clause=yes",
+        "--set", "signed_by=Elena Ortiz",
+    ]
+
+
+def payment_done() -> list[str]:
+    return ["--set", f"payment_received_on={gate_day()}"]
+
+
+def steps() -> list[tuple[str, list[str]]]:
+    """Each stage after Prospected with the values that meet its gate, in pipeline order."""
+    return [
+        ("Qualified", QUALIFIED),
+        ("Discovered", BANT),
+        ("Implementation Defined", IMPLEMENTATION),
+        ("Offer Sent", OFFER_SENT),
+        ("Offer Approved", offer_approved()),
+        ("Contract Signed", contract_signed()),
+        ("Payment Done", payment_done()),
+    ]
+
+
+STAGE_ORDER = ["Prospected"] + [name for name, _ in steps()]
 
 
 def sets_until(stage: str, start: str = "Prospected") -> list[str]:
     """Every --set for the gates entered moving from `start` to `stage`."""
     first, last = STAGE_ORDER.index(start), STAGE_ORDER.index(stage)
-    return [a for name, values in STEPS[first:last] for a in values]
+    return [a for name, values in steps()[first:last] for a in values]
 
 
 def with_options(args: list[str], **options: str) -> list[str]:
@@ -76,7 +112,7 @@ def show(cli, deal: str = "1") -> dict:
 
 def walk_to(cli, stage: str, deal: str = "1") -> None:
     """Advance `deal` one stage at a time, meeting every gate, until it is in `stage`."""
-    for name, values in STEPS:
+    for name, values in steps():
         if show(cli, deal)["stage"] == stage:
             return
         r = cli("deal", "advance", deal, *values)

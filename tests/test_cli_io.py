@@ -25,9 +25,6 @@ DEAL_KEYS = {"id", "name", "stage", "pipeline", "country", "company", "descripti
 COMPANY_KEYS = {"id", "name", "country", "website", "legal_name", "lead_status", "contacts", "deals"}
 CONTACT_KEYS = {"id", "first_name", "last_name", "job_title", "email", "lifecycle_stage", "companies"}
 
-# Every gate from Prospected to Payment Done (dates in the past, so that the gates accept them).
-ALL_GATES = sets_until("Payment Done")
-
 
 def new_deal(cli, description, amount, *, company="Sanitas Hospitales", owner="Ana García",
              deal_class="Care provider inpatient private", more=()):
@@ -46,7 +43,7 @@ def five_deals(seeded):
     ok(cli("deal", "advance", "2", *QUALIFIED))
     new_deal(cli, "Renewal", 8000, company="DKV", owner="Luis Pérez", deal_class="Insurance")
     ok(cli("deal", "lose", "3", "--category", "Bad timing", "--reason", "Budget frozen"))
-    new_deal(cli, "Won Deal", 3000, more=("--stage", "Payment Done", *ALL_GATES))
+    new_deal(cli, "Won Deal", 3000, more=("--stage", "Payment Done", *sets_until("Payment Done")))
     new_deal(cli, "Open Insurance", 20000, company="DKV", owner="Luis Pérez", deal_class="Insurance")
     return cli
 

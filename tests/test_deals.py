@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import BANT, DEAL, QUALIFIED
-from tests.helpers import GATE_DAY, IMPLEMENTATION, NEXT_YEAR, PAYMENT_DONE, TODAY, ok, sets_until, show, walk_to, with_options
+from tests.helpers import (
+    IMPLEMENTATION, dated, gate_day, next_year, ok, payment_done, sets_until, show, today, walk_to, with_options,
+)
 
 
 def deal_list(cli) -> list[dict]:
@@ -246,7 +248,8 @@ def test_create_from_a_lost_deal_copies_it_into_prospected(seeded):
     walk_to(seeded, "Discovered", "2")
     assert seeded("deal", "lose", "2", "--category", "Bad timing", "--reason", "Frozen until 2028").exit_code == 0
     lost = show(seeded, "2")
-    r = seeded("deal", "create", "--from", "2", "--amount", "15000", "--close-date", NEXT_YEAR, "--json")
+    close = next_year()
+    r = seeded("deal", "create", "--from", "2", "--amount", "15000", "--close-date", close, "--json")
     assert r.exit_code == 0, r.stderr
     new = json.loads(r.stdout)
     assert new["stage"] == "Prospected"
@@ -255,13 +258,13 @@ def test_create_from_a_lost_deal_copies_it_into_prospected(seeded):
         assert new[key] == lost[key], key
     assert new["owner"] == "Pablo Gil"
     assert new["amount"] == 15000
-    assert new["close_date"] == NEXT_YEAR
+    assert new["close_date"] == close
     assert new["gates"] == {}
 
 
 def test_create_from_an_open_deal_is_refused_as_a_duplicate(seeded):
     before = deal_list(seeded)
-    r = seeded("deal", "create", "--from", "1", "--amount", "1000", "--close-date", NEXT_YEAR)
+    r = seeded("deal", "create", "--from", "1", "--amount", "1000", "--close-date", next_year())
     assert r.exit_code == 1
     assert "one deal per revenue-generating event" in r.stderr
     assert deal_list(seeded) == before
@@ -357,11 +360,11 @@ def test_lost_deal_edit_changes_only_the_lost_reason(seeded):
     assert (obj["lost_reason_category"], obj["lost_reason"]) == ("Bad timing", "Budget frozen")
 
 
-@pytest.mark.parametrize("option", [["--amount", "99"], ["--description", "Other"], ["--close-date", NEXT_YEAR]])
+@pytest.mark.parametrize("option", [["--amount", "99"], ["--description", "Other"], ["--close-date", "{next_year}"]])
 def test_lost_deal_business_fields_cannot_be_edited(seeded, option):
     assert seeded("deal", "lose", "1", "--category", "No need", "--reason", "r").exit_code == 0
     before = show(seeded)
-    r = seeded("deal", "edit", "1", *option)
+    r = seeded("deal", "edit", "1", *map(dated, option))
     assert r.exit_code == 1
     assert "only its lost reason can be edited" in r.stderr
     after = show(seeded)
@@ -457,7 +460,7 @@ def test_general_manager_cannot_own_a_deal(seeded):
 
 
 def test_close_date_in_the_past_is_accepted_with_a_warning(seeded):
-    past = (TODAY - timedelta(days=30)).isoformat()
+    past = (today() - timedelta(days=30)).isoformat()
     r = create(seeded, "Late entry", close_date=past)
     assert r.exit_code == 0, r.stderr
     assert "Warning:" in r.stderr
@@ -467,7 +470,7 @@ def test_close_date_in_the_past_is_accepted_with_a_warning(seeded):
 
 
 def test_close_date_in_the_future_gives_no_warning(seeded):
-    r = create(seeded, "Forecast", close_date=NEXT_YEAR)
+    r = create(seeded, "Forecast", close_date=next_year())
     assert r.exit_code == 0, r.stderr
     assert "Warning:" not in r.stderr
 
@@ -552,12 +555,12 @@ def test_edit_records_a_value_for_a_later_gate_with_its_stage_and_setter(seeded,
 
 @pytest.mark.parametrize("bad, code, message", [
     ("quotation_template=T-1", 2, "Unknown quotation template 'T-1'"),
-    (f"payment_received_on={(TODAY + timedelta(days=1)).isoformat()}", 2, "is in the future"),
+    ("payment_received_on={tomorrow}", 2, "is in the future"),
     ("payment_received_on=2020-01-01", 2, "is before"),
     ("decision_maker=nobody@nowhere.es", 1, "No contact with email nobody@nowhere.es"),
 ])
 def test_edit_format_checks_a_value_for_a_later_gate(seeded, db, bad, code, message):
-    r = seeded("deal", "edit", "1", "--set", bad)
+    r = seeded("deal", "edit", "1", "--set", dated(bad))
     assert r.exit_code == code
     assert message in r.stderr
     assert db.count("gate_value") == 0
@@ -599,7 +602,7 @@ def add_tasks(cli):
 def test_winning_closes_the_deals_open_tasks(seeded, db):
     add_tasks(seeded)
     walk_to(seeded, "Contract Signed")
-    r = seeded("deal", "advance", "1", *PAYMENT_DONE)
+    r = seeded("deal", "advance", "1", *payment_done())
     assert r.exit_code == 0, r.stderr
     assert "Closed task 2 (deal won): Send the pricing calculator" in r.stdout.splitlines()
     assert [(t, bool(d), by, c) for t, d, by, c in tasks_of(db)] == [
@@ -627,7 +630,7 @@ def test_keep_tasks_leaves_them_open(seeded, db):
 def test_keep_tasks_when_winning(seeded, db):
     add_tasks(seeded)
     walk_to(seeded, "Contract Signed")
-    r = seeded("deal", "advance", "1", *PAYMENT_DONE, "--keep-tasks", "--json")
+    r = seeded("deal", "advance", "1", *payment_done(), "--keep-tasks", "--json")
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["closed_tasks"] == []
     assert [(t, bool(d)) for t, d, _, _ in tasks_of(db)] == [(1, False), (2, False), (3, True), (4, False)]
@@ -636,7 +639,7 @@ def test_keep_tasks_when_winning(seeded, db):
 def test_advance_json_lists_the_closed_tasks(seeded):
     add_tasks(seeded)
     walk_to(seeded, "Contract Signed")
-    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={GATE_DAY}", "--json")
+    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={gate_day()}", "--json")
     assert r.exit_code == 0, r.stderr
     obj = json.loads(r.stdout)
     assert obj["stage"] == "Payment Done"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ANA, BANT, ELENA, MARTA, QUALIFIED, SANITAS, FakePrompter
-from tests.helpers import GATE_DAY, TODAY, YESTERDAY, ok, show, walk_to
+from tests.helpers import gate_day, ok, show, today, walk_to, yesterday
 from tests.test_prompts import NO_NEXT_STEP, deal_row, gate_values, second_contact
 
 RETRY = "To retry without typing them again: "
@@ -65,14 +65,15 @@ def test_the_terminal_yes_no_prompt_takes_no_answer_from_enter_alone():
 def test_a_no_to_the_healthcare_provider_clause_stops_before_the_signer(seeded, db):
     walk_to(seeded, "Offer Approved")
     ok(seeded("team", "add", "Marc Puig", "--role", "JD-001"))
-    p = FakePrompter([("text", "Date the contract was signed", GATE_DAY), ("confirm", "healthcare-provider clause", False)])
+    day = gate_day()
+    p = FakePrompter([("text", "Date the contract was signed", day), ("confirm", "healthcare-provider clause", False)])
     r = seeded("deal", "advance", "1", prompter=p)
     assert p.script == []
     assert r.exit_code == 1
     assert r.stderr == (
         "Cannot move deal 1 into Contract Signed: healthcare_provider_clause is no, and Contract Signed needs the "
         "signature date, the healthcare-provider clause (yes) and a JD-001 signer.\n"
-        f"{RETRY}salescrm deal advance 1 --set contract_signed_on={GATE_DAY}\n"
+        f"{RETRY}salescrm deal advance 1 --set contract_signed_on={day}\n"
     )
     assert show(seeded)["stage"] == "Offer Approved"
 
@@ -145,7 +146,7 @@ def test_a_refused_deal_create_further_along_prints_its_retry_line(seeded, db):
 
 def test_the_only_signer_is_chosen_and_said(seeded, db):
     walk_to(seeded, "Offer Approved")
-    p = FakePrompter([("text", "Date the contract was signed", GATE_DAY), ("confirm", "healthcare-provider clause", True),
+    p = FakePrompter([("text", "Date the contract was signed", gate_day()), ("confirm", "healthcare-provider clause", True),
                       NO_NEXT_STEP])
     ok(seeded("deal", "advance", "1", prompter=p))
     assert p.script == []
@@ -156,7 +157,7 @@ def test_the_only_signer_is_chosen_and_said(seeded, db):
 def test_several_signers_are_a_select(seeded, db):
     walk_to(seeded, "Offer Approved")
     ok(seeded("team", "add", "Marc Puig", "--role", "JD-001"))
-    p = Recording([("text", "Date the contract was signed", GATE_DAY), ("confirm", "healthcare-provider clause", True),
+    p = Recording([("text", "Date the contract was signed", gate_day()), ("confirm", "healthcare-provider clause", True),
                    ("select", "Signed by", "Marc Puig (JD-001)"), NO_NEXT_STEP])
     ok(seeded("deal", "advance", "1", prompter=p))
     assert p.choices["Signed by (a team member with role JD-001)"] == ["Elena Ortiz (JD-001)", "Marc Puig (JD-001)"]
@@ -187,11 +188,11 @@ def test_off_a_terminal_the_quotation_template_is_still_required(seeded, sh):
 
 def test_the_gate_date_prompt_defaults_to_today_and_refuses_a_day_before_the_deal(seeded):
     walk_to(seeded, "Offer Sent")
-    p = Recording([("text", "Date the offer was approved", YESTERDAY)])
+    p = Recording([("text", "Date the offer was approved", yesterday())])
     r = seeded("deal", "advance", "1", prompter=p)
-    assert p.defaults["Date the offer was approved"] == TODAY.isoformat()
+    assert p.defaults["Date the offer was approved"] == today().isoformat()
     assert r.exit_code == 2
-    assert f"Date the offer was approved {YESTERDAY} is before {TODAY.isoformat()}, the day deal 1 was created" in r.stderr
+    assert f"Date the offer was approved {yesterday()} is before {today().isoformat()}, the day deal 1 was created" in r.stderr
     assert show(seeded)["stage"] == "Offer Sent"
 
 
@@ -240,7 +241,7 @@ def test_a_recorded_value_is_not_asked_again(seeded):
 
 def test_payment_done_asks_no_next_step(seeded):
     walk_to(seeded, "Contract Signed")
-    p = FakePrompter([("text", "Date the payment was received", GATE_DAY)])  # no "Next step" question follows
+    p = FakePrompter([("text", "Date the payment was received", gate_day())])  # no "Next step" question follows
     r = seeded("deal", "advance", "1", prompter=p)
     assert r.exit_code == 0, r.stderr
     assert p.script == []
@@ -250,7 +251,7 @@ def test_payment_done_asks_no_next_step(seeded):
 @pytest.mark.parametrize("option", [["--next-step", "Invoice"], ["--next-step", "Invoice", "--next-step-due", "1d"]])
 def test_an_explicit_next_step_at_a_final_stage_is_invalid(seeded, db, option):
     walk_to(seeded, "Contract Signed")
-    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={GATE_DAY}", *option, prompter=FakePrompter([]))
+    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={gate_day()}", *option, prompter=FakePrompter([]))
     assert r.exit_code == 2
     assert r.stderr == ("Payment Done is final, so the deal takes no next step: remove --next-step (add a task with "
                         "`salescrm task add` if something is left to do).\n")
@@ -260,7 +261,7 @@ def test_an_explicit_next_step_at_a_final_stage_is_invalid(seeded, db, option):
 
 def test_an_explicit_next_step_at_a_final_stage_is_invalid_off_a_terminal_too(seeded, sh):
     walk_to(seeded, "Contract Signed")
-    r = sh("deal", "advance", "1", "--set", f"payment_received_on={GATE_DAY}", "--next-step-due", "1d")
+    r = sh("deal", "advance", "1", "--set", f"payment_received_on={gate_day()}", "--next-step-due", "1d")
     assert r.exit_code == 2
     assert "remove --next-step-due" in r.stderr
 

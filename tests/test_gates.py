@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import BANT, QUALIFIED
 from tests.helpers import (
-    CONTRACT_SIGNED, GATE_DAY, IMPLEMENTATION, OFFER_SENT, PAYMENT_DONE, TODAY, TOMORROW, YESTERDAY, backdate_deal, show,
-    walk_to,
+    IMPLEMENTATION, OFFER_SENT, backdate_deal, contract_signed, dated, gate_day, payment_done, show, today, tomorrow,
+    walk_to, yesterday,
 )
 
 
@@ -226,10 +226,11 @@ def test_offer_sent_with_amount_zero_is_refused(seeded):
 # --- Offer Approved ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("when", [TODAY.isoformat(), YESTERDAY, (TODAY - timedelta(days=30)).isoformat()])
-def test_offer_approved_with_a_date_from_the_deals_creation_up_to_today(seeded, db, when):
+@pytest.mark.parametrize("days_ago", [0, 1, 30])
+def test_offer_approved_with_a_date_from_the_deals_creation_up_to_today(seeded, db, days_ago):
     walk_to(seeded, "Offer Sent")
     backdate_deal(db, 30)
+    when = (today() - timedelta(days=days_ago)).isoformat()
     r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={when}")
     assert r.exit_code == 0, r.stderr
     obj = show(seeded)
@@ -241,20 +242,21 @@ def test_a_gate_date_before_the_day_the_deal_was_created_is_invalid(seeded, db):
     """Issue 10: a gate date may not be before the local date on which the deal was created (exit 2)."""
     walk_to(seeded, "Offer Sent")
     backdate_deal(db, 30)
-    created = (TODAY - timedelta(days=30)).isoformat()
+    day = today()
+    created = (day - timedelta(days=30)).isoformat()
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={(TODAY - timedelta(days=31)).isoformat()}")
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={(day - timedelta(days=31)).isoformat()}")
     assert r.exit_code == 2
-    assert r.stderr == (f"--set offer_approved_on {(TODAY - timedelta(days=31)).isoformat()} is before {created}, the day "
-                        f"deal 1 was created; give a date from {created} to {TODAY.isoformat()}.\n")
+    assert r.stderr == (f"--set offer_approved_on {(day - timedelta(days=31)).isoformat()} is before {created}, the day "
+                        f"deal 1 was created; give a date from {created} to {day.isoformat()}.\n")
     assert snapshot(seeded) == before
 
 
 def test_a_gate_date_before_today_is_invalid_for_a_deal_created_today(seeded):
     walk_to(seeded, "Offer Sent")
-    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={YESTERDAY}")
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={yesterday()}")
     assert r.exit_code == 2
-    assert f"is before {TODAY.isoformat()}, the day deal 1 was created" in r.stderr
+    assert f"is before {today().isoformat()}, the day deal 1 was created" in r.stderr
     assert show(seeded)["stage"] == "Offer Sent"
 
 
@@ -262,9 +264,9 @@ def test_a_deal_created_further_along_takes_gate_dates_of_today_only(seeded):
     r = seeded("deal", "create", "--company", "Sanitas Hospitales", "--description", "Licence", "--amount", "1",
                "--close-date", "2027-03-31", "--class", "Insurance", "--source", "Event", "--owner", "Ana García",
                "--stage", "offer-approved", *QUALIFIED, *BANT, *IMPLEMENTATION, *OFFER_SENT,
-               "--set", f"offer_approved_on={YESTERDAY}")
+               "--set", f"offer_approved_on={yesterday()}")
     assert r.exit_code == 2
-    assert f"is before {TODAY.isoformat()}, the day the new deal was created" in r.stderr
+    assert f"is before {today().isoformat()}, the day the new deal was created" in r.stderr
     assert len(json.loads(seeded("deal", "list", "--json").stdout)) == 1
 
 
@@ -289,9 +291,9 @@ def test_a_malformed_gate_date_is_invalid(seeded, bad):
 def test_a_gate_date_in_the_future_is_invalid(seeded):
     walk_to(seeded, "Offer Sent")
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={TOMORROW}")
+    r = seeded("deal", "advance", "1", "--set", f"offer_approved_on={tomorrow()}")
     assert r.exit_code == 2
-    assert f"{TOMORROW} is in the future" in r.stderr
+    assert f"{tomorrow()} is in the future" in r.stderr
     assert snapshot(seeded) == before
 
 
@@ -300,11 +302,11 @@ def test_a_gate_date_in_the_future_is_invalid(seeded):
 
 def test_contract_signed_by_the_general_manager(seeded):
     walk_to(seeded, "Offer Approved")
-    r = seeded("deal", "advance", "1", *CONTRACT_SIGNED)
+    r = seeded("deal", "advance", "1", *contract_signed())
     assert r.exit_code == 0, r.stderr
     obj = show(seeded)
     assert obj["stage"] == "Contract Signed"
-    assert obj["gates"]["contract_signed_on"] == GATE_DAY
+    assert obj["gates"]["contract_signed_on"] == gate_day()
     assert obj["gates"]["healthcare_provider_clause"] == "yes"
     assert obj["gates"]["signed_by"] == "Elena Ortiz"
 
@@ -312,7 +314,7 @@ def test_contract_signed_by_the_general_manager(seeded):
 def test_contract_without_the_healthcare_provider_clause_is_refused(seeded):
     walk_to(seeded, "Offer Approved")
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}",
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={gate_day()}",
                "--set", "healthcare_provider_clause=no", "--set", "signed_by=Elena Ortiz")
     assert r.exit_code == 1
     assert "healthcare_provider_clause is no" in r.stderr
@@ -323,7 +325,7 @@ def test_contract_without_the_healthcare_provider_clause_is_refused(seeded):
 def test_contract_signed_by_a_jd_019_is_refused(seeded):
     walk_to(seeded, "Offer Approved")
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}",
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={gate_day()}",
                "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Ana García")
     assert r.exit_code == 1
     assert "Ana García is JD-019" in r.stderr
@@ -333,7 +335,7 @@ def test_contract_signed_by_a_jd_019_is_refused(seeded):
 
 def test_contract_signed_by_an_unknown_person_is_not_found(seeded):
     walk_to(seeded, "Offer Approved")
-    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}",
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={gate_day()}",
                "--set", "healthcare_provider_clause=yes", "--set", "signed_by=Nobody Known")
     assert r.exit_code == 1
     assert "No team member named 'Nobody Known'" in r.stderr
@@ -363,18 +365,18 @@ def test_contract_signed_with_nothing_names_every_key(seeded):
 
 def test_payment_done_wins_the_deal(seeded):
     walk_to(seeded, "Contract Signed")
-    r = seeded("deal", "advance", "1", *PAYMENT_DONE)
+    r = seeded("deal", "advance", "1", *payment_done())
     assert r.exit_code == 0, r.stderr
     obj = show(seeded)
     assert obj["stage"] == "Payment Done"
-    assert obj["gates"]["payment_received_on"] == GATE_DAY
+    assert obj["gates"]["payment_received_on"] == gate_day()
     listed = json.loads(seeded("deal", "list", "--won", "--json").stdout)
     assert [d["id"] for d in listed] == [1]
 
 
 def test_payment_date_in_the_future_is_invalid(seeded):
     walk_to(seeded, "Contract Signed")
-    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={TOMORROW}")
+    r = seeded("deal", "advance", "1", "--set", f"payment_received_on={tomorrow()}")
     assert r.exit_code == 2
     assert "is in the future" in r.stderr
     assert show(seeded)["stage"] == "Contract Signed"
@@ -419,22 +421,22 @@ def test_a_recorded_value_counts_when_its_gate_is_entered(seeded):
 def test_a_recorded_value_is_checked_when_its_gate_is_entered(seeded):
     walk_to(seeded, "Offer Approved")
     assert seeded("deal", "edit", "1", "--set", "signed_by=Ana García").exit_code == 0
-    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={GATE_DAY}", "--set", "healthcare_provider_clause=yes")
+    r = seeded("deal", "advance", "1", "--set", f"contract_signed_on={gate_day()}", "--set", "healthcare_provider_clause=yes")
     assert r.exit_code == 1
     assert "signed_by Ana García is JD-019 (Business Development), not JD-001" in r.stderr
     assert show(seeded)["stage"] == "Offer Approved"
 
 
 @pytest.mark.parametrize("bad, message", [
-    (f"offer_approved_on={TOMORROW}", f"--set offer_approved_on {TOMORROW} is in the future"),
+    ("offer_approved_on={tomorrow}", "--set offer_approved_on {tomorrow} is in the future"),
     ("quotation_template=T-009-001", "Unknown quotation template 'T-009-001'"),
     ("healthcare_provider_clause=maybe", "--set healthcare_provider_clause 'maybe' is neither yes nor no"),
 ])
 def test_a_value_for_a_later_gate_is_format_checked_when_set(seeded, bad, message):
     before = snapshot(seeded)
-    r = seeded("deal", "advance", "1", *QUALIFIED, "--set", bad)
+    r = seeded("deal", "advance", "1", *QUALIFIED, "--set", dated(bad))
     assert r.exit_code == 2
-    assert message in r.stderr
+    assert dated(message) in r.stderr
     assert snapshot(seeded) == before
 
 
@@ -493,7 +495,7 @@ def test_refused_skip_ahead_keeps_no_gate_value_of_earlier_stages(seeded):
 def test_invalid_value_in_a_later_gate_writes_nothing(seeded):
     before = show(seeded)
     r = seeded("deal", "advance", "1", "--to", "offer-approved", *QUALIFIED, *BANT, *IMPLEMENTATION, *OFFER_SENT,
-               "--set", f"offer_approved_on={TOMORROW}")
+               "--set", f"offer_approved_on={tomorrow()}")
     assert r.exit_code == 2
     after = show(seeded)
     assert (after["stage"], after["gates"], after["history"]) == (before["stage"], before["gates"], before["history"])

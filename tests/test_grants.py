@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from salescrm.store import grants
 from tests.conftest import ANA, DEAL, ELENA, MARTA, QUALIFIED, SANITAS
-from tests.helpers import TOMORROW, ok
+from tests.helpers import ok, tomorrow
 
 
 @pytest.mark.no_database
@@ -67,7 +67,7 @@ def test_a_rep_with_exactly_the_printed_grants_does_the_whole_day(cli, backend, 
             ["deal", "edit", "1", "--amount", "15000", "--reason", "Bigger pilot"],
             ["activity", "log", "--contact", "marta@sanitas.es", "--type", "call", "--direction", "outbound",
              "--summary", "Intro call"],
-            ["task", "add", "Send the pricing calculator", "--deal", "1", "--due", TOMORROW, "--owner", "Ana García"],
+            ["task", "add", "Send the pricing calculator", "--deal", "1", "--due", tomorrow(), "--owner", "Ana García"],
             ["task", "done", "2"],
             ["lead", "add", "--first-name", "Luis", "--last-name", "Pardo", "--email", "luis@dkv.es", "--company", "DKV",
              "--channel", "web-form"],

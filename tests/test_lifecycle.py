@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 import pytest
 
 from salescrm.domain import lifecycle
 from salescrm.domain.lifecycle import lifecycle_from_deals
 from tests.conftest import BANT, DEAL, QUALIFIED
+from tests.helpers import gate_day, yesterday
 
 MQL = "Marketing Qualified Lead"
 SQL = "Sales Qualified Lead"
 OPPORTUNITY = "Opportunity"
 CUSTOMER = "Customer"
 
-YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
-GATE_DAY = date.today().isoformat()  # a gate date may not be before the day the deal was created
 
-STEPS = [
-    ("Qualified", QUALIFIED),
-    ("Discovered", BANT),
-    ("Implementation Defined", ["--set", "implementation_method=API", "--set", "success_metrics=Fewer visits",
-                                "--set", "pricing_basis=Per report", "--set", "implementation_timeline=Q2"]),
-    ("Offer Sent", ["--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-1"]),
-    ("Offer Approved", ["--set", f"offer_approved_on={GATE_DAY}"]),
-    ("Contract Signed", ["--set", f"contract_signed_on={GATE_DAY}", "--set", "healthcare_provider_clause=yes",
-                         "--set", "signed_by=Elena Ortiz"]),
-    ("Payment Done", ["--set", f"payment_received_on={GATE_DAY}"]),
-]
+def steps() -> list[tuple[str, list[str]]]:
+    return [
+        ("Qualified", QUALIFIED),
+        ("Discovered", BANT),
+        ("Implementation Defined", ["--set", "implementation_method=API", "--set", "success_metrics=Fewer visits",
+                                    "--set", "pricing_basis=Per report", "--set", "implementation_timeline=Q2"]),
+        ("Offer Sent", ["--set", "quotation_template=T-009-002", "--set", "quotation_ref=Q-1"]),
+        ("Offer Approved", ["--set", f"offer_approved_on={gate_day()}"]),
+        ("Contract Signed", ["--set", f"contract_signed_on={gate_day()}", "--set", "healthcare_provider_clause=yes",
+                             "--set", "signed_by=Elena Ortiz"]),
+        ("Payment Done", ["--set", f"payment_received_on={gate_day()}"]),
+    ]
 
 
 def show(cli, kind: str, ref: str) -> dict:
@@ -47,7 +46,7 @@ def lead_status(cli, company: str = "Sanitas Hospitales") -> str:
 
 
 def walk_to(cli, stage: str, deal: str = "1") -> None:
-    for name, values in STEPS:
+    for name, values in steps():
         if show(cli, "deal", deal)["stage"] == stage:
             return
         r = cli("deal", "advance", deal, *values)
@@ -241,13 +240,13 @@ def test_winning_the_last_open_deal_sets_in_progress(seeded):
 
 def test_creating_a_won_deal_on_a_company_without_deals_sets_in_progress(seeded):
     assert seeded("company", "add", "DKV", "--country", "ES", "--website", "https://dkv.es").exit_code == 0
-    sets = [a for _, values in STEPS for a in values]
+    sets = [a for _, values in steps() for a in values]
     sets[sets.index("decision_maker=marta@sanitas.es")] = "decision_maker=luis@dkv.es"
     r = seeded("contact", "add", "--first-name", "Luis", "--last-name", "Pardo", "--job-title", "CMO",
                "--company", "DKV", "--email", "luis@dkv.es")
     assert r.exit_code == 0, r.stderr
     r = seeded("deal", "create", "--company", "DKV", "--description", "Licence", "--amount", "5000",
-               "--close-date", YESTERDAY, "--class", "Insurance", "--source", "Referral", "--owner", "Ana García",
+               "--close-date", yesterday(), "--class", "Insurance", "--source", "Referral", "--owner", "Ana García",
                "--contact", "luis@dkv.es", "--stage", "payment-done", *sets)
     assert r.exit_code == 0, r.stderr
     assert lead_status(seeded, "DKV") == "In progress"

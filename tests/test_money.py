@@ -226,10 +226,9 @@ def test_the_reports_group_amounts_by_currency(base):
 
 
 def test_report_pipeline_compare_gives_each_changed_deal_its_currency(base):
-    from tests.helpers import TODAY
+    from tests.helpers import today
 
     two_currencies(base)
-    today = TODAY.isoformat()
-    report = json.loads(ok(base("report", "pipeline", "--compare", today, "--json")).stdout)
+    report = json.loads(ok(base("report", "pipeline", "--compare", today().isoformat(), "--json")).stdout)
     assert report["compare"]["currency"] is None
     assert report["changes"]["entered"] == []  # nothing changed between today and today

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from salescrm.store.models import Company, Deal, StageChange
 from tests.conftest import BANT
-from tests.helpers import CONTRACT_SIGNED, IMPLEMENTATION, OFFER_APPROVED, OFFER_SENT, PAYMENT_DONE, ok, walk_to
+from tests.helpers import IMPLEMENTATION, OFFER_SENT, contract_signed, offer_approved, ok, payment_done, walk_to
 
 INPATIENT = "Care provider inpatient private"
 DKV_QUALIFIED = ["--set", "segment_verified=yes", "--set", "decision_maker=pablo@dkv.es"]
@@ -90,8 +90,8 @@ def world(seeded, db):
     ok(cli("deal", "lose", "3", "--category", "Bad timing", "--reason", "Budget frozen"))
     new_deal(cli, "Claims triage", 20000, "2026-04-15", company="DKV", owner="Luis Pérez", deal_class="Insurance",
              more=("--stage", "Offer Sent", *DKV_QUALIFIED, *BANT, *IMPLEMENTATION, *OFFER_SENT))
-    ok(cli("deal", "advance", "4", "--to", "Contract Signed", *OFFER_APPROVED, *CONTRACT_SIGNED))
-    ok(cli("deal", "advance", "4", *PAYMENT_DONE))
+    ok(cli("deal", "advance", "4", "--to", "Contract Signed", *offer_approved(), *contract_signed()))
+    ok(cli("deal", "advance", "4", *payment_done()))
     new_deal(cli, "Pilot", 3000, "2026-05-31")
     ok(cli("deal", "advance", "5", "--set", "segment_verified=yes", "--set", "decision_maker=marta@sanitas.es"))
     ok(cli("deal", "lose", "5", "--category", "No budget", "--reason", "No funds this year"))
@@ -486,7 +486,7 @@ def test_report_help_imports_nothing_heavy(tmp_path, args):
 def test_conversion_of_leads_by_channel_and_source(cli):
     """Issue: `report` can filter by channel and source, so that the team sees which ads and keywords bring leads."""
     from tests.conftest import ANA, ELENA
-    from tests.helpers import STEPS
+    from tests.helpers import steps
 
     for args in (ANA, ELENA):
         assert cli(*args).exit_code == 0
@@ -501,7 +501,7 @@ def test_conversion_of_leads_by_channel_and_source(cli):
             "2027-03-31", "--class", "Care provider outpatient private", "--source", "Web form", "--owner", "Ana García",
             "--contact", "luis@vidal.es")
     assert r.exit_code == 0, r.stderr
-    for name, values in STEPS:
+    for name, values in steps():
         values = [v.replace("marta@sanitas.es", "luis@vidal.es") for v in values]
         r = cli("deal", "advance", "1", *values)
         assert r.exit_code == 0, (name, r.stderr)
