@@ -4,8 +4,11 @@ through the pipeline, and another database on the test's backend."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 from tests.conftest import BANT, QUALIFIED, copy_sqlite_template
 
@@ -143,3 +146,14 @@ def new_database(request, backend: str, tmp_path, *, schema: bool = True) -> str
         return copy_sqlite_template(request, path) if schema else str(path)
     server = request.getfixturevalue("pg_server")
     return server.create_database(name, template="salescrm_template" if schema else None)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def old_copy(tmp_path, revision: str = "0001") -> Path:
+    """A private copy of the fixture database of schema `revision` (tests/fixtures), to be upgraded."""
+    path = tmp_path / f"old-{revision}.db"
+    shutil.copyfile(FIXTURES / f"schema-{revision}.db", path)
+    os.chmod(path, 0o600)
+    return path

@@ -4,20 +4,14 @@ but an insert, on both backends."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from salescrm.store.engine import HEAD_REVISION
-from tests.helpers import new_database, ok
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
+from tests.helpers import new_database, ok, old_copy
 
 def _rows(path, sql: str) -> list[tuple]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -29,9 +23,7 @@ def _rows(path, sql: str) -> list[tuple]:
 
 @pytest.mark.sqlite_only
 def test_a_0007_file_upgraded_gains_the_ledgers_empty_its_secret_and_the_phone_index(cli, tmp_path, monkeypatch):
-    path = tmp_path / "old.db"
-    shutil.copyfile(FIXTURES / "schema-0007.db", path)
-    os.chmod(path, 0o600)
+    path = old_copy(tmp_path, "0007")
     monkeypatch.setenv("SALESCRM_DB", str(path))
     ok(cli("contact", "list"))
     assert _rows(path, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]  # through 0008

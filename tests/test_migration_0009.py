@@ -5,25 +5,17 @@ company a new name stands for, on both backends."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 from salescrm.domain.legalforms import brand_key
 from salescrm.store.engine import HEAD_REVISION
-from tests.helpers import ok
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
+from tests.helpers import ok, old_copy
 
 @pytest.mark.sqlite_only
 def test_a_0008_file_upgraded_gives_every_company_its_brand_key(cli, tmp_path, monkeypatch):
-    path = tmp_path / "old.db"
-    shutil.copyfile(FIXTURES / "schema-0008.db", path)
-    os.chmod(path, 0o600)
+    path = old_copy(tmp_path, "0008")
     monkeypatch.setenv("SALESCRM_DB", str(path))
     ok(cli("company", "list"))
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

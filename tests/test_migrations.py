@@ -7,11 +7,9 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +18,8 @@ from salescrm.store import engine as store_engine
 from salescrm.store import migrate
 from salescrm.store.engine import HEAD_REVISION
 from tests.conftest import Database
+from tests.helpers import FIXTURES, old_copy
 
-FIXTURES = Path(__file__).parent / "fixtures"
 _numbers = itertools.count(1)
 # Each schema revision's fixture database, with its records as its `show --json` printed them (capture.py).
 FIXTURE_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
@@ -55,13 +53,6 @@ JSON_ADDED = {"deals": {"owner_id"}}
 NESTED = {"companies": {"deals": "deals"}}
 # Computed by `show` (from activities, tasks and stage changes, or the clock), not stored.
 SHOW_ONLY = {"timeline", "overdue"}
-
-
-def old_copy(tmp_path, revision: str = "0001") -> Path:
-    path = tmp_path / f"old-{revision}.db"
-    shutil.copyfile(FIXTURES / f"schema-{revision}.db", path)
-    os.chmod(path, 0o600)
-    return path
 
 
 def records_of(revision: str) -> dict:
