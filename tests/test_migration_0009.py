@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from salescrm.domain.legalforms import brand_key
+from salescrm.legalforms import brand_key
 from salescrm.store.engine import HEAD_REVISION
 from tests.helpers import ok, old_copy
 

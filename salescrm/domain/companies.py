@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from salescrm.domain import legalforms, lifecycle, naming, refs
+from salescrm import legalforms
+from salescrm.domain import lifecycle, naming, refs
 from salescrm.domain.company_names import CompanyNames, Conflict
 from salescrm.domain.countries import parse_country
 from salescrm.domain.outcome import Outcome

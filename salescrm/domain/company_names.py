@@ -3,7 +3,7 @@
 "If a company has local branches, we only create a company for the global entity ... we would not
 create many companies called Novartis Spain, Novartis Germany ... Instead, we would create a single
 company called Novartis", and "the Spanish legal entity registered as Novartis Farmacéutica, S.A.
-should be named Novartis". So, once legal forms are set aside (salescrm.domain.legalforms), a name
+should be named Novartis". So, once legal forms are set aside (salescrm.legalforms), a name
 that begins with another company's whole name, as whole words, is that company: a branch when the
 words after it name a country (`Novartis España`), a local entity otherwise (`Novartis Farmacéutica,
 S.A.`, `Novartis Pharma`). The rule holds in both directions, so the order of entry does not matter.
@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from salescrm.domain import countries, legalforms, naming
+from salescrm import legalforms
+from salescrm.domain import countries, naming
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def parse_country(value: str) -> str:
 def countries_named(words: list[str]) -> list[str]:
     """The alpha-2 codes of the countries that `words` name (a code only if upper case, and not a
     legal form: `AG` is Aktiengesellschaft, not Antigua and Barbuda)."""
-    from salescrm.domain import legalforms
+    from salescrm import legalforms
 
     index = country_index()
     found = []

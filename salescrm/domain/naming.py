@@ -57,11 +57,11 @@ def _names(names):
     return process.default().deal_names
 
 
-# --- Legal forms (salescrm.domain.legalforms: cleanco's term data) ----------------------
+# --- Legal forms (salescrm.legalforms: cleanco's term data) ----------------------
 
 
 def legal_form_brand(name: str) -> str | None:
     """`name` without its trailing legal form(s) (`Bayer AG` -> `Bayer`); None if it has none."""
-    from salescrm.domain import legalforms
+    from salescrm import legalforms
 
     return legalforms.legal_form_brand(name)

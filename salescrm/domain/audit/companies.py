@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from salescrm.domain import legalforms, naming
+from salescrm import legalforms
+from salescrm.domain import naming
 from salescrm.domain.audit.base import Context, Finding
 from salescrm.domain.audit.checks import CHECKS
 from salescrm.store.models import Company

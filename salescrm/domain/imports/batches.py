@@ -213,7 +213,7 @@ def _restore(session: Session, seq: int, record_type: str, record_id: int) -> No
 
         record.name_key = name_key(record.name)
     if hasattr(record, "brand_key"):
-        from salescrm.domain.legalforms import brand_key
+        from salescrm.legalforms import brand_key
 
         record.brand_key = brand_key(record.name)
     if hasattr(record, "email_key"):

@@ -1,17 +1,19 @@
 """An import's rows a chunk at a time: what the chunk names is looked up in SQL once (set-based), and the
-new records it creates are written together, in one flush (one journal append), not one savepoint and
-flush per row.
+new records it creates are written together (lots.py: one statement per table, one journal append), not one
+savepoint and flush per row.
 
 For each chunk (`CHUNK` rows) `prefetch` asks, in one query per kind of key, which of the chunk's
 external ids, emails, phones, company names and website domains the database already has (`Known`:
 a key it checked and did not find is surely absent; any other key is looked up as before, by the
 row's own query in matching.py). A row that only creates a record, whose keys are all surely absent
 and that needs nothing but its own fields (no consent columns, no properties, no follow-up, no company
-to create or merge), is a *plain* row: it is checked by the same parsers as the commands, its record is
-built as `company add` / `contact add` build it, and it waits in `pending`. Any other row first writes
-the pending ones (`settle`), then runs alone in its savepoint, as rows.py describes. `settle` writes the
-pending records in one savepoint; should that fail (a value the database refuses), the savepoint is
-rolled back and those rows run again one by one, so each gets its own result.
+to merge), is a *plain* row: it is checked by the same parsers as the commands, its record is built as
+`company add` / `contact add` build it, and it waits in `pending`. A plain contact row may name a company
+the database lacks: when that name clashes with no company under the one-company rule, the company waits
+in `pending` too, before the contact, as the contact rule would create it. The rule is asked of the
+companies the chunk's names may stand for, found in SQL by their brand keys (`_index`), and of those the
+chunk has written since. Any other row first writes the pending ones (`lots.settle`), then runs alone in its
+savepoint, as rows.py describes.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class Chunk:
         self.indexed: set[str] = set()  # the brand keys of the names whose candidates `index` holds
 
     def covers(self, name: str) -> bool:
-        from salescrm.domain import legalforms
+        from salescrm import legalforms
 
         return legalforms.brand_key(name) in self.indexed
 
@@ -178,7 +180,7 @@ def prefetch(imp, rows: list[dict]) -> Chunk:
 def _index(chunk: Chunk, conn, names: set[str]) -> None:
     """The companies the chunk's names may stand for under the one-company rule, found by their brand keys
     in a few statements (companies.candidates), not by holding every company's name in memory."""
-    from salescrm.domain import legalforms
+    from salescrm import legalforms
     from salescrm.domain.company_names import CompanyNames
     from salescrm.domain.companies import candidates
 
@@ -290,8 +292,8 @@ def _pending_conflict(chunk: Chunk, name: str) -> bool:
 
 
 def plain_contact(imp, chunk: Chunk, line: int, v: dict):
-    """A new contact row of existing companies that needs only its own fields, built as `contact add`
-    builds it; None when the row is not plain."""
+    """A new contact row that needs only its own fields, of existing companies or of new ones it creates
+    (`_new_company`), built as `contact add` builds it; None when the row is not plain."""
     from salescrm.domain import naming
     from salescrm.domain.imports.results import Result, joined, text
     from salescrm.domain.values import clean_name, parse_choice, parse_email, parse_phone
@@ -378,7 +380,7 @@ def _new_company(imp, chunk: Chunk, line: int, name: str, key: str, v: dict):
 
 def company_record(imp, name: str, key: str, country: str | None, **fields) -> dict:
     """A new company's columns, as `companies.add_company` sets them (the others take their defaults)."""
-    from salescrm.domain import legalforms
+    from salescrm import legalforms
     from salescrm.domain.pipelines import process_of
     from salescrm.store.actors import actor_of
 
@@ -397,83 +399,3 @@ def _register(chunk: Chunk, company: Pending) -> None:
     chunk.new_companies[key] = company
     chunk.names.present.add(key)
     chunk.pending_names.add(-len(chunk.pending_names.names) - 1, company.record["name"])
-
-
-def settle(imp, pending: list[Pending]) -> list[Pending]:
-    """Write the pending records in one savepoint, as SQLAlchemy Core inserts of the whole lot (ids taken
-    first: SQLite's next rowids under the write lock the transaction holds, PostgreSQL's sequence), and
-    their journal entries in one append, the entries the session's flush would have written; give each
-    result its id. The rows to run again one by one, when the database refused the lot."""
-    from sqlalchemy import exc
-
-    from salescrm.store import journal
-    from salescrm.store.insert_many import insert_many
-    from salescrm.store.models import ContactCompany
-
-    if not pending:
-        return []
-    session = imp.session
-    conn = session.connection()
-    try:
-        with conn.begin_nested():  # Core statements only: the connection's own savepoint
-            changes = []
-            for model in dict.fromkeys(p.model for p in pending):  # companies first, as they came
-                lot = [p for p in pending if p.model is model]
-                ids = _new_ids(conn, model.__table__, len(lot))
-                defaults = {k: f() for k, f in _defaults(model).items()}  # one time for the lot
-                rows = []
-                for p, new_id in zip(lot, ids):
-                    row = {**defaults, **p.record, "id": new_id}
-                    rows.append(row)
-                    p.record["id"] = new_id
-                    changes.append(_inserted(model, row))
-                insert_many(conn, model.__table__, rows)
-            links = [{"contact_id": p.record["id"], "company_id": c.record["id"] if isinstance(c, Pending) else c.id}
-                     for p in pending for c in p.companies]
-            if links:
-                insert_many(conn, ContactCompany.__table__, links)
-                changes += [journal.Change("contact", link["contact_id"], "update", {"companies": (None, link["company_id"])})
-                            for link in links]
-            journal.append(conn, session.info, changes)
-    except exc.IntegrityError:
-        return pending
-    for p in pending:
-        p.result.record_id = p.record["id"]
-    return []
-
-
-def _new_ids(conn, table, count: int) -> list[int]:
-    if conn.dialect.name == "postgresql":
-        return sorted(conn.execute(sa.text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"), {"n": count}).scalars())
-    top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar()
-    return list(range(top + 1, top + 1 + count))
-
-
-def _defaults(model) -> dict:
-    """The model's field defaults (a value or a factory), as callables: what a new record takes unless given."""
-    out = {}
-    for name, info in model.model_fields.items():
-        if name == "id" or name not in model.__table__.c:
-            continue
-        if info.default_factory is not None:
-            out[name] = info.default_factory
-        elif not info.is_required():
-            out[name] = (lambda value: lambda: value)(info.default)
-    return out
-
-
-def _inserted(model, row: dict):
-    """The journal's insert entry for a record written as `row`: the fields the session's flush would give
-    (store/journal.py's `_RECORDS`), those that are set."""
-    from salescrm.store import journal
-
-    record_type, _, columns = journal._RECORDS[model]
-    fields = {}
-    for attr, (name, convert) in columns.items():
-        value = row.get(attr)
-        if value is not None and convert is not None:
-            value = convert(value)
-        if value is not None:
-            fields[name] = (None, value)
-    return journal.Change(record_type, row["id"], "insert", fields)

@@ -87,12 +87,12 @@ class Importer:
         self.chunk = bulk.prefetch(self, [{**self.options.defaults, **v} for v in rows])
 
     def settle(self) -> None:
-        """Write the plain rows that wait (bulk.settle); any the database refused as a lot run again alone,
+        """Write the plain rows that wait (lots.settle); any the database refused as a lot run again alone,
         and their results take the new outcome (`late`: the run writes those it refused to the rejects)."""
-        from salescrm.domain.imports import bulk
+        from salescrm.domain.imports import bulk, lots
 
         pending, self.pending = self.pending, []
-        again = bulk.settle(self, pending)
+        again = lots.settle(self, pending)
         refused = {id(p) for p in again}
         kind = bulk.model_of(self.options.kind)
         for p in pending:

@@ -6,7 +6,7 @@ Create Date: 2026-12-02
 
 SP-009-001's one-company rule compares a new company name with the existing ones by their brand words:
 the folded words once legal forms and connectors are set aside (`Novartis Farmacéutica, S.A.` ->
-`novartis farmaceutica`, domain/legalforms.py). `company.brand_key` keeps them, indexed, so that the
+`novartis farmaceutica`, salescrm/legalforms.py). `company.brand_key` keeps them, indexed, so that the
 companies a name may stand for are found in SQL: those whose key is a word prefix of the name's, and
 those whose key begins with it and a space. Before, a command read every company whose name began with
 the name's first word, and an import held an index of every company in memory. On PostgreSQL the column
@@ -30,7 +30,7 @@ def upgrade() -> None:
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.add_column(sa.Column('brand_key', kind, server_default='', nullable=False))
         batch_op.create_index(batch_op.f('ix_company_brand_key'), ['brand_key'], unique=False)
-    from salescrm.domain.legalforms import brand_key
+    from salescrm.legalforms import brand_key
 
     conn = op.get_bind()
     company = sa.table('company', sa.column('id', sa.Integer), sa.column('name', sa.String),
