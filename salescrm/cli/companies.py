@@ -153,7 +153,8 @@ def list_(
     from salescrm.domain import companies, views
 
     with runtime(ctx).reading() as session:
-        objects = [views.company_object(session, c) for c in companies.list_companies(session, country=country, lead_status=status, limit=no_limit(limit))]
+        objects = views.company_objects(session, list(companies.list_companies(session, country=country, lead_status=status,
+                                                                                limit=no_limit(limit))))
     if json:
         output.print_json(objects)
         return

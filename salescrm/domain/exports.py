@@ -105,12 +105,11 @@ def _tasks(session: Session) -> Iterator[dict]:
 
 
 def _companies(session: Session) -> Iterator[dict]:
-    from salescrm.domain.views import company_object
+    from salescrm.domain.views import company_objects
     from salescrm.store.models import Company
 
     for chunk in _by_id(session, Company):
-        for company in chunk:
-            yield company_object(session, company)
+        yield from company_objects(session, chunk)
 
 
 def _contacts(session: Session) -> Iterator[dict]:
@@ -124,22 +123,12 @@ def _contacts(session: Session) -> Iterator[dict]:
 def _with_properties(session: Session, objects: list[dict]) -> list[dict]:
     """Contacts' objects with their `properties` (as `contact show --json` has them), read for the chunk in
     one query, in the order the database's process declares them."""
-    import sqlalchemy as sa
-
+    from salescrm.domain import properties
     from salescrm.process import bound
-    from salescrm.store.models import ContactProperty
 
-    order = {p.key: i for i, p in enumerate(bound.of(session).properties_of("contact"))}
-    found: dict[int, dict[str, str]] = {}
-    ids = [o["id"] for o in objects]
-    if ids:
-        for contact_id, key, value in session.connection().execute(
-                sa.select(ContactProperty.contact_id, ContactProperty.key, ContactProperty.value)
-                .where(ContactProperty.contact_id.in_(ids))):
-            found.setdefault(contact_id, {})[key] = value
+    found = properties.values_of_many(session, "contact", [o["id"] for o in objects], bound.of(session))
     for obj in objects:
-        values = found.get(obj["id"], {})
-        obj["properties"] = {k: values[k] for k in sorted(values, key=lambda k: (order.get(k, len(order)), k))}
+        obj["properties"] = found.get(obj["id"], {})
     return objects
 
 

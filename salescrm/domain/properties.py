@@ -62,12 +62,20 @@ def store(session: Session, record: str, record_id: int, values: dict[str, str |
 
 def values_of(session: Session, record: str, record_id: int, proc: Process | None = None) -> dict[str, str]:
     """The record's properties that have a value, in the order the process declares them (others after)."""
+    return values_of_many(session, record, [record_id], proc).get(record_id, {})
+
+
+def values_of_many(session: Session, record: str, record_ids: list[int], proc: Process | None = None) -> dict[int, dict[str, str]]:
+    """`values_of` for many records, 500 to a query: record id -> its properties (records without any are left out)."""
     import sqlalchemy as sa
 
     model, id_field = _model(record)
     table = model.__table__
-    rows = session.connection().execute(
-        sa.select(table.c.key, table.c.value).where(table.c[id_field] == record_id).order_by(table.c.key)).all()
-    stored = {row.key: row.value for row in rows}
-    order = [p.key for p in proc.properties_of(record)] if proc is not None else []
-    return {**{k: stored[k] for k in order if k in stored}, **{k: v for k, v in stored.items() if k not in order}}
+    order = {p.key: i for i, p in enumerate(proc.properties_of(record))} if proc is not None else {}
+    found: dict[int, dict[str, str]] = {}
+    for start in range(0, len(record_ids), 500):
+        for record_id, key, value in session.connection().execute(
+                sa.select(table.c[id_field], table.c.key, table.c.value).where(table.c[id_field].in_(record_ids[start:start + 500]))):
+            found.setdefault(record_id, {})[key] = value
+    return {record_id: {k: values[k] for k in sorted(values, key=lambda k: (order.get(k, len(order)), k))}
+            for record_id, values in found.items()}

@@ -259,16 +259,31 @@ def _deal_contacts(session: Session, deal_conditions: list) -> dict[int, list[di
 
 
 def company_object(session: Session, company: Company) -> dict:
-    contacts = session.exec(
-        select(Contact.id, Contact.first_name, Contact.last_name, Contact.email)
-        .join(ContactCompany, ContactCompany.contact_id == Contact.id)
-        .where(ContactCompany.company_id == company.id)
-        .order_by(Contact.id)
-    ).all()
-    deals = session.exec(
-        select(Deal.id, Deal.name, Deal.stage, Deal.amount_cents, Deal.currency).where(Deal.company_id == company.id).order_by(Deal.id.desc())
-    ).all()
-    return {
+    return company_objects(session, [company])[0]
+
+
+def company_objects(session: Session, companies: list) -> list[dict]:
+    """The `show --json` objects of `companies`, their contacts, deals and properties read 500 companies to a
+    query (not three queries a company)."""
+    from salescrm.domain import properties
+    from salescrm.process import bound
+
+    ids = [c.id for c in companies]
+    contacts: dict[int, list[dict]] = {}
+    deals: dict[int, list[dict]] = {}
+    for start in range(0, len(ids), 500):
+        some = ids[start:start + 500]
+        for company_id, *contact in session.exec(
+                select(ContactCompany.company_id, Contact.id, Contact.first_name, Contact.last_name, Contact.email)
+                .join(ContactCompany, ContactCompany.contact_id == Contact.id)
+                .where(ContactCompany.company_id.in_(some)).order_by(Contact.id)):
+            contacts.setdefault(company_id, []).append(_contact_ref(*contact))
+        for d in session.exec(select(Deal.company_id, Deal.id, Deal.name, Deal.stage, Deal.amount_cents, Deal.currency)
+                              .where(Deal.company_id.in_(some)).order_by(Deal.id.desc())):
+            deals.setdefault(d.company_id, []).append(
+                {"id": d.id, "name": d.name, "stage": d.stage, "amount": amount_units(d.amount_cents), "currency": d.currency})
+    values = properties.values_of_many(session, "company", ids, bound.of(session))
+    return [{
         "id": company.id,
         "name": company.name,
         "country": company.country,
@@ -277,13 +292,12 @@ def company_object(session: Session, company: Company) -> dict:
         "lead_status": company.lead_status,
         "lead_status_set_by": company.lead_status_set_by,
         "lead_status_set_at": iso(company.lead_status_set_at),
-        "contacts": [_contact_ref(*c) for c in contacts],
-        "deals": [{"id": d.id, "name": d.name, "stage": d.stage, "amount": amount_units(d.amount_cents),
-                   "currency": d.currency} for d in deals],
-        "properties": _record_properties(session, "company", company.id),
+        "contacts": contacts.get(company.id, []),
+        "deals": deals.get(company.id, []),
+        "properties": values.get(company.id, {}),
         "created_at": iso(company.created_at),
         "updated_at": iso(company.updated_at),
-    }
+    } for company in companies]
 
 
 # --- Contacts ---------------------------------------------------------------------------

@@ -35,10 +35,18 @@ def upgrade() -> None:
     conn = op.get_bind()
     company = sa.table('company', sa.column('id', sa.Integer), sa.column('name', sa.String),
                        sa.column('brand_key', sa.String))
-    rows = conn.execute(sa.select(company.c.id, company.c.name)).all()
-    if rows:
-        conn.execute(company.update().where(company.c.id == sa.bindparam('company_id')).values(brand_key=sa.bindparam('key')),
-                     [{"company_id": cid, "key": brand_key(name)} for cid, name in rows])
+    update = company.update().where(company.c.id == sa.bindparam('company_id')).values(brand_key=sa.bindparam('key'))
+    last = 0
+    while True:  # a slice of companies at a time, by id, so that a large database is not read into memory at once
+        rows = conn.execute(sa.select(company.c.id, company.c.name).where(company.c.id > last)
+                            .order_by(company.c.id).limit(_SLICE)).all()
+        if not rows:
+            break
+        conn.execute(update, [{"company_id": cid, "key": brand_key(name)} for cid, name in rows])
+        last = rows[-1][0]
+
+
+_SLICE = 10_000
 
 
 def downgrade() -> None:
