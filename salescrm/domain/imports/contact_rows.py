@@ -52,12 +52,7 @@ def contact_row(imp: Importer, line: int, v: dict) -> Result:
             from salescrm.domain.values import parse_choice
 
             contact.channel = parse_choice(text(v, "channel"), process.LEAD_CHANNELS, "Channel", slugs=True)
-        created = text(v, "created_at")
-        if created:
-            contact.created_at = imp.options.dates.moment(created, "Create Date")
-        imp.keep_source(contact, v.get("external_id"))
-        imp.session.add(contact)
-        imp.session.flush()
+        imp.keep_new(contact, v)
         set_properties(imp, contact, v)
         _follow_up(imp, contact, linked[0] if linked else None)
         consent = _consent(imp, contact, v)

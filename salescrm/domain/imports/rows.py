@@ -213,6 +213,15 @@ class Importer:
         first = self.first_line.get(record_id)
         return f"same {how} as line {first}" if first is not None and first != line else f"matched by {how}"
 
+    def keep_new(self, record, values: dict) -> None:
+        """A record the row created, with its Create Date and its id in the source system, flushed."""
+        created = text(values, "created_at")
+        if created:
+            record.created_at = self.options.dates.moment(created, "Create Date")
+        self.keep_source(record, values.get("external_id"))
+        self.session.add(record)
+        self.session.flush()
+
     def keep_source(self, record, external_id) -> None:
         if external_id is not None and str(external_id).strip():
             record.external_id = str(external_id).strip()
@@ -293,12 +302,7 @@ def company_row(imp: Importer, line: int, v: dict) -> Result:
                                         distinct_from=[str(clash.other_id)] if clash is not None else (),
                                         name_checked=clash is None)
         company = outcome.record
-        created = text(v, "created_at")
-        if created:
-            company.created_at = imp.options.dates.moment(created, "Create Date")
-        imp.keep_source(company, v.get("external_id"))
-        imp.session.add(company)
-        imp.session.flush()
+        imp.keep_new(company, v)
         set_properties(imp, company, v)
         _follow_up(imp, None, company)
         return Result(line, "created", company.id, "; ".join(outcome.warnings) or None, company.name)
